@@ -1,0 +1,11 @@
+//! Shared vocabulary of mplamps: router identifiers and bandwidth with its wire forms.
+//!
+//! Everything here is plain data with total, non-panicking conversions; protocol crates
+//! build their wire codecs on top of it.
+#![forbid(unsafe_code)]
+
+pub mod bandwidth;
+pub mod router_id;
+
+pub use bandwidth::{Bandwidth, BandwidthParseError};
+pub use router_id::RouterId;
