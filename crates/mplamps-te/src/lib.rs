@@ -1,14 +1,16 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! mplamps traffic-engineering model: the network and its topology file, the power metrics of
+//! draft-mjsraman-rtgwg-ospf-ldp-power-topo, shortest-path trees, importers and pictures.
+//!
+//! The topology model here is the single source every other part reads (brief §2 rule 3).
+#![forbid(unsafe_code)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod generate;
+pub mod import;
+pub mod power;
+pub mod render;
+pub mod spf;
+pub mod topology;
+pub mod trees;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use power::{LinkMetrics, Metrics, PortMetrics, PowerProfile, Selection};
+pub use topology::{LineCard, LineCardPower, Link, Network, PortRef, Router, TopologyError};

@@ -1,0 +1,150 @@
+//! Errors in a topology file: each names the file, line, column, field and what was expected.
+
+use std::fmt;
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopologyError {
+    pub file: String,
+    /// 1-based; 0 when the error is not tied to a place in the file (e.g. it cannot be read).
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// The key the error is about, e.g. `available` or `router.linecard.ports`.
+    pub field: String,
+    pub message: String,
+}
+
+impl TopologyError {
+    /// An error at byte range `span` of `text`.
+    pub fn at(file: &str, text: &str, span: Range<usize>, field: &str, message: String) -> Self {
+        let (line, column) = line_and_column(text, span.start);
+        TopologyError { file: file.to_string(), line, column, field: field.to_string(), message }
+    }
+
+    pub fn io(file: &str, err: &std::io::Error) -> Self {
+        TopologyError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: format!("cannot read the file: {err}"),
+        }
+    }
+
+    /// Converts a TOML syntax or type error, finding the key it is about from the text.
+    pub fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> Self {
+        let span = err.span().unwrap_or(0..0);
+        let message = err.message().trim().to_string();
+        let field = key_before(text, span.start)
+            .or_else(|| backticked(&message))
+            .unwrap_or_default();
+        TopologyError::at(file, text, span, &field, message)
+    }
+}
+
+impl fmt::Display for TopologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TopologyError {}
+
+/// Every error found in one file, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopologyErrors(pub Vec<TopologyError>);
+
+impl TopologyErrors {
+    pub fn single(err: TopologyError) -> Self {
+        TopologyErrors(vec![err])
+    }
+
+    pub fn first(&self) -> Option<&TopologyError> {
+        self.0.first()
+    }
+}
+
+impl fmt::Display for TopologyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, err) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{err}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TopologyErrors {}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// The key of the `key = value` pair at byte `offset`: the key itself when the error points
+/// at a key (unknown field), else the nearest key before `=` to the left (a bad value).
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text.get(offset..)?.find('\n').map_or(text.len(), |i| offset + i);
+    let head = text.get(line_start..offset)?;
+    let rest = text.get(offset..line_end)?;
+    if let Some(eq) = rest.find('=') {
+        let key = rest.get(..eq)?.trim().trim_matches('"');
+        if !key.is_empty() && key.chars().all(is_key_char) {
+            return Some(key.to_string());
+        }
+    }
+    let eq = head.rfind('=')?;
+    let before = head.get(..eq)?.trim_end().trim_end_matches('"');
+    let start = before.rfind(|c: char| !is_key_char(c)).map_or(0, |i| i + 1);
+    let key = before.get(start..)?;
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+fn backticked(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message.get(start..)?.find('`')?;
+    message.get(start..start + len).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_from_one() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(line_and_column(text, 0), (1, 1));
+        assert_eq!(line_and_column(text, 6), (2, 1));
+        assert_eq!(line_and_column(text, 11), (2, 6));
+        assert_eq!(line_and_column(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn key_is_found_from_value_or_key() {
+        let text = "name = \"x\"\nprofile = { shape = \"linear\", idle_w = -1 }\n";
+        let value = text.find("-1").unwrap();
+        assert_eq!(key_before(text, value).as_deref(), Some("idle_w"));
+        assert_eq!(key_before(text, 0).as_deref(), Some("name"));
+        assert_eq!(key_before("[[router]]\n", 0), None);
+    }
+}

@@ -1,0 +1,574 @@
+//! The TOML topology file (`docs/topology-format.md`): raw serde form and validation.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+
+use mplamps_core::{Bandwidth, RouterId};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+use super::error::{TopologyError, TopologyErrors};
+use super::{
+    DEFAULT_REFERENCE_BANDWIDTH_BPS, LineCard, LineCardPower, Link, MAX_METRIC, Network, PortRef,
+    Router,
+};
+use crate::power::{PowerProfile, Selection};
+
+/// Used when the file has no line card to take the smallest port capacity from.
+const FALLBACK_NORMALIZE_TO_BPS: f64 = 10e9;
+/// Default router IDs count up from 10.0.0.1, skipping IDs the file uses.
+const FIRST_DEFAULT_ROUTER_ID: u32 = 0x0a00_0001;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    network: Option<RawNetwork>,
+    #[serde(default)]
+    router: Vec<Spanned<RawRouter>>,
+    #[serde(default)]
+    link: Vec<Spanned<RawLink>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    name: Option<String>,
+    normalize_to: Option<Spanned<Bandwidth>>,
+    selection: Option<Spanned<String>>,
+    bandwidth_quantum: Option<Spanned<Bandwidth>>,
+    power_quantum_w: Option<Spanned<f64>>,
+    reference_bandwidth: Option<Spanned<Bandwidth>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRouter {
+    name: Spanned<String>,
+    router_id: Option<Spanned<String>>,
+    position: Option<Spanned<[f64; 2]>>,
+    #[serde(default)]
+    linecard: Vec<Spanned<RawLineCard>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLineCard {
+    name: Spanned<String>,
+    ports: Spanned<RawPorts>,
+    port_capacity: Spanned<Bandwidth>,
+    consumed_w: Option<Spanned<f64>>,
+    available_w: Option<Spanned<f64>>,
+    profile: Option<Spanned<RawProfile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "shape", rename_all = "lowercase", deny_unknown_fields)]
+enum RawProfile {
+    Linear { idle_w: f64, max_w: f64 },
+    Flattening { idle_w: f64, max_w: f64, k: f64 },
+    Exponential { idle_w: f64, max_w: f64, k: f64 },
+    Points { points: Vec<[f64; 2]> },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    name: Spanned<String>,
+    a: Spanned<String>,
+    b: Spanned<String>,
+    capacity: Option<Spanned<Bandwidth>>,
+    available: Option<Spanned<Bandwidth>>,
+    metric: Option<Spanned<i64>>,
+    weight_a: Option<Spanned<f64>>,
+    weight_b: Option<Spanned<f64>>,
+}
+
+/// `ports = 5` or `ports = ["P1", "P2"]`.
+enum RawPorts {
+    Count(i64),
+    Names(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for RawPorts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PortsVisitor;
+        impl<'de> Visitor<'de> for PortsVisitor {
+            type Value = RawPorts;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of ports or a list of port names")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawPorts, E> {
+                Ok(RawPorts::Count(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawPorts, E> {
+                Ok(RawPorts::Count(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawPorts, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
+                }
+                Ok(RawPorts::Names(names))
+            }
+        }
+        deserializer.deserialize_any(PortsVisitor)
+    }
+}
+
+/// Collects errors with their places while a file is validated.
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<TopologyError>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, field: &str, message: impl Into<String>) {
+        self.errors.push(TopologyError::at(self.file, self.text, span, field, message.into()));
+    }
+
+    /// A finite number ≥ 0 (watts, weights, quanta).
+    fn non_negative(&mut self, value: &Spanned<f64>, field: &str) -> f64 {
+        let v = *value.get_ref();
+        if !v.is_finite() || v < 0.0 {
+            self.error(value.span(), field, format!("expected a finite number ≥ 0, got {v}"));
+            return 0.0;
+        }
+        v
+    }
+
+    fn positive_bandwidth(&mut self, value: &Spanned<Bandwidth>, field: &str) -> Bandwidth {
+        let v = *value.get_ref();
+        if v.bps() <= 0.0 {
+            self.error(value.span(), field, "expected a bandwidth above zero, got 0");
+        }
+        v
+    }
+
+    /// A name that can appear in a `router:linecard:port` reference.
+    fn name(&mut self, name: &Spanned<String>, field: &str) -> String {
+        let v = name.get_ref();
+        if v.trim().is_empty() {
+            self.error(name.span(), field, "expected a non-empty name");
+        } else if v.contains(':') {
+            self.error(name.span(), field, format!("expected a name without ':', got {v:?}"));
+        }
+        v.clone()
+    }
+}
+
+pub(super) fn parse(file: &str, text: &str) -> Result<Network, TopologyErrors> {
+    let raw: RawFile = toml::from_str(text)
+        .map_err(|e| TopologyErrors::single(TopologyError::from_toml(file, text, &e)))?;
+    let mut check = Checker { file, text, errors: Vec::new() };
+    let network = build(&mut check, raw);
+    if check.errors.is_empty() {
+        Ok(network)
+    } else {
+        check.errors.sort_by_key(|e| (e.line, e.column));
+        Err(TopologyErrors(check.errors))
+    }
+}
+
+fn build(check: &mut Checker, raw: RawFile) -> Network {
+    let raw_net = raw.network.unwrap_or(RawNetwork {
+        name: None,
+        normalize_to: None,
+        selection: None,
+        bandwidth_quantum: None,
+        power_quantum_w: None,
+        reference_bandwidth: None,
+    });
+    let selection = match &raw_net.selection {
+        None => Selection::default(),
+        Some(s) => Selection::from_name(s.get_ref()).unwrap_or_else(|| {
+            check.error(
+                s.span(),
+                "selection",
+                format!("expected one of {}, got {:?}", Selection::NAMES.join(" | "), s.get_ref()),
+            );
+            Selection::default()
+        }),
+    };
+    if raw.router.is_empty() {
+        check.error(0..0, "router", "expected at least one [[router]] table");
+    }
+
+    let routers = build_routers(check, &raw.router, selection);
+    let normalize_to = match &raw_net.normalize_to {
+        Some(v) => check.positive_bandwidth(v, "normalize_to"),
+        None => smallest_port_capacity(&routers)
+            .unwrap_or(Bandwidth::from_bps(FALLBACK_NORMALIZE_TO_BPS).unwrap_or_default()),
+    };
+    let reference_bandwidth = match &raw_net.reference_bandwidth {
+        Some(v) => check.positive_bandwidth(v, "reference_bandwidth"),
+        None => Bandwidth::from_bps(DEFAULT_REFERENCE_BANDWIDTH_BPS).unwrap_or_default(),
+    };
+    let bandwidth_quantum = raw_net.bandwidth_quantum.map_or(Bandwidth::ZERO, |v| *v.get_ref());
+    let power_quantum_w = raw_net
+        .power_quantum_w
+        .as_ref()
+        .map_or(0.0, |v| check.non_negative(v, "power_quantum_w"));
+    let links = build_links(check, &raw.link, &routers, reference_bandwidth);
+
+    Network {
+        name: raw_net.name,
+        normalize_to,
+        selection,
+        bandwidth_quantum,
+        power_quantum_w,
+        reference_bandwidth,
+        routers,
+        links,
+    }
+}
+
+fn smallest_port_capacity(routers: &[Router]) -> Option<Bandwidth> {
+    routers
+        .iter()
+        .flat_map(|r| r.linecards.iter().map(|c| c.port_capacity))
+        .filter(|c| c.bps() > 0.0)
+        .reduce(Bandwidth::min)
+}
+
+fn build_routers(
+    check: &mut Checker,
+    raw: &[Spanned<RawRouter>],
+    selection: Selection,
+) -> Vec<Router> {
+    let mut names: HashSet<String> = HashSet::new();
+    let mut ids: HashMap<RouterId, String> = HashMap::new();
+    let mut routers = Vec::with_capacity(raw.len());
+    for spanned in raw {
+        let r = spanned.get_ref();
+        let name = check.name(&r.name, "name");
+        if !names.insert(name.clone()) {
+            check.error(r.name.span(), "name", format!("duplicate router name {name:?}"));
+        }
+        let router_id = r.router_id.as_ref().and_then(|id| {
+            let parsed = id.get_ref().parse::<RouterId>().ok();
+            match parsed {
+                None => check.error(
+                    id.span(),
+                    "router_id",
+                    format!("expected a dotted-quad IPv4 address, got {:?}", id.get_ref()),
+                ),
+                Some(rid) => {
+                    if let Some(other) = ids.insert(rid, name.clone()) {
+                        check.error(
+                            id.span(),
+                            "router_id",
+                            format!("router ID {rid} is already used by router {other:?}"),
+                        );
+                    }
+                }
+            }
+            parsed
+        });
+        let position = r.position.as_ref().and_then(|p| {
+            let [x, y] = *p.get_ref();
+            if x.is_finite() && y.is_finite() {
+                Some([x, y])
+            } else {
+                check.error(p.span(), "position", "expected two finite numbers [x, y]");
+                None
+            }
+        });
+        let linecards = build_linecards(check, &r.linecard, selection);
+        routers.push((router_id, Router {
+            name,
+            router_id: RouterId(0),
+            position,
+            linecards,
+        }));
+    }
+    assign_router_ids(routers, &ids)
+}
+
+/// Routers without a `router_id` get the next unused address counting up from 10.0.0.1.
+fn assign_router_ids(
+    routers: Vec<(Option<RouterId>, Router)>,
+    used: &HashMap<RouterId, String>,
+) -> Vec<Router> {
+    let mut next = FIRST_DEFAULT_ROUTER_ID;
+    routers
+        .into_iter()
+        .map(|(id, mut router)| {
+            router.router_id = id.unwrap_or_else(|| {
+                while used.contains_key(&RouterId(next)) {
+                    next = next.wrapping_add(1);
+                }
+                next = next.wrapping_add(1);
+                RouterId(next.wrapping_sub(1))
+            });
+            router
+        })
+        .collect()
+}
+
+fn build_linecards(
+    check: &mut Checker,
+    raw: &[Spanned<RawLineCard>],
+    selection: Selection,
+) -> Vec<LineCard> {
+    let mut names = HashSet::new();
+    let mut cards = Vec::with_capacity(raw.len());
+    for spanned in raw {
+        let c = spanned.get_ref();
+        let name = check.name(&c.name, "linecard.name");
+        if !names.insert(name.clone()) {
+            check.error(c.name.span(), "linecard.name", format!("duplicate line card {name:?} on this router"));
+        }
+        let ports = build_ports(check, &c.ports);
+        let port_capacity = check.positive_bandwidth(&c.port_capacity, "port_capacity");
+        let power = build_power(check, spanned, selection);
+        cards.push(LineCard { name, ports, port_capacity, power });
+    }
+    cards
+}
+
+fn build_ports(check: &mut Checker, raw: &Spanned<RawPorts>) -> Vec<String> {
+    match raw.get_ref() {
+        RawPorts::Count(n) if (1..=65_535).contains(n) => (1..=*n).map(|i| format!("P{i}")).collect(),
+        RawPorts::Count(n) => {
+            check.error(raw.span(), "ports", format!("expected 1 to 65535 ports, got {n}"));
+            Vec::new()
+        }
+        RawPorts::Names(names) => {
+            let mut seen = HashSet::new();
+            for name in names {
+                if name.is_empty() || name.contains(':') {
+                    check.error(raw.span(), "ports", format!("expected port names without ':', got {name:?}"));
+                } else if !seen.insert(name.as_str()) {
+                    check.error(raw.span(), "ports", format!("duplicate port name {name:?}"));
+                }
+            }
+            if names.is_empty() {
+                check.error(raw.span(), "ports", "expected at least one port name");
+            }
+            names.clone()
+        }
+    }
+}
+
+fn build_power(
+    check: &mut Checker,
+    card: &Spanned<RawLineCard>,
+    selection: Selection,
+) -> LineCardPower {
+    let c = card.get_ref();
+    match (&c.consumed_w, &c.available_w, &c.profile) {
+        (Some(consumed), Some(available), None) => {
+            if selection == Selection::Marginal {
+                check.error(
+                    consumed.span(),
+                    "consumed_w",
+                    "selection = \"marginal\" needs a power profile on every line card, not measured watts",
+                );
+            }
+            LineCardPower::Measured {
+                consumed_w: check.non_negative(consumed, "consumed_w"),
+                available_w: check.non_negative(available, "available_w"),
+            }
+        }
+        (None, None, Some(profile)) => build_profile(check, profile),
+        (_, _, Some(profile)) => {
+            check.error(
+                profile.span(),
+                "profile",
+                "expected either consumed_w and available_w or a profile, not both",
+            );
+            build_profile(check, profile)
+        }
+        _ => {
+            check.error(
+                card.span(),
+                "linecard",
+                "expected consumed_w and available_w, or a profile",
+            );
+            LineCardPower::Measured { consumed_w: 0.0, available_w: 0.0 }
+        }
+    }
+}
+
+fn build_profile(check: &mut Checker, raw: &Spanned<RawProfile>) -> LineCardPower {
+    let span = raw.span();
+    let mut fail = |message: String| check.error(span.clone(), "profile", message);
+    let idle_max = |idle_w: f64, max_w: f64, fail: &mut dyn FnMut(String)| {
+        if !(idle_w.is_finite() && idle_w >= 0.0) {
+            fail(format!("expected idle_w to be a finite number ≥ 0, got {idle_w}"));
+        } else if !(max_w.is_finite() && max_w >= idle_w) {
+            fail(format!("expected max_w to be finite and at least idle_w ({idle_w}), got {max_w}"));
+        }
+    };
+    let positive_k = |k: f64, fail: &mut dyn FnMut(String)| {
+        if !(k.is_finite() && k > 0.0 && k <= 700.0) {
+            fail(format!("expected k to be a number above 0 and at most 700, got {k}"));
+        }
+    };
+    let profile = match *raw.get_ref() {
+        RawProfile::Linear { idle_w, max_w } => {
+            idle_max(idle_w, max_w, &mut fail);
+            PowerProfile::Linear { idle_w, max_w }
+        }
+        RawProfile::Flattening { idle_w, max_w, k } => {
+            idle_max(idle_w, max_w, &mut fail);
+            positive_k(k, &mut fail);
+            PowerProfile::Flattening { idle_w, max_w, k }
+        }
+        RawProfile::Exponential { idle_w, max_w, k } => {
+            idle_max(idle_w, max_w, &mut fail);
+            positive_k(k, &mut fail);
+            PowerProfile::Exponential { idle_w, max_w, k }
+        }
+        RawProfile::Points { ref points } => {
+            let points: Vec<(f64, f64)> = points.iter().map(|p| (p[0], p[1])).collect();
+            if let Some(problem) = points_problem(&points) {
+                fail(format!("expected calibration points [[u, watts], ...] {problem}"));
+            }
+            PowerProfile::Points(points)
+        }
+    };
+    LineCardPower::Profile(profile)
+}
+
+fn points_problem(points: &[(f64, f64)]) -> Option<&'static str> {
+    if points.len() < 2 {
+        return Some("with at least two points");
+    }
+    if points.first().map(|p| p.0) != Some(0.0) || points.last().map(|p| p.0) != Some(1.0) {
+        return Some("starting at u = 0.0 and ending at u = 1.0");
+    }
+    if points.iter().any(|p| !p.1.is_finite() || p.1 < 0.0) {
+        return Some("with finite watts ≥ 0");
+    }
+    if points.windows(2).any(|w| w[1].0 <= w[0].0) {
+        return Some("with u strictly increasing");
+    }
+    if points.windows(2).any(|w| w[1].1 < w[0].1) {
+        return Some("with watts not decreasing as utilization grows");
+    }
+    None
+}
+
+fn build_links(
+    check: &mut Checker,
+    raw: &[Spanned<RawLink>],
+    routers: &[Router],
+    reference: Bandwidth,
+) -> Vec<Link> {
+    let mut names = HashSet::new();
+    let mut used_ports: HashMap<PortRef, String> = HashMap::new();
+    let mut links = Vec::with_capacity(raw.len());
+    for spanned in raw {
+        let l = spanned.get_ref();
+        let name = l.name.get_ref().clone();
+        if name.trim().is_empty() {
+            check.error(l.name.span(), "name", "expected a non-empty link name");
+        }
+        if !names.insert(name.clone()) {
+            check.error(l.name.span(), "name", format!("duplicate link name {name:?}"));
+        }
+        let ends = [(&l.a, "a"), (&l.b, "b")].map(|(reference, field)| {
+            let port = resolve_port(check, routers, reference, field)?;
+            if let Some(other) = used_ports.insert(port, name.clone()) {
+                check.error(
+                    reference.span(),
+                    field,
+                    format!("port {:?} is already used by link {other:?}", reference.get_ref()),
+                );
+            }
+            Some(port)
+        });
+        let [Some(a), Some(b)] = ends else { continue };
+        if a.router == b.router {
+            check.error(l.b.span(), "b", "expected a port on another router (a link cannot loop back)");
+        }
+        let port_capacity = |p: PortRef| routers[p.router].linecards[p.linecard].port_capacity;
+        let smaller_port = port_capacity(a).min(port_capacity(b));
+        let capacity = match &l.capacity {
+            None => smaller_port,
+            Some(c) => {
+                let capacity = check.positive_bandwidth(c, "capacity");
+                if capacity > smaller_port {
+                    check.error(
+                        c.span(),
+                        "capacity",
+                        format!("expected at most {smaller_port}, the smaller port capacity, got {capacity}"),
+                    );
+                }
+                capacity
+            }
+        };
+        let available = match &l.available {
+            None => capacity,
+            Some(v) => {
+                if *v.get_ref() > capacity {
+                    check.error(
+                        v.span(),
+                        "available",
+                        format!("expected at most the link capacity {capacity}, got {}", v.get_ref()),
+                    );
+                }
+                *v.get_ref()
+            }
+        };
+        let metric = match &l.metric {
+            None => Network::default_metric(reference, capacity),
+            Some(m) => match u32::try_from(*m.get_ref()) {
+                Ok(v) if (1..=MAX_METRIC).contains(&v) => v,
+                _ => {
+                    check.error(m.span(), "metric", format!("expected an IGP cost from 1 to {MAX_METRIC}, got {}", m.get_ref()));
+                    1
+                }
+            },
+        };
+        let mut weight = |w: &Option<Spanned<f64>>, field: &str| match w {
+            None => 1.0,
+            Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => *w.get_ref(),
+            Some(w) => {
+                check.error(w.span(), field, format!("expected a weight above 0, got {}", w.get_ref()));
+                1.0
+            }
+        };
+        let weight_a = weight(&l.weight_a, "weight_a");
+        let weight_b = weight(&l.weight_b, "weight_b");
+        links.push(Link { name, a, b, capacity, available, metric, weight_a, weight_b });
+    }
+    links
+}
+
+fn resolve_port(
+    check: &mut Checker,
+    routers: &[Router],
+    reference: &Spanned<String>,
+    field: &str,
+) -> Option<PortRef> {
+    let text = reference.get_ref();
+    let parts: Vec<&str> = text.split(':').collect();
+    let [router_name, card_name, port_name] = parts.as_slice() else {
+        check.error(reference.span(), field, format!("expected \"router:linecard:port\", got {text:?}"));
+        return None;
+    };
+    let Some(router) = routers.iter().position(|r| r.name == *router_name) else {
+        check.error(reference.span(), field, format!("no router named {router_name:?}"));
+        return None;
+    };
+    let cards = &routers[router].linecards;
+    let Some(linecard) = cards.iter().position(|c| c.name == *card_name) else {
+        check.error(reference.span(), field, format!("router {router_name:?} has no line card {card_name:?}"));
+        return None;
+    };
+    let Some(port) = cards[linecard].ports.iter().position(|p| p == port_name) else {
+        let known = cards[linecard].ports.join(", ");
+        check.error(
+            reference.span(),
+            field,
+            format!("line card {router_name}:{card_name} has no port {port_name:?} (it has {known})"),
+        );
+        return None;
+    };
+    Some(PortRef { router, linecard, port })
+}
