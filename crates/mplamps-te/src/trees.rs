@@ -1,0 +1,143 @@
+//! The regular and the power shortest-path trees of a network, and their reports.
+//!
+//! Regular tree: IGP cost of each link. Power tree: PWRLINK, over the links of the power
+//! topology only (draft §2.4). Both directions of a link cost the same.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::power::Metrics;
+use crate::spf::{Graph, Spt};
+use crate::topology::Network;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TreeKind {
+    Regular,
+    Power,
+}
+
+impl TreeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeKind::Regular => "regular",
+            TreeKind::Power => "power",
+        }
+    }
+}
+
+/// The SPF graph of one tree kind: node i is router i, link i is `net.links[i]`.
+pub fn graph(net: &Network, metrics: &Metrics, kind: TreeKind) -> Graph {
+    let links: Vec<(u32, u32, f64)> = net
+        .links
+        .iter()
+        .enumerate()
+        .map(|(i, link)| {
+            let cost = match kind {
+                TreeKind::Regular => f64::from(link.metric),
+                TreeKind::Power => metrics
+                    .links
+                    .get(i)
+                    .filter(|m| m.in_power_topology)
+                    .and_then(|m| m.pwrlink)
+                    .unwrap_or(f64::INFINITY),
+            };
+            (link.a.router as u32, link.b.router as u32, cost)
+        })
+        .collect();
+    Graph::new(net.routers.len(), &links)
+}
+
+/// One first-hop link and its share of the traffic under UCMP (draft §2.2): shares are
+/// proportional to the first-hop links' available bandwidth (equal when none has any).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstHop {
+    pub link: String,
+    pub next_hop: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    pub name: String,
+    pub distance: f64,
+    pub parents: Vec<String>,
+    pub next_hops: Vec<String>,
+    pub first_hops: Vec<FirstHop>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TreeReport {
+    pub root: String,
+    pub tree: TreeKind,
+    pub nodes: Vec<NodeReport>,
+    pub unreachable: Vec<String>,
+    /// Time of the tree computation alone, in milliseconds.
+    pub compute_ms: f64,
+    /// Links on some shortest path (the equal-cost DAG), as indices into `net.links`.
+    #[serde(skip)]
+    pub dag_links: BTreeSet<usize>,
+}
+
+/// Computes one tree from `root` and describes it.
+pub fn compute(net: &Network, metrics: &Metrics, kind: TreeKind, root: usize) -> TreeReport {
+    let graph = graph(net, metrics, kind);
+    let started = Instant::now();
+    let spt = Spt::compute(&graph, root as u32);
+    let compute_ms = started.elapsed().as_secs_f64() * 1e3;
+    report(net, &graph, &spt, kind, compute_ms)
+}
+
+/// Describes a computed tree in the network's names.
+pub fn report(net: &Network, graph: &Graph, spt: &Spt, kind: TreeKind, compute_ms: f64) -> TreeReport {
+    let root = spt.root as usize;
+    let name = |i: usize| net.routers.get(i).map_or_else(String::new, |r| r.name.clone());
+    let mut nodes = Vec::new();
+    let mut unreachable = Vec::new();
+    let mut dag_links = BTreeSet::new();
+    for v in 0..net.routers.len() {
+        if v == root {
+            continue;
+        }
+        if !spt.is_reachable(v as u32) {
+            unreachable.push(name(v));
+            continue;
+        }
+        let parents = spt.parents(graph, v as u32);
+        for edge in graph.edges(v as u32) {
+            if parents.contains(&edge.to)
+                && crate::spf::within_tie(spt.dist[edge.to as usize] + edge.cost, spt.dist[v])
+            {
+                dag_links.insert(edge.link as usize);
+            }
+        }
+        let first_hops = first_hops(net, spt.first_hop_links(v as u32), root);
+        let mut next_hops: Vec<String> = first_hops.iter().map(|h| h.next_hop.clone()).collect();
+        next_hops.sort();
+        next_hops.dedup();
+        let mut parents: Vec<String> = parents.into_iter().map(|p| name(p as usize)).collect();
+        parents.sort();
+        nodes.push(NodeReport { name: name(v), distance: spt.dist[v], parents, next_hops, first_hops });
+    }
+    TreeReport { root: name(root), tree: kind, nodes, unreachable, compute_ms, dag_links }
+}
+
+fn first_hops(net: &Network, links: &[u32], root: usize) -> Vec<FirstHop> {
+    let available: Vec<f64> = links
+        .iter()
+        .map(|&l| net.links.get(l as usize).map_or(0.0, |l| l.available.bps()))
+        .collect();
+    let total: f64 = available.iter().sum();
+    links
+        .iter()
+        .zip(&available)
+        .filter_map(|(&l, &avail)| {
+            let link = net.links.get(l as usize)?;
+            let far = if link.a.router == root { link.b.router } else { link.a.router };
+            let weight = if total > 0.0 { avail / total } else { 1.0 / links.len() as f64 };
+            Some(FirstHop { link: link.name.clone(), next_hop: net.routers.get(far)?.name.clone(), weight })
+        })
+        .collect()
+}

@@ -8,6 +8,8 @@ mod error;
 mod file;
 mod write;
 
+pub use write::to_toml;
+
 pub use error::{TopologyError, TopologyErrors};
 
 

@@ -1,0 +1,3 @@
+//! Importers: other formats into the topology model.
+
+pub mod graphml;

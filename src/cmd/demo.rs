@@ -1,0 +1,141 @@
+//! `mplamps demo`: the draft's area end to end — metrics, both trees, their differences and
+//! pictures.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use mplamps_te::trees::{self, NodeReport, TreeKind, TreeReport};
+use mplamps_te::{Network, power, render};
+use serde::Serialize;
+
+use crate::table::{Table, num};
+
+/// The draft's topology ships inside the binary so the demo runs from any directory.
+const DRAFT_AREA_PATH: &str = "examples/draft-area.toml";
+const DRAFT_AREA: &str = include_str!("../../examples/draft-area.toml");
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to write the DOT and SVG pictures.
+    #[arg(long, default_value = "demo-out")]
+    out: PathBuf,
+    /// Root of both trees (the draft computes its power SPT on router B, §2.4).
+    #[arg(long, default_value = "B")]
+    root: String,
+    /// Use this topology instead of the draft's area.
+    #[arg(long, short)]
+    topology: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct DemoReport<'a> {
+    topology: String,
+    metrics: &'a power::Metrics,
+    regular: &'a TreeReport,
+    power: &'a TreeReport,
+    /// Routers whose next hops differ between the two trees.
+    differences: Vec<String>,
+    pictures: Vec<String>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (source, net) = match &args.topology {
+        Some(path) => (path.display().to_string(), super::load(path)?),
+        None => (
+            DRAFT_AREA_PATH.to_string(),
+            Network::from_toml(DRAFT_AREA_PATH, DRAFT_AREA).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+    };
+    let root = super::router_index(&net, &args.root)?;
+    let metrics = power::compute(&net);
+    let regular = trees::compute(&net, &metrics, TreeKind::Regular, root);
+    let power_tree = trees::compute(&net, &metrics, TreeKind::Power, root);
+    let differences = differing(&regular, &power_tree);
+
+    let mut pictures = Vec::new();
+    for (tree, other) in [(&regular, &power_tree), (&power_tree, &regular)] {
+        let stem = args.out.join(tree.tree.name());
+        let dot = render::dot(&net, &metrics, tree, Some(&other.dag_links));
+        let svg = render::svg(&net, &metrics, tree, Some(&other.dag_links));
+        pictures.push(super::write_file(&stem.with_extension("dot"), &dot)?);
+        pictures.push(super::write_file(&stem.with_extension("svg"), &svg)?);
+    }
+    let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
+
+    if args.json {
+        return super::print_json(&DemoReport {
+            topology: source,
+            metrics: &metrics,
+            regular: &regular,
+            power: &power_tree,
+            differences,
+            pictures,
+        });
+    }
+    let color = std::io::stdout().is_terminal();
+    println!("mplamps demo: {} ({source})\n", net.name.as_deref().unwrap_or("network"));
+    print!("{}", super::metrics::render(&net, &metrics));
+    println!();
+    print!("{}", compare(&regular, &power_tree, color));
+    println!();
+    println!("Pictures (regular tree in blue, power tree in green, orange where the trees differ):");
+    for p in &pictures {
+        println!("  {p}");
+    }
+    Ok(())
+}
+
+fn differing(regular: &TreeReport, power: &TreeReport) -> Vec<String> {
+    let power_nodes: BTreeMap<&str, &NodeReport> = power.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    let mut names: Vec<String> = regular
+        .nodes
+        .iter()
+        .filter(|n| power_nodes.get(n.name.as_str()).is_none_or(|p| p.next_hops != n.next_hops || p.parents != n.parents))
+        .map(|n| n.name.clone())
+        .collect();
+    names.extend(power.nodes.iter().filter(|n| !regular.nodes.iter().any(|r| r.name == n.name)).map(|n| n.name.clone()));
+    names.sort();
+    names
+}
+
+/// Both trees side by side; rows where they differ are marked (and bold on a terminal).
+fn compare(regular: &TreeReport, power: &TreeReport, color: bool) -> String {
+    let differences = differing(regular, power);
+    let find = |tree: &'_ TreeReport, name: &str| tree.nodes.iter().find(|n| n.name == name).cloned();
+    let mut names: Vec<&str> = regular.nodes.iter().map(|n| n.name.as_str()).collect();
+    names.extend(regular.unreachable.iter().map(String::as_str));
+    names.sort();
+    let mut table = Table::new(["", "router", "regular cost", "regular parents", "regular next hops", "power cost", "power parents", "power next hops"]);
+    for name in names {
+        let r = find(regular, name);
+        let p = find(power, name);
+        let mark = if differences.iter().any(|d| d == name) { "*" } else { "" };
+        table.row(vec![
+            mark.to_string(),
+            name.to_string(),
+            num(r.as_ref().map(|n| n.distance)),
+            r.as_ref().map_or("-".into(), |n| n.parents.join(",")),
+            r.as_ref().map_or("-".into(), |n| n.next_hops.join(",")),
+            num(p.as_ref().map(|n| n.distance)),
+            p.as_ref().map_or("-".into(), |n| n.parents.join(",")),
+            p.as_ref().map_or("-".into(), |n| n.next_hops.join(",")),
+        ]);
+    }
+    let mut out = format!(
+        "Regular (IGP cost) and power (PWRLINK) trees from {}; * marks routers reached differently\n",
+        regular.root
+    );
+    for line in table.render().lines() {
+        if color && line.starts_with('*') {
+            out.push_str(&format!("\x1b[1;33m{line}\x1b[0m\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! Subcommands. Every report prints as a table, or as JSON with `--json`.
+
+mod bench;
+mod demo;
+mod generate;
+mod import;
+mod metrics;
+mod spf;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use mplamps_te::Network;
+use mplamps_te::trees::TreeKind;
+
+#[derive(Parser)]
+#[command(name = "mplamps", version, about = "A power-aware GMPLS control plane: power metrics, power SPT, OSPF-TE, LDP, RSVP-TE, MPLampS")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The tour: the draft's area, its power metrics, the regular and the power tree, pictures.
+    Demo(demo::Args),
+    /// Power metrics of every link and port (draft §2 to §2.4.1).
+    Metrics(metrics::Args),
+    /// The regular or the power shortest-path tree from one router.
+    Spf(spf::Args),
+    /// Convert another format into a topology file.
+    #[command(subcommand)]
+    Import(import::Format),
+    /// Write a synthetic, connected topology for scale tests.
+    Generate(generate::Args),
+    /// Measure the engines against a peer on the same input in the same run.
+    #[command(subcommand)]
+    Bench(bench::Which),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Metrics(args) => metrics::run(args),
+        Command::Spf(args) => spf::run(args),
+        Command::Import(format) => import::run(format),
+        Command::Generate(args) => generate::run(args),
+        Command::Bench(which) => bench::run(which),
+    }
+}
+
+/// Which tree, on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TreeArg {
+    Regular,
+    Power,
+}
+
+impl From<TreeArg> for TreeKind {
+    fn from(arg: TreeArg) -> Self {
+        match arg {
+            TreeArg::Regular => TreeKind::Regular,
+            TreeArg::Power => TreeKind::Power,
+        }
+    }
+}
+
+pub fn load(path: &Path) -> Result<Network> {
+    Network::load(path).map_err(|errors| anyhow::anyhow!("{errors}"))
+}
+
+pub fn router_index(net: &Network, name: &str) -> Result<usize> {
+    net.router_index(name).ok_or_else(|| {
+        let mut known: Vec<&str> = net.routers.iter().take(20).map(|r| r.name.as_str()).collect();
+        if net.routers.len() > 20 {
+            known.push("...");
+        }
+        anyhow::anyhow!("no router named {name:?} in the topology (routers: {})", known.join(", "))
+    })
+}
+
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).context("writing JSON")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn write_file(path: &Path, contents: &str) -> Result<PathBuf> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path.to_path_buf())
+}
