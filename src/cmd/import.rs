@@ -1,1 +1,59 @@
+use std::path::PathBuf;
 
+use anyhow::{Context, Result};
+use mplamps_core::Bandwidth;
+use mplamps_te::import::graphml::{self, ImportOptions};
+use mplamps_te::topology::to_toml;
+
+#[derive(clap::Subcommand)]
+pub enum Format {
+    /// Internet Topology Zoo GraphML.
+    Graphml(GraphmlArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GraphmlArgs {
+    /// The GraphML file.
+    input: PathBuf,
+    /// Output topology file.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Seed of the default load and power model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Capacity of links without LinkSpeedRaw.
+    #[arg(long, default_value = "10G")]
+    default_capacity: Bandwidth,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(format: Format) -> Result<()> {
+    let Format::Graphml(args) = format;
+    let file = args.input.display().to_string();
+    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
+    let options = ImportOptions { seed: args.seed, default_capacity: args.default_capacity };
+    let (net, summary) = graphml::import(&file, &text, options)?;
+    let source = args.input.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    let header = [
+        format!("Imported from {source} by `mplamps import graphml --seed {}`.", args.seed),
+        "Source: The Internet Topology Zoo, S. Knight et al., IEEE JSAC 29(9), 2011 (CC BY 4.0).".to_string(),
+        format!("Capacities from LinkSpeedRaw, else {}; loads and power from the seeded default model", args.default_capacity),
+        "(docs/topology-format.md, \"Generated and imported topologies\").".to_string(),
+    ];
+    super::write_file(&args.output, &to_toml(&net, &header))?;
+    if args.json {
+        return super::print_json(&summary);
+    }
+    eprintln!(
+        "wrote {}: {} routers, {} links ({} parallel, {} with the default capacity), {} self-loops dropped, {} routers without coordinates",
+        args.output.display(),
+        summary.routers,
+        summary.links,
+        summary.parallel_links,
+        summary.links_with_default_capacity,
+        summary.self_loops_dropped,
+        summary.routers_without_position
+    );
+    Ok(())
+}

@@ -108,7 +108,7 @@ pub fn report(net: &Network, graph: &Graph, spt: &Spt, kind: TreeKind, compute_m
         let parents = spt.parents(graph, v as u32);
         for edge in graph.edges(v as u32) {
             if parents.contains(&edge.to)
-                && crate::spf::within_tie(spt.dist[edge.to as usize] + edge.cost, spt.dist[v])
+                && crate::spf::within_tie(spt.dist(edge.to) + edge.cost, spt.dist(v as u32))
             {
                 dag_links.insert(edge.link as usize);
             }
@@ -119,7 +119,7 @@ pub fn report(net: &Network, graph: &Graph, spt: &Spt, kind: TreeKind, compute_m
         next_hops.dedup();
         let mut parents: Vec<String> = parents.into_iter().map(|p| name(p as usize)).collect();
         parents.sort();
-        nodes.push(NodeReport { name: name(v), distance: spt.dist[v], parents, next_hops, first_hops });
+        nodes.push(NodeReport { name: name(v), distance: spt.dist(v as u32), parents, next_hops, first_hops });
     }
     TreeReport { root: name(root), tree: kind, nodes, unreachable, compute_ms, dag_links }
 }

@@ -57,7 +57,7 @@ impl Spt {
     }
 
     fn max_dist(&self) -> f64 {
-        self.dist.iter().copied().filter(|d| d.is_finite()).fold(0.0, f64::max)
+        self.distances().filter(|d| d.is_finite()).fold(0.0, f64::max)
     }
 
     fn cost_increased(&mut self, graph: &mut Graph, link: u32, ends: [u32; 2], old: f64, new: f64) -> usize {
@@ -89,9 +89,9 @@ impl Spt {
         }
         graph.set_cost(link, new);
         for &x in &affected {
-            self.dist[x as usize] = f64::INFINITY;
-            self.rank[x as usize] = u32::MAX;
-            self.first_hops[x as usize] = HopSets::EMPTY;
+            self.nodes[x as usize].dist = f64::INFINITY;
+            self.nodes[x as usize].rank = u32::MAX;
+            self.nodes[x as usize].first_hops = HopSets::EMPTY;
         }
         let mut heap = BinaryHeap::with_capacity(affected.len());
         for &x in &affected {
@@ -99,27 +99,27 @@ impl Spt {
                 .edges(x)
                 .iter()
                 .filter(|e| !in_affected[e.to as usize])
-                .map(|e| self.dist[e.to as usize] + e.cost)
+                .map(|e| self.nodes[e.to as usize].dist + e.cost)
                 .fold(f64::INFINITY, f64::min);
             if best.is_finite() {
-                self.dist[x as usize] = best;
+                self.nodes[x as usize].dist = best;
                 heap.push(HeapEntry::new(best, x));
             }
         }
         let mut order = Vec::with_capacity(affected.len());
         while let Some(entry) = heap.pop() {
             let x = entry.node as usize;
-            if self.rank[x] != u32::MAX || entry.key != self.dist[x].to_bits() {
+            if self.nodes[x].rank != u32::MAX || entry.key != self.nodes[x].dist.to_bits() {
                 continue;
             }
-            self.rank[x] = self.next_rank;
+            self.nodes[x].rank = self.next_rank;
             self.next_rank += 1;
             order.push(entry.node);
             for edge in graph.edges(entry.node) {
                 let y = edge.to as usize;
-                let nd = self.dist[x] + edge.cost;
-                if in_affected[y] && self.rank[y] == u32::MAX && nd < self.dist[y] {
-                    self.dist[y] = nd;
+                let nd = self.nodes[x].dist + edge.cost;
+                if in_affected[y] && self.nodes[y].rank == u32::MAX && nd < self.nodes[y].dist {
+                    self.nodes[y].dist = nd;
                     heap.push(HeapEntry::new(nd, edge.to));
                 }
             }
@@ -127,7 +127,7 @@ impl Spt {
         let mut scratch = Vec::new();
         for &x in &order {
             let set = self.derive_first_hops(graph, x, &mut scratch);
-            self.first_hops[x as usize] = set;
+            self.nodes[x as usize].first_hops = set;
         }
         affected.len()
     }
@@ -140,45 +140,45 @@ impl Spt {
         let mut done = vec![false; n];
         for (p, q) in [(a, b), (b, a)] {
             let (p, q) = (p as usize, q as usize);
-            let nd = self.dist[p] + new;
-            if !self.dist[p].is_finite() || q == self.root as usize {
+            let nd = self.nodes[p].dist + new;
+            if !self.nodes[p].dist.is_finite() || q == self.root as usize {
                 continue;
             }
-            if nd < self.dist[q] {
-                self.dist[q] = nd;
+            if nd < self.nodes[q].dist {
+                self.nodes[q].dist = nd;
                 improved[q] = true;
                 heap.push(HeapEntry::new(nd, q as u32));
-            } else if super::within_tie(nd, self.dist[q]) {
-                heap.push(HeapEntry::new(self.dist[q], q as u32));
+            } else if super::within_tie(nd, self.nodes[q].dist) {
+                heap.push(HeapEntry::new(self.nodes[q].dist, q as u32));
             }
         }
         let mut recomputed = 0;
         let mut scratch = Vec::new();
         while let Some(entry) = heap.pop() {
             let x = entry.node as usize;
-            if done[x] || entry.key != self.dist[x].to_bits() {
+            if done[x] || entry.key != self.nodes[x].dist.to_bits() {
                 continue;
             }
             done[x] = true;
             recomputed += 1;
-            self.rank[x] = self.next_rank;
+            self.nodes[x].rank = self.next_rank;
             self.next_rank += 1;
-            let old_set = self.first_hops[x];
+            let old_set = self.nodes[x].first_hops;
             let new_set = self.derive_first_hops(graph, entry.node, &mut scratch);
-            self.first_hops[x] = new_set;
+            self.nodes[x].first_hops = new_set;
             let hops_changed = new_set != old_set && self.hop_sets.get(new_set) != self.hop_sets.get(old_set);
             for edge in graph.edges(entry.node) {
                 let y = edge.to as usize;
                 if done[y] || y == self.root as usize {
                     continue;
                 }
-                let nd = self.dist[x] + edge.cost;
-                if nd < self.dist[y] {
-                    self.dist[y] = nd;
+                let nd = self.nodes[x].dist + edge.cost;
+                if nd < self.nodes[y].dist {
+                    self.nodes[y].dist = nd;
                     improved[y] = true;
                     heap.push(HeapEntry::new(nd, edge.to));
-                } else if (hops_changed || improved[x]) && super::within_tie(nd, self.dist[y]) {
-                    heap.push(HeapEntry::new(self.dist[y], edge.to));
+                } else if (hops_changed || improved[x]) && super::within_tie(nd, self.nodes[y].dist) {
+                    heap.push(HeapEntry::new(self.nodes[y].dist, edge.to));
                 }
             }
         }

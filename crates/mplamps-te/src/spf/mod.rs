@@ -22,8 +22,9 @@ pub use graph::{Edge, Graph};
 pub use hopsets::HopSets;
 pub use incremental::Update;
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::cmp::{Ordering, Reverse};
+
+use radix_heap::RadixHeapMap;
 
 /// Relative tolerance under which two path costs are equal (see the module docs).
 pub const TIE_EPSILON: f64 = 1e-9;
@@ -38,14 +39,25 @@ pub fn within_tie(a: f64, b: f64) -> bool {
 #[derive(Debug, Clone)]
 pub struct Spt {
     pub root: u32,
-    /// Distance from the root; `f64::INFINITY` when unreachable.
-    pub dist: Vec<f64>,
-    /// Order in which nodes were settled; breaks ties between equal distances.
-    rank: Vec<u32>,
+    nodes: Vec<NodeState>,
     next_rank: u32,
-    /// For each node, its set of first-hop links in `hop_sets`.
-    first_hops: Vec<u32>,
     hop_sets: HopSets,
+}
+
+/// What the tree knows of one node, kept together so that relaxing an edge touches one
+/// cache line.
+#[derive(Debug, Clone, Copy)]
+struct NodeState {
+    /// Distance from the root; `f64::INFINITY` when unreachable.
+    dist: f64,
+    /// Order in which the node was settled (`u32::MAX`: not yet); breaks distance ties.
+    rank: u32,
+    /// The node's set of first-hop links in `hop_sets`.
+    first_hops: u32,
+}
+
+impl NodeState {
+    const UNREACHED: NodeState = NodeState { dist: f64::INFINITY, rank: u32::MAX, first_hops: HopSets::EMPTY };
 }
 
 /// A binary-heap entry ordered by smallest key first. Distances are non-negative, so their
@@ -72,71 +84,83 @@ impl HeapEntry {
     fn new(dist: f64, node: u32) -> Self {
         HeapEntry { key: dist.to_bits(), node }
     }
-    fn dist(self) -> f64 {
-        f64::from_bits(self.key)
-    }
 }
 
 impl Spt {
-    /// Full SPF from `root` (Dijkstra with a binary heap, then one pass in settle order that
-    /// derives first-hop sets).
+    /// Full SPF from `root`: Dijkstra with a radix heap (distances only grow, so a monotone
+    /// queue is exact), deriving each node's first-hop set when it is settled — all of its
+    /// parents are settled before it, so one pass over the edges does both jobs.
     pub fn compute(graph: &Graph, root: u32) -> Spt {
         let n = graph.node_count();
         let mut spt = Spt {
             root,
-            dist: vec![f64::INFINITY; n],
-            rank: vec![u32::MAX; n],
+            nodes: vec![NodeState::UNREACHED; n],
             next_rank: 0,
-            first_hops: vec![HopSets::EMPTY; n],
             hop_sets: HopSets::with_capacity(n),
         };
         if (root as usize) >= n {
             return spt;
         }
-        let mut order = Vec::with_capacity(n);
-        let mut heap = BinaryHeap::with_capacity(n);
-        spt.dist[root as usize] = 0.0;
-        heap.push(HeapEntry::new(0.0, root));
-        while let Some(entry) = heap.pop() {
-            let v = entry.node as usize;
-            if spt.rank[v] != u32::MAX {
+        let mut heap: RadixHeapMap<Reverse<u64>, u32> = RadixHeapMap::new_at(Reverse(0));
+        let mut scratch = Vec::new();
+        spt.nodes[root as usize].dist = 0.0;
+        heap.push(Reverse(0f64.to_bits()), root);
+        while let Some((Reverse(key), node)) = heap.pop() {
+            let v = node as usize;
+            if spt.nodes[v].rank != u32::MAX || key != spt.nodes[v].dist.to_bits() {
                 continue;
             }
-            spt.rank[v] = spt.next_rank;
+            spt.nodes[v].rank = spt.next_rank;
             spt.next_rank += 1;
-            order.push(entry.node);
-            let d = entry.dist();
-            for edge in graph.edges(entry.node) {
-                let nd = d + edge.cost;
+            let d = spt.nodes[v].dist;
+            let mut hops = FirstHopCollector::default();
+            scratch.clear();
+            for edge in graph.edges(node) {
                 let t = edge.to as usize;
-                if nd < spt.dist[t] {
-                    spt.dist[t] = nd;
-                    heap.push(HeapEntry::new(nd, edge.to));
+                if spt.nodes[t].rank != u32::MAX {
+                    // Settled before v: a parent when the edge ties v's distance.
+                    if v != root as usize && within_tie(spt.nodes[t].dist + edge.cost, d) {
+                        hops.add(&spt, edge.to, edge.link, &mut scratch);
+                    }
+                    continue;
+                }
+                let nd = d + edge.cost;
+                if nd < spt.nodes[t].dist {
+                    spt.nodes[t].dist = nd;
+                    heap.push(Reverse(nd.to_bits()), edge.to);
                 }
             }
-        }
-        let mut scratch = Vec::new();
-        for &v in order.iter().skip(1) {
-            let set = spt.derive_first_hops(graph, v, &mut scratch);
-            spt.first_hops[v as usize] = set;
+            if v != root as usize {
+                spt.nodes[v].first_hops = hops.finish(&mut spt.hop_sets, &mut scratch);
+            }
         }
         spt
     }
 
     pub fn node_count(&self) -> usize {
-        self.dist.len()
+        self.nodes.len()
     }
 
     pub fn is_reachable(&self, node: u32) -> bool {
-        self.dist.get(node as usize).is_some_and(|d| d.is_finite())
+        self.dist(node).is_finite()
+    }
+
+    /// Distance from the root; `f64::INFINITY` when unreachable or not a node.
+    pub fn dist(&self, node: u32) -> f64 {
+        self.nodes.get(node as usize).map_or(f64::INFINITY, |s| s.dist)
+    }
+
+    /// Every node's distance, in node order.
+    pub fn distances(&self) -> impl Iterator<Item = f64> + '_ {
+        self.nodes.iter().map(|s| s.dist)
     }
 
     /// Whether `u` precedes `v` in the DAG order (distance, then settle rank).
     #[inline]
     fn before(&self, u: usize, v: usize) -> bool {
-        match self.dist[u].partial_cmp(&self.dist[v]) {
+        match self.nodes[u].dist.partial_cmp(&self.nodes[v].dist) {
             Some(Ordering::Less) => true,
-            Some(Ordering::Equal) => self.rank[u] < self.rank[v],
+            Some(Ordering::Equal) => self.nodes[u].rank < self.nodes[v].rank,
             _ => false,
         }
     }
@@ -144,16 +168,16 @@ impl Spt {
     /// Whether the edge `u → v` of cost `cost` lies on a shortest path to v.
     #[inline]
     fn is_dag_edge(&self, u: usize, v: usize, cost: f64) -> bool {
-        self.dist[u].is_finite()
+        self.nodes[u].dist.is_finite()
             && self.before(u, v)
-            && within_tie(self.dist[u] + cost, self.dist[v])
+            && within_tie(self.nodes[u].dist + cost, self.nodes[v].dist)
     }
 
     /// Every parent of `node` in the equal-cost DAG (deduplicated, in adjacency order).
     pub fn parents(&self, graph: &Graph, node: u32) -> Vec<u32> {
         let v = node as usize;
         let mut parents = Vec::new();
-        if v >= self.dist.len() || node == self.root || !self.dist[v].is_finite() {
+        if v >= self.nodes.len() || node == self.root || !self.nodes[v].dist.is_finite() {
             return parents;
         }
         // Links are symmetric, so v's in-edges are its out-edges reversed.
@@ -167,46 +191,61 @@ impl Spt {
 
     /// The links that leave the root on the shortest paths to `node`, sorted.
     pub fn first_hop_links(&self, node: u32) -> &[u32] {
-        self.first_hops
+        self.nodes
             .get(node as usize)
-            .map_or(&[], |&set| self.hop_sets.get(set))
+            .map_or(&[], |s| self.hop_sets.get(s.first_hops))
     }
 
     /// Recomputes `v`'s first-hop set from its parents (which must be final) and returns its
     /// id, reusing a parent's set when the union equals it.
     fn derive_first_hops(&mut self, graph: &Graph, v: u32, scratch: &mut Vec<u32>) -> u32 {
+        let mut hops = FirstHopCollector::default();
         scratch.clear();
-        let vi = v as usize;
-        let mut single: Option<u32> = None;
-        let mut merged = false;
         for edge in graph.edges(v) {
-            let u = edge.to as usize;
-            if !self.is_dag_edge(u, vi, edge.cost) {
-                continue;
+            if self.is_dag_edge(edge.to as usize, v as usize, edge.cost) {
+                hops.add(self, edge.to, edge.link, scratch);
             }
-            if edge.to == self.root {
-                scratch.push(edge.link);
-                merged = true;
-                continue;
-            }
-            let set = self.first_hops[u];
-            match single {
-                None => single = Some(set),
-                Some(s) if s == set => {}
-                Some(_) => merged = true,
-            }
-            scratch.extend_from_slice(self.hop_sets.get(set));
         }
-        match (single, merged) {
+        hops.finish(&mut self.hop_sets, scratch)
+    }
+}
+
+/// Unites the first-hop sets of a node's parents: a link from the root itself, or the set of a
+/// parent. A node with one parent (the common case) shares that parent's set.
+#[derive(Default)]
+struct FirstHopCollector {
+    single: Option<u32>,
+    merged: bool,
+}
+
+impl FirstHopCollector {
+    #[inline]
+    fn add(&mut self, spt: &Spt, parent: u32, link: u32, scratch: &mut Vec<u32>) {
+        if parent == spt.root {
+            scratch.push(link);
+            self.merged = true;
+            return;
+        }
+        let set = spt.nodes[parent as usize].first_hops;
+        match self.single {
+            None => self.single = Some(set),
+            Some(s) if s == set => return,
+            Some(_) => self.merged = true,
+        }
+        scratch.extend_from_slice(spt.hop_sets.get(set));
+    }
+
+    fn finish(self, hop_sets: &mut HopSets, scratch: &mut Vec<u32>) -> u32 {
+        match (self.single, self.merged) {
             (None, false) => HopSets::EMPTY,
             (Some(set), false) => set,
             _ => {
                 scratch.sort_unstable();
                 scratch.dedup();
-                if let Some(set) = single.filter(|&s| self.hop_sets.get(s) == scratch.as_slice()) {
+                if let Some(set) = self.single.filter(|&s| hop_sets.get(s) == scratch.as_slice()) {
                     return set;
                 }
-                self.hop_sets.insert(scratch)
+                hop_sets.insert(scratch)
             }
         }
     }
