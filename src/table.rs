@@ -8,7 +8,10 @@ pub struct Table {
 
 impl Table {
     pub fn new<const N: usize>(header: [&str; N]) -> Self {
-        Table { header: header.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -25,8 +28,10 @@ impl Table {
         }
         let numeric: Vec<bool> = (0..columns)
             .map(|i| {
-                self.rows.iter().all(|r| r.get(i).is_none_or(|c| c.parse::<f64>().is_ok() || c == "-"))
-                    && !self.rows.is_empty()
+                self.rows.iter().all(|r| {
+                    r.get(i)
+                        .is_none_or(|c| c.parse::<f64>().is_ok() || c == "-")
+                }) && !self.rows.is_empty()
             })
             .collect();
         let line = |cells: &[String]| {
@@ -67,7 +72,11 @@ pub fn num(value: Option<f64>) -> String {
         Some(v) => {
             let text = format!("{v:.4}");
             let text = text.trim_end_matches('0').trim_end_matches('.');
-            if text == "-0" { "0".to_string() } else { text.to_string() }
+            if text == "-0" {
+                "0".to_string()
+            } else {
+                text.to_string()
+            }
         }
     }
 }
@@ -81,7 +90,10 @@ mod tests {
         let mut t = Table::new(["name", "value"]);
         t.row(vec!["a".into(), "1.5".into()]);
         t.row(vec!["long".into(), "10".into()]);
-        assert_eq!(t.render(), "name  value\n----  -----\na       1.5\nlong     10\n");
+        assert_eq!(
+            t.render(),
+            "name  value\n----  -----\na       1.5\nlong     10\n"
+        );
     }
 
     #[test]

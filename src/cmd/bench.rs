@@ -63,7 +63,10 @@ pub fn run(which: Which) -> Result<()> {
         bail!("--roots must be at least 1");
     }
     if progress {
-        eprintln!("generating {} nodes, degree {} ...", args.nodes, args.degree);
+        eprintln!(
+            "generating {} nodes, degree {} ...",
+            args.nodes, args.degree
+        );
     }
     let net = generate(args.nodes, args.degree, args.seed)?;
     let metrics = power::compute(&net);
@@ -78,7 +81,8 @@ pub fn run(which: Which) -> Result<()> {
             eprint!("\rroot {}/{} ...", i + 1, args.roots);
         }
         let started = Instant::now();
-        let peer_dist = petgraph::algo::dijkstra(&peer, NodeIndex::new(root as usize), None, |e| *e.weight());
+        let peer_dist =
+            petgraph::algo::dijkstra(&peer, NodeIndex::new(root as usize), None, |e| *e.weight());
         petgraph_times.push(started.elapsed().as_secs_f64() * 1e3);
 
         let started = Instant::now();
@@ -89,8 +93,14 @@ pub fn run(which: Which) -> Result<()> {
         // One link's cost changes (×0.5 to ×2, or the link goes down), then changes back.
         for _ in 0..5 {
             let link = rng.random_range(0..graph.link_count() as u32);
-            let Some((_, _, old)) = graph.link(link) else { continue };
-            let new = if rng.random_bool(0.2) || !old.is_finite() { f64::INFINITY } else { old * rng.random_range(0.5..2.0) };
+            let Some((_, _, old)) = graph.link(link) else {
+                continue;
+            };
+            let new = if rng.random_bool(0.2) || !old.is_finite() {
+                f64::INFINITY
+            } else {
+                old * rng.random_range(0.5..2.0)
+            };
             for cost in [new, old] {
                 let started = Instant::now();
                 spt.update_link_cost(&mut graph, link, cost);
@@ -116,8 +126,18 @@ pub fn run(which: Which) -> Result<()> {
         return super::print_json(&result);
     }
     let mut table = Table::new(["engine", "median ms", "vs petgraph", "vs our full"]);
-    table.row(vec!["petgraph::algo::dijkstra".into(), num(Some(result.petgraph_ms)), "1".into(), "-".into()]);
-    table.row(vec!["mplamps full SPF (ECMP DAG + first hops)".into(), num(Some(result.ours_full_ms)), num(Some(result.full_vs_petgraph)), "1".into()]);
+    table.row(vec![
+        "petgraph::algo::dijkstra".into(),
+        num(Some(result.petgraph_ms)),
+        "1".into(),
+        "-".into(),
+    ]);
+    table.row(vec![
+        "mplamps full SPF (ECMP DAG + first hops)".into(),
+        num(Some(result.ours_full_ms)),
+        num(Some(result.full_vs_petgraph)),
+        "1".into(),
+    ]);
     table.row(vec![
         "mplamps incremental SPF (one link change)".into(),
         num(Some(result.ours_incremental_ms)),
@@ -126,7 +146,10 @@ pub fn run(which: Which) -> Result<()> {
     ]);
     println!(
         "SPF on {} nodes, {} links ({} costs), medians over {} roots\n",
-        result.nodes, result.links, kind.name(), result.roots
+        result.nodes,
+        result.links,
+        kind.name(),
+        result.roots
     );
     print!("{}", table.render());
     println!(
@@ -152,7 +175,8 @@ fn petgraph_of(graph: &mplamps_te::spf::Graph) -> UnGraph<(), f64> {
 fn check_same_distances(spt: &Spt, peer: impl Fn(NodeIndex) -> Option<f64>) -> Result<()> {
     for (v, d) in spt.distances().enumerate() {
         let theirs = peer(NodeIndex::new(v)).unwrap_or(f64::INFINITY);
-        let same = (d.is_infinite() && theirs.is_infinite()) || (d - theirs).abs() <= 1e-9 * d.abs().max(1.0);
+        let same = (d.is_infinite() && theirs.is_infinite())
+            || (d - theirs).abs() <= 1e-9 * d.abs().max(1.0);
         if !same {
             bail!("distance mismatch at node {v}: ours {d}, petgraph {theirs}");
         }

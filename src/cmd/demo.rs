@@ -77,12 +77,17 @@ pub fn run(args: Args) -> Result<()> {
         });
     }
     let color = std::io::stdout().is_terminal();
-    println!("mplamps demo: {} ({source})\n", net.name.as_deref().unwrap_or("network"));
+    println!(
+        "mplamps demo: {} ({source})\n",
+        net.name.as_deref().unwrap_or("network")
+    );
     print!("{}", super::metrics::render(&net, &metrics));
     println!();
     print!("{}", compare(&regular, &power_tree, color));
     println!();
-    println!("Pictures (regular tree in blue, power tree in green, orange where the trees differ):");
+    println!(
+        "Pictures (regular tree in blue, power tree in green, orange where the trees differ):"
+    );
     for p in &pictures {
         println!("  {p}");
     }
@@ -90,14 +95,25 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn differing(regular: &TreeReport, power: &TreeReport) -> Vec<String> {
-    let power_nodes: BTreeMap<&str, &NodeReport> = power.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    let power_nodes: BTreeMap<&str, &NodeReport> =
+        power.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
     let mut names: Vec<String> = regular
         .nodes
         .iter()
-        .filter(|n| power_nodes.get(n.name.as_str()).is_none_or(|p| p.next_hops != n.next_hops || p.parents != n.parents))
+        .filter(|n| {
+            power_nodes
+                .get(n.name.as_str())
+                .is_none_or(|p| p.next_hops != n.next_hops || p.parents != n.parents)
+        })
         .map(|n| n.name.clone())
         .collect();
-    names.extend(power.nodes.iter().filter(|n| !regular.nodes.iter().any(|r| r.name == n.name)).map(|n| n.name.clone()));
+    names.extend(
+        power
+            .nodes
+            .iter()
+            .filter(|n| !regular.nodes.iter().any(|r| r.name == n.name))
+            .map(|n| n.name.clone()),
+    );
     names.sort();
     names
 }
@@ -105,15 +121,29 @@ fn differing(regular: &TreeReport, power: &TreeReport) -> Vec<String> {
 /// Both trees side by side; rows where they differ are marked (and bold on a terminal).
 fn compare(regular: &TreeReport, power: &TreeReport, color: bool) -> String {
     let differences = differing(regular, power);
-    let find = |tree: &'_ TreeReport, name: &str| tree.nodes.iter().find(|n| n.name == name).cloned();
+    let find =
+        |tree: &'_ TreeReport, name: &str| tree.nodes.iter().find(|n| n.name == name).cloned();
     let mut names: Vec<&str> = regular.nodes.iter().map(|n| n.name.as_str()).collect();
     names.extend(regular.unreachable.iter().map(String::as_str));
     names.sort();
-    let mut table = Table::new(["", "router", "regular cost", "regular parents", "regular next hops", "power cost", "power parents", "power next hops"]);
+    let mut table = Table::new([
+        "",
+        "router",
+        "regular cost",
+        "regular parents",
+        "regular next hops",
+        "power cost",
+        "power parents",
+        "power next hops",
+    ]);
     for name in names {
         let r = find(regular, name);
         let p = find(power, name);
-        let mark = if differences.iter().any(|d| d == name) { "*" } else { "" };
+        let mark = if differences.iter().any(|d| d == name) {
+            "*"
+        } else {
+            ""
+        };
         table.row(vec![
             mark.to_string(),
             name.to_string(),

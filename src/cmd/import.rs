@@ -32,13 +32,26 @@ pub fn run(format: Format) -> Result<()> {
     let Format::Graphml(args) = format;
     let file = args.input.display().to_string();
     let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
-    let options = ImportOptions { seed: args.seed, default_capacity: args.default_capacity };
+    let options = ImportOptions {
+        seed: args.seed,
+        default_capacity: args.default_capacity,
+    };
     let (net, summary) = graphml::import(&file, &text, options)?;
-    let source = args.input.file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    let source = args
+        .input
+        .file_name()
+        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
     let header = [
-        format!("Imported from {source} by `mplamps import graphml --seed {}`.", args.seed),
-        "Source: The Internet Topology Zoo, S. Knight et al., IEEE JSAC 29(9), 2011 (CC BY 4.0).".to_string(),
-        format!("Capacities from LinkSpeedRaw, else {}; loads and power from the seeded default model", args.default_capacity),
+        format!(
+            "Imported from {source} by `mplamps import graphml --seed {}`.",
+            args.seed
+        ),
+        "Source: The Internet Topology Zoo, S. Knight et al., IEEE JSAC 29(9), 2011 (CC BY 4.0)."
+            .to_string(),
+        format!(
+            "Capacities from LinkSpeedRaw, else {}; loads and power from the seeded default model",
+            args.default_capacity
+        ),
         "(docs/topology-format.md, \"Generated and imported topologies\").".to_string(),
     ];
     super::write_file(&args.output, &to_toml(&net, &header))?;

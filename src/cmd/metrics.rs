@@ -31,7 +31,16 @@ pub fn render(net: &Network, metrics: &Metrics) -> String {
         net.normalize_to,
         metrics.selection.name()
     );
-    let mut links = Table::new(["link", "a", "b", "avail", "value_a", "value_b", "pwrlink", "power topology"]);
+    let mut links = Table::new([
+        "link",
+        "a",
+        "b",
+        "avail",
+        "value_a",
+        "value_b",
+        "pwrlink",
+        "power topology",
+    ]);
     for (m, link) in metrics.links.iter().zip(&net.links) {
         let membership = match m.excluded {
             None => "yes".to_string(),
@@ -50,7 +59,16 @@ pub fn render(net: &Network, metrics: &Metrics) -> String {
     }
     out.push_str(&links.render());
     out.push_str("\nPorts with a link (power per X port in W, ratios in W per Gb/s)\n");
-    let mut ports = Table::new(["port", "link", "consumed/X", "available/X", "consumed ratio", "available ratio", "marginal", "value"]);
+    let mut ports = Table::new([
+        "port",
+        "link",
+        "consumed/X",
+        "available/X",
+        "consumed ratio",
+        "available ratio",
+        "marginal",
+        "value",
+    ]);
     for p in metrics.ports.iter().filter(|p| p.link.is_some()) {
         ports.row(vec![
             p.name.clone(),

@@ -16,7 +16,11 @@ use mplamps_te::Network;
 use mplamps_te::trees::TreeKind;
 
 #[derive(Parser)]
-#[command(name = "mplamps", version, about = "A power-aware GMPLS control plane: power metrics, power SPT, OSPF-TE, LDP, RSVP-TE, MPLampS")]
+#[command(
+    name = "mplamps",
+    version,
+    about = "A power-aware GMPLS control plane: power metrics, power SPT, OSPF-TE, LDP, RSVP-TE, MPLampS"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,11 +77,19 @@ pub fn load(path: &Path) -> Result<Network> {
 
 pub fn router_index(net: &Network, name: &str) -> Result<usize> {
     net.router_index(name).ok_or_else(|| {
-        let mut known: Vec<&str> = net.routers.iter().take(20).map(|r| r.name.as_str()).collect();
+        let mut known: Vec<&str> = net
+            .routers
+            .iter()
+            .take(20)
+            .map(|r| r.name.as_str())
+            .collect();
         if net.routers.len() > 20 {
             known.push("...");
         }
-        anyhow::anyhow!("no router named {name:?} in the topology (routers: {})", known.join(", "))
+        anyhow::anyhow!(
+            "no router named {name:?} in the topology (routers: {})",
+            known.join(", ")
+        )
     })
 }
 

@@ -50,11 +50,24 @@ pub fn render(tree: &TreeReport) -> String {
         tree.compute_ms
     );
     let mut nodes: Vec<_> = tree.nodes.iter().collect();
-    nodes.sort_by(|a, b| a.distance.total_cmp(&b.distance).then_with(|| a.name.cmp(&b.name)));
-    let mut table = Table::new(["router", "distance", "parents", "next hops", "first-hop links (UCMP share)"]);
+    nodes.sort_by(|a, b| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let mut table = Table::new([
+        "router",
+        "distance",
+        "parents",
+        "next hops",
+        "first-hop links (UCMP share)",
+    ]);
     for node in nodes {
-        let shares: Vec<String> =
-            node.first_hops.iter().map(|h| format!("{}→{} {:.0}%", h.link, h.next_hop, h.weight * 100.0)).collect();
+        let shares: Vec<String> = node
+            .first_hops
+            .iter()
+            .map(|h| format!("{}→{} {:.0}%", h.link, h.next_hop, h.weight * 100.0))
+            .collect();
         table.row(vec![
             node.name.clone(),
             num(Some(node.distance)),

@@ -15,7 +15,9 @@ pub struct Bandwidth(f64);
 
 /// Why a text or number is not a bandwidth.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected a bandwidth such as \"10G\", \"155M\", \"2.5Gbps\" or a number of bit/s, got {got:?}: {why}")]
+#[error(
+    "expected a bandwidth such as \"10G\", \"155M\", \"2.5Gbps\" or a number of bit/s, got {got:?}: {why}"
+)]
 pub struct BandwidthParseError {
     pub got: String,
     pub why: &'static str,
@@ -78,7 +80,10 @@ impl FromStr for Bandwidth {
     type Err = BandwidthParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let fail = |why| BandwidthParseError { got: text.to_string(), why };
+        let fail = |why| BandwidthParseError {
+            got: text.to_string(),
+            why,
+        };
         let lower = text.trim().to_ascii_lowercase();
         let mut rest = lower.as_str();
         for unit in UNIT_SUFFIXES {
@@ -88,20 +93,30 @@ impl FromStr for Bandwidth {
             }
         }
         let mut scale = 1.0;
-        if let Some(last) = rest.chars().last() {
-            if let Some((_, factor)) = PREFIXES.iter().find(|(p, _)| *p == last) {
-                scale = *factor;
-                rest = &rest[..rest.len() - 1];
-            }
+        let prefix = rest
+            .chars()
+            .last()
+            .and_then(|last| PREFIXES.iter().find(|(p, _)| *p == last));
+        if let Some((p, factor)) = prefix {
+            scale = *factor;
+            rest = rest.strip_suffix(*p).unwrap_or(rest);
         }
         let number = rest.trim();
         if number.is_empty() {
             return Err(fail("no number"));
         }
-        if !number.chars().all(|c| c.is_ascii_digit() || c == '.' || c == 'e' || c == '_') {
-            return Err(fail("unknown unit; use K, M, G or T, optionally followed by bps"));
+        if !number
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == 'e' || c == '_')
+        {
+            return Err(fail(
+                "unknown unit; use K, M, G or T, optionally followed by bps",
+            ));
         }
-        let value: f64 = number.replace('_', "").parse().map_err(|_| fail("not a number"))?;
+        let value: f64 = number
+            .replace('_', "")
+            .parse()
+            .map_err(|_| fail("not a number"))?;
         Bandwidth::from_bps(value * scale).ok_or_else(|| fail("must be finite and not negative"))
     }
 }
@@ -190,8 +205,20 @@ mod tests {
         assert_eq!(Bandwidth::from_gbps(7.7).unwrap().floor_to(q).gbps(), 7.5);
         assert_eq!(Bandwidth::from_gbps(7.5).unwrap().floor_to(q).gbps(), 7.5);
         assert_eq!(Bandwidth::from_gbps(0.4).unwrap().floor_to(q).bps(), 0.0);
-        assert_eq!(Bandwidth::from_gbps(0.3).unwrap().floor_to(Bandwidth::from_gbps(0.1).unwrap()).gbps(), 0.3);
-        assert_eq!(Bandwidth::from_gbps(3.3).unwrap().floor_to(Bandwidth::ZERO).gbps(), 3.3);
+        assert_eq!(
+            Bandwidth::from_gbps(0.3)
+                .unwrap()
+                .floor_to(Bandwidth::from_gbps(0.1).unwrap())
+                .gbps(),
+            0.3
+        );
+        assert_eq!(
+            Bandwidth::from_gbps(3.3)
+                .unwrap()
+                .floor_to(Bandwidth::ZERO)
+                .gbps(),
+            3.3
+        );
     }
 
     /// RFC 3471 §3.1.2 lists 10GigE as 0x4E9502F9 (1.25e9 bytes/s).
@@ -199,7 +226,10 @@ mod tests {
     fn wire_form_is_bytes_per_second() {
         let ten_gig = Bandwidth::from_gbps(10.0).unwrap();
         assert_eq!(ten_gig.to_wire_f32().to_bits(), 0x4E95_02F9);
-        assert_eq!(Bandwidth::from_wire_f32(f32::from_bits(0x4E95_02F9)), Some(ten_gig));
+        assert_eq!(
+            Bandwidth::from_wire_f32(f32::from_bits(0x4E95_02F9)),
+            Some(ten_gig)
+        );
         assert_eq!(Bandwidth::from_wire_f32(f32::NAN), None);
     }
 

@@ -23,8 +23,15 @@ use crate::topology::{
 pub enum GenerateError {
     #[error("need at least 2 nodes, got {0}")]
     TooFewNodes(usize),
-    #[error("average degree {degree} is out of range for {nodes} nodes: a connected graph needs at least {min:.3}, a simple graph allows at most {max}")]
-    DegreeOutOfRange { nodes: usize, degree: f64, min: f64, max: f64 },
+    #[error(
+        "average degree {degree} is out of range for {nodes} nodes: a connected graph needs at least {min:.3}, a simple graph allows at most {max}"
+    )]
+    DegreeOutOfRange {
+        nodes: usize,
+        degree: f64,
+        min: f64,
+        max: f64,
+    },
 }
 
 /// The seeded default model for a router's capacity, a link's load and a line card's power.
@@ -37,7 +44,9 @@ const PORT_CAPACITIES_GBPS: [(f64, f64); 3] = [(10.0, 0.6), (40.0, 0.25), (100.0
 
 impl DefaultModel {
     pub fn new(seed: u64) -> Self {
-        DefaultModel { rng: ChaCha8Rng::seed_from_u64(seed) }
+        DefaultModel {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// 10G (60 %), 40G (25 %) or 100G (15 %).
@@ -61,12 +70,22 @@ impl DefaultModel {
     /// A power profile for a line card of `capacity`: rated maximum 2–6 W per Gb/s, idle
     /// 60–90 % of it, shape linear, flattening or exponential (k = 3) with equal odds.
     pub fn profile(&mut self, capacity: Bandwidth) -> PowerProfile {
-        let max_w = (capacity.gbps() * self.rng.random_range(2.0..6.0)).round().max(1.0);
+        let max_w = (capacity.gbps() * self.rng.random_range(2.0..6.0))
+            .round()
+            .max(1.0);
         let idle_w = (max_w * self.rng.random_range(0.6..0.9)).round();
         match self.rng.random_range(0..3) {
             0 => PowerProfile::Linear { idle_w, max_w },
-            1 => PowerProfile::Flattening { idle_w, max_w, k: 3.0 },
-            _ => PowerProfile::Exponential { idle_w, max_w, k: 3.0 },
+            1 => PowerProfile::Flattening {
+                idle_w,
+                max_w,
+                k: 3.0,
+            },
+            _ => PowerProfile::Exponential {
+                idle_w,
+                max_w,
+                k: 3.0,
+            },
         }
     }
 
@@ -83,7 +102,12 @@ pub fn generate(nodes: usize, degree: f64, seed: u64) -> Result<Network, Generat
     let min = 2.0 * (nodes - 1) as f64 / nodes as f64;
     let max = (nodes - 1) as f64;
     if !(degree.is_finite() && degree >= min - 1e-9 && degree <= max) {
-        return Err(GenerateError::DegreeOutOfRange { nodes, degree, min, max });
+        return Err(GenerateError::DegreeOutOfRange {
+            nodes,
+            degree,
+            min,
+            max,
+        });
     }
     let target = ((nodes as f64 * degree / 2.0).round() as usize).max(nodes - 1);
     let mut model = DefaultModel::new(seed);
@@ -105,7 +129,10 @@ pub fn generate(nodes: usize, degree: f64, seed: u64) -> Result<Network, Generat
     let positions: Vec<[f64; 2]> = (0..nodes)
         .map(|_| {
             let rng = model.rng();
-            [(rng.random::<f64>() * 1000.0).round(), (rng.random::<f64>() * 1000.0).round()]
+            [
+                (rng.random::<f64>() * 1000.0).round(),
+                (rng.random::<f64>() * 1000.0).round(),
+            ]
         })
         .collect();
     let names: Vec<String> = (1..=nodes).map(|i| format!("R{i}")).collect();
@@ -113,7 +140,10 @@ pub fn generate(nodes: usize, degree: f64, seed: u64) -> Result<Network, Generat
         Some(format!("generated-n{nodes}-d{degree}-s{seed}")),
         names,
         positions.into_iter().map(Some).collect(),
-        &pairs.iter().map(|&(a, b)| (a as usize, b as usize, None)).collect::<Vec<_>>(),
+        &pairs
+            .iter()
+            .map(|&(a, b)| (a as usize, b as usize, None))
+            .collect::<Vec<_>>(),
         &mut model,
     ))
 }
@@ -134,7 +164,9 @@ pub fn assemble(
     let mut port_capacity = vec![Bandwidth::ZERO; n];
     let capacities: Vec<Bandwidth> = links
         .iter()
-        .map(|&(a, b, capacity)| capacity.unwrap_or_else(|| router_capacity[a].min(router_capacity[b])))
+        .map(|&(a, b, capacity)| {
+            capacity.unwrap_or_else(|| router_capacity[a].min(router_capacity[b]))
+        })
         .collect();
     for (&(a, b, _), &capacity) in links.iter().zip(&capacities) {
         for end in [a, b] {
@@ -148,7 +180,11 @@ pub fn assemble(
     for (i, (&(a, b, _), &capacity)) in links.iter().zip(&capacities).enumerate() {
         let mut port = |r: usize| {
             next_port[r] += 1;
-            PortRef { router: r, linecard: 0, port: next_port[r] - 1 }
+            PortRef {
+                router: r,
+                linecard: 0,
+                port: next_port[r] - 1,
+            }
         };
         let (pa, pb) = (port(a), port(b));
         out_links.push(Link {
@@ -171,7 +207,8 @@ pub fn assemble(
                 Vec::new()
             } else {
                 let ports: Vec<String> = (1..=degree[i]).map(|p| format!("P{p}")).collect();
-                let capacity = Bandwidth::from_bps(port_capacity[i].bps() * degree[i] as f64).unwrap_or_default();
+                let capacity = Bandwidth::from_bps(port_capacity[i].bps() * degree[i] as f64)
+                    .unwrap_or_default();
                 vec![LineCard {
                     name: "LC1".to_string(),
                     ports,
@@ -179,10 +216,19 @@ pub fn assemble(
                     power: LineCardPower::Profile(model.profile(capacity)),
                 }]
             };
-            Router { name, router_id: RouterId(0x0a00_0001 + i as u32), position, linecards }
+            Router {
+                name,
+                router_id: RouterId(0x0a00_0001 + i as u32),
+                position,
+                linecards,
+            }
         })
         .collect::<Vec<_>>();
-    let normalize_to = capacities.iter().copied().filter(|c| c.bps() > 0.0).reduce(Bandwidth::min)
+    let normalize_to = capacities
+        .iter()
+        .copied()
+        .filter(|c| c.bps() > 0.0)
+        .reduce(Bandwidth::min)
         .unwrap_or(Bandwidth::from_gbps(10.0).unwrap_or_default());
     Network {
         name,
@@ -206,8 +252,15 @@ mod tests {
         for (nodes, degree, seed) in [(2, 1.0, 1), (50, 4.0, 7), (300, 3.0, 9), (10, 9.0, 3)] {
             let net = generate(nodes, degree, seed).unwrap();
             assert_eq!(net.routers.len(), nodes);
-            assert_eq!(net.links.len(), ((nodes as f64 * degree / 2.0).round() as usize).max(nodes - 1));
-            let links: Vec<_> = net.links.iter().map(|l| (l.a.router as u32, l.b.router as u32, 1.0)).collect();
+            assert_eq!(
+                net.links.len(),
+                ((nodes as f64 * degree / 2.0).round() as usize).max(nodes - 1)
+            );
+            let links: Vec<_> = net
+                .links
+                .iter()
+                .map(|l| (l.a.router as u32, l.b.router as u32, 1.0))
+                .collect();
             let spt = Spt::compute(&Graph::new(nodes, &links), 0);
             assert!((0..nodes as u32).all(|v| spt.is_reachable(v)));
         }
@@ -225,7 +278,10 @@ mod tests {
 
     #[test]
     fn impossible_degrees_are_refused() {
-        assert!(matches!(generate(1, 2.0, 0), Err(GenerateError::TooFewNodes(1))));
+        assert!(matches!(
+            generate(1, 2.0, 0),
+            Err(GenerateError::TooFewNodes(1))
+        ));
         assert!(generate(10, 1.0, 0).is_err());
         assert!(generate(10, 10.0, 0).is_err());
         assert!(generate(10, f64::NAN, 0).is_err());

@@ -92,7 +92,10 @@ fn segment(points: &[(f64, f64)], u: f64) -> ((f64, f64), (f64, f64)) {
             let before = points.len().saturating_sub(2);
             (points.get(before).copied().unwrap_or(first), last)
         }
-        n => (points.get(n - 1).copied().unwrap_or(first), points.get(n).copied().unwrap_or(last)),
+        n => (
+            points.get(n - 1).copied().unwrap_or(first),
+            points.get(n).copied().unwrap_or(last),
+        ),
     }
 }
 
@@ -221,7 +224,11 @@ pub fn compute(net: &Network) -> Metrics {
             let consumed_per_x_w = per_x(state.consumed_w);
             let available_per_x_w = per_x(state.available_w);
             for p in 0..card.ports.len() {
-                let port = PortRef { router: r, linecard: c, port: p };
+                let port = PortRef {
+                    router: r,
+                    linecard: c,
+                    port: p,
+                };
                 let link = port_link.get(&port).map(|&l| &net.links[l]);
                 let available = link
                     .map(|l| l.available.floor_to(net.bandwidth_quantum))
@@ -293,12 +300,18 @@ pub fn compute(net: &Network) -> Metrics {
 
 /// Utilization and power of every line card, indexed `[router][linecard]`.
 pub fn linecard_states(net: &Network) -> Vec<Vec<LineCardState>> {
-    let mut used: Vec<Vec<f64>> =
-        net.routers.iter().map(|r| vec![0.0; r.linecards.len()]).collect();
+    let mut used: Vec<Vec<f64>> = net
+        .routers
+        .iter()
+        .map(|r| vec![0.0; r.linecards.len()])
+        .collect();
     for link in &net.links {
         let carried = (link.capacity.bps() - link.available.bps()).max(0.0);
         for end in [link.a, link.b] {
-            if let Some(slot) = used.get_mut(end.router).and_then(|v| v.get_mut(end.linecard)) {
+            if let Some(slot) = used
+                .get_mut(end.router)
+                .and_then(|v| v.get_mut(end.linecard))
+            {
                 *slot += carried;
             }
         }
@@ -313,15 +326,24 @@ pub fn linecard_states(net: &Network) -> Vec<Vec<LineCardState>> {
                 .zip(used)
                 .map(|(card, used_bps)| {
                     let capacity = card.capacity().bps();
-                    let utilization = if capacity > 0.0 { used_bps / capacity } else { 0.0 };
+                    let utilization = if capacity > 0.0 {
+                        used_bps / capacity
+                    } else {
+                        0.0
+                    };
                     let (consumed_w, available_w, marginal_w_per_gbps) = match &card.power {
-                        LineCardPower::Measured { consumed_w, available_w } => {
-                            (*consumed_w, *available_w, None)
-                        }
+                        LineCardPower::Measured {
+                            consumed_w,
+                            available_w,
+                        } => (*consumed_w, *available_w, None),
                         LineCardPower::Profile(profile) => {
                             let consumed = profile.power_at(utilization);
                             let marginal = profile.slope_at(utilization) / (capacity / 1e9);
-                            (consumed, (profile.max_w() - consumed).max(0.0), Some(marginal))
+                            (
+                                consumed,
+                                (profile.max_w() - consumed).max(0.0),
+                                Some(marginal),
+                            )
                         }
                     };
                     LineCardState {
@@ -355,9 +377,20 @@ mod tests {
     #[test]
     fn profiles_hit_idle_and_max_at_the_ends() {
         let shapes = [
-            PowerProfile::Linear { idle_w: 300.0, max_w: 500.0 },
-            PowerProfile::Flattening { idle_w: 300.0, max_w: 500.0, k: 4.0 },
-            PowerProfile::Exponential { idle_w: 300.0, max_w: 500.0, k: 4.0 },
+            PowerProfile::Linear {
+                idle_w: 300.0,
+                max_w: 500.0,
+            },
+            PowerProfile::Flattening {
+                idle_w: 300.0,
+                max_w: 500.0,
+                k: 4.0,
+            },
+            PowerProfile::Exponential {
+                idle_w: 300.0,
+                max_w: 500.0,
+                k: 4.0,
+            },
             PowerProfile::Points(vec![(0.0, 300.0), (0.5, 380.0), (1.0, 500.0)]),
         ];
         for shape in &shapes {
@@ -370,9 +403,20 @@ mod tests {
     #[test]
     fn profile_shapes_at_half_load() {
         let (idle, max, k) = (300.0, 500.0, 4.0_f64);
-        let linear = PowerProfile::Linear { idle_w: idle, max_w: max };
-        let flat = PowerProfile::Flattening { idle_w: idle, max_w: max, k };
-        let exp = PowerProfile::Exponential { idle_w: idle, max_w: max, k };
+        let linear = PowerProfile::Linear {
+            idle_w: idle,
+            max_w: max,
+        };
+        let flat = PowerProfile::Flattening {
+            idle_w: idle,
+            max_w: max,
+            k,
+        };
+        let exp = PowerProfile::Exponential {
+            idle_w: idle,
+            max_w: max,
+            k,
+        };
         let points = PowerProfile::Points(vec![(0.0, 300.0), (0.5, 380.0), (1.0, 500.0)]);
         assert!(close(linear.power_at(0.5), 400.0));
         let flat_expected = idle + (max - idle) * (1.0 - (-k * 0.5).exp()) / (1.0 - (-k).exp());
@@ -388,16 +432,30 @@ mod tests {
     #[test]
     fn slopes_match_finite_differences() {
         let shapes = [
-            PowerProfile::Linear { idle_w: 300.0, max_w: 500.0 },
-            PowerProfile::Flattening { idle_w: 300.0, max_w: 500.0, k: 4.0 },
-            PowerProfile::Exponential { idle_w: 300.0, max_w: 500.0, k: 2.5 },
+            PowerProfile::Linear {
+                idle_w: 300.0,
+                max_w: 500.0,
+            },
+            PowerProfile::Flattening {
+                idle_w: 300.0,
+                max_w: 500.0,
+                k: 4.0,
+            },
+            PowerProfile::Exponential {
+                idle_w: 300.0,
+                max_w: 500.0,
+                k: 2.5,
+            },
             PowerProfile::Points(vec![(0.0, 300.0), (0.5, 380.0), (1.0, 500.0)]),
         ];
         for shape in &shapes {
             for u in [0.1, 0.3, 0.6, 0.9] {
                 let h = 1e-6;
                 let numeric = (shape.power_at(u + h) - shape.power_at(u - h)) / (2.0 * h);
-                assert!((numeric - shape.slope_at(u)).abs() < 1e-3, "{shape:?} at {u}");
+                assert!(
+                    (numeric - shape.slope_at(u)).abs() < 1e-3,
+                    "{shape:?} at {u}"
+                );
             }
         }
         let points = PowerProfile::Points(vec![(0.0, 300.0), (0.5, 380.0), (1.0, 500.0)]);

@@ -23,10 +23,16 @@ fn tree_color(kind: TreeKind) -> &'static str {
 }
 
 fn link_label(net: &Network, metrics: &Metrics, kind: TreeKind, link: usize) -> String {
-    let Some(l) = net.links.get(link) else { return String::new() };
+    let Some(l) = net.links.get(link) else {
+        return String::new();
+    };
     match kind {
         TreeKind::Regular => format!("{} ({})", l.name, l.metric),
-        TreeKind::Power => match metrics.links.get(link).and_then(|m| m.pwrlink.filter(|_| m.in_power_topology)) {
+        TreeKind::Power => match metrics
+            .links
+            .get(link)
+            .and_then(|m| m.pwrlink.filter(|_| m.in_power_topology))
+        {
             Some(p) => format!("{} ({p:.3})", l.name),
             None => format!("{} (–)", l.name),
         },
@@ -34,21 +40,44 @@ fn link_label(net: &Network, metrics: &Metrics, kind: TreeKind, link: usize) -> 
 }
 
 /// DOT of one tree. `other` is the other tree's DAG links, to highlight differences.
-pub fn dot(net: &Network, metrics: &Metrics, tree: &TreeReport, other: Option<&BTreeSet<usize>>) -> String {
+pub fn dot(
+    net: &Network,
+    metrics: &Metrics,
+    tree: &TreeReport,
+    other: Option<&BTreeSet<usize>>,
+) -> String {
     let color = tree_color(tree.tree);
     let mut out = String::new();
     let title = format!("{} tree from {}", tree.tree.name(), tree.root);
     let _ = writeln!(out, "graph \"{}\" {{", escape(&title));
-    let _ = writeln!(out, "  label=\"{}\"; labelloc=t; fontname=\"Helvetica\";", escape(&title));
+    let _ = writeln!(
+        out,
+        "  label=\"{}\"; labelloc=t; fontname=\"Helvetica\";",
+        escape(&title)
+    );
     let _ = writeln!(out, "  node [shape=circle, fontname=\"Helvetica\"];");
     let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=10];");
     for router in &net.routers {
-        let style = if router.name == tree.root { ", style=filled, fillcolor=\"#ffe08a\"" } else { "" };
-        let pos = router.position.map_or(String::new(), |[x, y]| format!(", pos=\"{x},{}!\"", -y));
-        let _ = writeln!(out, "  \"{}\" [tooltip=\"{}\"{style}{pos}];", escape(&router.name), router.router_id);
+        let style = if router.name == tree.root {
+            ", style=filled, fillcolor=\"#ffe08a\""
+        } else {
+            ""
+        };
+        let pos = router
+            .position
+            .map_or(String::new(), |[x, y]| format!(", pos=\"{x},{}!\"", -y));
+        let _ = writeln!(
+            out,
+            "  \"{}\" [tooltip=\"{}\"{style}{pos}];",
+            escape(&router.name),
+            router.router_id
+        );
     }
     for (i, link) in net.links.iter().enumerate() {
-        let (a, b) = (&net.routers[link.a.router].name, &net.routers[link.b.router].name);
+        let (a, b) = (
+            &net.routers[link.a.router].name,
+            &net.routers[link.b.router].name,
+        );
         let label = escape(&link_label(net, metrics, tree.tree, i));
         let attrs = if tree.dag_links.contains(&i) {
             let differs = other.is_some_and(|o| !o.contains(&i));
@@ -57,14 +86,24 @@ pub fn dot(net: &Network, metrics: &Metrics, tree: &TreeReport, other: Option<&B
         } else {
             format!("color=\"{LINK_COLOR}\", style=dashed")
         };
-        let _ = writeln!(out, "  \"{}\" -- \"{}\" [label=\"{label}\", {attrs}];", escape(a), escape(b));
+        let _ = writeln!(
+            out,
+            "  \"{}\" -- \"{}\" [label=\"{label}\", {attrs}];",
+            escape(a),
+            escape(b)
+        );
     }
     out.push_str("}\n");
     out
 }
 
 /// A standalone SVG of one tree, laid out from router positions (a circle when missing).
-pub fn svg(net: &Network, metrics: &Metrics, tree: &TreeReport, other: Option<&BTreeSet<usize>>) -> String {
+pub fn svg(
+    net: &Network,
+    metrics: &Metrics,
+    tree: &TreeReport,
+    other: Option<&BTreeSet<usize>>,
+) -> String {
     const W: f64 = 900.0;
     const H: f64 = 640.0;
     const MARGIN: f64 = 70.0;
@@ -72,21 +111,49 @@ pub fn svg(net: &Network, metrics: &Metrics, tree: &TreeReport, other: Option<&B
     let color = tree_color(tree.tree);
     let small = net.routers.len() <= 60;
     let mut out = String::new();
-    let _ = writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"Helvetica, Arial, sans-serif\">");
+    let _ = writeln!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"Helvetica, Arial, sans-serif\">"
+    );
     let _ = writeln!(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    let title = format!("{} tree from {} — {}", tree.tree.name(), tree.root, net.name.as_deref().unwrap_or("network"));
-    let _ = writeln!(out, "<text x=\"20\" y=\"30\" font-size=\"20\">{}</text>", xml(&title));
-    let legend = [(color, "tree link"), (DIFF_COLOR, "tree link the other tree does not use"), (LINK_COLOR, "other link")];
+    let title = format!(
+        "{} tree from {} — {}",
+        tree.tree.name(),
+        tree.root,
+        net.name.as_deref().unwrap_or("network")
+    );
+    let _ = writeln!(
+        out,
+        "<text x=\"20\" y=\"30\" font-size=\"20\">{}</text>",
+        xml(&title)
+    );
+    let legend = [
+        (color, "tree link"),
+        (DIFF_COLOR, "tree link the other tree does not use"),
+        (LINK_COLOR, "other link"),
+    ];
     for (i, (c, text)) in legend.iter().enumerate() {
         let y = H - 20.0 - 18.0 * i as f64;
-        let _ = writeln!(out, "<line x1=\"20\" y1=\"{y}\" x2=\"50\" y2=\"{y}\" stroke=\"{c}\" stroke-width=\"4\"/><text x=\"58\" y=\"{}\" font-size=\"12\">{}</text>", y + 4.0, xml(text));
+        let _ = writeln!(
+            out,
+            "<line x1=\"20\" y1=\"{y}\" x2=\"50\" y2=\"{y}\" stroke=\"{c}\" stroke-width=\"4\"/><text x=\"58\" y=\"{}\" font-size=\"12\">{}</text>",
+            y + 4.0,
+            xml(text)
+        );
     }
     // Parallel links between the same routers are bent apart so that each stays visible.
     let mut seen_pairs: std::collections::HashMap<(usize, usize), usize> = Default::default();
     for (i, link) in net.links.iter().enumerate() {
-        let (a, b) = (link.a.router.min(link.b.router), link.a.router.max(link.b.router));
+        let (a, b) = (
+            link.a.router.min(link.b.router),
+            link.a.router.max(link.b.router),
+        );
         let nth = seen_pairs.entry((a, b)).or_insert(0);
-        let bend = if *nth == 0 { 0.0 } else { 26.0 * (((*nth + 1) / 2) as f64) * if *nth % 2 == 1 { 1.0 } else { -1.0 } };
+        let bend = if *nth == 0 {
+            0.0
+        } else {
+            26.0 * ((*nth).div_ceil(2) as f64) * if *nth % 2 == 1 { 1.0 } else { -1.0 }
+        };
         *nth += 1;
         let (p, q) = (points[a], points[b]);
         let (mx, my) = ((p.0 + q.0) / 2.0, (p.1 + q.1) / 2.0);
@@ -100,19 +167,46 @@ pub fn svg(net: &Network, metrics: &Metrics, tree: &TreeReport, other: Option<&B
         } else {
             (LINK_COLOR, 1.5, " stroke-dasharray=\"6 4\"")
         };
-        let _ = writeln!(out, "<path d=\"M {:.1} {:.1} Q {cx:.1} {cy:.1} {:.1} {:.1}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash}><title>{}</title></path>", p.0, p.1, q.0, q.1, xml(&link_label(net, metrics, tree.tree, i)));
+        let _ = writeln!(
+            out,
+            "<path d=\"M {:.1} {:.1} Q {cx:.1} {cy:.1} {:.1} {:.1}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash}><title>{}</title></path>",
+            p.0,
+            p.1,
+            q.0,
+            q.1,
+            xml(&link_label(net, metrics, tree.tree, i))
+        );
         if small {
             let (lx, ly) = ((mx + cx) / 2.0, (my + cy) / 2.0);
-            let _ = writeln!(out, "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">{}</text>", ly - 3.0, xml(&link_label(net, metrics, tree.tree, i)));
+            let _ = writeln!(
+                out,
+                "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
+                ly - 3.0,
+                xml(&link_label(net, metrics, tree.tree, i))
+            );
         }
     }
     let radius = if small { 16.0 } else { 4.0 };
     for (i, router) in net.routers.iter().enumerate() {
         let (x, y) = points[i];
-        let fill = if router.name == tree.root { "#ffe08a" } else { "#ffffff" };
-        let _ = writeln!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1.5\"><title>{} ({})</title></circle>", xml(&router.name), router.router_id);
+        let fill = if router.name == tree.root {
+            "#ffe08a"
+        } else {
+            "#ffffff"
+        };
+        let _ = writeln!(
+            out,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1.5\"><title>{} ({})</title></circle>",
+            xml(&router.name),
+            router.router_id
+        );
         if small {
-            let _ = writeln!(out, "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>", y + 4.5, xml(&router.name));
+            let _ = writeln!(
+                out,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+                y + 4.5,
+                xml(&router.name)
+            );
         }
     }
     out.push_str("</svg>\n");
@@ -145,7 +239,12 @@ fn layout(net: &Network, w: f64, h: f64, margin: f64) -> Vec<(f64, f64)> {
     let scale = ((w - 2.0 * margin) / span_x).min((h - 2.0 * margin) / span_y);
     positions
         .iter()
-        .map(|[x, y]| (margin + (x - min_x) * scale, margin + 20.0 + (max_y - y) * scale))
+        .map(|[x, y]| {
+            (
+                margin + (x - min_x) * scale,
+                margin + 20.0 + (max_y - y) * scale,
+            )
+        })
         .collect()
 }
 
@@ -154,5 +253,8 @@ fn escape(text: &str) -> String {
 }
 
 fn xml(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

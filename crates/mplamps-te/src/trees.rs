@@ -91,9 +91,19 @@ pub fn compute(net: &Network, metrics: &Metrics, kind: TreeKind, root: usize) ->
 }
 
 /// Describes a computed tree in the network's names.
-pub fn report(net: &Network, graph: &Graph, spt: &Spt, kind: TreeKind, compute_ms: f64) -> TreeReport {
+pub fn report(
+    net: &Network,
+    graph: &Graph,
+    spt: &Spt,
+    kind: TreeKind,
+    compute_ms: f64,
+) -> TreeReport {
     let root = spt.root as usize;
-    let name = |i: usize| net.routers.get(i).map_or_else(String::new, |r| r.name.clone());
+    let name = |i: usize| {
+        net.routers
+            .get(i)
+            .map_or_else(String::new, |r| r.name.clone())
+    };
     let mut nodes = Vec::new();
     let mut unreachable = Vec::new();
     let mut dag_links = BTreeSet::new();
@@ -119,9 +129,22 @@ pub fn report(net: &Network, graph: &Graph, spt: &Spt, kind: TreeKind, compute_m
         next_hops.dedup();
         let mut parents: Vec<String> = parents.into_iter().map(|p| name(p as usize)).collect();
         parents.sort();
-        nodes.push(NodeReport { name: name(v), distance: spt.dist(v as u32), parents, next_hops, first_hops });
+        nodes.push(NodeReport {
+            name: name(v),
+            distance: spt.dist(v as u32),
+            parents,
+            next_hops,
+            first_hops,
+        });
     }
-    TreeReport { root: name(root), tree: kind, nodes, unreachable, compute_ms, dag_links }
+    TreeReport {
+        root: name(root),
+        tree: kind,
+        nodes,
+        unreachable,
+        compute_ms,
+        dag_links,
+    }
 }
 
 fn first_hops(net: &Network, links: &[u32], root: usize) -> Vec<FirstHop> {
@@ -135,9 +158,21 @@ fn first_hops(net: &Network, links: &[u32], root: usize) -> Vec<FirstHop> {
         .zip(&available)
         .filter_map(|(&l, &avail)| {
             let link = net.links.get(l as usize)?;
-            let far = if link.a.router == root { link.b.router } else { link.a.router };
-            let weight = if total > 0.0 { avail / total } else { 1.0 / links.len() as f64 };
-            Some(FirstHop { link: link.name.clone(), next_hop: net.routers.get(far)?.name.clone(), weight })
+            let far = if link.a.router == root {
+                link.b.router
+            } else {
+                link.a.router
+            };
+            let weight = if total > 0.0 {
+                avail / total
+            } else {
+                1.0 / links.len() as f64
+            };
+            Some(FirstHop {
+                link: link.name.clone(),
+                next_hop: net.routers.get(far)?.name.clone(),
+                weight,
+            })
         })
         .collect()
 }

@@ -16,17 +16,30 @@ use crate::topology::Network;
 #[derive(Debug, thiserror::Error)]
 pub enum GraphmlError {
     #[error("{file}: not well-formed XML: {source}")]
-    Xml { file: String, source: roxmltree::Error },
+    Xml {
+        file: String,
+        source: roxmltree::Error,
+    },
     #[error("{file}: no <graph> element")]
     NoGraph { file: String },
     #[error("{file}:{line}: <{element}> has no `{attribute}` attribute")]
-    MissingAttribute { file: String, line: u32, element: &'static str, attribute: &'static str },
+    MissingAttribute {
+        file: String,
+        line: u32,
+        element: &'static str,
+        attribute: &'static str,
+    },
     #[error("{file}:{line}: duplicate node id {id:?}")]
     DuplicateNode { file: String, line: u32, id: String },
     #[error("{file}:{line}: edge refers to node {id:?}, which the graph does not define")]
     UnknownNode { file: String, line: u32, id: String },
     #[error("{file}:{line}: {key} = {value:?} is not a number")]
-    BadNumber { file: String, line: u32, key: &'static str, value: String },
+    BadNumber {
+        file: String,
+        line: u32,
+        key: &'static str,
+        value: String,
+    },
     #[error("{file}: the graph has no nodes")]
     Empty { file: String },
 }
@@ -52,12 +65,22 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { seed: 1, default_capacity: Bandwidth::from_gbps(10.0).unwrap_or_default() }
+        ImportOptions {
+            seed: 1,
+            default_capacity: Bandwidth::from_gbps(10.0).unwrap_or_default(),
+        }
     }
 }
 
-pub fn import(file: &str, text: &str, options: ImportOptions) -> Result<(Network, ImportSummary), GraphmlError> {
-    let doc = roxmltree::Document::parse(text).map_err(|source| GraphmlError::Xml { file: file.to_string(), source })?;
+pub fn import(
+    file: &str,
+    text: &str,
+    options: ImportOptions,
+) -> Result<(Network, ImportSummary), GraphmlError> {
+    let doc = roxmltree::Document::parse(text).map_err(|source| GraphmlError::Xml {
+        file: file.to_string(),
+        source,
+    })?;
     let line = |node: roxmltree::Node| doc.text_pos_at(node.range().start).row;
     let root = doc.root_element();
     let keys: HashMap<&str, &str> = root
@@ -74,7 +97,9 @@ pub fn import(file: &str, text: &str, options: ImportOptions) -> Result<(Network
     let graph = root
         .children()
         .find(|n| n.has_tag_name("graph"))
-        .ok_or_else(|| GraphmlError::NoGraph { file: file.to_string() })?;
+        .ok_or_else(|| GraphmlError::NoGraph {
+            file: file.to_string(),
+        })?;
     let graph_name = data(graph, "label").or_else(|| data(graph, "Network"));
 
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -90,9 +115,15 @@ pub fn import(file: &str, text: &str, options: ImportOptions) -> Result<(Network
             attribute: "id",
         })?;
         if index.insert(id, names.len()).is_some() {
-            return Err(GraphmlError::DuplicateNode { file: file.to_string(), line: line(node), id: id.to_string() });
+            return Err(GraphmlError::DuplicateNode {
+                file: file.to_string(),
+                line: line(node),
+                id: id.to_string(),
+            });
         }
-        let label = data(node, "label").filter(|l| !l.is_empty()).unwrap_or_else(|| format!("n{id}"));
+        let label = data(node, "label")
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| format!("n{id}"));
         let mut name = label.replace(':', "_");
         let count = used_names.entry(name.clone()).or_insert(0);
         *count += 1;
@@ -103,12 +134,15 @@ pub fn import(file: &str, text: &str, options: ImportOptions) -> Result<(Network
         let number = |key: &'static str| -> Result<Option<f64>, GraphmlError> {
             match data(node, key) {
                 None => Ok(None),
-                Some(v) => v.parse::<f64>().map(Some).map_err(|_| GraphmlError::BadNumber {
-                    file: file.to_string(),
-                    line: line(node),
-                    key,
-                    value: v,
-                }),
+                Some(v) => v
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| GraphmlError::BadNumber {
+                        file: file.to_string(),
+                        line: line(node),
+                        key,
+                        value: v,
+                    }),
             }
         };
         let position = match (number("Longitude")?, number("Latitude")?) {
@@ -119,24 +153,31 @@ pub fn import(file: &str, text: &str, options: ImportOptions) -> Result<(Network
         positions.push(position);
     }
     if names.is_empty() {
-        return Err(GraphmlError::Empty { file: file.to_string() });
+        return Err(GraphmlError::Empty {
+            file: file.to_string(),
+        });
     }
 
     let mut links = Vec::new();
     let mut pairs: HashMap<(usize, usize), usize> = HashMap::new();
     for edge in graph.children().filter(|n| n.has_tag_name("edge")) {
         let end = |attribute: &'static str| -> Result<usize, GraphmlError> {
-            let id = edge.attribute(attribute).ok_or(GraphmlError::MissingAttribute {
-                file: file.to_string(),
-                line: line(edge),
-                element: "edge",
-                attribute,
-            })?;
-            index.get(id).copied().ok_or_else(|| GraphmlError::UnknownNode {
-                file: file.to_string(),
-                line: line(edge),
-                id: id.to_string(),
-            })
+            let id = edge
+                .attribute(attribute)
+                .ok_or(GraphmlError::MissingAttribute {
+                    file: file.to_string(),
+                    line: line(edge),
+                    element: "edge",
+                    attribute,
+                })?;
+            index
+                .get(id)
+                .copied()
+                .ok_or_else(|| GraphmlError::UnknownNode {
+                    file: file.to_string(),
+                    line: line(edge),
+                    id: id.to_string(),
+                })
         };
         let (a, b) = (end("source")?, end("target")?);
         if a == b {
@@ -206,11 +247,35 @@ mod tests {
 
     #[test]
     fn broken_files_name_the_problem() {
-        let err = import("x.graphml", "<graphml><graph><node/></graph></graphml>", ImportOptions::default()).unwrap_err();
-        assert!(err.to_string().contains("x.graphml:1: <node> has no `id` attribute"), "{err}");
-        let err = import("x.graphml", "<graphml><graph><node id=\"a\"/><edge source=\"a\" target=\"b\"/></graph></graphml>", ImportOptions::default()).unwrap_err();
+        let err = import(
+            "x.graphml",
+            "<graphml><graph><node/></graph></graphml>",
+            ImportOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("x.graphml:1: <node> has no `id` attribute"),
+            "{err}"
+        );
+        let err = import(
+            "x.graphml",
+            "<graphml><graph><node id=\"a\"/><edge source=\"a\" target=\"b\"/></graph></graphml>",
+            ImportOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, GraphmlError::UnknownNode { .. }), "{err}");
-        assert!(matches!(import("x.graphml", "<graphml", ImportOptions::default()), Err(GraphmlError::Xml { .. })));
-        assert!(matches!(import("x.graphml", "<graphml><graph/></graphml>", ImportOptions::default()), Err(GraphmlError::Empty { .. })));
+        assert!(matches!(
+            import("x.graphml", "<graphml", ImportOptions::default()),
+            Err(GraphmlError::Xml { .. })
+        ));
+        assert!(matches!(
+            import(
+                "x.graphml",
+                "<graphml><graph/></graphml>",
+                ImportOptions::default()
+            ),
+            Err(GraphmlError::Empty { .. })
+        ));
     }
 }

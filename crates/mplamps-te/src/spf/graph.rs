@@ -40,7 +40,11 @@ impl Graph {
         }
         offsets.push(total);
         let mut fill: Vec<u32> = offsets[..node_count].to_vec();
-        let placeholder = Edge { to: 0, link: 0, cost: f64::INFINITY };
+        let placeholder = Edge {
+            to: 0,
+            link: 0,
+            cost: f64::INFINITY,
+        };
         let mut edges = vec![placeholder; total as usize];
         let mut link_slots = vec![[u32::MAX; 2]; links.len()];
         for (id, &(a, b, cost)) in links.iter().enumerate() {
@@ -49,13 +53,26 @@ impl Graph {
             }
             let cost = usable(cost);
             let (sa, sb) = (fill[a as usize], fill[b as usize] + u32::from(a == b));
-            edges[sa as usize] = Edge { to: b, link: id as u32, cost };
-            edges[sb as usize] = Edge { to: a, link: id as u32, cost };
+            edges[sa as usize] = Edge {
+                to: b,
+                link: id as u32,
+                cost,
+            };
+            edges[sb as usize] = Edge {
+                to: a,
+                link: id as u32,
+                cost,
+            };
             fill[a as usize] += 1;
             fill[b as usize] += 1;
             link_slots[id] = [sa, sb];
         }
-        Graph { offsets, edges, link_slots, min_cost: None }
+        Graph {
+            offsets,
+            edges,
+            link_slots,
+            min_cost: None,
+        }
     }
 
     pub fn node_count(&self) -> usize {
@@ -106,12 +123,20 @@ impl Graph {
         if let Some(min) = self.min_cost {
             return min;
         }
-        let min = self.edges.iter().map(|e| e.cost).fold(f64::INFINITY, f64::min);
+        let min = self
+            .edges
+            .iter()
+            .map(|e| e.cost)
+            .fold(f64::INFINITY, f64::min);
         self.min_cost = Some(min);
         min
     }
 }
 
 fn usable(cost: f64) -> f64 {
-    if cost.is_finite() && cost >= 0.0 { cost } else { f64::INFINITY }
+    if cost.is_finite() && cost >= 0.0 {
+        cost
+    } else {
+        f64::INFINITY
+    }
 }

@@ -14,7 +14,10 @@ impl HopSets {
     pub fn with_capacity(sets: usize) -> Self {
         let mut spans = Vec::with_capacity(sets / 4 + 1);
         spans.push((0, 0));
-        HopSets { data: Vec::with_capacity(sets / 2), spans }
+        HopSets {
+            data: Vec::with_capacity(sets / 2),
+            spans,
+        }
     }
 
     /// Adds a sorted, deduplicated set and returns its id.

@@ -31,11 +31,21 @@ impl Spt {
     /// A non-finite or negative cost takes the link out of use.
     pub fn update_link_cost(&mut self, graph: &mut Graph, link: u32, cost: f64) -> Update {
         let Some((a, b, old)) = graph.link(link) else {
-            return Update { recomputed: 0, full: false };
+            return Update {
+                recomputed: 0,
+                full: false,
+            };
         };
-        let new = if cost.is_finite() && cost >= 0.0 { cost } else { f64::INFINITY };
+        let new = if cost.is_finite() && cost >= 0.0 {
+            cost
+        } else {
+            f64::INFINITY
+        };
         if new.to_bits() == old.to_bits() {
-            return Update { recomputed: 0, full: false };
+            return Update {
+                recomputed: 0,
+                full: false,
+            };
         }
         let scale = self.max_dist().max(1.0);
         let too_small = 4.0 * TIE_EPSILON * scale;
@@ -45,7 +55,10 @@ impl Spt {
         {
             graph.set_cost(link, new);
             *self = Spt::compute(graph, self.root);
-            return Update { recomputed: self.node_count(), full: true };
+            return Update {
+                recomputed: self.node_count(),
+                full: true,
+            };
         }
         let recomputed = if new > old {
             self.cost_increased(graph, link, [a, b], old, new)
@@ -53,14 +66,26 @@ impl Spt {
             graph.set_cost(link, new);
             self.cost_decreased(graph, [a, b], new)
         };
-        Update { recomputed, full: false }
+        Update {
+            recomputed,
+            full: false,
+        }
     }
 
     fn max_dist(&self) -> f64 {
-        self.distances().filter(|d| d.is_finite()).fold(0.0, f64::max)
+        self.distances()
+            .filter(|d| d.is_finite())
+            .fold(0.0, f64::max)
     }
 
-    fn cost_increased(&mut self, graph: &mut Graph, link: u32, ends: [u32; 2], old: f64, new: f64) -> usize {
+    fn cost_increased(
+        &mut self,
+        graph: &mut Graph,
+        link: u32,
+        ends: [u32; 2],
+        old: f64,
+        new: f64,
+    ) -> usize {
         let n = self.node_count();
         let [a, b] = ends;
         let mut affected: Vec<u32> = Vec::new();
@@ -166,7 +191,8 @@ impl Spt {
             let old_set = self.nodes[x].first_hops;
             let new_set = self.derive_first_hops(graph, entry.node, &mut scratch);
             self.nodes[x].first_hops = new_set;
-            let hops_changed = new_set != old_set && self.hop_sets.get(new_set) != self.hop_sets.get(old_set);
+            let hops_changed =
+                new_set != old_set && self.hop_sets.get(new_set) != self.hop_sets.get(old_set);
             for edge in graph.edges(entry.node) {
                 let y = edge.to as usize;
                 if done[y] || y == self.root as usize {
@@ -177,7 +203,8 @@ impl Spt {
                     self.nodes[y].dist = nd;
                     improved[y] = true;
                     heap.push(HeapEntry::new(nd, edge.to));
-                } else if (hops_changed || improved[x]) && super::within_tie(nd, self.nodes[y].dist) {
+                } else if (hops_changed || improved[x]) && super::within_tie(nd, self.nodes[y].dist)
+                {
                     heap.push(HeapEntry::new(self.nodes[y].dist, edge.to));
                 }
             }

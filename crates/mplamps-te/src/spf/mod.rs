@@ -57,7 +57,11 @@ struct NodeState {
 }
 
 impl NodeState {
-    const UNREACHED: NodeState = NodeState { dist: f64::INFINITY, rank: u32::MAX, first_hops: HopSets::EMPTY };
+    const UNREACHED: NodeState = NodeState {
+        dist: f64::INFINITY,
+        rank: u32::MAX,
+        first_hops: HopSets::EMPTY,
+    };
 }
 
 /// A binary-heap entry ordered by smallest key first. Distances are non-negative, so their
@@ -70,7 +74,10 @@ struct HeapEntry {
 
 impl Ord for HeapEntry {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key).then_with(|| other.node.cmp(&self.node))
+        other
+            .key
+            .cmp(&self.key)
+            .then_with(|| other.node.cmp(&self.node))
     }
 }
 
@@ -82,7 +89,10 @@ impl PartialOrd for HeapEntry {
 
 impl HeapEntry {
     fn new(dist: f64, node: u32) -> Self {
-        HeapEntry { key: dist.to_bits(), node }
+        HeapEntry {
+            key: dist.to_bits(),
+            node,
+        }
     }
 }
 
@@ -147,7 +157,9 @@ impl Spt {
 
     /// Distance from the root; `f64::INFINITY` when unreachable or not a node.
     pub fn dist(&self, node: u32) -> f64 {
-        self.nodes.get(node as usize).map_or(f64::INFINITY, |s| s.dist)
+        self.nodes
+            .get(node as usize)
+            .map_or(f64::INFINITY, |s| s.dist)
     }
 
     /// Every node's distance, in node order.
@@ -242,7 +254,10 @@ impl FirstHopCollector {
             _ => {
                 scratch.sort_unstable();
                 scratch.dedup();
-                if let Some(set) = self.single.filter(|&s| hop_sets.get(s) == scratch.as_slice()) {
+                if let Some(set) = self
+                    .single
+                    .filter(|&s| hop_sets.get(s) == scratch.as_slice())
+                {
                     return set;
                 }
                 hop_sets.insert(scratch)

@@ -10,7 +10,12 @@ fn reference_dist(n: usize, links: &[(u32, u32, f64)], root: u32) -> Vec<f64> {
     let mut done = vec![false; n];
     dist[root as usize] = 0.0;
     for _ in 0..n {
-        let Some(v) = (0..n).filter(|&v| !done[v] && dist[v].is_finite()).min_by(|&a, &b| dist[a].total_cmp(&dist[b])) else { break };
+        let Some(v) = (0..n)
+            .filter(|&v| !done[v] && dist[v].is_finite())
+            .min_by(|&a, &b| dist[a].total_cmp(&dist[b]))
+        else {
+            break;
+        };
         done[v] = true;
         for &(a, b, c) in links {
             if !(c.is_finite() && c >= 0.0) {
@@ -58,7 +63,12 @@ fn assert_matches_reference(n: usize, links: &[(u32, u32, f64)], spt: &Spt) {
     let dist = reference_dist(n, links, spt.root);
     let hops = reference_first_hops(n, links, spt.root);
     for v in 0..n {
-        assert!(close(spt.dist(v as u32), dist[v]), "node {v}: {} vs {}", spt.dist(v as u32), dist[v]);
+        assert!(
+            close(spt.dist(v as u32), dist[v]),
+            "node {v}: {} vs {}",
+            spt.dist(v as u32),
+            dist[v]
+        );
         let ours: BTreeSet<u32> = spt.first_hop_links(v as u32).iter().copied().collect();
         assert_eq!(ours, hops[v], "first hops of node {v}");
     }
@@ -66,8 +76,17 @@ fn assert_matches_reference(n: usize, links: &[(u32, u32, f64)], spt: &Spt) {
 
 fn assert_same_tree(a: &Spt, b: &Spt, graph: &Graph) {
     for v in 0..a.node_count() {
-        assert!(close(a.dist(v as u32), b.dist(v as u32)), "node {v}: {} vs {}", a.dist(v as u32), b.dist(v as u32));
-        assert_eq!(a.first_hop_links(v as u32), b.first_hop_links(v as u32), "first hops of {v}");
+        assert!(
+            close(a.dist(v as u32), b.dist(v as u32)),
+            "node {v}: {} vs {}",
+            a.dist(v as u32),
+            b.dist(v as u32)
+        );
+        assert_eq!(
+            a.first_hop_links(v as u32),
+            b.first_hop_links(v as u32),
+            "first hops of {v}"
+        );
         let (mut pa, mut pb) = (a.parents(graph, v as u32), b.parents(graph, v as u32));
         pa.sort_unstable();
         pb.sort_unstable();
@@ -79,10 +98,19 @@ fn assert_same_tree(a: &Spt, b: &Spt, graph: &Graph) {
 fn diamond_keeps_both_equal_cost_branches() {
     //   0 --1-- 1 --1-- 3
     //   0 --1-- 2 --1-- 3 --1-- 4
-    let links = [(0, 1, 1.0), (0, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0), (3, 4, 1.0)];
+    let links = [
+        (0, 1, 1.0),
+        (0, 2, 1.0),
+        (1, 3, 1.0),
+        (2, 3, 1.0),
+        (3, 4, 1.0),
+    ];
     let graph = Graph::new(5, &links);
     let spt = Spt::compute(&graph, 0);
-    assert_eq!(spt.distances().collect::<Vec<_>>(), vec![0.0, 1.0, 1.0, 2.0, 3.0]);
+    assert_eq!(
+        spt.distances().collect::<Vec<_>>(),
+        vec![0.0, 1.0, 1.0, 2.0, 3.0]
+    );
     assert_eq!(spt.parents(&graph, 3), vec![1, 2]);
     assert_eq!(spt.parents(&graph, 4), vec![3]);
     assert_eq!(spt.first_hop_links(4), &[0, 1]);
@@ -127,12 +155,21 @@ fn zero_cost_links_keep_the_dag_acyclic() {
     let p2 = spt.parents(&graph, 2);
     assert!(!(p1.contains(&2) && p2.contains(&1)), "{p1:?} {p2:?}");
     assert!(!p1.is_empty() && !p2.is_empty());
-    assert_eq!(spt.distances().collect::<Vec<_>>(), reference_dist(3, &links, 0));
+    assert_eq!(
+        spt.distances().collect::<Vec<_>>(),
+        reference_dist(3, &links, 0)
+    );
 }
 
 #[test]
 fn incremental_down_and_up_restores_the_tree() {
-    let links = vec![(0, 1, 1.0), (0, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0), (3, 4, 1.0)];
+    let links = vec![
+        (0, 1, 1.0),
+        (0, 2, 1.0),
+        (1, 3, 1.0),
+        (2, 3, 1.0),
+        (3, 4, 1.0),
+    ];
     let mut graph = Graph::new(5, &links);
     let mut spt = Spt::compute(&graph, 0);
     let before = spt.clone();
@@ -145,10 +182,11 @@ fn incremental_down_and_up_restores_the_tree() {
 
 fn arb_graph(max_nodes: usize) -> impl Strategy<Value = (usize, Vec<(u32, u32, f64)>)> {
     (2..max_nodes).prop_flat_map(|n| {
-        let link = (0..n as u32, 0..n as u32, prop_oneof![
-            (1u32..6).prop_map(f64::from),
-            0.01f64..10.0,
-        ])
+        let link = (
+            0..n as u32,
+            0..n as u32,
+            prop_oneof![(1u32..6).prop_map(f64::from), 0.01f64..10.0,],
+        )
             .prop_filter("no self loops", |(a, b, _)| a != b);
         (Just(n), prop::collection::vec(link, 1..(3 * n)))
     })

@@ -19,7 +19,13 @@ impl TopologyError {
     /// An error at byte range `span` of `text`.
     pub fn at(file: &str, text: &str, span: Range<usize>, field: &str, message: String) -> Self {
         let (line, column) = line_and_column(text, span.start);
-        TopologyError { file: file.to_string(), line, column, field: field.to_string(), message }
+        TopologyError {
+            file: file.to_string(),
+            line,
+            column,
+            field: field.to_string(),
+            message,
+        }
     }
 
     pub fn io(file: &str, err: &std::io::Error) -> Self {
@@ -100,7 +106,10 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 fn key_before(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text.get(offset..)?.find('\n').map_or(text.len(), |i| offset + i);
+    let line_end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
     let head = text.get(line_start..offset)?;
     let rest = text.get(offset..line_end)?;
     if let Some(eq) = rest.find('=') {
@@ -120,8 +129,9 @@ fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
+/// The field named in serde's "unknown field `x`" and "missing field `x`" messages.
 fn backticked(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
+    let start = message.find("field `")? + "field `".len();
     let len = message.get(start..)?.find('`')?;
     message.get(start..start + len).map(str::to_string)
 }

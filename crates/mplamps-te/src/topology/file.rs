@@ -126,14 +126,24 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn error(&mut self, span: Range<usize>, field: &str, message: impl Into<String>) {
-        self.errors.push(TopologyError::at(self.file, self.text, span, field, message.into()));
+        self.errors.push(TopologyError::at(
+            self.file,
+            self.text,
+            span,
+            field,
+            message.into(),
+        ));
     }
 
     /// A finite number ≥ 0 (watts, weights, quanta).
     fn non_negative(&mut self, value: &Spanned<f64>, field: &str) -> f64 {
         let v = *value.get_ref();
         if !v.is_finite() || v < 0.0 {
-            self.error(value.span(), field, format!("expected a finite number ≥ 0, got {v}"));
+            self.error(
+                value.span(),
+                field,
+                format!("expected a finite number ≥ 0, got {v}"),
+            );
             return 0.0;
         }
         v
@@ -142,7 +152,11 @@ impl Checker<'_> {
     fn positive_bandwidth(&mut self, value: &Spanned<Bandwidth>, field: &str) -> Bandwidth {
         let v = *value.get_ref();
         if v.bps() <= 0.0 {
-            self.error(value.span(), field, "expected a bandwidth above zero, got 0");
+            self.error(
+                value.span(),
+                field,
+                "expected a bandwidth above zero, got 0",
+            );
         }
         v
     }
@@ -153,7 +167,11 @@ impl Checker<'_> {
         if v.trim().is_empty() {
             self.error(name.span(), field, "expected a non-empty name");
         } else if v.contains(':') {
-            self.error(name.span(), field, format!("expected a name without ':', got {v:?}"));
+            self.error(
+                name.span(),
+                field,
+                format!("expected a name without ':', got {v:?}"),
+            );
         }
         v.clone()
     }
@@ -162,7 +180,11 @@ impl Checker<'_> {
 pub(super) fn parse(file: &str, text: &str) -> Result<Network, TopologyErrors> {
     let raw: RawFile = toml::from_str(text)
         .map_err(|e| TopologyErrors::single(TopologyError::from_toml(file, text, &e)))?;
-    let mut check = Checker { file, text, errors: Vec::new() };
+    let mut check = Checker {
+        file,
+        text,
+        errors: Vec::new(),
+    };
     let network = build(&mut check, raw);
     if check.errors.is_empty() {
         Ok(network)
@@ -187,7 +209,11 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
             check.error(
                 s.span(),
                 "selection",
-                format!("expected one of {}, got {:?}", Selection::NAMES.join(" | "), s.get_ref()),
+                format!(
+                    "expected one of {}, got {:?}",
+                    Selection::NAMES.join(" | "),
+                    s.get_ref()
+                ),
             );
             Selection::default()
         }),
@@ -206,7 +232,9 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         Some(v) => check.positive_bandwidth(v, "reference_bandwidth"),
         None => Bandwidth::from_bps(DEFAULT_REFERENCE_BANDWIDTH_BPS).unwrap_or_default(),
     };
-    let bandwidth_quantum = raw_net.bandwidth_quantum.map_or(Bandwidth::ZERO, |v| *v.get_ref());
+    let bandwidth_quantum = raw_net
+        .bandwidth_quantum
+        .map_or(Bandwidth::ZERO, |v| *v.get_ref());
     let power_quantum_w = raw_net
         .power_quantum_w
         .as_ref()
@@ -245,7 +273,11 @@ fn build_routers(
         let r = spanned.get_ref();
         let name = check.name(&r.name, "name");
         if !names.insert(name.clone()) {
-            check.error(r.name.span(), "name", format!("duplicate router name {name:?}"));
+            check.error(
+                r.name.span(),
+                "name",
+                format!("duplicate router name {name:?}"),
+            );
         }
         let router_id = r.router_id.as_ref().and_then(|id| {
             let parsed = id.get_ref().parse::<RouterId>().ok();
@@ -253,7 +285,10 @@ fn build_routers(
                 None => check.error(
                     id.span(),
                     "router_id",
-                    format!("expected a dotted-quad IPv4 address, got {:?}", id.get_ref()),
+                    format!(
+                        "expected a dotted-quad IPv4 address, got {:?}",
+                        id.get_ref()
+                    ),
                 ),
                 Some(rid) => {
                     if let Some(other) = ids.insert(rid, name.clone()) {
@@ -277,12 +312,15 @@ fn build_routers(
             }
         });
         let linecards = build_linecards(check, &r.linecard, selection);
-        routers.push((router_id, Router {
-            name,
-            router_id: RouterId(0),
-            position,
-            linecards,
-        }));
+        routers.push((
+            router_id,
+            Router {
+                name,
+                router_id: RouterId(0),
+                position,
+                linecards,
+            },
+        ));
     }
     assign_router_ids(routers, &ids)
 }
@@ -319,28 +357,47 @@ fn build_linecards(
         let c = spanned.get_ref();
         let name = check.name(&c.name, "linecard.name");
         if !names.insert(name.clone()) {
-            check.error(c.name.span(), "linecard.name", format!("duplicate line card {name:?} on this router"));
+            check.error(
+                c.name.span(),
+                "linecard.name",
+                format!("duplicate line card {name:?} on this router"),
+            );
         }
         let ports = build_ports(check, &c.ports);
         let port_capacity = check.positive_bandwidth(&c.port_capacity, "port_capacity");
         let power = build_power(check, spanned, selection);
-        cards.push(LineCard { name, ports, port_capacity, power });
+        cards.push(LineCard {
+            name,
+            ports,
+            port_capacity,
+            power,
+        });
     }
     cards
 }
 
 fn build_ports(check: &mut Checker, raw: &Spanned<RawPorts>) -> Vec<String> {
     match raw.get_ref() {
-        RawPorts::Count(n) if (1..=65_535).contains(n) => (1..=*n).map(|i| format!("P{i}")).collect(),
+        RawPorts::Count(n) if (1..=65_535).contains(n) => {
+            (1..=*n).map(|i| format!("P{i}")).collect()
+        }
         RawPorts::Count(n) => {
-            check.error(raw.span(), "ports", format!("expected 1 to 65535 ports, got {n}"));
+            check.error(
+                raw.span(),
+                "ports",
+                format!("expected 1 to 65535 ports, got {n}"),
+            );
             Vec::new()
         }
         RawPorts::Names(names) => {
             let mut seen = HashSet::new();
             for name in names {
                 if name.is_empty() || name.contains(':') {
-                    check.error(raw.span(), "ports", format!("expected port names without ':', got {name:?}"));
+                    check.error(
+                        raw.span(),
+                        "ports",
+                        format!("expected port names without ':', got {name:?}"),
+                    );
                 } else if !seen.insert(name.as_str()) {
                     check.error(raw.span(), "ports", format!("duplicate port name {name:?}"));
                 }
@@ -388,7 +445,10 @@ fn build_power(
                 "linecard",
                 "expected consumed_w and available_w, or a profile",
             );
-            LineCardPower::Measured { consumed_w: 0.0, available_w: 0.0 }
+            LineCardPower::Measured {
+                consumed_w: 0.0,
+                available_w: 0.0,
+            }
         }
     }
 }
@@ -398,14 +458,20 @@ fn build_profile(check: &mut Checker, raw: &Spanned<RawProfile>) -> LineCardPowe
     let mut fail = |message: String| check.error(span.clone(), "profile", message);
     let idle_max = |idle_w: f64, max_w: f64, fail: &mut dyn FnMut(String)| {
         if !(idle_w.is_finite() && idle_w >= 0.0) {
-            fail(format!("expected idle_w to be a finite number ≥ 0, got {idle_w}"));
+            fail(format!(
+                "expected idle_w to be a finite number ≥ 0, got {idle_w}"
+            ));
         } else if !(max_w.is_finite() && max_w >= idle_w) {
-            fail(format!("expected max_w to be finite and at least idle_w ({idle_w}), got {max_w}"));
+            fail(format!(
+                "expected max_w to be finite and at least idle_w ({idle_w}), got {max_w}"
+            ));
         }
     };
     let positive_k = |k: f64, fail: &mut dyn FnMut(String)| {
         if !(k.is_finite() && k > 0.0 && k <= 700.0) {
-            fail(format!("expected k to be a number above 0 and at most 700, got {k}"));
+            fail(format!(
+                "expected k to be a number above 0 and at most 700, got {k}"
+            ));
         }
     };
     let profile = match *raw.get_ref() {
@@ -426,7 +492,9 @@ fn build_profile(check: &mut Checker, raw: &Spanned<RawProfile>) -> LineCardPowe
         RawProfile::Points { ref points } => {
             let points: Vec<(f64, f64)> = points.iter().map(|p| (p[0], p[1])).collect();
             if let Some(problem) = points_problem(&points) {
-                fail(format!("expected calibration points [[u, watts], ...] {problem}"));
+                fail(format!(
+                    "expected calibration points [[u, watts], ...] {problem}"
+                ));
             }
             PowerProfile::Points(points)
         }
@@ -469,7 +537,11 @@ fn build_links(
             check.error(l.name.span(), "name", "expected a non-empty link name");
         }
         if !names.insert(name.clone()) {
-            check.error(l.name.span(), "name", format!("duplicate link name {name:?}"));
+            check.error(
+                l.name.span(),
+                "name",
+                format!("duplicate link name {name:?}"),
+            );
         }
         let ends = [(&l.a, "a"), (&l.b, "b")].map(|(reference, field)| {
             let port = resolve_port(check, routers, reference, field)?;
@@ -477,14 +549,21 @@ fn build_links(
                 check.error(
                     reference.span(),
                     field,
-                    format!("port {:?} is already used by link {other:?}", reference.get_ref()),
+                    format!(
+                        "port {:?} is already used by link {other:?}",
+                        reference.get_ref()
+                    ),
                 );
             }
             Some(port)
         });
         let [Some(a), Some(b)] = ends else { continue };
         if a.router == b.router {
-            check.error(l.b.span(), "b", "expected a port on another router (a link cannot loop back)");
+            check.error(
+                l.b.span(),
+                "b",
+                "expected a port on another router (a link cannot loop back)",
+            );
         }
         let port_capacity = |p: PortRef| routers[p.router].linecards[p.linecard].port_capacity;
         let smaller_port = port_capacity(a).min(port_capacity(b));
@@ -509,7 +588,10 @@ fn build_links(
                     check.error(
                         v.span(),
                         "available",
-                        format!("expected at most the link capacity {capacity}, got {}", v.get_ref()),
+                        format!(
+                            "expected at most the link capacity {capacity}, got {}",
+                            v.get_ref()
+                        ),
                     );
                 }
                 *v.get_ref()
@@ -520,7 +602,14 @@ fn build_links(
             Some(m) => match u32::try_from(*m.get_ref()) {
                 Ok(v) if (1..=MAX_METRIC).contains(&v) => v,
                 _ => {
-                    check.error(m.span(), "metric", format!("expected an IGP cost from 1 to {MAX_METRIC}, got {}", m.get_ref()));
+                    check.error(
+                        m.span(),
+                        "metric",
+                        format!(
+                            "expected an IGP cost from 1 to {MAX_METRIC}, got {}",
+                            m.get_ref()
+                        ),
+                    );
                     1
                 }
             },
@@ -529,13 +618,26 @@ fn build_links(
             None => 1.0,
             Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => *w.get_ref(),
             Some(w) => {
-                check.error(w.span(), field, format!("expected a weight above 0, got {}", w.get_ref()));
+                check.error(
+                    w.span(),
+                    field,
+                    format!("expected a weight above 0, got {}", w.get_ref()),
+                );
                 1.0
             }
         };
         let weight_a = weight(&l.weight_a, "weight_a");
         let weight_b = weight(&l.weight_b, "weight_b");
-        links.push(Link { name, a, b, capacity, available, metric, weight_a, weight_b });
+        links.push(Link {
+            name,
+            a,
+            b,
+            capacity,
+            available,
+            metric,
+            weight_a,
+            weight_b,
+        });
     }
     links
 }
@@ -549,16 +651,28 @@ fn resolve_port(
     let text = reference.get_ref();
     let parts: Vec<&str> = text.split(':').collect();
     let [router_name, card_name, port_name] = parts.as_slice() else {
-        check.error(reference.span(), field, format!("expected \"router:linecard:port\", got {text:?}"));
+        check.error(
+            reference.span(),
+            field,
+            format!("expected \"router:linecard:port\", got {text:?}"),
+        );
         return None;
     };
     let Some(router) = routers.iter().position(|r| r.name == *router_name) else {
-        check.error(reference.span(), field, format!("no router named {router_name:?}"));
+        check.error(
+            reference.span(),
+            field,
+            format!("no router named {router_name:?}"),
+        );
         return None;
     };
     let cards = &routers[router].linecards;
     let Some(linecard) = cards.iter().position(|c| c.name == *card_name) else {
-        check.error(reference.span(), field, format!("router {router_name:?} has no line card {card_name:?}"));
+        check.error(
+            reference.span(),
+            field,
+            format!("router {router_name:?} has no line card {card_name:?}"),
+        );
         return None;
     };
     let Some(port) = cards[linecard].ports.iter().position(|p| p == port_name) else {
@@ -566,9 +680,15 @@ fn resolve_port(
         check.error(
             reference.span(),
             field,
-            format!("line card {router_name}:{card_name} has no port {port_name:?} (it has {known})"),
+            format!(
+                "line card {router_name}:{card_name} has no port {port_name:?} (it has {known})"
+            ),
         );
         return None;
     };
-    Some(PortRef { router, linecard, port })
+    Some(PortRef {
+        router,
+        linecard,
+        port,
+    })
 }

@@ -12,7 +12,6 @@ pub use write::to_toml;
 
 pub use error::{TopologyError, TopologyErrors};
 
-
 use mplamps_core::{Bandwidth, RouterId};
 
 use crate::power::{PowerProfile, Selection};

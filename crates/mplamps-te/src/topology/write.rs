@@ -25,13 +25,22 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
     }
     let _ = writeln!(out, "reference_bandwidth = \"{}\"", net.reference_bandwidth);
     for router in &net.routers {
-        let _ = write!(out, "\n[[router]]\nname = {}\nrouter_id = \"{}\"\n", quote(&router.name), router.router_id);
+        let _ = write!(
+            out,
+            "\n[[router]]\nname = {}\nrouter_id = \"{}\"\n",
+            quote(&router.name),
+            router.router_id
+        );
         if let Some([x, y]) = router.position {
             let _ = writeln!(out, "position = [{}, {}]", float(x), float(y));
         }
         for card in &router.linecards {
             let _ = writeln!(out, "[[router.linecard]]\nname = {}", quote(&card.name));
-            let numbered = card.ports.iter().enumerate().all(|(i, p)| *p == format!("P{}", i + 1));
+            let numbered = card
+                .ports
+                .iter()
+                .enumerate()
+                .all(|(i, p)| *p == format!("P{}", i + 1));
             if numbered {
                 let _ = writeln!(out, "ports = {}", card.ports.len());
             } else {
@@ -40,8 +49,16 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             }
             let _ = writeln!(out, "port_capacity = \"{}\"", card.port_capacity);
             match &card.power {
-                LineCardPower::Measured { consumed_w, available_w } => {
-                    let _ = writeln!(out, "consumed_w = {}\navailable_w = {}", float(*consumed_w), float(*available_w));
+                LineCardPower::Measured {
+                    consumed_w,
+                    available_w,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "consumed_w = {}\navailable_w = {}",
+                        float(*consumed_w),
+                        float(*available_w)
+                    );
                 }
                 LineCardPower::Profile(profile) => {
                     let _ = writeln!(out, "profile = {}", profile_toml(profile));
@@ -61,7 +78,12 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             link.metric
         );
         if link.weight_a != 1.0 || link.weight_b != 1.0 {
-            let _ = writeln!(out, "weight_a = {}\nweight_b = {}", float(link.weight_a), float(link.weight_b));
+            let _ = writeln!(
+                out,
+                "weight_a = {}\nweight_b = {}",
+                float(link.weight_a),
+                float(link.weight_b)
+            );
         }
     }
     out
@@ -70,7 +92,11 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
 fn profile_toml(profile: &PowerProfile) -> String {
     match profile {
         PowerProfile::Linear { idle_w, max_w } => {
-            format!("{{ shape = \"linear\", idle_w = {}, max_w = {} }}", float(*idle_w), float(*max_w))
+            format!(
+                "{{ shape = \"linear\", idle_w = {}, max_w = {} }}",
+                float(*idle_w),
+                float(*max_w)
+            )
         }
         PowerProfile::Flattening { idle_w, max_w, k } => format!(
             "{{ shape = \"flattening\", idle_w = {}, max_w = {}, k = {} }}",
@@ -85,7 +111,10 @@ fn profile_toml(profile: &PowerProfile) -> String {
             float(*k)
         ),
         PowerProfile::Points(points) => {
-            let list: Vec<String> = points.iter().map(|(u, w)| format!("[{}, {}]", float(*u), float(*w))).collect();
+            let list: Vec<String> = points
+                .iter()
+                .map(|(u, w)| format!("[{}, {}]", float(*u), float(*w)))
+                .collect();
             format!("{{ shape = \"points\", points = [{}] }}", list.join(", "))
         }
     }
@@ -94,7 +123,11 @@ fn profile_toml(profile: &PowerProfile) -> String {
 /// A TOML float that reads back to the same f64.
 fn float(v: f64) -> String {
     let text = format!("{v:?}");
-    if text.contains(['.', 'e', 'E']) { text } else { format!("{text}.0") }
+    if text.contains(['.', 'e', 'E']) {
+        text
+    } else {
+        format!("{text}.0")
+    }
 }
 
 fn quote(text: &str) -> String {
