@@ -1,5 +1,7 @@
 //! The command line end to end: every command, its JSON contract and its errors.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure is the test failing
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -8,7 +10,13 @@ fn mplamps() -> Command {
 }
 
 fn json(args: &[&str]) -> Value {
-    let out = mplamps().args(args).assert().success().get_output().stdout.clone();
+    let out = mplamps()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -20,7 +28,15 @@ fn metrics_json_contract() {
     assert_eq!(v["normalize_to_bps"], 10e9);
     let links = v["links"].as_array().unwrap();
     assert_eq!(links.len(), 13);
-    for key in ["name", "a", "b", "value_a", "value_b", "pwrlink", "in_power_topology"] {
+    for key in [
+        "name",
+        "a",
+        "b",
+        "value_a",
+        "value_b",
+        "pwrlink",
+        "in_power_topology",
+    ] {
         assert!(links[0].get(key).is_some(), "links[0] lacks {key}");
     }
     assert_eq!(links[0]["a"], "A:LC1:P5");
@@ -29,7 +45,16 @@ fn metrics_json_contract() {
 
 #[test]
 fn spf_json_contract() {
-    let v = json(&["spf", "--topology", DRAFT, "--root", "B", "--tree", "power", "--json"]);
+    let v = json(&[
+        "spf",
+        "--topology",
+        DRAFT,
+        "--root",
+        "B",
+        "--tree",
+        "power",
+        "--json",
+    ]);
     assert_eq!(v["root"], "B");
     assert_eq!(v["tree"], "power");
     let nodes = v["nodes"].as_array().unwrap();
@@ -44,11 +69,21 @@ fn spf_json_contract() {
 
 #[test]
 fn spf_dot_and_table() {
-    let out = mplamps().args(["spf", "-t", DRAFT, "-r", "A", "--dot"]).assert().success().get_output().stdout.clone();
+    let out = mplamps()
+        .args(["spf", "-t", DRAFT, "-r", "A", "--dot"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let dot = String::from_utf8(out).unwrap();
     assert!(dot.starts_with("graph \"regular tree from A\""));
     assert_eq!(dot.matches(" -- ").count(), 13);
-    mplamps().args(["spf", "-t", DRAFT, "-r", "A"]).assert().success().stdout(predicates::str::contains("regular tree from A"));
+    mplamps()
+        .args(["spf", "-t", DRAFT, "-r", "A"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("regular tree from A"));
 }
 
 #[test]
@@ -65,12 +100,16 @@ fn errors_are_clear() {
         .args(["metrics", "--topology", bad.to_str().unwrap()])
         .assert()
         .failure()
-        .stderr(predicates::str::contains("bad.toml:3:1: field `routerid`: unknown field"));
+        .stderr(predicates::str::contains(
+            "bad.toml:3:1: field `routerid`: unknown field",
+        ));
     mplamps()
         .args(["metrics", "--topology", "does-not-exist.toml"])
         .assert()
         .failure()
-        .stderr(predicates::str::contains("does-not-exist.toml: cannot read the file"));
+        .stderr(predicates::str::contains(
+            "does-not-exist.toml: cannot read the file",
+        ));
 }
 
 #[test]
@@ -80,7 +119,13 @@ fn demo_writes_pictures_and_reports_both_trees() {
     let v = json(&["demo", "--out", out.to_str().unwrap(), "--json"]);
     assert_eq!(v["regular"]["tree"], "regular");
     assert_eq!(v["power"]["tree"], "power");
-    assert!(v["differences"].as_array().unwrap().iter().any(|d| d == "E"));
+    assert!(
+        v["differences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "E")
+    );
     for name in ["regular.dot", "regular.svg", "power.dot", "power.svg"] {
         let text = std::fs::read_to_string(out.join(name)).unwrap();
         assert!(text.len() > 200, "{name} is too small");
@@ -98,30 +143,97 @@ fn demo_writes_pictures_and_reports_both_trees() {
 fn generate_then_spf() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gen.toml");
-    mplamps().args(["generate", "--nodes", "200", "--degree", "4", "--seed", "3", "-o", file.to_str().unwrap()]).assert().success();
-    let v = json(&["spf", "-t", file.to_str().unwrap(), "-r", "R1", "--tree", "power", "--json"]);
-    assert_eq!(v["nodes"].as_array().unwrap().len() + v["unreachable"].as_array().unwrap().len(), 199);
+    mplamps()
+        .args([
+            "generate",
+            "--nodes",
+            "200",
+            "--degree",
+            "4",
+            "--seed",
+            "3",
+            "-o",
+            file.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let v = json(&[
+        "spf",
+        "-t",
+        file.to_str().unwrap(),
+        "-r",
+        "R1",
+        "--tree",
+        "power",
+        "--json",
+    ]);
+    assert_eq!(
+        v["nodes"].as_array().unwrap().len() + v["unreachable"].as_array().unwrap().len(),
+        199
+    );
     let regular = json(&["spf", "-t", file.to_str().unwrap(), "-r", "R1", "--json"]);
-    assert_eq!(regular["nodes"].as_array().unwrap().len(), 199, "generated graphs are connected");
-    mplamps().args(["generate", "--nodes", "5", "--degree", "9", "-o", file.to_str().unwrap()]).assert().failure().stderr(predicates::str::contains("out of range"));
+    assert_eq!(
+        regular["nodes"].as_array().unwrap().len(),
+        199,
+        "generated graphs are connected"
+    );
+    mplamps()
+        .args([
+            "generate",
+            "--nodes",
+            "5",
+            "--degree",
+            "9",
+            "-o",
+            file.to_str().unwrap(),
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("out of range"));
 }
 
 #[test]
 fn import_zoo_graphml() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, routers) in [("Abilene", 11), ("Nsfnet", 13), ("Geant2009", 34), ("Cogentco", 197), ("AttMpls", 25)] {
+    for (name, routers) in [
+        ("Abilene", 11),
+        ("Nsfnet", 13),
+        ("Geant2009", 34),
+        ("Cogentco", 197),
+        ("AttMpls", 25),
+    ] {
         let out = dir.path().join(format!("{name}.toml"));
-        let summary = json(&["import", "graphml", &format!("data/zoo/{name}.graphml"), "-o", out.to_str().unwrap(), "--seed", "5", "--json"]);
+        let summary = json(&[
+            "import",
+            "graphml",
+            &format!("data/zoo/{name}.graphml"),
+            "-o",
+            out.to_str().unwrap(),
+            "--seed",
+            "5",
+            "--json",
+        ]);
         assert_eq!(summary["routers"], routers, "{name}");
         let metrics = json(&["metrics", "-t", out.to_str().unwrap(), "--json"]);
-        assert_eq!(metrics["links"].as_array().unwrap().len(), summary["links"].as_u64().unwrap() as usize);
+        assert_eq!(
+            metrics["links"].as_array().unwrap().len(),
+            summary["links"].as_u64().unwrap() as usize
+        );
     }
 }
 
 #[test]
 fn bench_spf_small() {
-    let v = json(&["bench", "spf", "--nodes", "2000", "--degree", "4", "--roots", "3", "--json"]);
-    for key in ["nodes", "links", "ours_full_ms", "ours_incremental_ms", "petgraph_ms"] {
+    let v = json(&[
+        "bench", "spf", "--nodes", "2000", "--degree", "4", "--roots", "3", "--json",
+    ]);
+    for key in [
+        "nodes",
+        "links",
+        "ours_full_ms",
+        "ours_incremental_ms",
+        "petgraph_ms",
+    ] {
         assert!(v.get(key).is_some(), "bench lacks {key}");
     }
     assert_eq!(v["nodes"], 2000);

@@ -1,6 +1,8 @@
 //! Criterion benches: our full and incremental SPF against petgraph's Dijkstra on the same
 //! generated graph. `mplamps bench spf` gives the same comparison as one report.
 
+#![allow(clippy::expect_used)] // bench setup: a failure aborts the bench
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use mplamps_te::generate::generate;
 use mplamps_te::power;
@@ -33,10 +35,14 @@ fn spf(c: &mut Criterion) {
     for nodes in [10_000usize, 100_000] {
         let graph = power_graph(nodes);
         let peer = petgraph_of(&graph);
-        group.bench_with_input(BenchmarkId::new("mplamps_full", nodes), &graph, |b, g| b.iter(|| Spt::compute(g, 0)));
-        group.bench_with_input(BenchmarkId::new("petgraph_dijkstra", nodes), &peer, |b, g| {
-            b.iter(|| petgraph::algo::dijkstra(g, NodeIndex::new(0), None, |e| *e.weight()))
+        group.bench_with_input(BenchmarkId::new("mplamps_full", nodes), &graph, |b, g| {
+            b.iter(|| Spt::compute(g, 0))
         });
+        group.bench_with_input(
+            BenchmarkId::new("petgraph_dijkstra", nodes),
+            &peer,
+            |b, g| b.iter(|| petgraph::algo::dijkstra(g, NodeIndex::new(0), None, |e| *e.weight())),
+        );
         let mut graph = graph;
         let mut tree = Spt::compute(&graph, 0);
         let link = (graph.link_count() / 2) as u32;

@@ -1,6 +1,8 @@
 //! The draft's area (examples/draft-area.toml): power metrics recomputed independently from
 //! the formulas of docs/power-metrics.md, and both trees checked against a plain Dijkstra.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the test failing
+
 use std::collections::HashMap;
 
 use mplamps_te::power::{self, Selection};
@@ -8,7 +10,10 @@ use mplamps_te::trees::{self, TreeKind};
 use mplamps_te::{LineCardPower, Network, PowerProfile};
 
 fn draft_area() -> Network {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/draft-area.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/draft-area.toml"
+    );
     Network::load(std::path::Path::new(path)).unwrap()
 }
 
@@ -36,20 +41,34 @@ fn profile_power(p: &PowerProfile, u: f64) -> f64 {
 /// The formulas of the issue, written out again without the library's helpers.
 fn independent_values(net: &Network) -> Vec<(Option<f64>, Option<f64>, Option<f64>)> {
     let x = net.normalize_to.bps();
-    let floor = |v: f64, q: f64| if q > 0.0 { (v / q + 1e-9).floor() * q } else { v };
+    let floor = |v: f64, q: f64| {
+        if q > 0.0 {
+            (v / q + 1e-9).floor() * q
+        } else {
+            v
+        }
+    };
     let mut used: HashMap<(usize, usize), f64> = HashMap::new();
     for l in &net.links {
         for end in [l.a, l.b] {
-            *used.entry((end.router, end.linecard)).or_default() += l.capacity.bps() - l.available.bps();
+            *used.entry((end.router, end.linecard)).or_default() +=
+                l.capacity.bps() - l.available.bps();
         }
     }
     let value = |end: mplamps_te::PortRef, available_bps: f64| -> Option<f64> {
         let card = &net.routers[end.router].linecards[end.linecard];
         let c = card.ports.len() as f64 * card.port_capacity.bps();
         let (consumed, available) = match &card.power {
-            LineCardPower::Measured { consumed_w, available_w } => (*consumed_w, *available_w),
+            LineCardPower::Measured {
+                consumed_w,
+                available_w,
+            } => (*consumed_w, *available_w),
             LineCardPower::Profile(p) => {
-                let u = used.get(&(end.router, end.linecard)).copied().unwrap_or(0.0) / c;
+                let u = used
+                    .get(&(end.router, end.linecard))
+                    .copied()
+                    .unwrap_or(0.0)
+                    / c;
                 let now = profile_power(p, u);
                 (now, profile_power(p, 1.0) - now)
             }
@@ -71,9 +90,15 @@ fn independent_values(net: &Network) -> Vec<(Option<f64>, Option<f64>, Option<f6
         .iter()
         .map(|l| {
             let q = net.bandwidth_quantum.bps();
-            let avail = if q > 0.0 { (l.available.bps() / q).floor() * q } else { l.available.bps() };
+            let avail = if q > 0.0 {
+                (l.available.bps() / q).floor() * q
+            } else {
+                l.available.bps()
+            };
             let (a, b) = (value(l.a, avail), value(l.b, avail));
-            let pwr = a.zip(b).map(|(a, b)| (l.weight_a * a + l.weight_b * b) / (l.weight_a + l.weight_b));
+            let pwr = a
+                .zip(b)
+                .map(|(a, b)| (l.weight_a * a + l.weight_b * b) / (l.weight_a + l.weight_b));
             (a, b, pwr)
         })
         .collect()
@@ -87,7 +112,11 @@ fn metrics_equal_the_formulas() {
     assert_eq!(metrics.links.len(), 13);
     for (m, (a, b, p)) in metrics.links.iter().zip(expected) {
         for (ours, theirs) in [(m.value_a, a), (m.value_b, b), (m.pwrlink, p)] {
-            assert!(close(ours.unwrap(), theirs.unwrap()), "{}: {ours:?} vs {theirs:?}", m.name);
+            assert!(
+                close(ours.unwrap(), theirs.unwrap()),
+                "{}: {ours:?} vs {theirs:?}",
+                m.name
+            );
         }
         assert!(m.in_power_topology);
     }
@@ -110,21 +139,34 @@ fn link_l1_by_hand() {
 
 #[test]
 fn no_available_bandwidth_leaves_the_power_topology_only() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/draft-area.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/draft-area.toml"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     // L13 has 1G available; 0.4G is floored to 0 by the 0.5G quantum.
-    let text = text.replacen("b = \"F:LC1:P2\"\navailable = \"1G\"", "b = \"F:LC1:P2\"\navailable = \"0.4G\"", 1);
+    let text = text.replacen(
+        "b = \"F:LC1:P2\"\navailable = \"1G\"",
+        "b = \"F:LC1:P2\"\navailable = \"0.4G\"",
+        1,
+    );
     let net = Network::from_toml("draft.toml", &text).unwrap();
     let metrics = power::compute(&net);
     let l13 = metrics.links.iter().find(|l| l.name == "L13").unwrap();
     assert!(!l13.in_power_topology);
-    assert_eq!(l13.excluded, Some("no available bandwidth after quantization"));
+    assert_eq!(
+        l13.excluded,
+        Some("no available bandwidth after quantization")
+    );
     assert_eq!(l13.pwrlink, None);
     let c = net.router_index("C").unwrap();
     let regular = trees::compute(&net, &metrics, TreeKind::Regular, c);
     let power_tree = trees::compute(&net, &metrics, TreeKind::Power, c);
     let l13_index = net.links.iter().position(|l| l.name == "L13").unwrap();
-    assert!(regular.dag_links.contains(&l13_index), "C reaches F over L13 on IGP cost");
+    assert!(
+        regular.dag_links.contains(&l13_index),
+        "C reaches F over L13 on IGP cost"
+    );
     assert!(!power_tree.dag_links.contains(&l13_index));
 }
 
@@ -133,7 +175,10 @@ fn dijkstra(n: usize, links: &[(usize, usize, f64)], root: usize) -> Vec<f64> {
     let mut dist = vec![f64::INFINITY; n];
     let mut done = vec![false; n];
     dist[root] = 0.0;
-    while let Some(v) = (0..n).filter(|&v| !done[v] && dist[v].is_finite()).min_by(|&a, &b| dist[a].total_cmp(&dist[b])) {
+    while let Some(v) = (0..n)
+        .filter(|&v| !done[v] && dist[v].is_finite())
+        .min_by(|&a, &b| dist[a].total_cmp(&dist[b]))
+    {
         done[v] = true;
         for &(a, b, c) in links {
             if a == v && dist[v] + c < dist[b] {
@@ -158,17 +203,30 @@ fn both_trees_match_dijkstra_from_every_root() {
             .zip(&metrics.links)
             .filter(|(_, m)| kind == TreeKind::Regular || m.in_power_topology)
             .map(|(l, m)| {
-                let cost = if kind == TreeKind::Regular { f64::from(l.metric) } else { m.pwrlink.unwrap() };
+                let cost = if kind == TreeKind::Regular {
+                    f64::from(l.metric)
+                } else {
+                    m.pwrlink.unwrap()
+                };
                 (l.a.router, l.b.router, cost)
             })
             .collect();
         for root in 0..net.routers.len() {
             let tree = trees::compute(&net, &metrics, kind, root);
             let dist = dijkstra(net.routers.len(), &links, root);
-            assert!(tree.nodes.iter().all(|n| n.name != net.routers[root].name), "root is not listed");
+            assert!(
+                tree.nodes.iter().all(|n| n.name != net.routers[root].name),
+                "root is not listed"
+            );
             for node in &tree.nodes {
                 let v = net.router_index(&node.name).unwrap();
-                assert!(close(node.distance, dist[v]), "{kind:?} from {root}: {} {} vs {}", node.name, node.distance, dist[v]);
+                assert!(
+                    close(node.distance, dist[v]),
+                    "{kind:?} from {root}: {} {} vs {}",
+                    node.name,
+                    node.distance,
+                    dist[v]
+                );
                 assert!(!node.parents.is_empty() && !node.next_hops.is_empty());
                 let share: f64 = node.first_hops.iter().map(|h| h.weight).sum();
                 assert!(close(share, 1.0));
@@ -196,14 +254,18 @@ fn power_tree_diverges_from_the_regular_tree() {
 fn generated_networks_match_the_formulas_under_every_selection_and_quantum() {
     for seed in 0..12 {
         let mut net = mplamps_te::generate::generate(40, 3.0, seed).unwrap();
-        net.selection = [Selection::Min, Selection::Consumed, Selection::Available][seed as usize % 3];
-        net.bandwidth_quantum = mplamps_core::Bandwidth::from_gbps([0.0, 0.5, 2.0][seed as usize % 3]).unwrap();
+        net.selection =
+            [Selection::Min, Selection::Consumed, Selection::Available][seed as usize % 3];
+        net.bandwidth_quantum =
+            mplamps_core::Bandwidth::from_gbps([0.0, 0.5, 2.0][seed as usize % 3]).unwrap();
         net.power_quantum_w = [0.0, 1.0, 0.25][(seed as usize / 3) % 3];
         let metrics = power::compute(&net);
         for (m, (a, b, p)) in metrics.links.iter().zip(independent_values(&net)) {
             for (ours, theirs) in [(m.value_a, a), (m.value_b, b), (m.pwrlink, p)] {
                 match (ours, theirs) {
-                    (Some(o), Some(t)) => assert!(close(o, t), "seed {seed} {}: {o} vs {t}", m.name),
+                    (Some(o), Some(t)) => {
+                        assert!(close(o, t), "seed {seed} {}: {o} vs {t}", m.name)
+                    }
                     (None, None) => assert!(!m.in_power_topology),
                     other => panic!("seed {seed} {}: {other:?}", m.name),
                 }
