@@ -234,17 +234,31 @@ impl FirstHopCollector {
     #[inline]
     fn add(&mut self, spt: &Spt, parent: u32, link: u32, scratch: &mut Vec<u32>) {
         if parent == spt.root {
+            self.start_merging(spt, scratch);
             scratch.push(link);
-            self.merged = true;
             return;
         }
         let set = spt.nodes[parent as usize].first_hops;
         match self.single {
-            None => self.single = Some(set),
-            Some(s) if s == set => return,
-            Some(_) => self.merged = true,
+            // The common case, one parent: its set is shared, not copied.
+            None if !self.merged => self.single = Some(set),
+            Some(s) if s == set => {}
+            _ => {
+                self.start_merging(spt, scratch);
+                self.single.get_or_insert(set);
+                scratch.extend_from_slice(spt.hop_sets.get(set));
+            }
         }
-        scratch.extend_from_slice(spt.hop_sets.get(set));
+    }
+
+    /// Switches from sharing one parent's set to building a union in `scratch`.
+    fn start_merging(&mut self, spt: &Spt, scratch: &mut Vec<u32>) {
+        if !self.merged {
+            if let Some(s) = self.single {
+                scratch.extend_from_slice(spt.hop_sets.get(s));
+            }
+            self.merged = true;
+        }
     }
 
     fn finish(self, hop_sets: &mut HopSets, scratch: &mut Vec<u32>) -> u32 {
