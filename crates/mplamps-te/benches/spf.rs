@@ -21,11 +21,7 @@ fn petgraph_of(graph: &Graph) -> UnGraph<(), f64> {
     for _ in 0..graph.node_count() {
         g.add_node(());
     }
-    for link in 0..graph.link_count() as u32 {
-        if let Some((a, b, cost)) = graph.link(link).filter(|l| l.2.is_finite()) {
-            g.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), cost);
-        }
-    }
+    g.extend_with_edges(graph.usable_links());
     g
 }
 

@@ -118,6 +118,12 @@ impl Graph {
         Some(old)
     }
 
+    /// Every usable link as (a, b, cost), in link order: the graph as an edge list, e.g. to
+    /// hand the same input to another SPF implementation.
+    pub fn usable_links(&self) -> impl Iterator<Item = (u32, u32, f64)> + '_ {
+        (0..self.link_count() as u32).filter_map(|l| self.link(l).filter(|(_, _, c)| c.is_finite()))
+    }
+
     /// The smallest usable (finite) link cost; `f64::INFINITY` when no link is usable.
     pub fn min_cost(&mut self) -> f64 {
         if let Some(min) = self.min_cost {
