@@ -367,16 +367,9 @@ mod tests {
         (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
     }
 
-    /// Draft §2.1: POWER metrics of 10 and 2 on the two ends of L1 give a PWRLINK of 6.
-    #[test]
-    fn draft_power_bias_example() {
-        assert_eq!(pwrlink(10.0, 1.0, 2.0, 1.0), 6.0);
-        assert_eq!(pwrlink(10.0, 3.0, 2.0, 1.0), 8.0);
-    }
-
-    #[test]
-    fn profiles_hit_idle_and_max_at_the_ends() {
-        let shapes = [
+    /// One profile of each shape from 300 W idle to 500 W at full load.
+    fn every_shape(exponential_k: f64) -> [PowerProfile; 4] {
+        [
             PowerProfile::Linear {
                 idle_w: 300.0,
                 max_w: 500.0,
@@ -389,10 +382,22 @@ mod tests {
             PowerProfile::Exponential {
                 idle_w: 300.0,
                 max_w: 500.0,
-                k: 4.0,
+                k: exponential_k,
             },
             PowerProfile::Points(vec![(0.0, 300.0), (0.5, 380.0), (1.0, 500.0)]),
-        ];
+        ]
+    }
+
+    /// Draft §2.1: POWER metrics of 10 and 2 on the two ends of L1 give a PWRLINK of 6.
+    #[test]
+    fn draft_power_bias_example() {
+        assert_eq!(pwrlink(10.0, 1.0, 2.0, 1.0), 6.0);
+        assert_eq!(pwrlink(10.0, 3.0, 2.0, 1.0), 8.0);
+    }
+
+    #[test]
+    fn profiles_hit_idle_and_max_at_the_ends() {
+        let shapes = every_shape(4.0);
         for shape in &shapes {
             assert!(close(shape.power_at(0.0), 300.0), "{shape:?}");
             assert!(close(shape.power_at(1.0), 500.0), "{shape:?}");
@@ -431,23 +436,7 @@ mod tests {
 
     #[test]
     fn slopes_match_finite_differences() {
-        let shapes = [
-            PowerProfile::Linear {
-                idle_w: 300.0,
-                max_w: 500.0,
-            },
-            PowerProfile::Flattening {
-                idle_w: 300.0,
-                max_w: 500.0,
-                k: 4.0,
-            },
-            PowerProfile::Exponential {
-                idle_w: 300.0,
-                max_w: 500.0,
-                k: 2.5,
-            },
-            PowerProfile::Points(vec![(0.0, 300.0), (0.5, 380.0), (1.0, 500.0)]),
-        ];
+        let shapes = every_shape(2.5);
         for shape in &shapes {
             for u in [0.1, 0.3, 0.6, 0.9] {
                 let h = 1e-6;
