@@ -9,3 +9,6 @@ pub mod router_id;
 
 pub use bandwidth::{Bandwidth, BandwidthParseError};
 pub use router_id::RouterId;
+pub mod gmpls;
+
+pub use gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};

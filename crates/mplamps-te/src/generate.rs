@@ -196,6 +196,9 @@ pub fn assemble(
             metric: Network::default_metric(reference, capacity),
             weight_a: 1.0,
             weight_b: 1.0,
+            multi_access: false,
+            addresses: None,
+            gmpls: Default::default(),
         });
     }
     let routers = names
@@ -220,6 +223,7 @@ pub fn assemble(
                 name,
                 router_id: RouterId(0x0a00_0001 + i as u32),
                 position,
+                label_conversion: false,
                 linecards,
             }
         })
@@ -237,6 +241,8 @@ pub fn assemble(
         bandwidth_quantum: Bandwidth::ZERO,
         power_quantum_w: 0.0,
         reference_bandwidth: reference,
+        power_membership: Default::default(),
+        ospf: Default::default(),
         routers,
         links: out_links,
     }

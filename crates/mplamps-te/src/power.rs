@@ -11,7 +11,7 @@
 use mplamps_core::Bandwidth;
 use serde::Serialize;
 
-use crate::topology::{LineCardPower, Network, PortRef};
+use crate::topology::{LineCardPower, Network, PortRef, PowerMembership};
 
 /// Guards `floor` against binary rounding (0.3 / 0.1 = 2.9999999999999996).
 const FLOOR_GUARD: f64 = 1e-9;
@@ -204,6 +204,12 @@ pub fn floor_to(value: f64, quantum: f64) -> f64 {
     (value / quantum + FLOOR_GUARD).floor() * quantum
 }
 
+/// A ratio as OSPF-TE carries it: a 4-octet IEEE float (draft §2.4.2). Every router computes
+/// its trees from the advertised values, so the file-based trees use the same precision.
+pub fn wire_precision(ratio: f64) -> f64 {
+    f64::from(ratio as f32)
+}
+
 /// Computes every port's and link's metrics.
 pub fn compute(net: &Network) -> Metrics {
     let linecards = linecard_states(net);
@@ -233,10 +239,13 @@ pub fn compute(net: &Network) -> Metrics {
                 let available = link
                     .map(|l| l.available.floor_to(net.bandwidth_quantum))
                     .filter(|bw| bw.bps() > 0.0);
-                let ratio = |watts: f64| available.map(|bw| watts / bw.gbps());
+                let ratio = |watts: f64| available.map(|bw| wire_precision(watts / bw.gbps()));
                 let consumed_ratio = ratio(consumed_per_x_w);
                 let available_ratio = ratio(available_per_x_w);
-                let marginal_ratio = state.marginal_w_per_gbps.filter(|_| available.is_some());
+                let marginal_ratio = state
+                    .marginal_w_per_gbps
+                    .filter(|_| available.is_some())
+                    .map(wire_precision);
                 let value = match net.selection {
                     Selection::Min => consumed_ratio.zip(available_ratio).map(|(c, a)| c.min(a)),
                     Selection::Consumed => consumed_ratio,
@@ -266,9 +275,12 @@ pub fn compute(net: &Network) -> Metrics {
         .map(|link| {
             let value = |p: PortRef| port_index.get(&p).and_then(|&i| ports[i].value);
             let (value_a, value_b) = (value(link.a), value(link.b));
-            let pwrlink = value_a
-                .zip(value_b)
-                .map(|(a, b)| pwrlink(a, link.weight_a, b, link.weight_b));
+            let pwrlink = match (value_a, value_b, net.power_membership) {
+                (Some(a), Some(b), _) => Some(pwrlink(a, link.weight_a, b, link.weight_b)),
+                (Some(v), None, PowerMembership::OneSided)
+                | (None, Some(v), PowerMembership::OneSided) => Some(v),
+                _ => None,
+            };
             let excluded = if link.available.floor_to(net.bandwidth_quantum).bps() <= 0.0 {
                 Some("no available bandwidth after quantization")
             } else if pwrlink.is_none() {

@@ -261,3 +261,105 @@ fn a_file_without_routers() {
     let all = errors("[network]\nname = \"empty\"\n");
     assert!(all[0].message.contains("at least one [[router]]"));
 }
+
+const GMPLS_LINK: &str = r#"
+[[link]]
+name = "L1"
+a = "A:LC1:P1"
+b = "B:LC1:east"
+switching = "lsc"
+labels = "1..40"
+protection = ["dedicated-1-1", "shared"]
+srlg = [7, 12]
+te_metric = 300
+unnumbered = true
+"#;
+
+#[test]
+fn gmpls_link_attributes_load_and_round_trip() {
+    let text = format!(
+        "[network]\npower_membership = \"one-sided\"\n[ospf]\nspf_delay_ms = 200\ndraft_codepoints = true\n{}{GMPLS_LINK}",
+        ROUTERS.replace("name = \"B\"", "name = \"B\"\nlabel_conversion = true")
+    );
+    let net = Network::from_toml("ok.toml", &text).unwrap();
+    let g = &net.links[0].gmpls;
+    assert_eq!(g.switching, Some(mplamps_core::SwitchingType::Lsc));
+    assert_eq!(
+        g.encoding,
+        Some(mplamps_core::LspEncoding::Lambda),
+        "LSC defaults to lambda"
+    );
+    assert_eq!(g.labels.as_ref().unwrap().len(), 40);
+    assert_eq!(g.protection.unwrap().0, 0x08 | 0x04);
+    assert_eq!(
+        (g.srlg.clone(), g.te_metric, g.unnumbered),
+        (vec![7, 12], Some(300), true)
+    );
+    assert!(net.routers[1].label_conversion && !net.routers[0].label_conversion);
+    assert_eq!(net.ospf.spf_delay_ms, 200);
+    assert!(net.ospf.draft_codepoints);
+    assert_eq!(
+        net.link_addresses(0),
+        None,
+        "unnumbered links have no addresses"
+    );
+    let again =
+        Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
+    assert_eq!(again, net);
+}
+
+#[test]
+fn interface_addresses_are_derived_or_given() {
+    let net = Network::from_toml("ok.toml", &format!("{ROUTERS}{LINK}")).unwrap();
+    let [a, b] = net.link_addresses(0).unwrap();
+    assert_eq!(
+        (a.to_string(), b.to_string()),
+        ("172.16.0.1/30".into(), "172.16.0.2/30".into())
+    );
+    let given = format!("{ROUTERS}{LINK}addresses = [\"192.0.2.0/31\", \"192.0.2.1/31\"]\n");
+    let net = Network::from_toml("ok.toml", &given).unwrap();
+    assert_eq!(
+        net.link_addresses(0).unwrap()[1].to_string(),
+        "192.0.2.1/31"
+    );
+    let bad = format!("{ROUTERS}{LINK}addresses = [\"192.0.2.1/30\", \"192.0.3.1/30\"]\n");
+    expect_error(&bad, line_of(&bad, "addresses"), "addresses", "one subnet");
+}
+
+#[test]
+fn bad_gmpls_attributes_name_what_was_expected() {
+    let cases = [
+        (
+            "switching = \"lsc\"",
+            "switching = \"lambda\"",
+            "switching",
+            "psc | l2sc",
+        ),
+        (
+            "labels = \"1..40\"",
+            "labels = \"40..1\"",
+            "labels",
+            "1..40",
+        ),
+        (
+            "protection = [\"dedicated-1-1\", \"shared\"]",
+            "protection = \"gold\"",
+            "protection",
+            "dedicated-1+1",
+        ),
+        (
+            "te_metric = 300",
+            "te_metric = -1",
+            "te_metric",
+            "0 to 4294967295",
+        ),
+    ];
+    for (good, bad, field, phrase) in cases {
+        let text = format!("{ROUTERS}{}", GMPLS_LINK.replace(good, bad));
+        expect_error(&text, line_of(&text, bad), field, phrase);
+    }
+    let text = format!("{ROUTERS}{LINK}encoding = \"morse\"\n");
+    expect_error(&text, line_of(&text, "morse"), "encoding", "lambda");
+    let text = format!("[ospf]\nhello_interval_s = 10\ndead_interval_s = 5\n{ROUTERS}{LINK}");
+    expect_error(&text, 3, "dead_interval_s", "above the hello interval");
+}

@@ -35,7 +35,11 @@ pub fn lsa_checksum(lsa: &[u8]) -> u16 {
     let field = LSA_CHECKSUM_OFFSET - 2;
     let (mut c0, mut c1) = (0i64, 0i64);
     for (i, &byte) in data.iter().enumerate() {
-        let byte = if i == field || i == field + 1 { 0 } else { byte };
+        let byte = if i == field || i == field + 1 {
+            0
+        } else {
+            byte
+        };
         c0 = (c0 + i64::from(byte)) % 255;
         c1 = (c1 + c0) % 255;
     }
@@ -102,6 +106,10 @@ mod tests {
         packet[16..24].copy_from_slice(b"secret!!");
         assert_eq!(packet_checksum(&packet), sum);
         packet[12..14].copy_from_slice(&sum.to_be_bytes());
-        assert_eq!(packet_checksum(&packet), sum, "the checksum field is read as zero");
+        assert_eq!(
+            packet_checksum(&packet),
+            sum,
+            "the checksum field is read as zero"
+        );
     }
 }

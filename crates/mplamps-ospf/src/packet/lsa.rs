@@ -66,7 +66,10 @@ impl LsType {
     }
 
     pub fn is_opaque(self) -> bool {
-        matches!(self, LsType::OpaqueLink | LsType::OpaqueArea | LsType::OpaqueAs)
+        matches!(
+            self,
+            LsType::OpaqueLink | LsType::OpaqueArea | LsType::OpaqueAs
+        )
     }
 }
 
@@ -350,7 +353,8 @@ impl Lsa {
         header.length = raw.len() as u16;
         raw[18..20].copy_from_slice(&header.length.to_be_bytes());
         header.checksum = lsa_checksum(&raw);
-        raw[LSA_CHECKSUM_OFFSET..LSA_CHECKSUM_OFFSET + 2].copy_from_slice(&header.checksum.to_be_bytes());
+        raw[LSA_CHECKSUM_OFFSET..LSA_CHECKSUM_OFFSET + 2]
+            .copy_from_slice(&header.checksum.to_be_bytes());
         Lsa {
             header,
             body: Arc::new(body),

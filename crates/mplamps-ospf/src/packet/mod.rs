@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use serde::Serialize;
 
 pub use lsa::{
-    Lsa, LsaBody, LsaHeader, LsaKey, LsType, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
+    LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
     SummaryLsa,
 };
 pub use te::{Iscd, LinkSubTlv, PowerCodePoints, PowerKind, RawTlv, Scsi, TeTlv};

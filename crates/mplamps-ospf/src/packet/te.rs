@@ -128,7 +128,10 @@ pub enum Scsi {
     /// PSC-1..4: minimum LSP bandwidth (bytes/s) and interface MTU.
     Psc { min_lsp_bandwidth: f32, mtu: u16 },
     /// TDM: minimum LSP bandwidth and the indication (0 standard SONET/SDH, 1 arbitrary).
-    Tdm { min_lsp_bandwidth: f32, indication: u8 },
+    Tdm {
+        min_lsp_bandwidth: f32,
+        indication: u8,
+    },
     /// L2SC, LSC, FSC carry none; other capabilities' bytes are kept.
     Raw(Vec<u8>),
 }
@@ -166,13 +169,20 @@ pub enum LinkSubTlv {
     UnreservedBandwidth([f32; 8]),
     AdminGroup(u32),
     /// RFC 4203 §1.1.
-    LinkIds { local: u32, remote: u32 },
+    LinkIds {
+        local: u32,
+        remote: u32,
+    },
     /// RFC 4203 §1.2: RFC 3471 link protection flags.
     Protection(u8),
     Iscd(Iscd),
     Srlg(Vec<u32>),
     /// A power value with the code point it was (or will be) sent with.
-    Power { kind: PowerKind, code: u16, value: f32 },
+    Power {
+        kind: PowerKind,
+        code: u16,
+        value: f32,
+    },
     Unknown(RawTlv),
 }
 
@@ -184,7 +194,10 @@ fn bad_length(field: &'static str, length: usize) -> DecodeError {
 }
 
 /// Splits `bytes` into (type, value) pairs, skipping each value's padding.
-fn split_tlvs<'a>(bytes: &'a [u8], field: &'static str) -> Result<Vec<(u16, &'a [u8])>, DecodeError> {
+fn split_tlvs<'a>(
+    bytes: &'a [u8],
+    field: &'static str,
+) -> Result<Vec<(u16, &'a [u8])>, DecodeError> {
     let mut r = Reader::new(bytes);
     let mut out = Vec::new();
     while !r.is_empty() {
@@ -238,9 +251,9 @@ pub fn decode_te(bytes: &[u8]) -> Result<Vec<TeTlv>, DecodeError> {
         .into_iter()
         .map(|(tlv_type, value)| {
             Ok(match tlv_type {
-                TLV_ROUTER_ADDRESS => {
-                    TeTlv::RouterAddress(exact(value, 4, "Router Address TLV")?.ipv4("Router Address TLV")?)
-                }
+                TLV_ROUTER_ADDRESS => TeTlv::RouterAddress(
+                    exact(value, 4, "Router Address TLV")?.ipv4("Router Address TLV")?,
+                ),
                 TLV_LINK => TeTlv::Link(
                     split_tlvs(value, "Link TLV sub-TLV")?
                         .into_iter()
@@ -261,18 +274,27 @@ fn decode_link_sub(tlv_type: u16, value: &[u8]) -> Result<LinkSubTlv, DecodeErro
     Ok(match tlv_type {
         sub::LINK_TYPE => S::LinkType(exact(value, 1, "Link Type sub-TLV")?.u8("Link Type")?),
         sub::LINK_ID => S::LinkId(exact(value, 4, "Link ID sub-TLV")?.ipv4("Link ID")?),
-        sub::LOCAL_ADDRESS => S::LocalAddresses(addresses(value, "Local interface IP address sub-TLV")?),
-        sub::REMOTE_ADDRESS => S::RemoteAddresses(addresses(value, "Remote interface IP address sub-TLV")?),
+        sub::LOCAL_ADDRESS => {
+            S::LocalAddresses(addresses(value, "Local interface IP address sub-TLV")?)
+        }
+        sub::REMOTE_ADDRESS => {
+            S::RemoteAddresses(addresses(value, "Remote interface IP address sub-TLV")?)
+        }
         sub::TE_METRIC => S::TeMetric(exact(value, 4, "TE Metric sub-TLV")?.u32("TE Metric")?),
-        sub::MAX_BANDWIDTH => S::MaxBandwidth(exact(value, 4, "Maximum Bandwidth sub-TLV")?.f32("Maximum Bandwidth")?),
+        sub::MAX_BANDWIDTH => {
+            S::MaxBandwidth(exact(value, 4, "Maximum Bandwidth sub-TLV")?.f32("Maximum Bandwidth")?)
+        }
         sub::MAX_RESERVABLE_BANDWIDTH => S::MaxReservableBandwidth(
-            exact(value, 4, "Maximum Reservable Bandwidth sub-TLV")?.f32("Maximum Reservable Bandwidth")?,
+            exact(value, 4, "Maximum Reservable Bandwidth sub-TLV")?
+                .f32("Maximum Reservable Bandwidth")?,
         ),
         sub::UNRESERVED_BANDWIDTH => S::UnreservedBandwidth(floats8(
             &mut exact(value, 32, "Unreserved Bandwidth sub-TLV")?,
             "Unreserved Bandwidth",
         )?),
-        sub::ADMIN_GROUP => S::AdminGroup(exact(value, 4, "Administrative Group sub-TLV")?.u32("Administrative Group")?),
+        sub::ADMIN_GROUP => S::AdminGroup(
+            exact(value, 4, "Administrative Group sub-TLV")?.u32("Administrative Group")?,
+        ),
         sub::LINK_LOCAL_REMOTE_ID if value.len() == 8 => {
             let mut r = Reader::new(value);
             S::LinkIds {
@@ -280,7 +302,9 @@ fn decode_link_sub(tlv_type: u16, value: &[u8]) -> Result<LinkSubTlv, DecodeErro
                 remote: r.u32("Link Remote Identifier")?,
             }
         }
-        sub::PROTECTION => S::Protection(exact(value, 4, "Link Protection Type sub-TLV")?.u8("Protection Cap")?),
+        sub::PROTECTION => {
+            S::Protection(exact(value, 4, "Link Protection Type sub-TLV")?.u8("Protection Cap")?)
+        }
         sub::ISCD => S::Iscd(decode_iscd(value)?),
         sub::SRLG => {
             if value.len() % 4 != 0 {

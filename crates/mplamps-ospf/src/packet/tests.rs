@@ -26,7 +26,10 @@ fn floats8() -> impl Strategy<Value = [f32; 8]> {
 }
 
 fn raw_tlv(avoid: fn(u16) -> bool) -> impl Strategy<Value = RawTlv> {
-    (any::<u16>().prop_filter("known type", move |t| !avoid(*t)), vec(any::<u8>(), 0..12))
+    (
+        any::<u16>().prop_filter("known type", move |t| !avoid(*t)),
+        vec(any::<u8>(), 0..12),
+    )
         .prop_map(|(tlv_type, value)| RawTlv { tlv_type, value })
 }
 
@@ -49,25 +52,27 @@ fn iscd() -> impl Strategy<Value = Iscd> {
         any::<u16>(),
         0u8..2,
     )
-        .prop_map(|(switching, encoding, max_lsp_bandwidth, min, mtu, indication)| {
-            let scsi = match switching {
-                switching::PSC1 => Scsi::Psc {
-                    min_lsp_bandwidth: min,
-                    mtu,
-                },
-                switching::TDM => Scsi::Tdm {
-                    min_lsp_bandwidth: min,
-                    indication,
-                },
-                _ => Scsi::Raw(Vec::new()),
-            };
-            Iscd {
-                switching,
-                encoding,
-                max_lsp_bandwidth,
-                scsi,
-            }
-        })
+        .prop_map(
+            |(switching, encoding, max_lsp_bandwidth, min, mtu, indication)| {
+                let scsi = match switching {
+                    switching::PSC1 => Scsi::Psc {
+                        min_lsp_bandwidth: min,
+                        mtu,
+                    },
+                    switching::TDM => Scsi::Tdm {
+                        min_lsp_bandwidth: min,
+                        indication,
+                    },
+                    _ => Scsi::Raw(Vec::new()),
+                };
+                Iscd {
+                    switching,
+                    encoding,
+                    max_lsp_bandwidth,
+                    scsi,
+                }
+            },
+        )
 }
 
 fn power() -> impl Strategy<Value = LinkSubTlv> {
@@ -126,8 +131,14 @@ fn te_tlv() -> impl Strategy<Value = TeTlv> {
 }
 
 fn router_link() -> impl Strategy<Value = RouterLink> {
-    (ip(), ip(), 1u8..5, any::<u16>(), vec((any::<u8>(), any::<u16>()), 0..2)).prop_map(
-        |(id, data, t, metric, tos)| RouterLink {
+    (
+        ip(),
+        ip(),
+        1u8..5,
+        any::<u16>(),
+        vec((any::<u8>(), any::<u16>()), 0..2),
+    )
+        .prop_map(|(id, data, t, metric, tos)| RouterLink {
             id,
             data,
             link_type: match t {
@@ -138,16 +149,19 @@ fn router_link() -> impl Strategy<Value = RouterLink> {
             },
             metric,
             tos,
-        },
-    )
+        })
 }
 
 fn lsa() -> impl Strategy<Value = Lsa> {
     let body = prop_oneof![
-        (any::<u8>(), vec(router_link(), 0..5))
-            .prop_map(|(flags, links)| (LsType::Router, LsaBody::Router(RouterLsa { flags, links }))),
-        (ip(), vec(ip(), 0..5))
-            .prop_map(|(mask, attached)| (LsType::Network, LsaBody::Network(NetworkLsa { mask, attached }))),
+        (any::<u8>(), vec(router_link(), 0..5)).prop_map(|(flags, links)| (
+            LsType::Router,
+            LsaBody::Router(RouterLsa { flags, links })
+        )),
+        (ip(), vec(ip(), 0..5)).prop_map(|(mask, attached)| (
+            LsType::Network,
+            LsaBody::Network(NetworkLsa { mask, attached })
+        )),
         (ip(), 0u32..0x0100_0000, vec(any::<u32>(), 0..2)).prop_map(|(mask, metric, tos)| (
             LsType::SummaryNetwork,
             LsaBody::Summary(SummaryLsa { mask, metric, tos })
@@ -185,9 +199,18 @@ fn header() -> impl Strategy<Value = LsaHeader> {
 
 fn body() -> impl Strategy<Value = Body> {
     prop_oneof![
-        (ip(), any::<u16>(), any::<u8>(), any::<u8>(), any::<u32>(), ip(), ip(), vec(ip(), 0..4)).prop_map(
-            |(network_mask, hello_interval, options, priority, dead_interval, dr, bdr, neighbors)| {
-                Body::Hello(Hello {
+        (
+            ip(),
+            any::<u16>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u32>(),
+            ip(),
+            ip(),
+            vec(ip(), 0..4)
+        )
+            .prop_map(
+                |(
                     network_mask,
                     hello_interval,
                     options,
@@ -196,18 +219,35 @@ fn body() -> impl Strategy<Value = Body> {
                     dr,
                     bdr,
                     neighbors,
-                })
-            }
-        ),
-        (any::<u16>(), any::<u8>(), 0u8..8, any::<u32>(), vec(header(), 0..4)).prop_map(
-            |(mtu, options, flags, seq, headers)| Body::DbDescription(DbDescription {
-                mtu,
-                options,
-                flags,
-                seq,
-                headers
-            })
-        ),
+                )| {
+                    Body::Hello(Hello {
+                        network_mask,
+                        hello_interval,
+                        options,
+                        priority,
+                        dead_interval,
+                        dr,
+                        bdr,
+                        neighbors,
+                    })
+                }
+            ),
+        (
+            any::<u16>(),
+            any::<u8>(),
+            0u8..8,
+            any::<u32>(),
+            vec(header(), 0..4)
+        )
+            .prop_map(|(mtu, options, flags, seq, headers)| Body::DbDescription(
+                DbDescription {
+                    mtu,
+                    options,
+                    flags,
+                    seq,
+                    headers
+                }
+            )),
         vec(header(), 0..4).prop_map(|h| Body::LsRequest(h.iter().map(LsaHeader::key).collect())),
         vec(lsa(), 0..4).prop_map(Body::LsUpdate),
         vec(header(), 0..4).prop_map(Body::LsAck),
@@ -270,9 +310,16 @@ fn unknown_sub_tlvs_are_reemitted_byte_exact() {
     let mut body = vec![0, 2, 0, value.len() as u8];
     body.extend_from_slice(&value);
     let tlvs = te::decode_te(&body).unwrap();
-    let TeTlv::Link(subs) = &tlvs[0] else { panic!("not a link TLV") };
-    assert!(matches!(&subs[1], LinkSubTlv::Unknown(RawTlv { tlv_type: 40, value }) if value == &[0xAA, 0xBB, 0xCC]));
-    assert!(matches!(&subs[2], LinkSubTlv::Unknown(RawTlv { tlv_type: 10, .. })));
+    let TeTlv::Link(subs) = &tlvs[0] else {
+        panic!("not a link TLV")
+    };
+    assert!(
+        matches!(&subs[1], LinkSubTlv::Unknown(RawTlv { tlv_type: 40, value }) if value == &[0xAA, 0xBB, 0xCC])
+    );
+    assert!(matches!(
+        &subs[2],
+        LinkSubTlv::Unknown(RawTlv { tlv_type: 10, .. })
+    ));
     let mut out = Vec::new();
     te::encode_te(&tlvs, &mut out);
     assert_eq!(out, body);
@@ -304,7 +351,11 @@ fn draft_code_points_decode_by_length() {
         let tlvs = te::decode_te(&body).unwrap();
         assert_eq!(
             tlvs,
-            vec![TeTlv::Link(vec![LinkSubTlv::Power { kind, code, value: 2.0 }])]
+            vec![TeTlv::Link(vec![LinkSubTlv::Power {
+                kind,
+                code,
+                value: 2.0
+            }])]
         );
     }
 }
@@ -322,14 +373,26 @@ fn lsa_instance_comparison_follows_rfc2328_13_1() {
         checksum: 100,
         length: 24,
     };
-    let newer_seq = LsaHeader { seq: lsa::INITIAL_SEQUENCE + 1, ..base };
+    let newer_seq = LsaHeader {
+        seq: lsa::INITIAL_SEQUENCE + 1,
+        ..base
+    };
     assert_eq!(newer_seq.compare_instance(&base), Greater);
     // Sequence numbers are signed: 0x80000001 is the smallest.
-    let max = LsaHeader { seq: lsa::MAX_SEQUENCE, ..base };
+    let max = LsaHeader {
+        seq: lsa::MAX_SEQUENCE,
+        ..base
+    };
     assert_eq!(max.compare_instance(&base), Greater);
-    let bigger_sum = LsaHeader { checksum: 101, ..base };
+    let bigger_sum = LsaHeader {
+        checksum: 101,
+        ..base
+    };
     assert_eq!(bigger_sum.compare_instance(&base), Greater);
-    let max_age = LsaHeader { age: lsa::MAX_AGE, ..base };
+    let max_age = LsaHeader {
+        age: lsa::MAX_AGE,
+        ..base
+    };
     assert_eq!(max_age.compare_instance(&base), Greater);
     let much_younger = LsaHeader { age: 1000, ..base };
     assert_eq!(base.compare_instance(&much_younger), Greater);
@@ -347,8 +410,14 @@ fn bad_checksum_and_truncation_are_named() {
     };
     let mut bytes = p.encode();
     bytes[5] ^= 1;
-    assert!(matches!(Packet::decode(&bytes), Err(DecodeError::BadChecksum { .. })));
+    assert!(matches!(
+        Packet::decode(&bytes),
+        Err(DecodeError::BadChecksum { .. })
+    ));
     let err = Packet::decode(&bytes[..10]).unwrap_err();
     assert_eq!(err.to_string(), "packet length: bad length 24");
-    assert!(matches!(Packet::decode(&[3]), Err(DecodeError::BadVersion(3))));
+    assert!(matches!(
+        Packet::decode(&[3]),
+        Err(DecodeError::BadVersion(3))
+    ));
 }

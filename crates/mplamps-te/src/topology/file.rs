@@ -11,10 +11,11 @@ use toml::Spanned;
 
 use super::error::{TopologyError, TopologyErrors};
 use super::{
-    DEFAULT_REFERENCE_BANDWIDTH_BPS, LineCard, LineCardPower, Link, MAX_METRIC, Network, PortRef,
-    Router,
+    DEFAULT_REFERENCE_BANDWIDTH_BPS, InterfaceAddress, LineCard, LineCardPower, Link, LinkGmpls,
+    MAX_METRIC, Network, OspfSettings, PortRef, PowerMembership, Router,
 };
 use crate::power::{PowerProfile, Selection};
+use mplamps_core::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
 
 /// Used when the file has no line card to take the smallest port capacity from.
 const FALLBACK_NORMALIZE_TO_BPS: f64 = 10e9;
@@ -25,6 +26,7 @@ const FIRST_DEFAULT_ROUTER_ID: u32 = 0x0a00_0001;
 #[serde(deny_unknown_fields)]
 struct RawFile {
     network: Option<RawNetwork>,
+    ospf: Option<RawOspf>,
     #[serde(default)]
     router: Vec<Spanned<RawRouter>>,
     #[serde(default)]
@@ -40,6 +42,50 @@ struct RawNetwork {
     bandwidth_quantum: Option<Spanned<Bandwidth>>,
     power_quantum_w: Option<Spanned<f64>>,
     reference_bandwidth: Option<Spanned<Bandwidth>>,
+    power_membership: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOspf {
+    area: Option<Spanned<String>>,
+    hello_interval_s: Option<Spanned<i64>>,
+    dead_interval_s: Option<Spanned<i64>>,
+    retransmit_interval_s: Option<Spanned<i64>>,
+    spf_delay_ms: Option<Spanned<i64>>,
+    spf_hold_ms: Option<Spanned<i64>>,
+    spf_max_wait_ms: Option<Spanned<i64>>,
+    draft_codepoints: Option<bool>,
+}
+
+/// A string, or a list of strings and numbers (`labels`, `protection`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawList {
+    One(String),
+    Many(Vec<RawItem>),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawItem {
+    Number(i64),
+    Text(String),
+}
+
+impl RawList {
+    fn items(&self) -> Vec<String> {
+        match self {
+            RawList::One(s) => vec![s.clone()],
+            RawList::Many(items) => items
+                .iter()
+                .map(|i| match i {
+                    RawItem::Number(n) => n.to_string(),
+                    RawItem::Text(t) => t.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -48,6 +94,8 @@ struct RawRouter {
     name: Spanned<String>,
     router_id: Option<Spanned<String>>,
     position: Option<Spanned<[f64; 2]>>,
+    #[serde(default)]
+    label_conversion: bool,
     #[serde(default)]
     linecard: Vec<Spanned<RawLineCard>>,
 }
@@ -83,6 +131,17 @@ struct RawLink {
     metric: Option<Spanned<i64>>,
     weight_a: Option<Spanned<f64>>,
     weight_b: Option<Spanned<f64>>,
+    #[serde(default)]
+    multi_access: bool,
+    addresses: Option<Spanned<Vec<String>>>,
+    switching: Option<Spanned<String>>,
+    encoding: Option<Spanned<String>>,
+    labels: Option<Spanned<RawList>>,
+    protection: Option<Spanned<RawList>>,
+    srlg: Option<Spanned<Vec<i64>>>,
+    te_metric: Option<Spanned<i64>>,
+    #[serde(default)]
+    unnumbered: bool,
 }
 
 /// `ports = 5` or `ports = ["P1", "P2"]`.
@@ -202,7 +261,24 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         bandwidth_quantum: None,
         power_quantum_w: None,
         reference_bandwidth: None,
+        power_membership: None,
     });
+    let power_membership = match &raw_net.power_membership {
+        None => PowerMembership::default(),
+        Some(m) => match m.get_ref().as_str() {
+            "both" => PowerMembership::Both,
+            "one-sided" => PowerMembership::OneSided,
+            other => {
+                check.error(
+                    m.span(),
+                    "power_membership",
+                    format!("expected \"both\" or \"one-sided\", got {other:?}"),
+                );
+                PowerMembership::default()
+            }
+        },
+    };
+    let ospf = build_ospf(check, raw.ospf);
     let selection = match &raw_net.selection {
         None => Selection::default(),
         Some(s) => Selection::from_name(s.get_ref()).unwrap_or_else(|| {
@@ -248,8 +324,210 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         bandwidth_quantum,
         power_quantum_w,
         reference_bandwidth,
+        power_membership,
+        ospf,
         routers,
         links,
+    }
+}
+
+fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
+    let mut settings = OspfSettings::default();
+    let Some(raw) = raw else { return settings };
+    if let Some(area) = &raw.area {
+        match area.get_ref().parse() {
+            Ok(a) => settings.area = a,
+            Err(_) => check.error(
+                area.span(),
+                "area",
+                format!(
+                    "expected an area ID in dotted-quad form, got {:?}",
+                    area.get_ref()
+                ),
+            ),
+        }
+    }
+    let mut int = |v: &Option<Spanned<i64>>, field: &str, min: i64, max: i64| {
+        let v = v.as_ref()?;
+        let n = *v.get_ref();
+        if n < min || n > max {
+            check.error(v.span(), field, format!("expected {min} to {max}, got {n}"));
+            return None;
+        }
+        Some(n)
+    };
+    if let Some(v) = int(&raw.hello_interval_s, "hello_interval_s", 1, 65535) {
+        settings.hello_interval_s = v as u16;
+    }
+    if let Some(v) = int(&raw.dead_interval_s, "dead_interval_s", 1, 65535) {
+        settings.dead_interval_s = v as u32;
+    }
+    if let Some(v) = int(&raw.retransmit_interval_s, "retransmit_interval_s", 1, 3600) {
+        settings.retransmit_interval_s = v as u16;
+    }
+    const MAX_MS: i64 = 600_000;
+    if let Some(v) = int(&raw.spf_delay_ms, "spf_delay_ms", 0, MAX_MS) {
+        settings.spf_delay_ms = v as u64;
+    }
+    if let Some(v) = int(&raw.spf_hold_ms, "spf_hold_ms", 0, MAX_MS) {
+        settings.spf_hold_ms = v as u64;
+    }
+    if let Some(v) = int(&raw.spf_max_wait_ms, "spf_max_wait_ms", 0, MAX_MS) {
+        settings.spf_max_wait_ms = v as u64;
+    }
+    if settings.dead_interval_s <= u32::from(settings.hello_interval_s) {
+        let span = raw.dead_interval_s.as_ref().map_or(0..0, |v| v.span());
+        check.error(
+            span,
+            "dead_interval_s",
+            format!(
+                "expected a dead interval above the hello interval {} s, got {} s",
+                settings.hello_interval_s, settings.dead_interval_s
+            ),
+        );
+    }
+    settings.draft_codepoints = raw.draft_codepoints.unwrap_or(false);
+    settings
+}
+
+fn build_gmpls(check: &mut Checker, l: &RawLink) -> LinkGmpls {
+    let switching = l.switching.as_ref().and_then(|s| {
+        let t = SwitchingType::from_name(s.get_ref());
+        if t.is_none() {
+            check.error(
+                s.span(),
+                "switching",
+                format!(
+                    "expected one of {}, got {:?}",
+                    SwitchingType::NAMES.join(" | "),
+                    s.get_ref()
+                ),
+            );
+        }
+        t
+    });
+    let encoding = l.encoding.as_ref().and_then(|e| {
+        let t = LspEncoding::from_name(e.get_ref());
+        if t.is_none() {
+            let names: Vec<&str> = LspEncoding::names().collect();
+            check.error(
+                e.span(),
+                "encoding",
+                format!(
+                    "expected one of {}, got {:?}",
+                    names.join(" | "),
+                    e.get_ref()
+                ),
+            );
+        }
+        t
+    });
+    let labels = l.labels.as_ref().and_then(|v| {
+        let text = v.get_ref().items().join(", ");
+        match text.parse::<LabelSet>() {
+            Ok(set) if !set.is_empty() => Some(set),
+            _ => {
+                check.error(
+                    v.span(),
+                    "labels",
+                    format!("expected labels like \"1..40\" or [1, 2, \"5..9\"], got {text:?}"),
+                );
+                None
+            }
+        }
+    });
+    let protection = l.protection.as_ref().map(|v| {
+        let mut bits = 0u8;
+        for name in v.get_ref().items() {
+            match ProtectionFlags::from_name(&name) {
+                Some(bit) => bits |= bit,
+                None => {
+                    let names: Vec<&str> = ProtectionFlags::NAMES.iter().map(|(n, _)| *n).collect();
+                    check.error(
+                        v.span(),
+                        "protection",
+                        format!(
+                            "expected protection flags from {}, got {name:?}",
+                            names.join(" | ")
+                        ),
+                    );
+                }
+            }
+        }
+        ProtectionFlags(bits)
+    });
+    let srlg = l.srlg.as_ref().map_or_else(Vec::new, |v| {
+        v.get_ref()
+            .iter()
+            .filter_map(|&g| match u32::try_from(g) {
+                Ok(g) => Some(g),
+                Err(_) => {
+                    check.error(
+                        v.span(),
+                        "srlg",
+                        format!("expected 32-bit SRLG numbers, got {g}"),
+                    );
+                    None
+                }
+            })
+            .collect()
+    });
+    let te_metric = l
+        .te_metric
+        .as_ref()
+        .and_then(|m| match u32::try_from(*m.get_ref()) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                check.error(
+                    m.span(),
+                    "te_metric",
+                    format!("expected 0 to 4294967295, got {}", m.get_ref()),
+                );
+                None
+            }
+        });
+    if l.unnumbered && l.addresses.is_some() {
+        check.error(
+            l.name.span(),
+            "addresses",
+            "an unnumbered link has no addresses: remove `addresses` or `unnumbered`",
+        );
+    }
+    LinkGmpls {
+        switching,
+        encoding: encoding.or(switching.map(SwitchingType::default_encoding)),
+        labels,
+        protection,
+        srlg,
+        te_metric,
+        unnumbered: l.unnumbered,
+    }
+}
+
+fn build_addresses(check: &mut Checker, l: &RawLink) -> Option<[InterfaceAddress; 2]> {
+    let v = l.addresses.as_ref()?;
+    let parsed: Vec<Option<InterfaceAddress>> =
+        v.get_ref().iter().map(|a| a.parse().ok()).collect();
+    match parsed.as_slice() {
+        [Some(a), Some(b)]
+            if a.prefix_len == b.prefix_len
+                && (1..=31).contains(&a.prefix_len)
+                && a.network() == b.network()
+                && a.addr != b.addr =>
+        {
+            Some([*a, *b])
+        }
+        _ => {
+            check.error(
+                v.span(),
+                "addresses",
+                format!(
+                    "expected two distinct addresses of one subnet, ends a and b, like [\"10.1.0.1/30\", \"10.1.0.2/30\"], got {:?}",
+                    v.get_ref()
+                ),
+            );
+            None
+        }
     }
 }
 
@@ -318,6 +596,7 @@ fn build_routers(
                 name,
                 router_id: RouterId(0),
                 position,
+                label_conversion: r.label_conversion,
                 linecards,
             },
         ));
@@ -628,6 +907,8 @@ fn build_links(
         };
         let weight_a = weight(&l.weight_a, "weight_a");
         let weight_b = weight(&l.weight_b, "weight_b");
+        let gmpls = build_gmpls(check, l);
+        let addresses = build_addresses(check, l);
         links.push(Link {
             name,
             a,
@@ -637,6 +918,9 @@ fn build_links(
             metric,
             weight_a,
             weight_b,
+            multi_access: l.multi_access,
+            addresses,
+            gmpls,
         });
     }
     links

@@ -12,7 +12,10 @@ pub use write::to_toml;
 
 pub use error::{TopologyError, TopologyErrors};
 
-use mplamps_core::{Bandwidth, RouterId};
+use std::net::Ipv4Addr;
+
+use mplamps_core::{Bandwidth, LabelSet, LspEncoding, ProtectionFlags, RouterId, SwitchingType};
+use serde::Serialize;
 
 use crate::power::{PowerProfile, Selection};
 
@@ -33,9 +36,114 @@ pub struct Network {
     /// Dampening interval for power in watts (draft §2.3); zero when not set.
     pub power_quantum_w: f64,
     pub reference_bandwidth: Bandwidth,
+    /// Which links are in the power topology (draft §2.4.4).
+    pub power_membership: PowerMembership,
+    pub ospf: OspfSettings,
     pub routers: Vec<Router>,
     pub links: Vec<Link>,
 }
+
+/// Draft §2.4.4: a link is in the power topology when both ends advertise power values;
+/// `OneSided` uses the value of the end that does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PowerMembership {
+    #[default]
+    Both,
+    OneSided,
+}
+
+/// The `[ospf]` table: protocol timers and options shared by every router of the network.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OspfSettings {
+    pub area: Ipv4Addr,
+    pub hello_interval_s: u16,
+    pub dead_interval_s: u32,
+    pub retransmit_interval_s: u16,
+    /// SPF throttling as FRR's `timers throttle spf DELAY HOLD MAX`, in milliseconds.
+    pub spf_delay_ms: u64,
+    pub spf_hold_ms: u64,
+    pub spf_max_wait_ms: u64,
+    /// Emit the draft's colliding sub-TLV numbers 11/12/10 instead of 32768/32769/32770.
+    pub draft_codepoints: bool,
+}
+
+impl Default for OspfSettings {
+    /// RFC 2328 Appendix C defaults; FRR's SPF throttle defaults (0, 50, 5000 ms).
+    fn default() -> Self {
+        OspfSettings {
+            area: Ipv4Addr::UNSPECIFIED,
+            hello_interval_s: 10,
+            dead_interval_s: 40,
+            retransmit_interval_s: 5,
+            spf_delay_ms: 0,
+            spf_hold_ms: 50,
+            spf_max_wait_ms: 5000,
+            draft_codepoints: false,
+        }
+    }
+}
+
+/// GMPLS attributes of a link (RFC 3471, RFC 4203), flooded by OSPF-TE and used by CSPF.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinkGmpls {
+    pub switching: Option<SwitchingType>,
+    pub encoding: Option<LspEncoding>,
+    /// The labels the link offers (wavelengths, ports, timeslots, volts).
+    pub labels: Option<LabelSet>,
+    pub protection: Option<ProtectionFlags>,
+    pub srlg: Vec<u32>,
+    pub te_metric: Option<u32>,
+    /// No IP addresses: identified by interface indices (RFC 4203 §1.1, RFC 3477).
+    pub unnumbered: bool,
+}
+
+/// An IPv4 interface address with its prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct InterfaceAddress {
+    pub addr: Ipv4Addr,
+    pub prefix_len: u8,
+}
+
+impl InterfaceAddress {
+    pub fn mask(self) -> Ipv4Addr {
+        Ipv4Addr::from(
+            u32::MAX
+                .checked_shl(32 - u32::from(self.prefix_len))
+                .unwrap_or(0),
+        )
+    }
+
+    pub fn network(self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr) & u32::from(self.mask()))
+    }
+}
+
+impl std::fmt::Display for InterfaceAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+impl std::str::FromStr for InterfaceAddress {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (addr, len) = s.split_once('/').ok_or(())?;
+        let prefix_len: u8 = len.parse().map_err(|_| ())?;
+        if prefix_len > 32 {
+            return Err(());
+        }
+        Ok(InterfaceAddress {
+            addr: addr.parse().map_err(|_| ())?,
+            prefix_len,
+        })
+    }
+}
+
+/// Derived link subnets: link i gets 172.16.0.0/12 + 4·i as a /30, end a the first host and
+/// end b the second (docs/topology-format.md). That covers 262 144 links.
+const DERIVED_SUBNET_BASE: u32 = 0xAC10_0000;
+const DERIVED_SUBNET_LINKS: usize = 1 << 18;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Router {
@@ -43,6 +151,8 @@ pub struct Router {
     pub router_id: RouterId,
     /// Where to draw the router: `[x, y]`, or `[longitude, latitude]` for imported maps.
     pub position: Option<[f64; 2]>,
+    /// Can swap labels of one switching type (e.g. a wavelength converter); RFC 3471 §3.5.
+    pub label_conversion: bool,
     pub linecards: Vec<LineCard>,
 }
 
@@ -89,6 +199,11 @@ pub struct Link {
     pub metric: u32,
     pub weight_a: f64,
     pub weight_b: f64,
+    /// A broadcast segment: OSPF elects a DR and the DR originates a Network-LSA.
+    pub multi_access: bool,
+    /// Interface addresses of ends a and b, when the file gives them.
+    pub addresses: Option<[InterfaceAddress; 2]>,
+    pub gmpls: LinkGmpls,
 }
 
 impl Network {
@@ -118,6 +233,27 @@ impl Network {
         let router = &self.routers[port.router];
         let card = &router.linecards[port.linecard];
         format!("{}:{}:{}", router.name, card.name, card.ports[port.port])
+    }
+
+    /// Interface addresses of link `index` (ends a, b): as given, or derived; `None` for
+    /// unnumbered links and beyond the derived range.
+    pub fn link_addresses(&self, index: usize) -> Option<[InterfaceAddress; 2]> {
+        let link = self.links.get(index)?;
+        if link.gmpls.unnumbered {
+            return None;
+        }
+        if let Some(given) = link.addresses {
+            return Some(given);
+        }
+        if index >= DERIVED_SUBNET_LINKS {
+            return None;
+        }
+        let base = DERIVED_SUBNET_BASE + 4 * index as u32;
+        let end = |host: u32| InterfaceAddress {
+            addr: Ipv4Addr::from(base + host),
+            prefix_len: 30,
+        };
+        Some([end(1), end(2)])
     }
 
     /// Default IGP cost of a link: reference bandwidth ÷ capacity, truncated, within 1..=65535

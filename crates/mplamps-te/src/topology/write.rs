@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{LineCardPower, Network};
+use super::{LineCardPower, Link, Network, OspfSettings, PowerMembership};
 use crate::power::PowerProfile;
 
 /// The topology file of `net`. `header` lines are written first as comments.
@@ -24,6 +24,24 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         let _ = writeln!(out, "power_quantum_w = {}", float(net.power_quantum_w));
     }
     let _ = writeln!(out, "reference_bandwidth = \"{}\"", net.reference_bandwidth);
+    if net.power_membership == PowerMembership::OneSided {
+        out.push_str("power_membership = \"one-sided\"\n");
+    }
+    if net.ospf != OspfSettings::default() {
+        let o = &net.ospf;
+        let _ = write!(
+            out,
+            "\n[ospf]\narea = \"{}\"\nhello_interval_s = {}\ndead_interval_s = {}\nretransmit_interval_s = {}\nspf_delay_ms = {}\nspf_hold_ms = {}\nspf_max_wait_ms = {}\ndraft_codepoints = {}\n",
+            o.area,
+            o.hello_interval_s,
+            o.dead_interval_s,
+            o.retransmit_interval_s,
+            o.spf_delay_ms,
+            o.spf_hold_ms,
+            o.spf_max_wait_ms,
+            o.draft_codepoints
+        );
+    }
     for router in &net.routers {
         let _ = write!(
             out,
@@ -33,6 +51,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         );
         if let Some([x, y]) = router.position {
             let _ = writeln!(out, "position = [{}, {}]", float(x), float(y));
+        }
+        if router.label_conversion {
+            out.push_str("label_conversion = true\n");
         }
         for card in &router.linecards {
             let _ = writeln!(out, "[[router.linecard]]\nname = {}", quote(&card.name));
@@ -85,8 +106,42 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
                 float(link.weight_b)
             );
         }
+        write_link_extras(&mut out, link);
     }
     out
+}
+
+fn write_link_extras(out: &mut String, link: &Link) {
+    if link.multi_access {
+        out.push_str("multi_access = true\n");
+    }
+    if let Some([a, b]) = link.addresses {
+        let _ = writeln!(out, "addresses = [\"{a}\", \"{b}\"]");
+    }
+    let g = &link.gmpls;
+    if let Some(s) = g.switching {
+        let _ = writeln!(out, "switching = \"{}\"", s.name());
+    }
+    if let Some(e) = g.encoding {
+        let _ = writeln!(out, "encoding = \"{}\"", e.name());
+    }
+    if let Some(labels) = &g.labels {
+        let _ = writeln!(out, "labels = \"{labels}\"");
+    }
+    if let Some(p) = g.protection {
+        let names: Vec<String> = p.names().iter().map(|n| quote(n)).collect();
+        let _ = writeln!(out, "protection = [{}]", names.join(", "));
+    }
+    if !g.srlg.is_empty() {
+        let groups: Vec<String> = g.srlg.iter().map(u32::to_string).collect();
+        let _ = writeln!(out, "srlg = [{}]", groups.join(", "));
+    }
+    if let Some(m) = g.te_metric {
+        let _ = writeln!(out, "te_metric = {m}");
+    }
+    if g.unnumbered {
+        out.push_str("unnumbered = true\n");
+    }
 }
 
 fn profile_toml(profile: &PowerProfile) -> String {
