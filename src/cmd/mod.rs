@@ -5,6 +5,7 @@ mod demo;
 mod generate;
 mod import;
 mod metrics;
+mod sim;
 mod spf;
 
 use std::io::Write;
@@ -34,6 +35,8 @@ enum Command {
     Metrics(metrics::Args),
     /// The regular or the power shortest-path tree from one router.
     Spf(spf::Args),
+    /// Run the network's OSPF-TE routers in the deterministic simulator.
+    Sim(sim::Args),
     /// Convert another format into a topology file.
     #[command(subcommand)]
     Import(import::Format),
@@ -49,6 +52,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Metrics(args) => metrics::run(args),
         Command::Spf(args) => spf::run(args),
+        Command::Sim(args) => sim::run(args),
         Command::Import(format) => import::run(format),
         Command::Generate(args) => generate::run(args),
         Command::Bench(which) => bench::run(which),

@@ -6,4 +6,5 @@
 //! timeout and events for sibling instances.
 #![forbid(unsafe_code)]
 
+pub mod instance;
 pub mod packet;

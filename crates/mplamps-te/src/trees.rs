@@ -90,6 +90,36 @@ pub fn compute(net: &Network, metrics: &Metrics, kind: TreeKind, root: usize) ->
     report(net, &graph, &spt, kind, compute_ms)
 }
 
+/// Names for a tree report: what node i and link i are called, and each link's ends and
+/// available bandwidth (for UCMP shares). The topology file and a router's TE database
+/// both provide them.
+pub trait TreeLabels {
+    fn node_count(&self) -> usize;
+    fn node_name(&self, node: usize) -> String;
+    /// Name, end a, end b and available bandwidth (bit/s) of link `link`.
+    fn link(&self, link: usize) -> Option<(String, usize, usize, f64)>;
+}
+
+impl TreeLabels for Network {
+    fn node_count(&self) -> usize {
+        self.routers.len()
+    }
+
+    fn node_name(&self, node: usize) -> String {
+        self.routers
+            .get(node)
+            .map_or_else(String::new, |r| r.name.clone())
+    }
+
+    fn link(&self, link: usize) -> Option<(String, usize, usize, f64)> {
+        let l = self.links.get(link)?;
+        // The value OSPF-TE advertises (quantized, IEEE float), as every router sees it.
+        let advertised = l.available.floor_to(self.bandwidth_quantum).to_wire_f32();
+        let available = mplamps_core::Bandwidth::from_wire_f32(advertised).map_or(0.0, |b| b.bps());
+        Some((l.name.clone(), l.a.router, l.b.router, available))
+    }
+}
+
 /// Describes a computed tree in the network's names.
 pub fn report(
     net: &Network,
@@ -98,16 +128,23 @@ pub fn report(
     kind: TreeKind,
     compute_ms: f64,
 ) -> TreeReport {
+    report_with(net, graph, spt, kind, compute_ms)
+}
+
+/// Describes a computed tree with the names `labels` gives.
+pub fn report_with(
+    labels: &impl TreeLabels,
+    graph: &Graph,
+    spt: &Spt,
+    kind: TreeKind,
+    compute_ms: f64,
+) -> TreeReport {
     let root = spt.root as usize;
-    let name = |i: usize| {
-        net.routers
-            .get(i)
-            .map_or_else(String::new, |r| r.name.clone())
-    };
+    let name = |i: usize| labels.node_name(i);
     let mut nodes = Vec::new();
     let mut unreachable = Vec::new();
     let mut dag_links = BTreeSet::new();
-    for v in 0..net.routers.len() {
+    for v in 0..labels.node_count() {
         if v == root {
             continue;
         }
@@ -123,7 +160,7 @@ pub fn report(
                 dag_links.insert(edge.link as usize);
             }
         }
-        let first_hops = first_hops(net, spt.first_hop_links(v as u32), root);
+        let first_hops = first_hops(labels, spt.first_hop_links(v as u32), root);
         let mut next_hops: Vec<String> = first_hops.iter().map(|h| h.next_hop.clone()).collect();
         next_hops.sort();
         next_hops.dedup();
@@ -147,32 +184,26 @@ pub fn report(
     }
 }
 
-fn first_hops(net: &Network, links: &[u32], root: usize) -> Vec<FirstHop> {
-    let available: Vec<f64> = links
+fn first_hops(labels: &impl TreeLabels, links: &[u32], root: usize) -> Vec<FirstHop> {
+    let known: Vec<(String, usize, usize, f64)> = links
         .iter()
-        .map(|&l| net.links.get(l as usize).map_or(0.0, |l| l.available.bps()))
+        .filter_map(|&l| labels.link(l as usize))
         .collect();
-    let total: f64 = available.iter().sum();
-    links
+    let total: f64 = known.iter().map(|l| l.3).sum();
+    known
         .iter()
-        .zip(&available)
-        .filter_map(|(&l, &avail)| {
-            let link = net.links.get(l as usize)?;
-            let far = if link.a.router == root {
-                link.b.router
-            } else {
-                link.a.router
-            };
+        .map(|(name, a, b, avail)| {
+            let far = if *a == root { *b } else { *a };
             let weight = if total > 0.0 {
                 avail / total
             } else {
-                1.0 / links.len() as f64
+                1.0 / known.len() as f64
             };
-            Some(FirstHop {
-                link: link.name.clone(),
-                next_hop: net.routers.get(far)?.name.clone(),
+            FirstHop {
+                link: name.clone(),
+                next_hop: labels.node_name(far),
                 weight,
-            })
+            }
         })
         .collect()
 }

@@ -219,7 +219,7 @@ fn put_tlv(out: &mut Vec<u8>, tlv_type: u16, value: &[u8]) {
 }
 
 fn addresses(value: &[u8], field: &'static str) -> Result<Vec<Ipv4Addr>, DecodeError> {
-    if value.is_empty() || value.len() % 4 != 0 {
+    if value.is_empty() || !value.len().is_multiple_of(4) {
         return Err(bad_length(field, value.len()));
     }
     let mut r = Reader::new(value);
@@ -307,7 +307,7 @@ fn decode_link_sub(tlv_type: u16, value: &[u8]) -> Result<LinkSubTlv, DecodeErro
         }
         sub::ISCD => S::Iscd(decode_iscd(value)?),
         sub::SRLG => {
-            if value.len() % 4 != 0 {
+            if !value.len().is_multiple_of(4) {
                 return Err(bad_length("Shared Risk Link Group sub-TLV", value.len()));
             }
             let mut r = Reader::new(value);

@@ -1,0 +1,397 @@
+//! The sans-IO OSPFv2 instance (brief §2 rule 1): fed packets, interface changes,
+//! configuration and time; polled for packets to send, the next timeout and events.
+//!
+//! Module map: `interface` (ISM, DR election, Hellos), `neighbor` (NSM, database exchange,
+//! LS Requests), `flood` (LS Update reception and flooding, acknowledgements, aging),
+//! `origin` (Router-, Network- and TE LSAs), `ted` + `routes` (TE database, both trees).
+
+mod config;
+mod flood;
+mod interface;
+mod lsdb;
+mod neighbor;
+mod origin;
+mod routes;
+mod ted;
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+pub use config::{
+    DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
+};
+pub use interface::IsmState;
+pub use lsdb::{Entry, Lsdb};
+pub use neighbor::NsmState;
+pub use routes::{NextHop, Prefix, Routes};
+pub use ted::{TePort, Ted, TedLink, TedNode};
+
+use crate::packet::{Body, LsaKey, Packet};
+use interface::Interface;
+
+/// A packet to send: the OSPF packet (IP payload) and its IP addressing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transmit {
+    pub interface: usize,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub payload: Vec<u8>,
+}
+
+/// What the instance tells its driver and sibling instances.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    NeighborState {
+        interface: usize,
+        neighbor: Ipv4Addr,
+        from: NsmState,
+        to: NsmState,
+    },
+    /// The routing table of either tree changed (for LDP).
+    RoutesChanged,
+    SpfRun {
+        lsdb_digest: u64,
+    },
+    /// A received packet or LSA was dropped; the text says why (for logs).
+    Dropped {
+        interface: usize,
+        reason: String,
+    },
+    /// Something an operator should know (e.g. the draft code points collide).
+    Warning(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Hello(usize),
+    Wait(usize),
+    Inactivity(usize, Ipv4Addr),
+    DdRetransmit(usize, Ipv4Addr),
+    LsRetransmit(usize, Ipv4Addr),
+    Spf,
+    /// A self-originated LSA was held back by MinLSInterval.
+    Originate,
+    /// Age-driven work: refresh own LSAs, flush MaxAge ones.
+    Aging,
+}
+
+/// Counters a router operator looks at.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Counters {
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_dropped: u64,
+    pub lsa_checksum_errors: u64,
+    pub lsas_originated: u64,
+    pub lsas_installed: u64,
+    pub spf_runs: u64,
+}
+
+pub struct Instance {
+    config: RouterConfig,
+    interfaces: Vec<Interface>,
+    lsdb: Lsdb,
+    timers: BinaryHeap<Reverse<(Duration, Timer)>>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    counters: Counters,
+    origin: origin::OriginState,
+    spf: routes::SpfState,
+    /// MaxAge LSAs waiting to leave the database (RFC 2328 §14).
+    max_age: BTreeSet<LsaKey>,
+    /// Age-driven deadlines: refresh of own LSAs and MaxAge of others'.
+    aging: BTreeMap<Duration, BTreeSet<LsaKey>>,
+    now: Duration,
+    started: bool,
+}
+
+impl Instance {
+    pub fn new(config: RouterConfig) -> Instance {
+        let interfaces = config
+            .interfaces
+            .iter()
+            .cloned()
+            .map(Interface::new)
+            .collect();
+        Instance {
+            config,
+            interfaces,
+            lsdb: Lsdb::default(),
+            timers: BinaryHeap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            origin: Default::default(),
+            spf: Default::default(),
+            max_age: BTreeSet::new(),
+            aging: BTreeMap::new(),
+            now: Duration::ZERO,
+            started: false,
+        }
+    }
+
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    pub fn router_id(&self) -> Ipv4Addr {
+        self.config.router_id
+    }
+
+    /// Starts the router: originates its LSAs; interfaces come up with [`Self::interface_up`].
+    pub fn start(&mut self, now: Duration) {
+        self.now = now;
+        self.started = true;
+        self.originate_all();
+        self.finish();
+    }
+
+    pub fn interface_up(&mut self, now: Duration, interface: usize) {
+        self.now = now;
+        self.ism_interface_up(interface);
+        self.finish();
+    }
+
+    pub fn interface_down(&mut self, now: Duration, interface: usize) {
+        self.now = now;
+        self.ism_interface_down(interface);
+        self.finish();
+    }
+
+    /// New TE values for an interface (available bandwidth or power changed). The TE LSA is
+    /// re-originated only when an advertised (quantized) value moved (draft §2.3).
+    pub fn set_te_values(&mut self, now: Duration, interface: usize, te: TeValues) {
+        self.now = now;
+        let Some(iface) = self.interfaces.get_mut(interface) else {
+            return;
+        };
+        if iface.config.te == te {
+            return;
+        }
+        iface.config.te = te.clone();
+        if let Some(c) = self.config.interfaces.get_mut(interface) {
+            c.te = te;
+        }
+        self.originate_te_link(interface);
+        self.finish();
+    }
+
+    /// A configuration change of one interface: a new cost re-originates the Router-LSA,
+    /// new TE values go through [`Self::set_te_values`].
+    pub fn reconfigure_interface(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        config: InterfaceConfig,
+    ) {
+        self.now = now;
+        let Some(iface) = self.interfaces.get_mut(interface) else {
+            return;
+        };
+        if iface.config.cost != config.cost {
+            iface.config.cost = config.cost;
+            if let Some(c) = self.config.interfaces.get_mut(interface) {
+                c.cost = config.cost;
+            }
+            self.schedule_router_lsa();
+        }
+        self.set_te_values(now, interface, config.te);
+    }
+
+    /// A packet received on `interface` from `src` to `dst`.
+    pub fn handle_packet(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        payload: &[u8],
+    ) {
+        self.now = now;
+        self.counters.rx_packets += 1;
+        match Packet::decode(payload) {
+            Ok(packet) => self.receive(interface, src, dst, packet),
+            Err(e) => self.drop_packet(interface, format!("malformed packet from {src}: {e}")),
+        }
+        self.finish();
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.now = now;
+        while let Some(Reverse((at, timer))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            self.fire(at, timer);
+        }
+        self.finish();
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The earliest armed timer. Timers cancelled since being armed may still show here;
+    /// firing them does nothing.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.timers.peek().map(|Reverse((at, _))| *at)
+    }
+
+    pub fn lsdb(&self) -> &Lsdb {
+        &self.lsdb
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Neighbors of every interface: (interface, router ID, state).
+    pub fn neighbors(&self) -> Vec<(usize, Ipv4Addr, NsmState)> {
+        self.interfaces
+            .iter()
+            .enumerate()
+            .flat_map(|(i, iface)| {
+                iface
+                    .neighbors
+                    .values()
+                    .map(move |n| (i, n.router_id, n.state))
+            })
+            .collect()
+    }
+
+    pub fn interface_state(&self, interface: usize) -> Option<IsmState> {
+        self.interfaces.get(interface).map(|i| i.state)
+    }
+
+    /// True while some LSA waits for an acknowledgement.
+    pub fn retransmissions_pending(&self) -> bool {
+        self.interfaces
+            .iter()
+            .any(|i| i.neighbors.values().any(|n| !n.retransmit.is_empty()))
+    }
+
+    /// True when nothing waits: no LSA held back by MinLSInterval, and the routing table
+    /// reflects the current database.
+    pub fn settled(&self) -> bool {
+        self.origin.is_idle() && !self.spf.pending && self.spf.ran_since_change
+    }
+
+    pub fn routes(&self) -> &Routes {
+        &self.spf.routes
+    }
+
+    /// The TE database as of the last SPF run.
+    pub fn ted(&self) -> &Ted {
+        &self.spf.ted
+    }
+
+    fn arm(&mut self, at: Duration, timer: Timer) {
+        self.timers.push(Reverse((at, timer)));
+    }
+
+    fn fire(&mut self, at: Duration, timer: Timer) {
+        match timer {
+            Timer::Hello(i) => self.hello_timer(at, i),
+            Timer::Wait(i) => self.wait_timer(at, i),
+            Timer::Inactivity(i, n) => self.inactivity_timer(at, i, n),
+            Timer::DdRetransmit(i, n) => self.dd_retransmit_timer(at, i, n),
+            Timer::LsRetransmit(i, n) => self.ls_retransmit_timer(at, i, n),
+            Timer::Spf => self.spf_timer(at),
+            Timer::Originate => self.originate_timer(at),
+            Timer::Aging => self.aging_timer(at),
+        }
+    }
+
+    fn drop_packet(&mut self, interface: usize, reason: String) {
+        self.counters.rx_dropped += 1;
+        self.events.push_back(Event::Dropped { interface, reason });
+    }
+
+    /// RFC 2328 §8.2: checks common to every packet, then dispatch by type.
+    fn receive(&mut self, interface: usize, src: Ipv4Addr, dst: Ipv4Addr, packet: Packet) {
+        let Some(iface) = self.interfaces.get(interface) else {
+            return self.drop_packet(interface, "packet on an unknown interface".into());
+        };
+        if !iface.is_up() {
+            return self.drop_packet(interface, "interface is down".into());
+        }
+        if packet.area_id != self.config.area {
+            return self.drop_packet(
+                interface,
+                format!(
+                    "area {} from {src}, ours is {}",
+                    packet.area_id, self.config.area
+                ),
+            );
+        }
+        if packet.router_id == self.config.router_id {
+            return self.drop_packet(interface, "our own router ID".into());
+        }
+        if packet.auth.au_type != 0 {
+            return self.drop_packet(
+                interface,
+                format!("authentication type {} not configured", packet.auth.au_type),
+            );
+        }
+        if dst == crate::packet::ALL_D_ROUTERS && !iface.is_dr_or_backup() {
+            return self.drop_packet(interface, "sent to AllDRouters, we are not DR/BDR".into());
+        }
+        if iface.config.kind == InterfaceKind::Broadcast
+            && let Some(addr) = iface.config.address
+        {
+            let mask = u32::from(addr.mask());
+            if u32::from(src) & mask != u32::from(addr.addr) & mask {
+                return self.drop_packet(interface, format!("source {src} not on our subnet"));
+            }
+        }
+        let rid = packet.router_id;
+        match packet.body {
+            Body::Hello(hello) => self.receive_hello(interface, src, rid, hello),
+            Body::DbDescription(dd) => self.receive_dd(interface, rid, dd),
+            Body::LsRequest(keys) => self.receive_ls_request(interface, rid, keys),
+            Body::LsUpdate(lsas) => self.receive_ls_update(interface, rid, lsas),
+            Body::LsAck(headers) => self.receive_ls_ack(interface, rid, headers),
+        }
+    }
+
+    /// Work left at the end of every input: flush queued floods and acks, run deferred
+    /// origination, schedule SPF.
+    fn finish(&mut self) {
+        self.run_originations();
+        self.flush_floods();
+        self.flush_acks();
+    }
+
+    fn send(&mut self, interface: usize, dst: Ipv4Addr, body: Body) {
+        let Some(iface) = self.interfaces.get(interface) else {
+            return;
+        };
+        let packet = Packet {
+            router_id: self.config.router_id,
+            area_id: self.config.area,
+            auth: Default::default(),
+            body,
+        };
+        let src = iface
+            .config
+            .address
+            .map_or(self.config.router_id, |a| a.addr);
+        self.counters.tx_packets += 1;
+        self.transmits.push_back(Transmit {
+            interface,
+            src,
+            dst,
+            payload: packet.encode(),
+        });
+    }
+}

@@ -1,0 +1,178 @@
+//! SPF scheduling (throttled as FRR's `timers throttle spf`) and the routing tables of both
+//! trees (RFC 2328 §16 for the regular tree; draft §2.4 for the power tree): prefix → next
+//! hops, the output sibling instances (LDP) consume.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_te::spf::Spt;
+
+use super::ted::Ted;
+use super::{Event, Instance, Timer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Prefix {
+    pub network: Ipv4Addr,
+    pub len: u8,
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.len)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct NextHop {
+    pub interface: usize,
+    /// The neighbor's address on that interface.
+    pub address: Ipv4Addr,
+    pub router: Ipv4Addr,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Route {
+    pub cost: f64,
+    /// The router that owns the prefix.
+    pub owner: Ipv4Addr,
+    pub next_hops: Vec<NextHop>,
+}
+
+/// Routes of both trees. Prefixes of this router itself are not listed (connected).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Routes {
+    pub regular: BTreeMap<Prefix, Route>,
+    pub power: BTreeMap<Prefix, Route>,
+}
+
+#[derive(Default)]
+pub(super) struct SpfState {
+    pub pending: bool,
+    due: Option<Duration>,
+    last_run: Option<Duration>,
+    hold: Duration,
+    pub ran_since_change: bool,
+    pub routes: Routes,
+    pub ted: Ted,
+}
+
+impl Instance {
+    /// The database changed: schedule SPF. First delay after a quiet period, then a hold
+    /// that doubles while changes keep coming, up to the maximum wait.
+    pub(super) fn lsdb_changed(&mut self) {
+        self.spf.ran_since_change = false;
+        if self.spf.pending {
+            return;
+        }
+        let t = &self.config.timers;
+        let now = self.now;
+        let at = match self.spf.last_run {
+            Some(last) if now < last + self.spf.hold.max(t.spf_hold) => {
+                let at = (now + t.spf_delay).max(last + self.spf.hold.max(t.spf_hold));
+                self.spf.hold =
+                    (self.spf.hold.max(t.spf_hold) * 2).min(t.spf_max_wait.max(t.spf_hold));
+                at
+            }
+            _ => {
+                self.spf.hold = t.spf_hold;
+                now + t.spf_delay
+            }
+        };
+        self.spf.pending = true;
+        self.spf.due = Some(at);
+        self.arm(at, Timer::Spf);
+    }
+
+    pub(super) fn spf_timer(&mut self, at: Duration) {
+        if self.spf.due != Some(at) {
+            return;
+        }
+        self.spf.due = None;
+        self.spf.pending = false;
+        self.spf.last_run = Some(self.now);
+        self.spf.ran_since_change = true;
+        self.counters.spf_runs += 1;
+        let ted = Ted::build(
+            self.lsdb.live(self.now),
+            self.config.selection,
+            self.config.power_membership,
+        );
+        let routes = self.compute_routes(&ted);
+        self.spf.ted = ted;
+        if routes != self.spf.routes {
+            self.spf.routes = routes;
+            self.events.push_back(Event::RoutesChanged);
+        }
+        self.events.push_back(Event::SpfRun {
+            lsdb_digest: self.lsdb.digest(),
+        });
+    }
+
+    fn compute_routes(&self, ted: &Ted) -> Routes {
+        let Some(&root) = ted.index.get(&self.config.router_id) else {
+            return Routes::default();
+        };
+        Routes {
+            regular: self.tree_routes(ted, root, false),
+            power: self.tree_routes(ted, root, true),
+        }
+    }
+
+    fn tree_routes(&self, ted: &Ted, root: usize, power: bool) -> BTreeMap<Prefix, Route> {
+        let graph = ted.graph(power);
+        let spt = Spt::compute(&graph, root as u32);
+        let mut out = BTreeMap::new();
+        for (v, node) in ted.nodes.iter().enumerate() {
+            if v == root || !spt.is_reachable(v as u32) {
+                continue;
+            }
+            let mut next_hops: Vec<NextHop> = spt
+                .first_hop_links(v as u32)
+                .iter()
+                .filter_map(|&l| self.next_hop(ted, root, l as usize))
+                .collect();
+            next_hops.sort();
+            next_hops.dedup();
+            for &(network, len, cost) in &node.stubs {
+                let prefix = Prefix { network, len };
+                let total = spt.dist(v as u32) + f64::from(cost);
+                let better = out.get(&prefix).is_none_or(|r: &Route| total < r.cost);
+                if better {
+                    out.insert(
+                        prefix,
+                        Route {
+                            cost: total,
+                            owner: node.router_id,
+                            next_hops: next_hops.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// Our interface and the neighbor's address on TE link `link` leaving `root`.
+    fn next_hop(&self, ted: &Ted, root: usize, link: usize) -> Option<NextHop> {
+        let l = ted.links.get(link)?;
+        let (ours, theirs, far) = if l.a == root {
+            (l.data_a, l.data_b, l.b)
+        } else {
+            (l.data_b, l.data_a, l.a)
+        };
+        let interface = self.interfaces.iter().position(|f| {
+            f.config
+                .address
+                .map_or(Ipv4Addr::from(f.config.if_index), |a| a.addr)
+                == ours
+        })?;
+        let router = ted.nodes.get(far)?.router_id;
+        let numbered = self.interfaces.get(interface)?.config.address.is_some();
+        Some(NextHop {
+            interface,
+            address: if numbered { theirs } else { router },
+            router,
+        })
+    }
+}

@@ -1,0 +1,296 @@
+//! The TE database (RFC 3630 §1: a router's view of TE links), built from the link-state
+//! database. Links come from Router-LSAs with the bidirectional check of RFC 2328 §16.1;
+//! each end is joined with its TE LSA, and PWRLINK is computed from both ends' power values
+//! (draft §2, §2.4.4). The result does not depend on the order in which LSAs arrived: it is
+//! rebuilt from the whole database.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+
+use mplamps_te::power::{Selection, pwrlink};
+use mplamps_te::topology::PowerMembership;
+
+use crate::packet::{LinkSubTlv, LsType, LsaBody, PowerKind, RouterLinkType, TeTlv};
+
+/// One router of the TE database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TedNode {
+    pub router_id: Ipv4Addr,
+    /// Stub networks of its Router-LSA: (network, prefix length, cost).
+    pub stubs: Vec<(Ipv4Addr, u8, u16)>,
+}
+
+/// One end of a TE link, as its router advertised it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TePort {
+    pub te_metric: Option<u32>,
+    /// Bit/s.
+    pub max_bandwidth: Option<f64>,
+    pub unreserved: Option<f64>,
+    pub consumed_ratio: Option<f64>,
+    pub available_ratio: Option<f64>,
+    pub marginal_ratio: Option<f64>,
+    pub weight: f64,
+    pub switching: Option<u8>,
+    pub srlg: Vec<u32>,
+}
+
+impl TePort {
+    /// The port's value under the selection rule (draft §2.4.1.3).
+    pub fn value(&self, selection: Selection) -> Option<f64> {
+        match selection {
+            Selection::Min => self
+                .consumed_ratio
+                .zip(self.available_ratio)
+                .map(|(c, a)| c.min(a)),
+            Selection::Consumed => self.consumed_ratio,
+            Selection::Available => self.available_ratio,
+            Selection::Marginal => self.marginal_ratio,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TedLink {
+    pub a: usize,
+    pub b: usize,
+    /// Each end's Link Data: its interface address, or its interface index (unnumbered).
+    pub data_a: Ipv4Addr,
+    pub data_b: Ipv4Addr,
+    pub metric_a: u16,
+    pub metric_b: u16,
+    pub te_a: Option<TePort>,
+    pub te_b: Option<TePort>,
+    /// PWRLINK when the link is in the power topology.
+    pub pwrlink: Option<f64>,
+}
+
+impl TedLink {
+    /// The IGP cost of the link in the undirected SPF graph: the larger of the two ends'
+    /// costs (the costs are equal in every topology this project builds).
+    pub fn cost(&self) -> f64 {
+        f64::from(self.metric_a.max(self.metric_b))
+    }
+
+    /// Available bandwidth for UCMP shares: the smaller end's unreserved bandwidth.
+    pub fn available_bps(&self) -> f64 {
+        let a = self.te_a.as_ref().and_then(|t| t.unreserved);
+        let b = self.te_b.as_ref().and_then(|t| t.unreserved);
+        match (a, b) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(v), None) | (None, Some(v)) => v,
+            (None, None) => 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ted {
+    pub nodes: Vec<TedNode>,
+    pub index: HashMap<Ipv4Addr, usize>,
+    pub links: Vec<TedLink>,
+}
+
+/// A router's link toward a neighbor, from its Router-LSA.
+struct HalfLink {
+    to: Ipv4Addr,
+    data: Ipv4Addr,
+    metric: u16,
+    /// Orders parallel links between one pair the same way on both sides.
+    pair_key: u32,
+}
+
+fn prefix_len(mask: Ipv4Addr) -> u8 {
+    u32::from(mask).leading_ones() as u8
+}
+
+fn te_port(subs: &[LinkSubTlv]) -> (Option<u32>, TePort) {
+    let mut port = TePort {
+        weight: 1.0,
+        ..TePort::default()
+    };
+    let mut local = None;
+    let bps = |bytes_per_s: f32| f64::from(bytes_per_s) * 8.0;
+    for s in subs {
+        match s {
+            LinkSubTlv::LocalAddresses(a) => local = a.first().map(|a| u32::from(*a)),
+            LinkSubTlv::LinkIds { local: id, .. } => local = local.or(Some(*id)),
+            LinkSubTlv::TeMetric(m) => port.te_metric = Some(*m),
+            LinkSubTlv::MaxBandwidth(b) => port.max_bandwidth = Some(bps(*b)),
+            LinkSubTlv::UnreservedBandwidth(b) => port.unreserved = Some(bps(b[0])),
+            LinkSubTlv::Iscd(i) => port.switching = Some(i.switching),
+            LinkSubTlv::Srlg(g) => port.srlg = g.clone(),
+            LinkSubTlv::Power { kind, value, .. } => {
+                let v = Some(f64::from(*value)).filter(|v| v.is_finite() && *v >= 0.0);
+                match kind {
+                    PowerKind::ConsumedRatio => port.consumed_ratio = v,
+                    PowerKind::AvailableRatio => port.available_ratio = v,
+                    PowerKind::MarginalRatio => port.marginal_ratio = v,
+                    PowerKind::PwrlinkWeight => port.weight = v.filter(|w| *w > 0.0).unwrap_or(1.0),
+                    PowerKind::MulticastRatio => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    (local, port)
+}
+
+impl Ted {
+    /// Builds the TE database from the live LSAs of an area.
+    pub fn build<'a>(
+        lsas: impl Iterator<Item = (&'a crate::packet::LsaKey, &'a LsaBody)>,
+        selection: Selection,
+        membership: PowerMembership,
+    ) -> Ted {
+        let mut ted = Ted::default();
+        let mut half: BTreeMap<Ipv4Addr, Vec<HalfLink>> = BTreeMap::new();
+        let mut networks: BTreeMap<Ipv4Addr, Vec<Ipv4Addr>> = BTreeMap::new();
+        let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
+        let mut ports: HashMap<(Ipv4Addr, u32), TePort> = HashMap::new();
+        for (key, body) in lsas {
+            match (key.ls_type, body) {
+                (LsType::Router, LsaBody::Router(r)) => {
+                    let rid = key.adv_router;
+                    let stubs: Vec<(Ipv4Addr, u8, u16)> = r
+                        .links
+                        .iter()
+                        .filter(|l| l.link_type == RouterLinkType::Stub)
+                        .map(|l| (l.id, prefix_len(l.data), l.metric))
+                        .collect();
+                    let subnet_of = |data: Ipv4Addr| {
+                        stubs
+                            .iter()
+                            .find(|(net, len, _)| {
+                                let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
+                                *len < 32 && u32::from(data) & mask == u32::from(*net)
+                            })
+                            .map_or(0, |(net, _, _)| u32::from(*net))
+                    };
+                    let mut mine = Vec::new();
+                    for l in &r.links {
+                        match l.link_type {
+                            RouterLinkType::PointToPoint => mine.push(HalfLink {
+                                to: l.id,
+                                data: l.data,
+                                metric: l.metric,
+                                pair_key: subnet_of(l.data),
+                            }),
+                            RouterLinkType::Transit => transit
+                                .entry(l.id)
+                                .or_default()
+                                .push((rid, l.data, l.metric)),
+                            _ => {}
+                        }
+                    }
+                    half.insert(rid, mine);
+                    ted.index.insert(rid, ted.nodes.len());
+                    ted.nodes.push(TedNode {
+                        router_id: rid,
+                        stubs,
+                    });
+                }
+                (LsType::Network, LsaBody::Network(n)) => {
+                    networks.insert(key.id, n.attached.clone());
+                }
+                (LsType::OpaqueArea, LsaBody::Te(tlvs)) => {
+                    for tlv in tlvs {
+                        if let TeTlv::Link(subs) = tlv
+                            && let (Some(local), port) = te_port(subs)
+                        {
+                            ports.insert((key.adv_router, local), port);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut raw_links: Vec<(Ipv4Addr, Ipv4Addr, Ipv4Addr, Ipv4Addr, u16, u16)> = Vec::new();
+        for (&r, links) in &half {
+            for to in links
+                .iter()
+                .map(|l| l.to)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                if to <= r {
+                    continue;
+                }
+                let Some(back) = half.get(&to) else { continue };
+                let mut ours: Vec<&HalfLink> = links.iter().filter(|l| l.to == to).collect();
+                let mut theirs: Vec<&HalfLink> = back.iter().filter(|l| l.to == r).collect();
+                ours.sort_by_key(|l| (l.pair_key, l.data));
+                theirs.sort_by_key(|l| (l.pair_key, l.data));
+                for (x, y) in ours.iter().zip(&theirs) {
+                    raw_links.push((r, to, x.data, y.data, x.metric, y.metric));
+                }
+            }
+        }
+        // Transit networks (RFC 2328 §16.1): routers listed by the Network-LSA and linking
+        // to it are joined pairwise.
+        for (dr, attached) in &networks {
+            let Some(members) = transit.get(dr) else {
+                continue;
+            };
+            let members: Vec<&(Ipv4Addr, Ipv4Addr, u16)> = members
+                .iter()
+                .filter(|(rid, _, _)| attached.contains(rid))
+                .collect();
+            for (i, a) in members.iter().enumerate() {
+                for b in members.iter().skip(i + 1) {
+                    raw_links.push((a.0, b.0, a.1, b.1, a.2, b.2));
+                }
+            }
+        }
+        for (ra, rb, data_a, data_b, metric_a, metric_b) in raw_links {
+            let (Some(&a), Some(&b)) = (ted.index.get(&ra), ted.index.get(&rb)) else {
+                continue;
+            };
+            let te_a = ports.get(&(ra, u32::from(data_a))).cloned();
+            let te_b = ports.get(&(rb, u32::from(data_b))).cloned();
+            let va = te_a.as_ref().and_then(|p| p.value(selection));
+            let vb = te_b.as_ref().and_then(|p| p.value(selection));
+            let (wa, wb) = (
+                te_a.as_ref().map_or(1.0, |p| p.weight),
+                te_b.as_ref().map_or(1.0, |p| p.weight),
+            );
+            let available = te_a.as_ref().and_then(|p| p.unreserved).unwrap_or(1.0) > 0.0
+                && te_b.as_ref().and_then(|p| p.unreserved).unwrap_or(1.0) > 0.0;
+            let joined = match (va, vb, membership) {
+                (Some(x), Some(y), _) => Some(pwrlink(x, wa, y, wb)),
+                (Some(v), None, PowerMembership::OneSided)
+                | (None, Some(v), PowerMembership::OneSided) => Some(v),
+                _ => None,
+            };
+            ted.links.push(TedLink {
+                a,
+                b,
+                data_a,
+                data_b,
+                metric_a,
+                metric_b,
+                te_a,
+                te_b,
+                pwrlink: joined.filter(|_| available),
+            });
+        }
+        ted
+    }
+
+    /// The SPF graph of the regular or the power topology: node i is `nodes[i]`, link i is
+    /// `links[i]`.
+    pub fn graph(&self, power: bool) -> mplamps_te::spf::Graph {
+        let links: Vec<(u32, u32, f64)> = self
+            .links
+            .iter()
+            .map(|l| {
+                let cost = if power {
+                    l.pwrlink.unwrap_or(f64::INFINITY)
+                } else {
+                    l.cost()
+                };
+                (l.a as u32, l.b as u32, cost)
+            })
+            .collect();
+        mplamps_te::spf::Graph::new(self.nodes.len(), &links)
+    }
+}

@@ -1,0 +1,553 @@
+//! A deterministic discrete-event simulator (brief §2): many sans-IO protocol instances on
+//! virtual links with delay, jitter, loss and MTU, one seeded RNG, a virtual clock. The same
+//! input and seed give the same run, event for event.
+#![forbid(unsafe_code)]
+
+pub mod pcap;
+pub mod report;
+pub mod scenario;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mplamps_ospf::instance::{Event, Instance, NsmState, RouterConfig};
+use mplamps_te::Network;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use scenario::{Action, ScenarioEvent};
+
+/// How simulated links behave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkModel {
+    pub delay: Duration,
+    /// Uniform extra delay in [0, jitter).
+    pub jitter: Duration,
+    /// Probability that a packet is lost.
+    pub loss: f64,
+    /// IP MTU: larger datagrams are dropped.
+    pub mtu: usize,
+}
+
+impl Default for LinkModel {
+    fn default() -> Self {
+        LinkModel {
+            delay: Duration::from_millis(1),
+            jitter: Duration::from_micros(100),
+            loss: 0.0,
+            mtu: 1500,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum SimEvent {
+    Deliver {
+        router: usize,
+        interface: usize,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        payload: Arc<[u8]>,
+    },
+    Wake(usize),
+    Scenario(usize),
+}
+
+/// One packet as it left a router, for pcap files.
+pub struct Sent<'a> {
+    pub at: Duration,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub payload: &'a [u8],
+}
+
+struct RouterSlot {
+    instance: Instance,
+    up: bool,
+    wake: Option<Duration>,
+}
+
+/// Simulation counters.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Stats {
+    /// Every event the simulator handled (deliveries, timer wake-ups, scenario steps).
+    pub events: u64,
+    pub packets_sent: u64,
+    pub packets_delivered: u64,
+    pub packets_lost: u64,
+    pub packets_too_big: u64,
+    pub packets_dropped_down: u64,
+}
+
+pub struct Sim {
+    pub net: Network,
+    configs: Vec<RouterConfig>,
+    routers: Vec<RouterSlot>,
+    /// For link i: (router, interface) of end a and of end b.
+    link_ends: Vec<[(usize, usize); 2]>,
+    link_up: Vec<bool>,
+    /// For each router, the link of each interface.
+    interface_links: Vec<Vec<usize>>,
+    pub model: LinkModel,
+    queue: BinaryHeap<Reverse<(Duration, u64, usize)>>,
+    slab: Vec<Option<SimEvent>>,
+    free: Vec<usize>,
+    seq: u64,
+    now: Duration,
+    rng: ChaCha8Rng,
+    scenario: Vec<ScenarioEvent>,
+    pub stats: Stats,
+    /// Time of the last protocol change (neighbor state, SPF run, scenario step).
+    pub last_change: Duration,
+    in_flight: usize,
+    /// Warnings from instances (e.g. the draft code points).
+    pub warnings: Vec<String>,
+    capture: Option<Box<dyn FnMut(Sent<'_>)>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("scenario event at {at:?}: {message}")]
+    Scenario { at: Duration, message: String },
+}
+
+impl Sim {
+    pub fn new(net: Network, seed: u64, model: LinkModel) -> Sim {
+        let metrics = mplamps_te::power::compute(&net);
+        let configs = RouterConfig::from_network(&net, &metrics);
+        let mut next_interface = vec![0usize; net.routers.len()];
+        let mut interface_links = vec![Vec::new(); net.routers.len()];
+        let link_ends = net
+            .links
+            .iter()
+            .enumerate()
+            .map(|(l, link)| {
+                [link.a.router, link.b.router].map(|r| {
+                    let i = next_interface[r];
+                    next_interface[r] += 1;
+                    interface_links[r].push(l);
+                    (r, i)
+                })
+            })
+            .collect();
+        let routers = configs
+            .iter()
+            .map(|c| RouterSlot {
+                instance: Instance::new(c.clone()),
+                up: false,
+                wake: None,
+            })
+            .collect();
+        Sim {
+            link_up: vec![true; net.links.len()],
+            net,
+            configs,
+            routers,
+            link_ends,
+            interface_links,
+            model,
+            queue: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+            now: Duration::ZERO,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            scenario: Vec::new(),
+            stats: Stats::default(),
+            last_change: Duration::ZERO,
+            in_flight: 0,
+            warnings: Vec::new(),
+            capture: None,
+        }
+    }
+
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    pub fn instance(&self, router: usize) -> Option<&Instance> {
+        self.routers
+            .get(router)
+            .filter(|r| r.up)
+            .map(|r| &r.instance)
+    }
+
+    pub fn router_is_up(&self, router: usize) -> bool {
+        self.routers.get(router).is_some_and(|r| r.up)
+    }
+
+    pub fn link_is_up(&self, link: usize) -> bool {
+        self.link_up.get(link).copied().unwrap_or(false)
+    }
+
+    /// The link of `interface` on `router`.
+    pub fn interface_link(&self, router: usize, interface: usize) -> Option<usize> {
+        self.interface_links.get(router)?.get(interface).copied()
+    }
+
+    fn push(&mut self, at: Duration, event: SimEvent) {
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slab[i] = Some(event);
+                i
+            }
+            None => {
+                self.slab.push(Some(event));
+                self.slab.len() - 1
+            }
+        };
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, slot)));
+    }
+
+    /// Schedules scenario events (times relative to the start of the run).
+    pub fn add_scenario(&mut self, events: Vec<ScenarioEvent>) {
+        for e in events {
+            let index = self.scenario.len();
+            let at = e.at;
+            self.scenario.push(e);
+            self.push(at, SimEvent::Scenario(index));
+        }
+    }
+
+    /// The time of the last scenario event.
+    pub fn scenario_end(&self) -> Duration {
+        self.scenario.iter().map(|e| e.at).max().unwrap_or_default()
+    }
+
+    /// Starts every router at time zero, all links up.
+    pub fn start(&mut self) {
+        for r in 0..self.routers.len() {
+            self.boot(r);
+        }
+    }
+
+    /// Calls `sink` with every packet a router sends (for pcap files).
+    pub fn set_capture(&mut self, sink: Box<dyn FnMut(Sent<'_>)>) {
+        self.capture = Some(sink);
+    }
+
+    fn boot(&mut self, r: usize) {
+        let now = self.now;
+        let Some(slot) = self.routers.get_mut(r) else {
+            return;
+        };
+        slot.instance = Instance::new(self.configs[r].clone());
+        slot.up = true;
+        slot.wake = None;
+        slot.instance.start(now);
+        let interfaces = self.interface_links[r].clone();
+        // A crashed router's neighbors keep their interfaces up and learn from silence
+        // (RouterDeadInterval); only a link going down takes interfaces down.
+        for (i, link) in interfaces.into_iter().enumerate() {
+            if self.link_up[link] {
+                self.routers[r].instance.interface_up(now, i);
+            }
+        }
+        self.drain(r);
+    }
+
+    /// Moves what router `r` produced into the event queue.
+    fn drain(&mut self, r: usize) {
+        let now = self.now;
+        loop {
+            let Some(t) = self.routers[r].instance.poll_transmit() else {
+                break;
+            };
+            self.stats.packets_sent += 1;
+            if let Some(sink) = self.capture.as_mut() {
+                sink(Sent {
+                    at: now,
+                    src: t.src,
+                    dst: t.dst,
+                    payload: &t.payload,
+                });
+            }
+            let Some(&link) = self.interface_links[r].get(t.interface) else {
+                continue;
+            };
+            if !self.link_up[link] {
+                self.stats.packets_dropped_down += 1;
+                continue;
+            }
+            if t.payload.len() + 20 > self.model.mtu {
+                self.stats.packets_too_big += 1;
+                continue;
+            }
+            if self.model.loss > 0.0 && self.rng.random_bool(self.model.loss.clamp(0.0, 1.0)) {
+                self.stats.packets_lost += 1;
+                continue;
+            }
+            let [(a, ia), (b, ib)] = self.link_ends[link];
+            let (to, interface) = if a == r { (b, ib) } else { (a, ia) };
+            let jitter = if self.model.jitter.is_zero() {
+                Duration::ZERO
+            } else {
+                Duration::from_nanos(
+                    self.rng
+                        .random_range(0..self.model.jitter.as_nanos() as u64),
+                )
+            };
+            self.in_flight += 1;
+            self.push(
+                now + self.model.delay + jitter,
+                SimEvent::Deliver {
+                    router: to,
+                    interface,
+                    src: t.src,
+                    dst: t.dst,
+                    payload: t.payload.into(),
+                },
+            );
+        }
+        while let Some(e) = self.routers[r].instance.poll_event() {
+            match e {
+                Event::NeighborState { .. } | Event::SpfRun { .. } => self.last_change = now,
+                Event::Warning(w) => {
+                    if !self.warnings.contains(&w) {
+                        self.warnings.push(w);
+                    }
+                }
+                Event::RoutesChanged | Event::Dropped { .. } => {}
+            }
+        }
+        let slot = &mut self.routers[r];
+        if let Some(t) = slot.instance.poll_timeout() {
+            if slot.wake.is_none_or(|w| t < w || w < now) {
+                slot.wake = Some(t);
+                self.push(t.max(now), SimEvent::Wake(r));
+            }
+        }
+    }
+
+    /// Handles the next event; false when none is left.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        let Some(Reverse((at, _, slot))) = self.queue.pop() else {
+            return Ok(false);
+        };
+        let Some(event) = self.slab.get_mut(slot).and_then(Option::take) else {
+            return Ok(true);
+        };
+        self.free.push(slot);
+        self.now = at;
+        self.stats.events += 1;
+        match event {
+            SimEvent::Deliver {
+                router,
+                interface,
+                src,
+                dst,
+                payload,
+            } => {
+                self.in_flight -= 1;
+                let link = self.interface_links[router].get(interface).copied();
+                if !self.routers[router].up || link.is_none_or(|l| !self.link_up[l]) {
+                    self.stats.packets_dropped_down += 1;
+                    return Ok(true);
+                }
+                self.stats.packets_delivered += 1;
+                self.routers[router]
+                    .instance
+                    .handle_packet(at, interface, src, dst, &payload);
+                self.drain(router);
+            }
+            SimEvent::Wake(r) => {
+                let slot = &mut self.routers[r];
+                if slot.up && slot.wake == Some(at) {
+                    slot.wake = None;
+                    slot.instance.handle_timeout(at);
+                    self.drain(r);
+                }
+            }
+            SimEvent::Scenario(index) => {
+                let e = self.scenario[index].clone();
+                self.apply(&e)
+                    .map_err(|message| SimError::Scenario { at: e.at, message })?;
+                self.last_change = at;
+            }
+        }
+        Ok(true)
+    }
+
+    fn link_index(&self, name: &str) -> Result<usize, String> {
+        self.net
+            .links
+            .iter()
+            .position(|l| l.name == name)
+            .ok_or_else(|| format!("no link named {name:?}"))
+    }
+
+    fn router_index(&self, name: &str) -> Result<usize, String> {
+        self.net
+            .router_index(name)
+            .ok_or_else(|| format!("no router named {name:?}"))
+    }
+
+    fn apply(&mut self, e: &ScenarioEvent) -> Result<(), String> {
+        let now = self.now;
+        match &e.action {
+            Action::LinkDown(name) | Action::LinkUp(name) => {
+                let l = self.link_index(name)?;
+                let up = matches!(e.action, Action::LinkUp(_));
+                if self.link_up[l] == up {
+                    return Ok(());
+                }
+                self.link_up[l] = up;
+                for (r, i) in self.link_ends[l] {
+                    if !self.routers[r].up {
+                        continue;
+                    }
+                    if up {
+                        self.routers[r].instance.interface_up(now, i);
+                    } else {
+                        self.routers[r].instance.interface_down(now, i);
+                    }
+                    self.drain(r);
+                }
+            }
+            Action::RouterCrash(name) => {
+                let r = self.router_index(name)?;
+                self.routers[r].up = false;
+                self.routers[r].wake = None;
+            }
+            Action::RouterRestart(name) => {
+                let r = self.router_index(name)?;
+                if !self.routers[r].up {
+                    self.boot(r);
+                }
+            }
+            Action::Available { link, value } => {
+                let l = self.link_index(link)?;
+                let capacity = self.net.links[l].capacity;
+                if *value > capacity {
+                    return Err(format!(
+                        "available {value} above the capacity {capacity} of {link}"
+                    ));
+                }
+                self.net.links[l].available = *value;
+                self.reconfigure();
+            }
+            Action::Power {
+                router,
+                linecard,
+                consumed_w,
+                available_w,
+            } => {
+                let r = self.router_index(router)?;
+                let card = self.net.routers[r]
+                    .linecards
+                    .iter_mut()
+                    .find(|c| c.name == *linecard)
+                    .ok_or_else(|| format!("router {router} has no line card {linecard:?}"))?;
+                if !(consumed_w.is_finite()
+                    && available_w.is_finite()
+                    && *consumed_w >= 0.0
+                    && *available_w >= 0.0)
+                {
+                    return Err("expected power values ≥ 0".into());
+                }
+                card.power = mplamps_te::LineCardPower::Measured {
+                    consumed_w: *consumed_w,
+                    available_w: *available_w,
+                };
+                self.reconfigure();
+            }
+            Action::Metric { link, value } => {
+                let l = self.link_index(link)?;
+                if !(1..=0xFFFF).contains(value) {
+                    return Err(format!("expected a metric from 1 to 65535, got {value}"));
+                }
+                self.net.links[l].metric = *value;
+                self.reconfigure();
+            }
+        }
+        Ok(())
+    }
+
+    /// Recomputes every router's configuration from the model and hands the changes to
+    /// the running instances; each decides whether anything it advertises moved.
+    fn reconfigure(&mut self) {
+        let now = self.now;
+        let metrics = mplamps_te::power::compute(&self.net);
+        let configs = RouterConfig::from_network(&self.net, &metrics);
+        for (r, config) in configs.into_iter().enumerate() {
+            if config == self.configs[r] {
+                continue;
+            }
+            if self.routers[r].up {
+                for (i, iface) in config.interfaces.iter().enumerate() {
+                    self.routers[r]
+                        .instance
+                        .reconfigure_interface(now, i, iface.clone());
+                }
+                self.drain(r);
+            }
+            self.configs[r] = config;
+        }
+    }
+
+    /// RFC-level convergence (issue 3): every adjacency on an up link between up routers is
+    /// Full, every LSDB is identical, nothing waits for an acknowledgement, every router's
+    /// routes reflect its database.
+    pub fn converged(&self) -> bool {
+        let mut digest = None;
+        for (r, slot) in self.routers.iter().enumerate() {
+            if !slot.up {
+                continue;
+            }
+            let i = &slot.instance;
+            if i.retransmissions_pending() || !i.settled() {
+                return false;
+            }
+            let d = i.lsdb().digest();
+            if *digest.get_or_insert(d) != d {
+                return false;
+            }
+            let full = i
+                .neighbors()
+                .iter()
+                .filter(|(_, _, s)| *s == NsmState::Full)
+                .count();
+            let expected = self.interface_links[r]
+                .iter()
+                .filter(|&&l| {
+                    let [(a, _), (b, _)] = self.link_ends[l];
+                    let far = if a == r { b } else { a };
+                    self.link_up[l] && self.routers[far].up
+                })
+                .count();
+            if full != expected {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs until `deadline` (virtual) or, with `until_converged`, until converged after
+    /// the last scenario event. Returns whether the network converged.
+    pub fn run(&mut self, deadline: Duration, until_converged: bool) -> Result<bool, SimError> {
+        let mut checked_at = None;
+        loop {
+            let next = self.queue.peek().map(|Reverse((at, _, _))| *at);
+            let quiet = self.in_flight == 0 && checked_at != Some(self.stats.events);
+            if until_converged && quiet && self.now >= self.scenario_end() {
+                checked_at = Some(self.stats.events);
+                if self.converged() {
+                    return Ok(true);
+                }
+            }
+            match next {
+                Some(at) if at <= deadline => {
+                    self.step()?;
+                }
+                _ => {
+                    self.now = deadline.max(self.now);
+                    return Ok(self.converged());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The simulation report (issue 3 JSON contract): per router its neighbors, LSDB digest and
+//! both trees computed from its own TE database, named as in the topology file.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use mplamps_ospf::instance::{Instance, Ted};
+use mplamps_te::spf::Spt;
+use mplamps_te::trees::{NodeReport, TreeKind, TreeLabels, report_with};
+use serde::Serialize;
+
+use crate::{Sim, Stats};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NeighborReport {
+    pub router: String,
+    pub state: &'static str,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Trees {
+    pub power: Vec<NodeReport>,
+    pub regular: Vec<NodeReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RouterReport {
+    pub name: String,
+    pub up: bool,
+    pub neighbors: Vec<NeighborReport>,
+    pub lsdb_digest: String,
+    pub lsa_count: usize,
+    pub trees: Trees,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SimReport {
+    pub converged: bool,
+    pub convergence_time_s: f64,
+    pub end_time_s: f64,
+    pub wall_time_s: f64,
+    pub events: u64,
+    pub events_per_s: f64,
+    pub stats: Stats,
+    pub warnings: Vec<String>,
+    pub routers: Vec<RouterReport>,
+}
+
+/// Names of a router's TE database in the file's terms.
+struct TedNames<'a> {
+    ted: &'a Ted,
+    names: &'a HashMap<Ipv4Addr, String>,
+    /// (router ID, Link Data) → link name.
+    links: &'a HashMap<(Ipv4Addr, Ipv4Addr), String>,
+}
+
+impl TreeLabels for TedNames<'_> {
+    fn node_count(&self) -> usize {
+        self.ted.nodes.len()
+    }
+
+    fn node_name(&self, node: usize) -> String {
+        self.ted.nodes.get(node).map_or_else(String::new, |n| {
+            self.names
+                .get(&n.router_id)
+                .cloned()
+                .unwrap_or_else(|| n.router_id.to_string())
+        })
+    }
+
+    fn link(&self, link: usize) -> Option<(String, usize, usize, f64)> {
+        let l = self.ted.links.get(link)?;
+        let rid = self.ted.nodes.get(l.a)?.router_id;
+        let name = self
+            .links
+            .get(&(rid, l.data_a))
+            .cloned()
+            .unwrap_or_else(|| format!("{rid}/{}", l.data_a));
+        Some((name, l.a, l.b, l.available_bps()))
+    }
+}
+
+impl Sim {
+    fn link_names(&self) -> HashMap<(Ipv4Addr, Ipv4Addr), String> {
+        let mut out = HashMap::new();
+        for (r, slot) in self.configs.iter().enumerate() {
+            let rid = slot.router_id;
+            for iface in &slot.interfaces {
+                let data = iface
+                    .address
+                    .map_or(Ipv4Addr::from(iface.if_index), |a| a.addr);
+                out.insert((rid, data), iface.name.clone());
+            }
+            let _ = r;
+        }
+        out
+    }
+
+    /// Both trees as `router` computes them from its own LSDB, nodes in file order.
+    pub fn trees_of(&self, router: usize) -> Option<Trees> {
+        let instance = self.instance(router)?;
+        let names: HashMap<Ipv4Addr, String> = self
+            .net
+            .routers
+            .iter()
+            .map(|r| (r.router_id.to_ipv4(), r.name.clone()))
+            .collect();
+        let order: HashMap<&str, usize> = self
+            .net
+            .routers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.as_str(), i))
+            .collect();
+        let links = self.link_names();
+        let ted = instance.ted();
+        let labels = TedNames {
+            ted,
+            names: &names,
+            links: &links,
+        };
+        let tree = |power: bool| -> Vec<NodeReport> {
+            let Some(&root) = ted.index.get(&instance.router_id()) else {
+                return Vec::new();
+            };
+            let graph = ted.graph(power);
+            let spt = Spt::compute(&graph, root as u32);
+            let kind = if power {
+                TreeKind::Power
+            } else {
+                TreeKind::Regular
+            };
+            let mut nodes = report_with(&labels, &graph, &spt, kind, 0.0).nodes;
+            nodes.sort_by_key(|n| order.get(n.name.as_str()).copied().unwrap_or(usize::MAX));
+            nodes
+        };
+        Some(Trees {
+            power: tree(true),
+            regular: tree(false),
+        })
+    }
+
+    pub fn report(&self, converged: bool, wall_time_s: f64) -> SimReport {
+        let names: HashMap<Ipv4Addr, String> = self
+            .net
+            .routers
+            .iter()
+            .map(|r| (r.router_id.to_ipv4(), r.name.clone()))
+            .collect();
+        let routers = self
+            .net
+            .routers
+            .iter()
+            .enumerate()
+            .map(|(r, router)| {
+                let instance: Option<&Instance> = self.instance(r);
+                let neighbors = instance.map_or_else(Vec::new, |i| {
+                    i.neighbors()
+                        .into_iter()
+                        .map(|(interface, rid, state)| NeighborReport {
+                            router: names.get(&rid).cloned().unwrap_or_else(|| rid.to_string()),
+                            state: state.name(),
+                            link: self
+                                .interface_link(r, interface)
+                                .and_then(|l| self.net.links.get(l))
+                                .map_or_else(String::new, |l| l.name.clone()),
+                        })
+                        .collect()
+                });
+                RouterReport {
+                    name: router.name.clone(),
+                    up: instance.is_some(),
+                    neighbors,
+                    lsdb_digest: instance
+                        .map_or_else(String::new, |i| format!("{:016x}", i.lsdb().digest())),
+                    lsa_count: instance.map_or(0, |i| i.lsdb().len()),
+                    trees: self.trees_of(r).unwrap_or(Trees {
+                        power: Vec::new(),
+                        regular: Vec::new(),
+                    }),
+                }
+            })
+            .collect();
+        SimReport {
+            converged,
+            convergence_time_s: self.last_change.as_secs_f64(),
+            end_time_s: self.now().as_secs_f64(),
+            wall_time_s,
+            events: self.stats.events,
+            events_per_s: if wall_time_s > 0.0 {
+                self.stats.events as f64 / wall_time_s
+            } else {
+                0.0
+            },
+            stats: self.stats.clone(),
+            warnings: self.warnings.clone(),
+            routers,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Scenario files: timed events applied to a running network (docs/simulator.md).
+//!
+//! ```toml
+//! [[event]]
+//! at = "30s"
+//! link_down = "L3"
+//! [[event]]
+//! at = "45s"
+//! available = { link = "L1", value = "6G" }
+//! ```
+
+use std::time::Duration;
+
+use mplamps_core::Bandwidth;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    LinkDown(String),
+    LinkUp(String),
+    RouterCrash(String),
+    RouterRestart(String),
+    /// New available bandwidth of a link.
+    Available {
+        link: String,
+        value: Bandwidth,
+    },
+    /// New measured power of a line card.
+    Power {
+        router: String,
+        linecard: String,
+        consumed_w: f64,
+        available_w: f64,
+    },
+    /// New IGP cost of a link (a configuration change).
+    Metric {
+        link: String,
+        value: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioEvent {
+    pub at: Duration,
+    pub action: Action,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: event {index} (at {at}): {message}")]
+    Event {
+        file: String,
+        index: usize,
+        at: String,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    event: Vec<RawEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    at: String,
+    link_down: Option<String>,
+    link_up: Option<String>,
+    router_crash: Option<String>,
+    router_restart: Option<String>,
+    available: Option<RawAvailable>,
+    power: Option<RawPower>,
+    metric: Option<RawMetric>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAvailable {
+    link: String,
+    value: Bandwidth,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPower {
+    router: String,
+    linecard: String,
+    consumed_w: f64,
+    available_w: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    link: String,
+    value: u32,
+}
+
+/// "30s", "250ms", "1.5s", "2m".
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        return None;
+    };
+    let v: f64 = number.trim().parse().ok()?;
+    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v * scale))
+}
+
+/// Parses a scenario file; events come back sorted by time (stable for equal times).
+pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError> {
+    let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::with_capacity(raw.event.len());
+    for (index, e) in raw.event.into_iter().enumerate() {
+        let err = |message: String| ScenarioError::Event {
+            file: file.to_string(),
+            index: index + 1,
+            at: e.at.clone(),
+            message,
+        };
+        let at = parse_duration(&e.at)
+            .ok_or_else(|| err("expected `at` like \"30s\", \"250ms\" or \"2m\"".into()))?;
+        let mut actions = Vec::new();
+        actions.extend(e.link_down.clone().map(Action::LinkDown));
+        actions.extend(e.link_up.clone().map(Action::LinkUp));
+        actions.extend(e.router_crash.clone().map(Action::RouterCrash));
+        actions.extend(e.router_restart.clone().map(Action::RouterRestart));
+        actions.extend(e.available.as_ref().map(|a| Action::Available {
+            link: a.link.clone(),
+            value: a.value,
+        }));
+        actions.extend(e.power.as_ref().map(|p| Action::Power {
+            router: p.router.clone(),
+            linecard: p.linecard.clone(),
+            consumed_w: p.consumed_w,
+            available_w: p.available_w,
+        }));
+        actions.extend(e.metric.as_ref().map(|m| Action::Metric {
+            link: m.link.clone(),
+            value: m.value,
+        }));
+        let [action] = <[Action; 1]>::try_from(actions).map_err(|found| {
+            err(format!(
+                "expected exactly one of link_down, link_up, router_crash, router_restart, available, power, metric; found {}",
+                found.len()
+            ))
+        })?;
+        out.push(ScenarioEvent { at, action });
+    }
+    out.sort_by_key(|e| e.at);
+    Ok(out)
+}

@@ -1,0 +1,171 @@
+//! `mplamps sim`: runs a whole network of OSPF-TE routers in the deterministic simulator.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use mplamps_sim::pcap::PcapSink;
+use mplamps_sim::report::SimReport;
+use mplamps_sim::scenario::{self, parse_duration};
+use mplamps_sim::{LinkModel, Sim};
+
+use crate::table::Table;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Topology file (docs/topology-format.md).
+    topology: PathBuf,
+    /// Run until "converged" (the default), or give a time with --duration.
+    #[arg(long, value_parser = ["converged"], conflicts_with = "duration")]
+    until: Option<String>,
+    /// Virtual time to run, e.g. "60s", "2m".
+    #[arg(long, value_parser = parse_time)]
+    duration: Option<Duration>,
+    /// Timed events (docs/simulator.md).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Write every packet to a pcap file (raw IPv4, virtual timestamps).
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    /// Seed of the simulator's one random generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One-way link delay.
+    #[arg(long, default_value = "1ms", value_parser = parse_time)]
+    delay: Duration,
+    /// Extra uniform delay in [0, jitter).
+    #[arg(long, default_value = "100us", value_parser = parse_time)]
+    jitter: Duration,
+    /// Packet loss probability on every link, 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
+    /// Give up on convergence after this much virtual time.
+    #[arg(long, default_value = "1h", value_parser = parse_time)]
+    max_time: Duration,
+}
+
+fn parse_time(text: &str) -> Result<Duration, String> {
+    if let Some(us) = text.strip_suffix("us") {
+        return us
+            .parse::<u64>()
+            .map(Duration::from_micros)
+            .map_err(|_| format!("expected a time like \"100us\", got {text:?}"));
+    }
+    parse_duration(text)
+        .ok_or_else(|| format!("expected a time like \"60s\", \"250ms\" or \"2m\", got {text:?}"))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.loss) {
+        bail!(
+            "--loss: expected a probability from 0 to 1, got {}",
+            args.loss
+        );
+    }
+    let net = super::load(&args.topology)?;
+    let model = LinkModel {
+        delay: args.delay,
+        jitter: args.jitter,
+        loss: args.loss,
+        ..LinkModel::default()
+    };
+    let mut sim = Sim::new(net, args.seed, model);
+    if let Some(path) = &args.scenario {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        sim.add_scenario(scenario::parse(&path.display().to_string(), &text)?);
+    }
+    let pcap_error: Rc<RefCell<Option<String>>> = Rc::default();
+    if let Some(path) = &args.pcap {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut sink = PcapSink::new(std::io::BufWriter::new(file))?;
+        let error = pcap_error.clone();
+        sim.set_capture(Box::new(move |sent| {
+            if let Err(e) = sink.write(
+                sent.at,
+                sent.src,
+                sent.dst,
+                mplamps_ospf::packet::IP_PROTOCOL,
+                sent.payload,
+            ) {
+                error.borrow_mut().get_or_insert(e.to_string());
+            }
+        }));
+    }
+    let started = Instant::now();
+    sim.start();
+    let (deadline, until_converged) = match args.duration {
+        Some(d) => (d, false),
+        None => (args.max_time.max(sim.scenario_end()), true),
+    };
+    let converged = sim.run(deadline, until_converged)?;
+    let wall = started.elapsed().as_secs_f64();
+    // Dropping the simulator flushes the pcap writer.
+    let report = sim.report(converged, wall);
+    drop(sim);
+    if let Some(e) = pcap_error.borrow().as_ref() {
+        bail!("writing the pcap file: {e}");
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.json {
+        return super::print_json(&report);
+    }
+    print!("{}", render(&report));
+    Ok(())
+}
+
+pub fn render(report: &SimReport) -> String {
+    let mut out = format!(
+        "{} at {:.3} s virtual (last change), ran to {:.3} s; {:.3} s wall, {} events ({:.0}/s)\n\n",
+        if report.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        report.convergence_time_s,
+        report.end_time_s,
+        report.wall_time_s,
+        report.events,
+        report.events_per_s
+    );
+    let mut table = Table::new([
+        "router",
+        "neighbors (Full/all)",
+        "LSAs",
+        "LSDB digest",
+        "power next hops → reachable",
+    ]);
+    for r in &report.routers {
+        let full = r.neighbors.iter().filter(|n| n.state == "Full").count();
+        let hops: std::collections::BTreeSet<&str> = r
+            .trees
+            .power
+            .iter()
+            .flat_map(|n| n.next_hops.iter().map(String::as_str))
+            .collect();
+        table.row(vec![
+            r.name.clone(),
+            if r.up {
+                format!("{full}/{}", r.neighbors.len())
+            } else {
+                "down".into()
+            },
+            r.lsa_count.to_string(),
+            r.lsdb_digest.clone(),
+            format!(
+                "{} → {}",
+                hops.into_iter().collect::<Vec<_>>().join(","),
+                r.trees.power.len()
+            ),
+        ]);
+    }
+    out.push_str(&table.render());
+    out
+}
