@@ -56,6 +56,9 @@ enum SimEvent {
     Scenario(usize),
 }
 
+/// Receives every packet a router sends.
+pub type Capture = Box<dyn FnMut(Sent<'_>)>;
+
 /// One packet as it left a router, for pcap files.
 pub struct Sent<'a> {
     pub at: Duration,
@@ -105,7 +108,7 @@ pub struct Sim {
     in_flight: usize,
     /// Warnings from instances (e.g. the draft code points).
     pub warnings: Vec<String>,
-    capture: Option<Box<dyn FnMut(Sent<'_>)>>,
+    capture: Option<Capture>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -226,7 +229,7 @@ impl Sim {
     }
 
     /// Calls `sink` with every packet a router sends (for pcap files).
-    pub fn set_capture(&mut self, sink: Box<dyn FnMut(Sent<'_>)>) {
+    pub fn set_capture(&mut self, sink: Capture) {
         self.capture = Some(sink);
     }
 
@@ -253,10 +256,7 @@ impl Sim {
     /// Moves what router `r` produced into the event queue.
     fn drain(&mut self, r: usize) {
         let now = self.now;
-        loop {
-            let Some(t) = self.routers[r].instance.poll_transmit() else {
-                break;
-            };
+        while let Some(t) = self.routers[r].instance.poll_transmit() {
             self.stats.packets_sent += 1;
             if let Some(sink) = self.capture.as_mut() {
                 sink(Sent {
@@ -315,11 +315,11 @@ impl Sim {
             }
         }
         let slot = &mut self.routers[r];
-        if let Some(t) = slot.instance.poll_timeout() {
-            if slot.wake.is_none_or(|w| t < w || w < now) {
-                slot.wake = Some(t);
-                self.push(t.max(now), SimEvent::Wake(r));
-            }
+        if let Some(t) = slot.instance.poll_timeout()
+            && slot.wake.is_none_or(|w| t < w || w < now)
+        {
+            slot.wake = Some(t);
+            self.push(t.max(now), SimEvent::Wake(r));
         }
     }
 

@@ -160,7 +160,8 @@ pub fn report_with(
                 dag_links.insert(edge.link as usize);
             }
         }
-        let first_hops = first_hops(labels, spt.first_hop_links(v as u32), root);
+        let mut first_hops = first_hops(labels, spt.first_hop_links(v as u32), root);
+        first_hops.sort_by(|a, b| a.link.cmp(&b.link));
         let mut next_hops: Vec<String> = first_hops.iter().map(|h| h.next_hop.clone()).collect();
         next_hops.sort();
         next_hops.dedup();

@@ -140,11 +140,13 @@ impl RouterConfig {
         let by_port: std::collections::HashMap<_, _> = metrics
             .ports
             .iter()
+            // The marginal ratio follows the load continuously (no quantum); it is advertised
+            // only when receivers use it, so dampening holds under the other rules.
             .map(|p| {
-                (
-                    p.port,
-                    (p.consumed_ratio, p.available_ratio, p.marginal_ratio),
-                )
+                let marginal = p
+                    .marginal_ratio
+                    .filter(|_| net.selection == Selection::Marginal);
+                (p.port, (p.consumed_ratio, p.available_ratio, marginal))
             })
             .collect();
         let port_power = |port| by_port.get(&port).copied().unwrap_or_default();

@@ -13,8 +13,6 @@ mod neighbor;
 mod origin;
 mod routes;
 mod ted;
-#[cfg(test)]
-mod tests;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};

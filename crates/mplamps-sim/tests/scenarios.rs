@@ -1,0 +1,208 @@
+//! Whole-network scenarios (issue 3): convergence, identical LSDBs, trees from each
+//! router's LSDB equal to the trees from the file, failures, restarts and dampening.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the test failing
+
+use std::time::Duration;
+
+use mplamps_sim::scenario::{Action, ScenarioEvent};
+use mplamps_sim::{LinkModel, Sim};
+use mplamps_te::Network;
+use mplamps_te::trees::{self, TreeKind};
+
+fn draft_area() -> Network {
+    let text = include_str!("../../../examples/draft-area.toml");
+    Network::from_toml("draft-area.toml", text).unwrap()
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+fn started(net: Network, events: Vec<ScenarioEvent>) -> Sim {
+    let mut sim = Sim::new(net, 7, LinkModel::default());
+    sim.add_scenario(events);
+    sim.start();
+    sim
+}
+
+/// Every router's trees, computed from its own LSDB, equal the trees `mplamps spf`
+/// computes from `net` (minus the links that are down).
+fn assert_trees_match_file(sim: &Sim, net: &Network) {
+    let metrics = mplamps_te::power::compute(net);
+    for (r, router) in net.routers.iter().enumerate() {
+        let Some(from_lsdb) = sim.trees_of(r) else {
+            continue;
+        };
+        for (kind, ours) in [
+            (TreeKind::Power, &from_lsdb.power),
+            (TreeKind::Regular, &from_lsdb.regular),
+        ] {
+            let file = trees::compute(net, &metrics, kind, r);
+            assert_eq!(&file.nodes, ours, "{} tree of {}", kind.name(), router.name);
+        }
+    }
+}
+
+fn digests(sim: &Sim) -> Vec<u64> {
+    (0..sim.net.routers.len())
+        .filter_map(|r| sim.instance(r).map(|i| i.lsdb().digest()))
+        .collect()
+}
+
+#[test]
+fn draft_area_converges_with_identical_lsdbs_and_the_files_trees() {
+    let net = draft_area();
+    let mut sim = started(net.clone(), vec![]);
+    assert!(sim.run(secs(600.0), true).unwrap());
+    let d = digests(&sim);
+    assert_eq!(d.len(), 6);
+    assert!(d.iter().all(|x| *x == d[0]));
+    assert_trees_match_file(&sim, &net);
+}
+
+#[test]
+fn a_generated_100_router_network_converges_to_the_files_trees() {
+    let net = mplamps_te::generate::generate(100, 4.0, 3).unwrap();
+    let mut sim = started(net.clone(), vec![]);
+    assert!(sim.run(secs(600.0), true).unwrap());
+    let d = digests(&sim);
+    assert!(d.iter().all(|x| *x == d[0]));
+    assert_trees_match_file(&sim, &net);
+}
+
+#[test]
+fn same_seed_same_run() {
+    let run = || {
+        let mut sim = started(draft_area(), vec![]);
+        sim.model.loss = 0.05;
+        sim.model.jitter = Duration::from_millis(3);
+        let converged = sim.run(secs(600.0), true).unwrap();
+        let mut report = serde_json::to_value(sim.report(converged, 0.0)).unwrap();
+        report["wall_time_s"] = 0.into();
+        report
+    };
+    let first = run();
+    assert_eq!(first["converged"], true, "5% loss still converges");
+    assert_eq!(first, run());
+}
+
+#[test]
+fn link_failure_and_repair() {
+    let net = draft_area();
+    let at = |s: f64, action: Action| ScenarioEvent {
+        at: secs(s),
+        action,
+    };
+    let mut sim = started(
+        net.clone(),
+        vec![
+            at(30.0, Action::LinkDown("L1".into())),
+            at(90.0, Action::LinkUp("L1".into())),
+        ],
+    );
+    assert!(
+        sim.run(secs(89.0), false).unwrap(),
+        "converged after the failure"
+    );
+    let mut without = net.clone();
+    let l1 = without.links.iter().position(|l| l.name == "L1").unwrap();
+    without.links.remove(l1);
+    assert_trees_match_file(&sim, &without);
+    assert!(
+        sim.run(secs(600.0), true).unwrap(),
+        "converged after the repair"
+    );
+    assert_trees_match_file(&sim, &net);
+}
+
+#[test]
+fn router_crash_and_restart() {
+    let net = draft_area();
+    let at = |s: f64, action: Action| ScenarioEvent {
+        at: secs(s),
+        action,
+    };
+    let mut sim = started(
+        net.clone(),
+        vec![
+            at(30.0, Action::RouterCrash("C".into())),
+            at(200.0, Action::RouterRestart("C".into())),
+        ],
+    );
+    // Neighbors notice after RouterDeadInterval (40 s).
+    assert!(
+        sim.run(secs(199.0), false).unwrap(),
+        "the others converge without C"
+    );
+    let c = net.router_index("C").unwrap();
+    let b = net.router_index("B").unwrap();
+    let b_trees = sim.trees_of(b).unwrap();
+    assert!(
+        b_trees.power.iter().all(|n| n.name != "C"),
+        "C is gone from B's power tree"
+    );
+    assert!(sim.instance(c).is_none());
+    assert!(
+        sim.run(secs(900.0), true).unwrap(),
+        "converged after the restart"
+    );
+    assert_trees_match_file(&sim, &net);
+    let d = digests(&sim);
+    assert!(d.iter().all(|x| *x == d[0]));
+}
+
+fn originated(sim: &Sim) -> u64 {
+    (0..sim.net.routers.len())
+        .filter_map(|r| sim.instance(r).map(|i| i.counters().lsas_originated))
+        .sum()
+}
+
+#[test]
+fn a_bandwidth_change_inside_the_quantum_sends_no_te_lsa() {
+    // L1 carries 7.5G available with a 0.5G quantum; 7.7G floors to 7.5G, and the 1 W power
+    // quantum absorbs the line cards' small change of load.
+    let mut sim = started(draft_area(), vec![]);
+    assert!(sim.run(secs(30.0), false).unwrap());
+    let before = originated(&sim);
+    sim.add_scenario(vec![ScenarioEvent {
+        at: secs(31.0),
+        action: Action::Available {
+            link: "L1".into(),
+            value: "7.7G".parse().unwrap(),
+        },
+    }]);
+    assert!(sim.run(secs(60.0), false).unwrap());
+    assert_eq!(originated(&sim), before);
+}
+
+#[test]
+fn a_bandwidth_change_across_the_quantum_floods_and_runs_spf_after_the_delay() {
+    let mut net = draft_area();
+    net.ospf.spf_delay_ms = 200;
+    let mut sim = started(net.clone(), vec![]);
+    assert!(sim.run(secs(30.0), false).unwrap());
+    let before = originated(&sim);
+    let c = net.router_index("C").unwrap();
+    let spf_runs = |sim: &Sim| sim.instance(c).unwrap().counters().spf_runs;
+    let runs_before = spf_runs(&sim);
+    sim.add_scenario(vec![ScenarioEvent {
+        at: secs(31.0),
+        action: Action::Available {
+            link: "L1".into(),
+            value: "6G".parse().unwrap(),
+        },
+    }]);
+    sim.run(secs(31.1), false).unwrap();
+    assert!(originated(&sim) > before, "a new TE LSA");
+    assert_eq!(
+        spf_runs(&sim),
+        runs_before,
+        "SPF waits for the 200 ms delay"
+    );
+    assert!(sim.run(secs(60.0), false).unwrap());
+    assert!(spf_runs(&sim) > runs_before);
+    let l1 = net.links.iter().position(|l| l.name == "L1").unwrap();
+    net.links[l1].available = "6G".parse().unwrap();
+    assert_trees_match_file(&sim, &net);
+}
