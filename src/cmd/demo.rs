@@ -40,6 +40,49 @@ struct DemoReport<'a> {
     /// Routers whose next hops differ between the two trees.
     differences: Vec<String>,
     pictures: Vec<String>,
+    simulation: SimCheck,
+}
+
+/// The network run in the simulator: every router's trees, computed from its own LSDB,
+/// compared with the trees computed from the file.
+#[derive(serde::Serialize)]
+struct SimCheck {
+    converged: bool,
+    convergence_time_s: f64,
+    wall_time_s: f64,
+    events: u64,
+    identical_lsdbs: bool,
+    /// Routers whose LSDB trees (both kinds) equal the file's.
+    routers_matching_file: usize,
+    routers: usize,
+}
+
+fn simulate(net: &Network, metrics: &power::Metrics) -> Result<SimCheck> {
+    let started = std::time::Instant::now();
+    let mut sim = mplamps_sim::Sim::new(net.clone(), 1, mplamps_sim::LinkModel::default());
+    sim.start();
+    let converged = sim.run(std::time::Duration::from_secs(3600), true)?;
+    let wall_time_s = started.elapsed().as_secs_f64();
+    let digests: Vec<u64> = (0..net.routers.len())
+        .filter_map(|r| sim.instance(r).map(|i| i.lsdb().digest()))
+        .collect();
+    let routers_matching_file = (0..net.routers.len())
+        .filter(|&r| {
+            sim.trees_of(r).is_some_and(|t| {
+                trees::compute(net, metrics, TreeKind::Power, r).nodes == t.power
+                    && trees::compute(net, metrics, TreeKind::Regular, r).nodes == t.regular
+            })
+        })
+        .count();
+    Ok(SimCheck {
+        converged,
+        convergence_time_s: sim.last_change.as_secs_f64(),
+        wall_time_s,
+        events: sim.stats.events,
+        identical_lsdbs: digests.windows(2).all(|w| w[0] == w[1]),
+        routers_matching_file,
+        routers: net.routers.len(),
+    })
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -65,6 +108,7 @@ pub fn run(args: Args) -> Result<()> {
         pictures.push(super::write_file(&stem.with_extension("svg"), &svg)?);
     }
     let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
+    let simulation = simulate(&net, &metrics)?;
 
     if args.json {
         return super::print_json(&DemoReport {
@@ -74,6 +118,7 @@ pub fn run(args: Args) -> Result<()> {
             power: &power_tree,
             differences,
             pictures,
+            simulation,
         });
     }
     let color = std::io::stdout().is_terminal();
@@ -90,6 +135,30 @@ pub fn run(args: Args) -> Result<()> {
     );
     for p in &pictures {
         println!("  {p}");
+    }
+    let s = &simulation;
+    println!(
+        "\nSimulator: {} OSPF-TE routers {} at {:.3} s virtual ({:.3} s wall, {} events); LSDBs {}; \
+the trees each router computes from its own LSDB equal the file's for {} of {} routers.",
+        s.routers,
+        if s.converged {
+            "converged"
+        } else {
+            "did NOT converge"
+        },
+        s.convergence_time_s,
+        s.wall_time_s,
+        s.events,
+        if s.identical_lsdbs {
+            "identical"
+        } else {
+            "DIFFER"
+        },
+        s.routers_matching_file,
+        s.routers
+    );
+    if !s.converged || !s.identical_lsdbs || s.routers_matching_file != s.routers {
+        anyhow::bail!("the simulated network does not agree with the file");
     }
     Ok(())
 }
