@@ -47,6 +47,13 @@ pub struct SimReport {
     pub routers: Vec<RouterReport>,
 }
 
+/// The file's names: router IDs → names, names → file order, (router, Link Data) → link.
+struct Names<'a> {
+    routers: HashMap<Ipv4Addr, String>,
+    order: HashMap<&'a str, usize>,
+    links: HashMap<(Ipv4Addr, Ipv4Addr), String>,
+}
+
 /// Names of a router's TE database in the file's terms.
 struct TedNames<'a> {
     ted: &'a Ted,
@@ -84,7 +91,7 @@ impl TreeLabels for TedNames<'_> {
 impl Sim {
     fn link_names(&self) -> HashMap<(Ipv4Addr, Ipv4Addr), String> {
         let mut out = HashMap::new();
-        for (r, slot) in self.configs.iter().enumerate() {
+        for slot in &self.configs {
             let rid = slot.router_id;
             for iface in &slot.interfaces {
                 let data = iface
@@ -92,34 +99,39 @@ impl Sim {
                     .map_or(Ipv4Addr::from(iface.if_index), |a| a.addr);
                 out.insert((rid, data), iface.name.clone());
             }
-            let _ = r;
         }
         out
     }
 
+    fn names(&self) -> Names<'_> {
+        Names {
+            routers: self
+                .net
+                .routers
+                .iter()
+                .map(|r| (r.router_id.to_ipv4(), r.name.clone()))
+                .collect(),
+            order: self
+                .net
+                .routers
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.name.as_str(), i))
+                .collect(),
+            links: self.link_names(),
+        }
+    }
+
     /// Both trees as `router` computes them from its own LSDB, nodes in file order.
     pub fn trees_of(&self, router: usize) -> Option<Trees> {
+        self.trees_named(router, &self.names())
+    }
+
+    fn trees_named(&self, router: usize, all: &Names) -> Option<Trees> {
         let instance = self.instance(router)?;
-        let names: HashMap<Ipv4Addr, String> = self
-            .net
-            .routers
-            .iter()
-            .map(|r| (r.router_id.to_ipv4(), r.name.clone()))
-            .collect();
-        let order: HashMap<&str, usize> = self
-            .net
-            .routers
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.name.as_str(), i))
-            .collect();
-        let links = self.link_names();
+        let (names, order, links) = (&all.routers, &all.order, &all.links);
         let ted = instance.ted();
-        let labels = TedNames {
-            ted,
-            names: &names,
-            links: &links,
-        };
+        let labels = TedNames { ted, names, links };
         let tree = |power: bool| -> Vec<NodeReport> {
             let Some(&root) = ted.index.get(&instance.router_id()) else {
                 return Vec::new();
@@ -142,12 +154,8 @@ impl Sim {
     }
 
     pub fn report(&self, converged: bool, wall_time_s: f64) -> SimReport {
-        let names: HashMap<Ipv4Addr, String> = self
-            .net
-            .routers
-            .iter()
-            .map(|r| (r.router_id.to_ipv4(), r.name.clone()))
-            .collect();
+        let all = self.names();
+        let names = &all.routers;
         let routers = self
             .net
             .routers
@@ -175,7 +183,7 @@ impl Sim {
                     lsdb_digest: instance
                         .map_or_else(String::new, |i| format!("{:016x}", i.lsdb().digest())),
                     lsa_count: instance.map_or(0, |i| i.lsdb().len()),
-                    trees: self.trees_of(r).unwrap_or(Trees {
+                    trees: self.trees_named(r, &all).unwrap_or(Trees {
                         power: Vec::new(),
                         regular: Vec::new(),
                     }),
