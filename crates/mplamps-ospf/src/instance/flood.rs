@@ -82,11 +82,7 @@ impl Instance {
                 if !flooded_back && let Some(iface) = self.interfaces.get_mut(i) {
                     iface.ack_queue.push(lsa.header);
                 }
-                if let Some(n) = self
-                    .interfaces
-                    .get_mut(i)
-                    .and_then(|f| f.neighbors.get_mut(&rid))
-                {
+                if let Some(n) = self.neighbor_mut(i, rid) {
                     n.requests.remove(&key);
                 }
             }
@@ -104,9 +100,7 @@ impl Instance {
                 if order == Some(std::cmp::Ordering::Equal) {
                     // (7) A duplicate: an implied acknowledgement, or a direct ack.
                     let implied = self
-                        .interfaces
-                        .get_mut(i)
-                        .and_then(|f| f.neighbors.get_mut(&rid))
+                        .neighbor_mut(i, rid)
                         .is_some_and(|n| n.retransmit.remove(&key).is_some());
                     if !implied {
                         self.send_direct_ack(i, lsa.header);
@@ -291,11 +285,7 @@ impl Instance {
 
     /// RFC 2328 §13.7.
     pub(super) fn receive_ls_ack(&mut self, i: usize, rid: Ipv4Addr, headers: Vec<LsaHeader>) {
-        let Some(n) = self
-            .interfaces
-            .get_mut(i)
-            .and_then(|f| f.neighbors.get_mut(&rid))
-        else {
+        let Some(n) = self.neighbor_mut(i, rid) else {
             return;
         };
         if n.state < NsmState::Exchange {
@@ -316,11 +306,7 @@ impl Instance {
 
     /// Resends unacknowledged LSAs and unanswered requests (RFC 2328 §13.6, §10.9).
     pub(super) fn ls_retransmit_timer(&mut self, at: Duration, i: usize, rid: Ipv4Addr) {
-        let Some(n) = self
-            .interfaces
-            .get_mut(i)
-            .and_then(|f| f.neighbors.get_mut(&rid))
-        else {
+        let Some(n) = self.neighbor_mut(i, rid) else {
             return;
         };
         if n.ls_rxmt_due != Some(at) {

@@ -332,7 +332,6 @@ impl Instance {
                 format!("Hello from {rid}: a point-to-point link has one neighbor"),
             );
         }
-        let own_address = iface.own_address(self.config.router_id);
         let waiting = iface.state == IsmState::Waiting;
         let neighbor = self.interfaces[i]
             .neighbors
@@ -368,7 +367,6 @@ impl Instance {
         {
             self.ism(i, IsmEvent::NeighborChange);
         }
-        let _ = own_address;
     }
 }
 

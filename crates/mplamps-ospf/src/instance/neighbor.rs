@@ -124,7 +124,7 @@ pub(super) fn known_ls_type(t: LsType) -> bool {
 }
 
 impl Instance {
-    fn neighbor_mut(&mut self, i: usize, rid: Ipv4Addr) -> Option<&mut Neighbor> {
+    pub(super) fn neighbor_mut(&mut self, i: usize, rid: Ipv4Addr) -> Option<&mut Neighbor> {
         self.interfaces.get_mut(i)?.neighbors.get_mut(&rid)
     }
 
