@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mplamps_ospf::instance::{Event, Instance, NsmState, RouterConfig};
+use mplamps_ospf::packet::LsaStore;
 use mplamps_te::Network;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -109,6 +110,8 @@ pub struct Sim {
     /// Warnings from instances (e.g. the draft code points).
     pub warnings: Vec<String>,
     capture: Option<Capture>,
+    /// One copy of each LSA instance for all routers.
+    lsa_store: LsaStore,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +139,7 @@ impl Sim {
                 })
             })
             .collect();
+        let lsa_store = LsaStore::default();
         let routers = configs
             .iter()
             .map(|c| RouterSlot {
@@ -164,6 +168,7 @@ impl Sim {
             in_flight: 0,
             warnings: Vec::new(),
             capture: None,
+            lsa_store,
         }
     }
 
@@ -239,6 +244,7 @@ impl Sim {
             return;
         };
         slot.instance = Instance::new(self.configs[r].clone());
+        slot.instance.share_lsa_storage(self.lsa_store.clone());
         slot.up = true;
         slot.wake = None;
         slot.instance.start(now);

@@ -25,6 +25,10 @@ pub struct Timers {
     pub spf_delay: Duration,
     pub spf_hold: Duration,
     pub spf_max_wait: Duration,
+    /// Least time between LS Updates flooded out of one interface.
+    pub flood_pacing: Duration,
+    /// RFC 2328 §13.5 delayed acknowledgements.
+    pub ack_delay: Duration,
 }
 
 impl Default for Timers {
@@ -40,6 +44,8 @@ impl Default for Timers {
             spf_delay: Duration::ZERO,
             spf_hold: Duration::from_millis(50),
             spf_max_wait: Duration::from_millis(5000),
+            flood_pacing: Duration::from_millis(33),
+            ack_delay: Duration::from_secs(1),
         }
     }
 }
@@ -117,6 +123,8 @@ impl RouterConfig {
             spf_delay: Duration::from_millis(s.spf_delay_ms),
             spf_hold: Duration::from_millis(s.spf_hold_ms),
             spf_max_wait: Duration::from_millis(s.spf_max_wait_ms),
+            flood_pacing: Duration::from_millis(s.flood_pacing_ms),
+            ack_delay: Duration::from_millis(s.ack_delay_ms),
             ..Timers::default()
         };
         let mut configs: Vec<RouterConfig> = net

@@ -4,10 +4,11 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use super::config::InterfaceKind;
 use super::neighbor::{NsmEvent, NsmState, known_ls_type};
 use super::{Instance, Timer};
 use crate::packet::lsa::{MAX_AGE, MAX_SEQUENCE};
-use crate::packet::{ALL_SPF_ROUTERS, Body, Lsa, LsaHeader, LsaKey};
+use crate::packet::{ALL_D_ROUTERS, ALL_SPF_ROUTERS, Body, Lsa, LsaHeader, LsaKey};
 
 impl Instance {
     /// RFC 2328 §13: every LSA of an LS Update, in order.
@@ -33,14 +34,20 @@ impl Instance {
     fn receive_lsa(&mut self, i: usize, rid: Ipv4Addr, lsa: Lsa) -> bool {
         let now = self.now;
         // (1) checksum, (2)-(3) LS type.
-        if !lsa.checksum_ok() {
+        let checked = match &self.store {
+            Some(store) => store.intern_checked(lsa),
+            None if lsa.checksum_ok() => Ok(lsa),
+            None => Err(lsa),
+        };
+        let Ok(lsa) = checked.map_err(|lsa| {
             self.counters.lsa_checksum_errors += 1;
             self.drop_packet(
                 i,
                 format!("LSA {:?} from {rid}: bad LS checksum", lsa.key()),
             );
+        }) else {
             return true;
-        }
+        };
         let key = lsa.key();
         if !known_ls_type(key.ls_type) {
             self.drop_packet(
@@ -49,10 +56,7 @@ impl Instance {
             );
             return true;
         }
-        let current = self
-            .lsdb
-            .get(&key)
-            .map(|e| (e.current(now), e.installed_at));
+        let current = self.lsdb.get(&key).map(|e| (e.header(now), e.installed_at));
         // (4) A MaxAge LSA we do not have, while no neighbor is exchanging: ack and drop.
         if lsa.header.plain_age() >= MAX_AGE && current.is_none() && !self.any_exchanging() {
             self.send_direct_ack(i, lsa.header);
@@ -60,7 +64,7 @@ impl Instance {
         }
         let order = current
             .as_ref()
-            .map(|(c, _)| lsa.header.compare_instance(&c.header));
+            .map(|(c, _)| lsa.header.compare_instance(c));
         match order {
             None | Some(std::cmp::Ordering::Greater) => {
                 // (5a) MinLSArrival.
@@ -76,8 +80,10 @@ impl Instance {
                     self.received_own_lsa(lsa);
                     return true;
                 }
-                let flooded_back = self.flood(&lsa, Some((i, rid)));
+                // (5c) before (5b): the lists are keyed by LSA, so dropping the old copy
+                // after flooding would drop the new one too.
                 self.remove_from_retransmit_lists(&key);
+                let flooded_back = self.flood(&lsa, Some((i, rid)));
                 self.install(lsa.clone());
                 if !flooded_back && let Some(iface) = self.interfaces.get_mut(i) {
                     iface.ack_queue.push(lsa.header);
@@ -104,11 +110,19 @@ impl Instance {
                         .is_some_and(|n| n.retransmit.remove(&key).is_some());
                     if !implied {
                         self.send_direct_ack(i, lsa.header);
+                    } else if let Some(iface) = self.interfaces.get_mut(i)
+                        && iface.flood_queue.remove(&key).is_some()
+                    {
+                        // Our copy is still held by flood pacing, so the neighbor has seen
+                        // no implied acknowledgement from us: acknowledge instead.
+                        iface.ack_queue.push(lsa.header);
                     }
                 } else if let Some((ours, _)) = current {
                     // (8) Ours is newer: send it back, unless it is a wrapping MaxAge copy.
-                    if !(ours.header.plain_age() >= MAX_AGE && ours.header.seq == MAX_SEQUENCE) {
-                        self.send_ls_updates(i, ALL_SPF_ROUTERS, vec![ours]);
+                    let wrapping = ours.plain_age() >= MAX_AGE && ours.seq == MAX_SEQUENCE;
+                    if !wrapping && let Some(entry) = self.lsdb.get(&key) {
+                        let lsa = entry.current(now);
+                        self.send_ls_updates(i, ALL_SPF_ROUTERS, vec![lsa]);
                     }
                 }
             }
@@ -154,8 +168,13 @@ impl Instance {
         }
     }
 
+    /// One aging timer at a time, at the earliest deadline: an area's worth of installs
+    /// would otherwise arm thousands.
     fn arm_aging(&mut self, at: Duration) {
-        self.arm(at, Timer::Aging);
+        if self.aging_due.is_none_or(|due| at < due) {
+            self.aging_due = Some(at);
+            self.arm(at, Timer::Aging);
+        }
     }
 
     /// Queues `lsa` on every interface where some neighbor should get it (RFC 2328
@@ -208,7 +227,7 @@ impl Instance {
                 }
                 flooded_back = true;
             }
-            iface.flood_queue.push(lsa.clone());
+            iface.flood_queue.insert(key, lsa.clone());
         }
         self.arm_retransmits();
         flooded_back
@@ -262,24 +281,105 @@ impl Instance {
         }
     }
 
+    /// Floods what the interfaces queued, one LS Update burst per interface and at most one
+    /// per flood-pacing interval; what arrives in between waits and goes out together.
     pub(super) fn flush_floods(&mut self) {
+        let now = self.now;
+        let pacing = self.config.timers.flood_pacing;
         for i in 0..self.interfaces.len() {
-            let queue = std::mem::take(&mut self.interfaces[i].flood_queue);
-            if !queue.is_empty() {
-                self.send_ls_updates(i, ALL_SPF_ROUTERS, queue);
+            let iface = &mut self.interfaces[i];
+            if iface.flood_queue.is_empty() || iface.flood_due.is_some() {
+                continue;
+            }
+            match iface.flood_sent_at.map(|t| t + pacing) {
+                Some(next) if next > now => {
+                    iface.flood_due = Some(next);
+                    self.arm(next, Timer::Flood(i));
+                }
+                _ => self.send_flood_queue(i),
             }
         }
     }
 
-    /// Acknowledgements are bundled per interface and sent at the end of each input
-    /// (RFC 2328 §13.5 delayed acks, with a delay of one input).
+    pub(super) fn flood_timer(&mut self, at: Duration, i: usize) {
+        let Some(iface) = self.interfaces.get_mut(i) else {
+            return;
+        };
+        if iface.flood_due != Some(at) {
+            return;
+        }
+        iface.flood_due = None;
+        self.send_flood_queue(i);
+    }
+
+    /// Sends the queued LSAs some neighbor of the interface still waits for: one acknowledged
+    /// (or superseded) while paced needs no flooding any more.
+    fn send_flood_queue(&mut self, i: usize) {
+        let Some(iface) = self.interfaces.get_mut(i) else {
+            return;
+        };
+        let queue = std::mem::take(&mut iface.flood_queue);
+        let lsas: Vec<Lsa> = queue
+            .into_iter()
+            .filter(|(key, lsa)| {
+                iface.neighbors.values().any(|n| {
+                    n.retransmit
+                        .get(key)
+                        .is_some_and(|r| r.header.compare_instance(&lsa.header).is_eq())
+                })
+            })
+            .map(|(_, lsa)| lsa)
+            .collect();
+        if lsas.is_empty() {
+            return;
+        }
+        iface.flood_sent_at = Some(self.now);
+        self.send_ls_updates(i, ALL_SPF_ROUTERS, lsas);
+    }
+
+    /// Delayed acknowledgements (RFC 2328 §13.5): the first one queued on an interface
+    /// starts the ack delay; everything queued until then leaves in as few packets as fit.
     pub(super) fn flush_acks(&mut self) {
-        let mtu_headers = (usize::from(super::DEFAULT_MTU) - 20 - crate::packet::HEADER_LEN) / 20;
+        let at = self.now + self.config.timers.ack_delay;
         for i in 0..self.interfaces.len() {
-            let acks = std::mem::take(&mut self.interfaces[i].ack_queue);
-            for chunk in acks.chunks(mtu_headers) {
-                self.send(i, ALL_SPF_ROUTERS, Body::LsAck(chunk.to_vec()));
+            let iface = &mut self.interfaces[i];
+            if iface.ack_queue.is_empty() || iface.ack_due.is_some() {
+                continue;
             }
+            if at == self.now {
+                self.send_delayed_acks(i);
+            } else {
+                iface.ack_due = Some(at);
+                self.arm(at, Timer::Ack(i));
+            }
+        }
+    }
+
+    pub(super) fn ack_timer(&mut self, at: Duration, i: usize) {
+        let Some(iface) = self.interfaces.get_mut(i) else {
+            return;
+        };
+        if iface.ack_due != Some(at) {
+            return;
+        }
+        iface.ack_due = None;
+        self.send_delayed_acks(i);
+    }
+
+    fn send_delayed_acks(&mut self, i: usize) {
+        let Some(iface) = self.interfaces.get_mut(i) else {
+            return;
+        };
+        let acks = std::mem::take(&mut iface.ack_queue);
+        // §13.5: a DR-other acknowledges to the DR and BDR only.
+        let dst = if iface.config.kind == InterfaceKind::Broadcast && !iface.is_dr_or_backup() {
+            ALL_D_ROUTERS
+        } else {
+            ALL_SPF_ROUTERS
+        };
+        let per_packet = (usize::from(iface.config.mtu) - 20 - crate::packet::HEADER_LEN) / 20;
+        for chunk in acks.chunks(per_packet.max(1)) {
+            self.send(i, dst, Body::LsAck(chunk.to_vec()));
         }
     }
 
@@ -301,7 +401,6 @@ impl Instance {
         if n.retransmit.is_empty() && n.in_flight.is_empty() {
             n.ls_rxmt_due = None;
         }
-        self.collect_max_age();
     }
 
     /// Resends unacknowledged LSAs and unanswered requests (RFC 2328 §13.6, §10.9).
@@ -313,7 +412,8 @@ impl Instance {
             return;
         }
         n.ls_rxmt_due = None;
-        let lsas: Vec<Lsa> = n.retransmit.values().cloned().collect();
+        let mut lsas: Vec<Lsa> = n.retransmit.values().cloned().collect();
+        lsas.sort_by_key(Lsa::key);
         let requests = !n.requests.is_empty() && n.state == NsmState::Loading;
         let dst = n.address;
         if !lsas.is_empty() {
@@ -327,6 +427,10 @@ impl Instance {
 
     /// Aging (RFC 2328 §14): refresh own LSAs at LSRefreshTime, flush others at MaxAge.
     pub(super) fn aging_timer(&mut self, at: Duration) {
+        if self.aging_due != Some(at) {
+            return;
+        }
+        self.aging_due = None;
         let due: Vec<Duration> = self.aging.range(..=at).map(|(t, _)| *t).collect();
         for t in due {
             let Some(keys) = self.aging.remove(&t) else {
@@ -351,28 +455,27 @@ impl Instance {
                 }
             }
         }
-        self.collect_max_age();
+        if let Some(&next) = self.aging.keys().next() {
+            self.arm_aging(next);
+        }
     }
 
     /// Removes MaxAge LSAs nobody waits for (RFC 2328 §14): not on any retransmission
-    /// list, and no neighbor in Exchange or Loading.
+    /// list, and no neighbor in Exchange or Loading. Runs after every input, since any of
+    /// them (an ack, an implied ack, a neighbor leaving Exchange) can be the last wait.
     pub(super) fn collect_max_age(&mut self) {
         if self.max_age.is_empty() || self.any_exchanging() {
             return;
         }
-        let waiting: std::collections::BTreeSet<LsaKey> = self
-            .interfaces
-            .iter()
-            .flat_map(|f| {
-                f.neighbors
-                    .values()
-                    .flat_map(|n| n.retransmit.keys().copied())
-            })
-            .collect();
+        let waited_for = |key: &LsaKey| {
+            self.interfaces
+                .iter()
+                .any(|f| f.neighbors.values().any(|n| n.retransmit.contains_key(key)))
+        };
         let done: Vec<LsaKey> = self
             .max_age
             .iter()
-            .filter(|k| !waiting.contains(k))
+            .filter(|k| !waited_for(k))
             .copied()
             .collect();
         for key in done {

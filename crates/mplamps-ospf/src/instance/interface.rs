@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use super::config::{InterfaceConfig, InterfaceKind};
 use super::neighbor::{Neighbor, NsmEvent, NsmState};
 use super::{Instance, Timer};
-use crate::packet::{ALL_SPF_ROUTERS, Body, Hello, Lsa, LsaHeader, options};
+use crate::packet::{ALL_SPF_ROUTERS, Body, Hello, Lsa, LsaHeader, LsaKey, options};
 
 /// RFC 2328 §9.1 (Loopback is not modelled: loopbacks are the router IDs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -39,10 +39,15 @@ pub(super) struct Interface {
     pub bdr: Ipv4Addr,
     pub hello_due: Option<std::time::Duration>,
     pub wait_due: Option<std::time::Duration>,
-    /// LSAs to flood out of this interface at the end of the current input.
-    pub flood_queue: Vec<Lsa>,
-    /// Acknowledgements to send at the end of the current input.
+    /// LSAs to flood out of this interface: at the end of the current input, or when the
+    /// flood pacing allows. One entry per LSA, the newest instance.
+    pub flood_queue: BTreeMap<LsaKey, Lsa>,
+    /// When the last LS Update was flooded, and when the next may go (paced).
+    pub flood_sent_at: Option<std::time::Duration>,
+    pub flood_due: Option<std::time::Duration>,
+    /// Delayed acknowledgements (RFC 2328 §13.5), sent together at `ack_due`.
     pub ack_queue: Vec<LsaHeader>,
+    pub ack_due: Option<std::time::Duration>,
 }
 
 impl Interface {
@@ -55,8 +60,11 @@ impl Interface {
             bdr: Ipv4Addr::UNSPECIFIED,
             hello_due: None,
             wait_due: None,
-            flood_queue: Vec::new(),
+            flood_queue: BTreeMap::new(),
+            flood_sent_at: None,
+            flood_due: None,
             ack_queue: Vec::new(),
+            ack_due: None,
         }
     }
 
@@ -150,7 +158,9 @@ impl Instance {
                     iface.hello_due = None;
                     iface.wait_due = None;
                     iface.flood_queue.clear();
+                    iface.flood_due = None;
                     iface.ack_queue.clear();
+                    iface.ack_due = None;
                 }
                 self.set_ism(i, S::Down);
             }

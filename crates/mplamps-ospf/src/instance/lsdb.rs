@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use crate::packet::lsa::MAX_AGE;
-use crate::packet::{Lsa, LsaBody, LsaKey};
+use crate::packet::{Lsa, LsaBody, LsaHeader, LsaKey};
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -24,6 +24,14 @@ impl Entry {
         }
         let elapsed = now.saturating_sub(self.installed_at).as_secs();
         (u64::from(h.plain_age()) + elapsed).min(u64::from(MAX_AGE)) as u16
+    }
+
+    /// The header with its current age (RFC 2328 §13.1 compares instances by it).
+    pub fn header(&self, now: Duration) -> LsaHeader {
+        LsaHeader {
+            age: self.age(now),
+            ..self.lsa.header
+        }
     }
 
     /// The LSA with its current age written into the header.

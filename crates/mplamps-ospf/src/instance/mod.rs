@@ -28,7 +28,7 @@ pub use neighbor::NsmState;
 pub use routes::{NextHop, Prefix, Routes};
 pub use ted::{TePort, Ted, TedLink, TedNode};
 
-use crate::packet::{Body, LsaKey, Packet};
+use crate::packet::{Body, LsaKey, LsaStore, Packet};
 use interface::Interface;
 
 /// A packet to send: the OSPF packet (IP payload) and its IP addressing.
@@ -70,6 +70,10 @@ enum Timer {
     Inactivity(usize, Ipv4Addr),
     DdRetransmit(usize, Ipv4Addr),
     LsRetransmit(usize, Ipv4Addr),
+    /// A paced flood of an interface may go.
+    Flood(usize),
+    /// Delayed acknowledgements of an interface are due.
+    Ack(usize),
     Spf,
     /// A self-originated LSA was held back by MinLSInterval.
     Originate,
@@ -103,8 +107,12 @@ pub struct Instance {
     max_age: BTreeSet<LsaKey>,
     /// Age-driven deadlines: refresh of own LSAs and MaxAge of others'.
     aging: BTreeMap<Duration, BTreeSet<LsaKey>>,
+    /// When the one armed aging timer fires.
+    aging_due: Option<Duration>,
     now: Duration,
     started: bool,
+    /// Storage shared with other instances for identical LSAs (simulations).
+    store: Option<LsaStore>,
 }
 
 impl Instance {
@@ -127,9 +135,17 @@ impl Instance {
             spf: Default::default(),
             max_age: BTreeSet::new(),
             aging: BTreeMap::new(),
+            aging_due: None,
             now: Duration::ZERO,
             started: false,
+            store: None,
         }
+    }
+
+    /// Keeps received LSAs in `store`, shared with every instance given the same store:
+    /// a simulator of many routers keeps one copy of each LSA instead of one per router.
+    pub fn share_lsa_storage(&mut self, store: LsaStore) {
+        self.store = Some(store);
     }
 
     pub fn config(&self) -> &RouterConfig {
@@ -304,6 +320,8 @@ impl Instance {
             Timer::Inactivity(i, n) => self.inactivity_timer(at, i, n),
             Timer::DdRetransmit(i, n) => self.dd_retransmit_timer(at, i, n),
             Timer::LsRetransmit(i, n) => self.ls_retransmit_timer(at, i, n),
+            Timer::Flood(i) => self.flood_timer(at, i),
+            Timer::Ack(i) => self.ack_timer(at, i),
             Timer::Spf => self.spf_timer(at),
             Timer::Originate => self.originate_timer(at),
             Timer::Aging => self.aging_timer(at),
@@ -362,9 +380,10 @@ impl Instance {
         }
     }
 
-    /// Work left at the end of every input: flush queued floods and acks, run deferred
-    /// origination, schedule SPF.
+    /// Work left at the end of every input: collect MaxAge LSAs, run deferred origination,
+    /// flush queued floods and acks.
     fn finish(&mut self) {
+        self.collect_max_age();
         self.run_originations();
         self.flush_floods();
         self.flush_acks();

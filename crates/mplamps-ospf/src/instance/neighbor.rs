@@ -1,6 +1,7 @@
 //! Neighbors: the neighbor state machine (RFC 2328 §10.3), the database exchange
 //! (§10.6, §10.8) and Link State Requests (§10.7, §10.9).
 
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -67,7 +68,9 @@ pub(super) struct Neighbor {
     pub last_dd_sent: Option<DbDescription>,
     pub summary: VecDeque<LsaHeader>,
     pub requests: BTreeMap<LsaKey, LsaHeader>,
-    pub retransmit: BTreeMap<LsaKey, Lsa>,
+    /// Keyed by hash: the list holds most of the database while a large area floods, and
+    /// is looked up once per LSA received or flooded.
+    pub retransmit: FxHashMap<LsaKey, Lsa>,
     /// The requests of the last LS Request sent.
     pub in_flight: Vec<LsaKey>,
     pub inactivity_due: Option<Duration>,
@@ -91,7 +94,7 @@ impl Neighbor {
             last_dd_sent: None,
             summary: VecDeque::new(),
             requests: BTreeMap::new(),
-            retransmit: BTreeMap::new(),
+            retransmit: FxHashMap::default(),
             in_flight: Vec::new(),
             inactivity_due: None,
             dd_rxmt_due: None,

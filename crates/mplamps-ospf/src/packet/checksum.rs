@@ -34,15 +34,18 @@ pub fn lsa_checksum(lsa: &[u8]) -> u16 {
     let Some(data) = lsa.get(2..) else { return 0 };
     let field = LSA_CHECKSUM_OFFSET - 2;
     let (mut c0, mut c1) = (0i64, 0i64);
+    // Sums are reduced once at the end: an LSA is at most 65535 octets, so c1 stays below
+    // 255 * 65535^2 / 2, far inside an i64.
     for (i, &byte) in data.iter().enumerate() {
         let byte = if i == field || i == field + 1 {
             0
         } else {
             byte
         };
-        c0 = (c0 + i64::from(byte)) % 255;
-        c1 = (c1 + c0) % 255;
+        c0 += i64::from(byte);
+        c1 += c0;
     }
+    let (c0, c1) = (c0 % 255, c1 % 255);
     let len = data.len() as i64;
     let position = field as i64 + 1;
     let mut x = ((len - position) * c0 - c1).rem_euclid(255);
@@ -61,12 +64,14 @@ pub fn lsa_checksum_ok(lsa: &[u8]) -> bool {
     let Some(data) = lsa.get(2..) else {
         return false;
     };
-    let (mut c0, mut c1) = (0u32, 0u32);
+    let (mut c0, mut c1) = (0u64, 0u64);
     for &byte in data {
-        c0 = (c0 + u32::from(byte)) % 255;
-        c1 = (c1 + c0) % 255;
+        c0 += u64::from(byte);
+        c1 += c0;
     }
-    c0 == 0 && c1 == 0 && lsa.get(LSA_CHECKSUM_OFFSET..LSA_CHECKSUM_OFFSET + 2) != Some(&[0, 0])
+    c0 % 255 == 0
+        && c1 % 255 == 0
+        && lsa.get(LSA_CHECKSUM_OFFSET..LSA_CHECKSUM_OFFSET + 2) != Some(&[0, 0])
 }
 
 #[cfg(test)]
@@ -84,6 +89,35 @@ mod tests {
         assert!(lsa_checksum_ok(&lsa));
         lsa[30] ^= 1;
         assert!(!lsa_checksum_ok(&lsa));
+    }
+
+    /// ISO 8473 Annex C as written: both sums reduced after every octet.
+    fn sums_reduced_per_octet(data: &[u8]) -> (u32, u32) {
+        let (mut c0, mut c1) = (0u32, 0u32);
+        for &byte in data {
+            c0 = (c0 + u32::from(byte)) % 255;
+            c1 = (c1 + c0) % 255;
+        }
+        (c0, c1)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reducing_once_matches_reducing_per_octet(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 20..3000)
+        ) {
+            let mut lsa = data;
+            let sum = lsa_checksum(&lsa);
+            lsa[16..18].copy_from_slice(&sum.to_be_bytes());
+            proptest::prop_assert_eq!(sums_reduced_per_octet(&lsa[2..]), (0, 0));
+            let ok = lsa_checksum_ok(&lsa);
+            proptest::prop_assert_eq!(ok, sum != 0);
+            lsa[19] = lsa[19].wrapping_add(1);
+            proptest::prop_assert_eq!(
+                lsa_checksum_ok(&lsa),
+                sums_reduced_per_octet(&lsa[2..]) == (0, 0) && sum != 0
+            );
+        }
     }
 
     #[test]

@@ -414,6 +414,29 @@ impl Lsa {
         self.raw.is_empty()
     }
 
+    /// The octets after the LS age: equal for every copy of one instance.
+    pub(crate) fn content(&self) -> &[u8] {
+        self.raw.get(2..).unwrap_or_default()
+    }
+
+    /// This instance's storage under another header (the same instance, another age).
+    pub(crate) fn with_header(&self, header: LsaHeader) -> Lsa {
+        Lsa {
+            header,
+            body: Arc::clone(&self.body),
+            raw: Arc::clone(&self.raw),
+        }
+    }
+
+    /// True when another `Lsa` holds the same storage.
+    pub(crate) fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.raw) > 1
+    }
+
+    pub fn shares_storage_with(&self, other: &Lsa) -> bool {
+        Arc::ptr_eq(&self.raw, &other.raw)
+    }
+
     /// The same LSA with another LS age.
     pub fn with_age(&self, age: u16) -> Lsa {
         let mut lsa = self.clone();

@@ -7,6 +7,7 @@
 pub mod checksum;
 pub mod lsa;
 mod reader;
+pub mod store;
 pub mod te;
 
 use std::net::Ipv4Addr;
@@ -17,6 +18,7 @@ pub use lsa::{
     LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
     SummaryLsa,
 };
+pub use store::LsaStore;
 pub use te::{Iscd, LinkSubTlv, PowerCodePoints, PowerKind, RawTlv, Scsi, TeTlv};
 
 use reader::{Put, Reader};

@@ -55,6 +55,8 @@ struct RawOspf {
     spf_delay_ms: Option<Spanned<i64>>,
     spf_hold_ms: Option<Spanned<i64>>,
     spf_max_wait_ms: Option<Spanned<i64>>,
+    flood_pacing_ms: Option<Spanned<i64>>,
+    ack_delay_ms: Option<Spanned<i64>>,
     draft_codepoints: Option<bool>,
 }
 
@@ -374,6 +376,23 @@ fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
     }
     if let Some(v) = int(&raw.spf_max_wait_ms, "spf_max_wait_ms", 0, MAX_MS) {
         settings.spf_max_wait_ms = v as u64;
+    }
+    if let Some(v) = int(&raw.flood_pacing_ms, "flood_pacing_ms", 0, 10_000) {
+        settings.flood_pacing_ms = v as u64;
+    }
+    if let Some(v) = int(&raw.ack_delay_ms, "ack_delay_ms", 0, MAX_MS) {
+        settings.ack_delay_ms = v as u64;
+    }
+    if settings.ack_delay_ms >= u64::from(settings.retransmit_interval_s) * 1000 {
+        let span = raw.ack_delay_ms.as_ref().map_or(0..0, |v| v.span());
+        check.error(
+            span,
+            "ack_delay_ms",
+            format!(
+                "expected an ack delay below the retransmit interval {} s (RFC 2328 §13.5), got {} ms",
+                settings.retransmit_interval_s, settings.ack_delay_ms
+            ),
+        );
     }
     if settings.dead_interval_s <= u32::from(settings.hello_interval_s) {
         let span = raw.dead_interval_s.as_ref().map_or(0..0, |v| v.span());

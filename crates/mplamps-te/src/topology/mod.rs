@@ -64,12 +64,19 @@ pub struct OspfSettings {
     pub spf_delay_ms: u64,
     pub spf_hold_ms: u64,
     pub spf_max_wait_ms: u64,
+    /// Least time between two LS Updates flooded out of one interface; LSAs arriving in
+    /// between go out together (as Cisco's `timers pacing flood`, default 33 ms).
+    pub flood_pacing_ms: u64,
+    /// Delayed acknowledgements (RFC 2328 §13.5) wait this long to be bundled; it must stay
+    /// below the retransmit interval (FRR waits 1 s).
+    pub ack_delay_ms: u64,
     /// Emit the draft's colliding sub-TLV numbers 11/12/10 instead of 32768/32769/32770.
     pub draft_codepoints: bool,
 }
 
 impl Default for OspfSettings {
-    /// RFC 2328 Appendix C defaults; FRR's SPF throttle defaults (0, 50, 5000 ms).
+    /// RFC 2328 Appendix C defaults; FRR's SPF throttle (0, 50, 5000 ms) and ack delay (1 s);
+    /// Cisco's flood pacing (33 ms).
     fn default() -> Self {
         OspfSettings {
             area: Ipv4Addr::UNSPECIFIED,
@@ -79,6 +86,8 @@ impl Default for OspfSettings {
             spf_delay_ms: 0,
             spf_hold_ms: 50,
             spf_max_wait_ms: 5000,
+            flood_pacing_ms: 33,
+            ack_delay_ms: 1000,
             draft_codepoints: false,
         }
     }

@@ -31,7 +31,7 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         let o = &net.ospf;
         let _ = write!(
             out,
-            "\n[ospf]\narea = \"{}\"\nhello_interval_s = {}\ndead_interval_s = {}\nretransmit_interval_s = {}\nspf_delay_ms = {}\nspf_hold_ms = {}\nspf_max_wait_ms = {}\ndraft_codepoints = {}\n",
+            "\n[ospf]\narea = \"{}\"\nhello_interval_s = {}\ndead_interval_s = {}\nretransmit_interval_s = {}\nspf_delay_ms = {}\nspf_hold_ms = {}\nspf_max_wait_ms = {}\nflood_pacing_ms = {}\nack_delay_ms = {}\ndraft_codepoints = {}\n",
             o.area,
             o.hello_interval_s,
             o.dead_interval_s,
@@ -39,6 +39,8 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             o.spf_delay_ms,
             o.spf_hold_ms,
             o.spf_max_wait_ms,
+            o.flood_pacing_ms,
+            o.ack_delay_ms,
             o.draft_codepoints
         );
     }

@@ -1,0 +1,144 @@
+//! Shared storage for identical LSAs. Every router of an area ends up holding the same LSA
+//! instances; a simulator of a thousand routers would otherwise keep a thousand decoded
+//! copies of each. Routers given one [`LsaStore`] keep one copy of the octets and the
+//! parsed body of each instance, whichever router received it first.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::Lsa;
+
+/// A handle on shared LSA storage; clones share the same storage.
+#[derive(Debug, Clone, Default)]
+pub struct LsaStore(Arc<Mutex<Inner>>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// By a hash of the octets after the LS age, which is the only field that differs
+    /// between copies of one instance.
+    by_content: FxHashMap<u64, Vec<Lsa>>,
+    len: usize,
+    /// Entries no router holds any more are dropped when `len` reaches this.
+    sweep_at: usize,
+}
+
+const FIRST_SWEEP: usize = 4096;
+
+impl LsaStore {
+    /// `lsa` sharing the octets and body of an identical LSA seen before. Such octets
+    /// passed the LS checksum check already; others are checked, and returned as `Err`
+    /// (not stored) when it fails.
+    pub fn intern_checked(&self, lsa: Lsa) -> Result<Lsa, Lsa> {
+        let content = lsa.content();
+        let mut hasher = FxHasher::default();
+        content.hash(&mut hasher);
+        let hash = hasher.finish();
+        let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let bucket = inner.by_content.entry(hash).or_default();
+        if let Some(known) = bucket.iter().find(|k| k.content() == content) {
+            return Ok(known.with_header(lsa.header));
+        }
+        if !lsa.checksum_ok() {
+            return Err(lsa);
+        }
+        bucket.push(lsa.clone());
+        inner.len += 1;
+        if inner.len >= inner.sweep_at {
+            inner.sweep();
+        }
+        Ok(lsa)
+    }
+
+    /// How many distinct LSA instances the store holds.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Inner {
+    fn sweep(&mut self) {
+        self.by_content.retain(|_, bucket| {
+            bucket.retain(|lsa| lsa.is_shared());
+            !bucket.is_empty()
+        });
+        self.len = self.by_content.values().map(Vec::len).sum();
+        self.sweep_at = (self.len * 2).max(FIRST_SWEEP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{LsType, LsaBody, LsaHeader};
+    use std::net::Ipv4Addr;
+
+    fn intern(store: &LsaStore, lsa: Lsa) -> Lsa {
+        store.intern_checked(lsa).expect("a good checksum")
+    }
+
+    fn lsa(seq: u32, age: u16) -> Lsa {
+        let header = LsaHeader {
+            age,
+            options: 0,
+            ls_type: LsType::OpaqueArea,
+            id: Ipv4Addr::new(200, 0, 0, 1),
+            adv_router: Ipv4Addr::new(10, 0, 0, 1),
+            seq,
+            checksum: 0,
+            length: 0,
+        };
+        Lsa::new(header, LsaBody::Raw(vec![1, 2, 3, 4]))
+    }
+
+    #[test]
+    fn identical_instances_share_storage_whatever_their_age() {
+        let store = LsaStore::default();
+        let first = intern(&store, lsa(0x8000_0001, 1));
+        let second = intern(&store, lsa(0x8000_0001, 7));
+        assert_eq!(store.len(), 1);
+        assert!(first.shares_storage_with(&second));
+        assert_eq!(second.header.age, 7);
+        assert_eq!(second.to_bytes()[..2], 7u16.to_be_bytes());
+    }
+
+    #[test]
+    fn a_bad_checksum_is_refused_and_not_stored() {
+        let store = LsaStore::default();
+        let good = lsa(0x8000_0001, 1);
+        let mut bytes = good.to_bytes();
+        bytes[17] ^= 0xFF;
+        let bad = Lsa::from_bytes(&bytes).expect("still decodes");
+        assert!(store.intern_checked(bad).is_err());
+        assert!(store.is_empty());
+        assert!(store.intern_checked(good).is_ok());
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn other_instances_are_kept_apart() {
+        let store = LsaStore::default();
+        let a = intern(&store, lsa(0x8000_0001, 1));
+        let b = intern(&store, lsa(0x8000_0002, 1));
+        assert_eq!(store.len(), 2);
+        assert!(!a.shares_storage_with(&b));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn unreferenced_instances_are_swept() {
+        let store = LsaStore::default();
+        let kept = intern(&store, lsa(0x8000_0000, 1));
+        for seq in 1..=FIRST_SWEEP as u32 {
+            intern(&store, lsa(0x8000_0000 + seq, 1));
+        }
+        assert!(store.len() < FIRST_SWEEP / 2, "left {}", store.len());
+        let again = intern(&store, lsa(0x8000_0000, 3));
+        assert!(kept.shares_storage_with(&again));
+    }
+}
