@@ -87,6 +87,54 @@ fn same_seed_same_run() {
     assert_eq!(first, run());
 }
 
+/// Lost LS Updates are recovered by retransmission, also for LSAs a router floods on
+/// behalf of others (RFC 2328 §13.3 puts them on the retransmission lists).
+#[test]
+fn heavy_loss_is_recovered_by_retransmission() {
+    let net = mplamps_te::generate::generate(30, 4.0, 5).unwrap();
+    let mut sim = Sim::new(
+        net.clone(),
+        11,
+        LinkModel {
+            loss: 0.2,
+            ..LinkModel::default()
+        },
+    );
+    sim.start();
+    assert!(
+        sim.run(secs(900.0), true).unwrap(),
+        "converged despite loss"
+    );
+    assert!(
+        sim.stats.packets_lost > 1000,
+        "lost {}",
+        sim.stats.packets_lost
+    );
+    let d = digests(&sim);
+    assert!(d.iter().all(|x| *x == d[0]));
+    assert_trees_match_file(&sim, &net);
+}
+
+/// Flood pacing bundles LSAs: a cold start sends far fewer LS Updates than LSA copies.
+#[test]
+fn flood_pacing_bundles_lsas_into_few_updates() {
+    let net = mplamps_te::generate::generate(60, 4.0, 2).unwrap();
+    let mut paced = started(net.clone(), vec![]);
+    assert!(paced.run(secs(600.0), true).unwrap());
+    let mut unpaced_net = net.clone();
+    unpaced_net.ospf.flood_pacing_ms = 0;
+    unpaced_net.ospf.ack_delay_ms = 0;
+    let mut unpaced = started(unpaced_net, vec![]);
+    assert!(unpaced.run(secs(600.0), true).unwrap());
+    assert_eq!(digests(&paced)[0], digests(&unpaced)[0], "same database");
+    assert!(
+        paced.stats.packets_sent * 2 < unpaced.stats.packets_sent,
+        "paced {} vs unpaced {}",
+        paced.stats.packets_sent,
+        unpaced.stats.packets_sent
+    );
+}
+
 #[test]
 fn link_failure_and_repair() {
     let net = draft_area();

@@ -416,6 +416,14 @@ impl Instance {
         lsas.sort_by_key(Lsa::key);
         let requests = !n.requests.is_empty() && n.state == NsmState::Loading;
         let dst = n.address;
+        // The copy goes out with the age it has now, as the database holds it.
+        for lsa in &mut lsas {
+            if let Some(entry) = self.lsdb.get(&lsa.key())
+                && entry.lsa.shares_storage_with(lsa)
+            {
+                lsa.header.age = entry.age(at);
+            }
+        }
         if !lsas.is_empty() {
             self.send_ls_updates(i, dst, lsas);
         }

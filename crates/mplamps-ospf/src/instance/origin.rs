@@ -23,6 +23,10 @@ pub(super) struct OriginState {
     /// Refreshes: a new instance even when the contents are the same.
     forced: BTreeSet<LsaKey>,
     last_originated: BTreeMap<LsaKey, Duration>,
+    /// The last sequence number used for each LSA, kept after a flush removed it from the
+    /// database: a copy of the flushed instance may still be on its way somewhere, and a
+    /// new instance with the same number and contents would lose to it (RFC 2328 §13.1).
+    last_seq: BTreeMap<LsaKey, u32>,
     /// LSAs at MaxSequenceNumber being flushed before starting over (§12.1.6).
     wrapping: BTreeSet<LsaKey>,
     warned_draft: bool,
@@ -167,7 +171,17 @@ impl Instance {
             }
         }
         let seq = match &current {
-            None => INITIAL_SEQUENCE,
+            None => self
+                .origin
+                .last_seq
+                .get(&key)
+                .map_or(INITIAL_SEQUENCE, |&s| {
+                    if s == MAX_SEQUENCE {
+                        INITIAL_SEQUENCE
+                    } else {
+                        s.wrapping_add(1)
+                    }
+                }),
             Some(l) if l.header.seq == MAX_SEQUENCE => {
                 // §12.1.6: flush the old instance first; start over when it is gone.
                 self.origin.wrapping.insert(key);
@@ -194,6 +208,7 @@ impl Instance {
         let lsa = Lsa::new(header, body);
         self.counters.lsas_originated += 1;
         self.origin.last_originated.insert(key, self.now);
+        self.origin.last_seq.insert(key, seq);
         self.remove_from_retransmit_lists(&key);
         self.max_age.remove(&key);
         self.install(lsa.clone());
