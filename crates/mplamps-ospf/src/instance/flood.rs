@@ -162,8 +162,9 @@ impl Instance {
             } else {
                 Duration::from_secs(u64::from(MAX_AGE - age))
             };
-            let at = self.now + until;
-            self.aging.entry(at).or_default().insert(key);
+            // Ages are whole seconds: deadlines share one-second buckets.
+            let at = Duration::from_secs((self.now + until).as_secs_f64().ceil() as u64);
+            self.aging.entry(at).or_default().push(key);
             self.arm_aging(at);
         }
     }
@@ -208,7 +209,7 @@ impl Instance {
                 if from == Some((i, n.router_id)) {
                     continue;
                 }
-                n.retransmit.insert(key, lsa.clone());
+                n.retransmit.insert(key, lsa.header);
                 added = true;
             }
             if !added {
@@ -325,7 +326,7 @@ impl Instance {
                 iface.neighbors.values().any(|n| {
                     n.retransmit
                         .get(key)
-                        .is_some_and(|r| r.header.compare_instance(&lsa.header).is_eq())
+                        .is_some_and(|r| r.compare_instance(&lsa.header).is_eq())
                 })
             })
             .map(|(_, lsa)| lsa)
@@ -393,7 +394,7 @@ impl Instance {
         }
         for h in headers {
             if let Some(pending) = n.retransmit.get(&h.key())
-                && h.compare_instance(&pending.header).is_eq()
+                && h.compare_instance(pending).is_eq()
             {
                 n.retransmit.remove(&h.key());
             }
@@ -412,16 +413,28 @@ impl Instance {
             return;
         }
         n.ls_rxmt_due = None;
-        let mut lsas: Vec<Lsa> = n.retransmit.values().cloned().collect();
-        lsas.sort_by_key(Lsa::key);
+        let mut pending: Vec<LsaHeader> = n.retransmit.values().copied().collect();
+        pending.sort_unstable_by_key(LsaHeader::key);
         let requests = !n.requests.is_empty() && n.state == NsmState::Loading;
         let dst = n.address;
-        // The copy goes out with the age it has now, as the database holds it.
-        for lsa in &mut lsas {
-            if let Some(entry) = self.lsdb.get(&lsa.key())
-                && entry.lsa.shares_storage_with(lsa)
-            {
-                lsa.header.age = entry.age(at);
+        // The list names instances; the database holds them (a newer instance replaced the
+        // entry, and a listed MaxAge LSA stays until acknowledged). Each goes out with the
+        // age it has now.
+        let mut lsas = Vec::with_capacity(pending.len());
+        let mut gone = Vec::new();
+        for h in pending {
+            match self.lsdb.get(&h.key()) {
+                Some(entry)
+                    if entry.lsa.header.seq == h.seq && entry.lsa.header.checksum == h.checksum =>
+                {
+                    lsas.push(entry.current(at));
+                }
+                _ => gone.push(h.key()),
+            }
+        }
+        if let Some(n) = self.neighbor_mut(i, rid) {
+            for key in &gone {
+                n.retransmit.remove(key);
             }
         }
         if !lsas.is_empty() {
@@ -441,9 +454,11 @@ impl Instance {
         self.aging_due = None;
         let due: Vec<Duration> = self.aging.range(..=at).map(|(t, _)| *t).collect();
         for t in due {
-            let Some(keys) = self.aging.remove(&t) else {
+            let Some(mut keys) = self.aging.remove(&t) else {
                 continue;
             };
+            keys.sort_unstable();
+            keys.dedup();
             for key in keys {
                 let Some(entry) = self.lsdb.get(&key) else {
                     continue;

@@ -106,7 +106,7 @@ pub struct Instance {
     /// MaxAge LSAs waiting to leave the database (RFC 2328 §14).
     max_age: BTreeSet<LsaKey>,
     /// Age-driven deadlines: refresh of own LSAs and MaxAge of others'.
-    aging: BTreeMap<Duration, BTreeSet<LsaKey>>,
+    aging: BTreeMap<Duration, Vec<LsaKey>>,
     /// When the one armed aging timer fires.
     aging_due: Option<Duration>,
     now: Duration,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::{Event, Instance, Timer};
 use crate::packet::lsa::{LSA_HEADER_LEN, MAX_AGE};
 use crate::packet::{
-    ALL_SPF_ROUTERS, Body, DbDescription, LsType, Lsa, LsaHeader, LsaKey, dd_flags, options,
+    ALL_SPF_ROUTERS, Body, DbDescription, LsType, LsaHeader, LsaKey, dd_flags, options,
 };
 
 /// RFC 2328 §10.1 (Attempt is for NBMA networks, which are not modelled).
@@ -70,7 +70,7 @@ pub(super) struct Neighbor {
     pub requests: BTreeMap<LsaKey, LsaHeader>,
     /// Keyed by hash: the list holds most of the database while a large area floods, and
     /// is looked up once per LSA received or flooded.
-    pub retransmit: FxHashMap<LsaKey, Lsa>,
+    pub retransmit: FxHashMap<LsaKey, LsaHeader>,
     /// The requests of the last LS Request sent.
     pub in_flight: Vec<LsaKey>,
     pub inactivity_due: Option<Duration>,
@@ -337,7 +337,7 @@ impl Instance {
         };
         n.summary = summary;
         for lsa in aged {
-            n.retransmit.insert(lsa.key(), lsa);
+            n.retransmit.insert(lsa.key(), lsa.header);
         }
         // The master sends its first summary when it accepts the slave's reply to the
         // initial DD packet (processed as in Exchange, RFC 2328 §10.6).
