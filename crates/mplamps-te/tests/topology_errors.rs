@@ -278,7 +278,7 @@ unnumbered = true
 #[test]
 fn gmpls_link_attributes_load_and_round_trip() {
     let text = format!(
-        "[network]\npower_membership = \"one-sided\"\n[ospf]\nspf_delay_ms = 200\ndraft_codepoints = true\n{}{GMPLS_LINK}",
+        "[network]\npower_membership = \"one-sided\"\n[ospf]\nspf_delay_ms = 200\nflood_pacing_ms = 0\nack_delay_ms = 250\ndraft_codepoints = true\n{}{GMPLS_LINK}",
         ROUTERS.replace("name = \"B\"", "name = \"B\"\nlabel_conversion = true")
     );
     let net = Network::from_toml("ok.toml", &text).unwrap();
@@ -297,6 +297,7 @@ fn gmpls_link_attributes_load_and_round_trip() {
     );
     assert!(net.routers[1].label_conversion && !net.routers[0].label_conversion);
     assert_eq!(net.ospf.spf_delay_ms, 200);
+    assert_eq!((net.ospf.flood_pacing_ms, net.ospf.ack_delay_ms), (0, 250));
     assert!(net.ospf.draft_codepoints);
     assert_eq!(
         net.link_addresses(0),
@@ -362,4 +363,8 @@ fn bad_gmpls_attributes_name_what_was_expected() {
     expect_error(&text, line_of(&text, "morse"), "encoding", "lambda");
     let text = format!("[ospf]\nhello_interval_s = 10\ndead_interval_s = 5\n{ROUTERS}{LINK}");
     expect_error(&text, 3, "dead_interval_s", "above the hello interval");
+    let text = format!("[ospf]\nretransmit_interval_s = 2\nack_delay_ms = 2000\n{ROUTERS}{LINK}");
+    expect_error(&text, 3, "ack_delay_ms", "below the retransmit interval");
+    let text = format!("[ospf]\nflood_pacing_ms = -3\n{ROUTERS}{LINK}");
+    expect_error(&text, 2, "flood_pacing_ms", "0 to 10000");
 }
