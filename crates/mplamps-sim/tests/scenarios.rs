@@ -71,6 +71,28 @@ fn a_generated_100_router_network_converges_to_the_files_trees() {
     assert_trees_match_file(&sim, &net);
 }
 
+/// Links declared multi-access run as broadcast networks: DR/BDR election, a Network-LSA
+/// from the DR (RFC 2328 §9.4, §12.4.2), and the same trees as point-to-point links.
+#[test]
+fn multi_access_links_elect_a_dr_and_give_the_same_trees() {
+    let mut net = draft_area();
+    for name in ["L4", "L6", "L12"] {
+        let link = net.links.iter_mut().find(|l| l.name == name).unwrap();
+        link.multi_access = true;
+    }
+    let mut sim = started(net.clone(), vec![]);
+    assert!(sim.run(secs(600.0), true).unwrap());
+    let d = digests(&sim);
+    assert!(d.iter().all(|x| *x == d[0]));
+    let lsdb = sim.instance(0).unwrap().lsdb();
+    let networks = lsdb
+        .iter()
+        .filter(|(k, _)| k.ls_type == mplamps_ospf::packet::LsType::Network)
+        .count();
+    assert_eq!(networks, 3, "one Network-LSA per multi-access link");
+    assert_trees_match_file(&sim, &net);
+}
+
 #[test]
 fn same_seed_same_run() {
     let run = || {

@@ -73,13 +73,6 @@ impl Instance {
                 {
                     return true;
                 }
-                // (5f) Our own LSA, newer than what we hold: originate past it or flush.
-                if key.adv_router == self.config.router_id {
-                    self.remove_from_retransmit_lists(&key);
-                    self.send_direct_ack(i, lsa.header);
-                    self.received_own_lsa(lsa);
-                    return true;
-                }
                 // (5c) before (5b): the lists are keyed by LSA, so dropping the old copy
                 // after flooding would drop the new one too.
                 self.remove_from_retransmit_lists(&key);
@@ -90,6 +83,10 @@ impl Instance {
                 }
                 if let Some(n) = self.neighbor_mut(i, rid) {
                     n.requests.remove(&key);
+                }
+                // (5f) Our own LSA, newer than what we hold: originate past it or flush.
+                if key.adv_router == self.config.router_id {
+                    self.received_own_lsa(&lsa);
                 }
             }
             _ => {

@@ -225,10 +225,10 @@ impl Instance {
     }
 
     /// RFC 2328 §13.4: a newer instance of one of our LSAs arrived (from before a restart,
-    /// say). Take its sequence number and advertise past it, or flush it.
-    pub(super) fn received_own_lsa(&mut self, lsa: Lsa) {
+    /// say) and was flooded and installed as any other (§13 (5)). Adopt it when it says what
+    /// we would say, else advertise past its sequence number, or flush it.
+    pub(super) fn received_own_lsa(&mut self, lsa: &Lsa) {
         let key = lsa.key();
-        self.install(lsa.clone());
         match self.desired_body(&key) {
             Some(body) => {
                 self.origin.last_originated.remove(&key);
@@ -238,7 +238,7 @@ impl Instance {
             }
             None => {
                 if lsa.header.plain_age() < MAX_AGE {
-                    self.premature_age(&lsa);
+                    self.premature_age(lsa);
                 }
             }
         }

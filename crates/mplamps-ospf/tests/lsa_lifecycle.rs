@@ -1,0 +1,222 @@
+//! Two routers wired back to back, driven directly through the sans-IO API: the LSA life
+//! cycle corners a whole-network simulation rarely reaches (RFC 2328 §12.1.6, §13.4, §14).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the test failing
+
+use std::time::Duration;
+
+use mplamps_ospf::instance::{Instance, NsmState, RouterConfig};
+use mplamps_ospf::packet::lsa::{INITIAL_SEQUENCE, MAX_AGE, MAX_SEQUENCE};
+use mplamps_ospf::packet::{ALL_SPF_ROUTERS, Body, LsType, Lsa, LsaKey, Packet};
+use mplamps_te::Network;
+
+const TWO_ROUTERS_TWO_LINKS: &str = r#"
+[[router]]
+name = "A"
+router_id = "10.0.0.1"
+[[router.linecard]]
+name = "LC1"
+ports = 2
+port_capacity = "10G"
+consumed_w = 100.0
+available_w = 50.0
+
+[[router]]
+name = "B"
+router_id = "10.0.0.2"
+[[router.linecard]]
+name = "LC1"
+ports = 2
+port_capacity = "10G"
+consumed_w = 90.0
+available_w = 60.0
+
+[[link]]
+name = "L1"
+a = "A:LC1:P1"
+b = "B:LC1:P1"
+
+[[link]]
+name = "L2"
+a = "A:LC1:P2"
+b = "B:LC1:P2"
+"#;
+
+/// Routers A and B; interface i of one faces interface i of the other.
+struct Pair {
+    routers: [Instance; 2],
+    now: Duration,
+}
+
+impl Pair {
+    fn up() -> Pair {
+        let net = Network::from_toml("pair.toml", TWO_ROUTERS_TWO_LINKS).unwrap();
+        let metrics = mplamps_te::power::compute(&net);
+        let configs = RouterConfig::from_network(&net, &metrics);
+        let mut pair = Pair {
+            routers: [
+                Instance::new(configs[0].clone()),
+                Instance::new(configs[1].clone()),
+            ],
+            now: Duration::ZERO,
+        };
+        for r in &mut pair.routers {
+            r.start(Duration::ZERO);
+            r.interface_up(Duration::ZERO, 0);
+            r.interface_up(Duration::ZERO, 1);
+        }
+        pair.run_for(Duration::from_secs(60));
+        pair
+    }
+
+    /// Delivers every packet at once and fires timers in order until `span` has passed.
+    fn run_for(&mut self, span: Duration) {
+        let end = self.now + span;
+        loop {
+            let mut moved = false;
+            for from in 0..2 {
+                while let Some(t) = self.routers[from].poll_transmit() {
+                    moved = true;
+                    let now = self.now;
+                    self.routers[1 - from].handle_packet(
+                        now,
+                        t.interface,
+                        t.src,
+                        t.dst,
+                        &t.payload,
+                    );
+                }
+            }
+            if moved {
+                continue;
+            }
+            let next = self.routers.iter().filter_map(Instance::poll_timeout).min();
+            match next {
+                Some(at) if at <= end => {
+                    self.now = self.now.max(at);
+                    let now = self.now;
+                    for r in &mut self.routers {
+                        r.handle_timeout(now);
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+    }
+
+    fn send_update(&mut self, from: usize, lsa: Lsa) {
+        let sender = &self.routers[from];
+        let packet = Packet {
+            router_id: sender.router_id(),
+            area_id: sender.config().area,
+            auth: Default::default(),
+            body: Body::LsUpdate(vec![lsa]),
+        };
+        let now = self.now;
+        self.routers[1 - from].handle_packet(
+            now,
+            0,
+            sender.router_id(),
+            ALL_SPF_ROUTERS,
+            &packet.encode(),
+        );
+    }
+
+    fn same_databases(&self) -> bool {
+        self.routers[0].lsdb().digest() == self.routers[1].lsdb().digest()
+    }
+}
+
+fn router_lsa_key(router: &Instance) -> LsaKey {
+    LsaKey {
+        ls_type: LsType::Router,
+        id: router.router_id(),
+        adv_router: router.router_id(),
+    }
+}
+
+#[test]
+fn the_pair_comes_up_full_with_equal_databases() {
+    let pair = Pair::up();
+    for r in &pair.routers {
+        let states: Vec<NsmState> = r.neighbors().iter().map(|n| n.2).collect();
+        assert_eq!(states, vec![NsmState::Full, NsmState::Full]);
+        assert!(!r.retransmissions_pending());
+    }
+    assert!(pair.same_databases());
+}
+
+/// RFC 2328 §13.4 and §12.1.6: our own Router-LSA comes back at MaxSequenceNumber (from
+/// before a restart, say) with the contents we would advertise: it is adopted. The next
+/// change cannot be advertised past it, so it is flushed, and the new instance starts over
+/// at InitialSequenceNumber once the old one is gone from both databases.
+#[test]
+fn an_own_lsa_at_the_maximum_sequence_number_wraps_on_the_next_change() {
+    let mut pair = Pair::up();
+    let key = router_lsa_key(&pair.routers[0]);
+    let ours = pair.routers[0].lsdb().get(&key).unwrap().lsa.clone();
+    let mut header = ours.header;
+    header.seq = MAX_SEQUENCE;
+    header.age = 1;
+    let wrapped = Lsa::new(header, (*ours.body).clone());
+    pair.send_update(1, wrapped);
+    pair.run_for(Duration::from_secs(30));
+    for r in &pair.routers {
+        assert_eq!(r.lsdb().get(&key).unwrap().lsa.header.seq, MAX_SEQUENCE);
+    }
+    assert!(pair.same_databases());
+
+    let now = pair.now;
+    for r in &mut pair.routers {
+        r.interface_down(now, 1);
+    }
+    pair.run_for(Duration::from_secs(30));
+    for r in &pair.routers {
+        let entry = r.lsdb().get(&key).unwrap();
+        assert_eq!(entry.lsa.header.seq, INITIAL_SEQUENCE, "started over");
+        assert!(entry.age(pair.now) < MAX_AGE);
+        assert!(!r.retransmissions_pending());
+    }
+    assert!(pair.same_databases());
+}
+
+/// RFC 2328 §14.1: when a link goes down its TE LSA is withdrawn by flooding it at MaxAge,
+/// and both routers drop it once it is acknowledged; its sequence number is not reused
+/// when the link comes back.
+#[test]
+fn a_withdrawn_te_lsa_is_flushed_from_both_databases() {
+    let mut pair = Pair::up();
+    let te_lsas = |r: &Instance| -> Vec<(LsaKey, u32)> {
+        r.lsdb()
+            .iter()
+            .filter(|(k, _)| k.ls_type == LsType::OpaqueArea && k.adv_router == r.router_id())
+            .map(|(k, e)| (*k, e.lsa.header.seq))
+            .collect()
+    };
+    let before = te_lsas(&pair.routers[0]);
+    let now = pair.now;
+    for r in &mut pair.routers {
+        r.interface_down(now, 0);
+    }
+    pair.run_for(Duration::from_secs(30));
+    let after = te_lsas(&pair.routers[0]);
+    assert_eq!(after.len() + 1, before.len(), "one TE link LSA withdrawn");
+    let gone: Vec<&(LsaKey, u32)> = before
+        .iter()
+        .filter(|(k, _)| after.iter().all(|(a, _)| a != k))
+        .collect();
+    assert_eq!(gone.len(), 1);
+    let (gone_key, gone_seq) = *gone[0];
+    assert!(pair.routers[1].lsdb().get(&gone_key).is_none());
+    assert!(pair.same_databases());
+
+    let now = pair.now;
+    for r in &mut pair.routers {
+        r.interface_up(now, 0);
+    }
+    pair.run_for(Duration::from_secs(60));
+    let back = pair.routers[0].lsdb().get(&gone_key).unwrap();
+    assert!(back.lsa.header.seq > gone_seq, "a fresh sequence number");
+    assert!(pair.same_databases());
+}
