@@ -6,6 +6,7 @@
 
 pub mod bandwidth;
 pub mod router_id;
+pub mod wire;
 
 pub use bandwidth::{Bandwidth, BandwidthParseError};
 pub use router_id::RouterId;

@@ -45,12 +45,8 @@ pub mod dd_flags {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("{field}: needed {needed} octets, {available} left")]
-    Truncated {
-        field: &'static str,
-        needed: usize,
-        available: usize,
-    },
+    #[error(transparent)]
+    Truncated(#[from] mplamps_core::wire::Truncated),
     #[error("{field}: bad length {length}")]
     BadLength { field: &'static str, length: u32 },
     #[error("version {0}, expected 2")]

@@ -1,0 +1,141 @@
+//! Wire helpers shared by the protocol codecs: a bounds-checked cursor whose every read
+//! names the field it was reading when the input ends, and big-endian writers.
+
+use std::net::Ipv4Addr;
+
+/// The input ended inside a field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: needed {needed} octets, {available} left")]
+pub struct Truncated {
+    pub field: &'static str,
+    pub needed: usize,
+    pub available: usize,
+}
+
+#[derive(Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], Truncated> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.buf.len())
+            .ok_or(Truncated {
+                field,
+                needed: n,
+                available: self.remaining(),
+            })?;
+        let bytes = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    pub fn rest(&mut self) -> &'a [u8] {
+        let bytes = &self.buf[self.pos..];
+        self.pos = self.buf.len();
+        bytes
+    }
+
+    pub fn u8(&mut self, field: &'static str) -> Result<u8, Truncated> {
+        Ok(self.take(1, field)?[0])
+    }
+
+    pub fn u16(&mut self, field: &'static str) -> Result<u16, Truncated> {
+        let b = self.take(2, field)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    pub fn u32(&mut self, field: &'static str) -> Result<u32, Truncated> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub fn f32(&mut self, field: &'static str) -> Result<f32, Truncated> {
+        Ok(f32::from_bits(self.u32(field)?))
+    }
+
+    pub fn ipv4(&mut self, field: &'static str) -> Result<Ipv4Addr, Truncated> {
+        Ok(Ipv4Addr::from(self.u32(field)?))
+    }
+}
+
+/// Appends big-endian fields to a buffer.
+pub trait Put {
+    fn put_u8(&mut self, v: u8);
+    fn put_u16(&mut self, v: u16);
+    fn put_u32(&mut self, v: u32);
+    fn put_f32(&mut self, v: f32);
+    fn put_ipv4(&mut self, v: Ipv4Addr);
+}
+
+impl Put for Vec<u8> {
+    fn put_u8(&mut self, v: u8) {
+        self.push(v);
+    }
+    fn put_u16(&mut self, v: u16) {
+        self.extend_from_slice(&v.to_be_bytes());
+    }
+    fn put_u32(&mut self, v: u32) {
+        self.extend_from_slice(&v.to_be_bytes());
+    }
+    fn put_f32(&mut self, v: f32) {
+        self.put_u32(v.to_bits());
+    }
+    fn put_ipv4(&mut self, v: Ipv4Addr) {
+        self.put_u32(u32::from(v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_big_endian_fields_in_order() {
+        let mut out = Vec::new();
+        out.put_u8(1);
+        out.put_u16(0x0203);
+        out.put_u32(0x0405_0607);
+        out.put_ipv4(Ipv4Addr::new(10, 0, 0, 1));
+        out.put_f32(1.5);
+        let mut r = Reader::new(&out);
+        assert_eq!(r.u8("a"), Ok(1));
+        assert_eq!(r.u16("b"), Ok(0x0203));
+        assert_eq!(r.u32("c"), Ok(0x0405_0607));
+        assert_eq!(r.ipv4("d"), Ok(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(r.f32("e"), Ok(1.5));
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn running_out_names_the_field_and_consumes_nothing() {
+        let mut r = Reader::new(&[0xAB, 0xCD, 0xEF]);
+        assert_eq!(
+            r.u32("hold time"),
+            Err(Truncated {
+                field: "hold time",
+                needed: 4,
+                available: 3
+            })
+        );
+        assert_eq!(r.remaining(), 3);
+        assert_eq!(r.take(usize::MAX, "huge").map(<[u8]>::len).ok(), None);
+        assert_eq!(r.rest(), &[0xAB, 0xCD, 0xEF]);
+    }
+}
