@@ -19,6 +19,13 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
+fn at(s: f64, action: Action) -> ScenarioEvent {
+    ScenarioEvent {
+        at: secs(s),
+        action,
+    }
+}
+
 fn started(net: Network, events: Vec<ScenarioEvent>) -> Sim {
     let mut sim = Sim::new(net, 7, LinkModel::default());
     sim.add_scenario(events);
@@ -160,10 +167,6 @@ fn flood_pacing_bundles_lsas_into_few_updates() {
 #[test]
 fn link_failure_and_repair() {
     let net = draft_area();
-    let at = |s: f64, action: Action| ScenarioEvent {
-        at: secs(s),
-        action,
-    };
     let mut sim = started(
         net.clone(),
         vec![
@@ -189,10 +192,6 @@ fn link_failure_and_repair() {
 #[test]
 fn router_crash_and_restart() {
     let net = draft_area();
-    let at = |s: f64, action: Action| ScenarioEvent {
-        at: secs(s),
-        action,
-    };
     let mut sim = started(
         net.clone(),
         vec![

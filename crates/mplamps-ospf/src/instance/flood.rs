@@ -303,10 +303,9 @@ impl Instance {
         let Some(iface) = self.interfaces.get_mut(i) else {
             return;
         };
-        if iface.flood_due != Some(at) {
+        if !super::fire_if_due(&mut iface.flood_due, at) {
             return;
         }
-        iface.flood_due = None;
         self.send_flood_queue(i);
     }
 
@@ -357,10 +356,9 @@ impl Instance {
         let Some(iface) = self.interfaces.get_mut(i) else {
             return;
         };
-        if iface.ack_due != Some(at) {
+        if !super::fire_if_due(&mut iface.ack_due, at) {
             return;
         }
-        iface.ack_due = None;
         self.send_delayed_acks(i);
     }
 
@@ -406,10 +404,9 @@ impl Instance {
         let Some(n) = self.neighbor_mut(i, rid) else {
             return;
         };
-        if n.ls_rxmt_due != Some(at) {
+        if !super::fire_if_due(&mut n.ls_rxmt_due, at) {
             return;
         }
-        n.ls_rxmt_due = None;
         let mut pending: Vec<LsaHeader> = n.retransmit.values().copied().collect();
         pending.sort_unstable_by_key(LsaHeader::key);
         let requests = !n.requests.is_empty() && n.state == NsmState::Loading;
@@ -445,10 +442,9 @@ impl Instance {
 
     /// Aging (RFC 2328 §14): refresh own LSAs at LSRefreshTime, flush others at MaxAge.
     pub(super) fn aging_timer(&mut self, at: Duration) {
-        if self.aging_due != Some(at) {
+        if !super::fire_if_due(&mut self.aging_due, at) {
             return;
         }
-        self.aging_due = None;
         let due: Vec<Duration> = self.aging.range(..=at).map(|(t, _)| *t).collect();
         for t in due {
             let Some(mut keys) = self.aging.remove(&t) else {

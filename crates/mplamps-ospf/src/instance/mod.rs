@@ -63,6 +63,16 @@ pub enum Event {
     Warning(String),
 }
 
+/// Timers are cancelled lazily: one that fires does its work only while it is still the
+/// one recorded in `due`, which it then clears.
+fn fire_if_due(due: &mut Option<Duration>, at: Duration) -> bool {
+    let current = *due == Some(at);
+    if current {
+        *due = None;
+    }
+    current
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Hello(usize),

@@ -85,10 +85,9 @@ impl Instance {
     }
 
     pub(super) fn spf_timer(&mut self, at: Duration) {
-        if self.spf.due != Some(at) {
+        if !super::fire_if_due(&mut self.spf.due, at) {
             return;
         }
-        self.spf.due = None;
         self.spf.pending = false;
         self.spf.last_run = Some(self.now);
         self.spf.ran_since_change = true;
