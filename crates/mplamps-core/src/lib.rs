@@ -13,3 +13,6 @@ pub use router_id::RouterId;
 pub mod gmpls;
 
 pub use gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
+pub mod label;
+
+pub use label::{LabelOwner, LabelRange, LabelSpace};

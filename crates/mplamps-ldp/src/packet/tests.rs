@@ -74,6 +74,50 @@ fn label_mapping_with_prefix_fec_golden_octets() {
     assert_eq!(Pdu::decode(&bytes), Ok(pdu));
 }
 
+/// The layout of RFC 7307 §3.2.1 as docs/ldp.md draws it: the prefix element's fields,
+/// then two reserved octets and the MT-ID.
+#[test]
+fn mt_prefix_fec_element_golden_octets() {
+    let tlv = Tlv::known(TlvBody::Fec(vec![FecElement::MtPrefix {
+        prefix: Prefix::ipv4(Ipv4Addr::new(10, 255, 0, 7), 32),
+        reserved: 0,
+        mt_id: 100,
+    }]));
+    let mut bytes = Vec::new();
+    tlv.encode(&mut bytes);
+    assert_eq!(
+        bytes,
+        [
+            0x01,
+            0x00,
+            0x00,
+            0x0c, // FEC TLV, 12 octets
+            tlv::FEC_MT_PREFIX,
+            0x00,
+            0x01,
+            32,
+            10,
+            255,
+            0,
+            7, // MT prefix 10.255.0.7/32
+            0x00,
+            0x00,
+            0x00,
+            100, // reserved, MT-ID 100
+        ]
+    );
+    let mut r = mplamps_core::wire::Reader::new(&bytes);
+    assert_eq!(Tlv::decode(&mut r), Ok(tlv));
+    // Cut before the MT-ID: a bad TLV, not a panic and not a plain prefix.
+    let mut short = bytes[..bytes.len() - 2].to_vec();
+    short[3] = 10;
+    let mut r = mplamps_core::wire::Reader::new(&short);
+    assert!(matches!(
+        Tlv::decode(&mut r),
+        Err(DecodeError::BadTlv { .. })
+    ));
+}
+
 #[test]
 fn capability_tlvs_carry_the_u_and_s_bits() {
     let tlv = Tlv::known(TlvBody::Capability {
@@ -160,6 +204,13 @@ fn body() -> impl Strategy<Value = TlvBody> {
             prop_oneof![
                 Just(FecElement::Wildcard),
                 prefix().prop_map(FecElement::Prefix),
+                (prefix(), any::<u16>(), any::<u16>()).prop_map(|(prefix, reserved, mt_id)| {
+                    FecElement::MtPrefix {
+                        prefix,
+                        reserved,
+                        mt_id,
+                    }
+                }),
                 (any::<u8>(), Just(AF_IPV4))
                     .prop_map(|(fec_type, family)| FecElement::TypedWildcard { fec_type, family }),
             ],

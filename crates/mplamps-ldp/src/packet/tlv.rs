@@ -79,6 +79,15 @@ pub enum FecElement {
         fec_type: u8,
         family: u16,
     },
+    /// RFC 7307 §3.2.1 MT Prefix FEC element: a prefix in one routing topology. Layout:
+    /// type (1), address family (2), prefix length in bits (1), prefix (⌈len/8⌉),
+    /// reserved (2; RFC 9658 gives its first octet to the IGP algorithm, kept here as
+    /// received), MT-ID (2).
+    MtPrefix {
+        prefix: Prefix,
+        reserved: u16,
+        mt_id: u16,
+    },
     /// An element type this codec does not parse: its length is unknown, so it and every
     /// element after it in the TLV are kept as they came.
     Unknown {
@@ -90,6 +99,10 @@ pub enum FecElement {
 const FEC_WILDCARD: u8 = 0x01;
 const FEC_PREFIX: u8 = 0x02;
 const FEC_TYPED_WILDCARD: u8 = 0x05;
+/// The MT Prefix FEC element type (RFC 7307 §3.2.1, IANA "FEC Type Name Space").
+/// Unverified: the library this was built with held RFC 7307's front matter but not its
+/// IANA section; docs/ldp.md says what was checked and how to change it.
+pub const FEC_MT_PREFIX: u8 = 0x0B;
 
 /// Common Hello Parameters (RFC 5036 §3.5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +319,11 @@ fn decode_fec(value: &[u8]) -> Result<Vec<FecElement>, DecodeError> {
                 };
                 FecElement::TypedWildcard { fec_type, family }
             }
+            FEC_MT_PREFIX => FecElement::MtPrefix {
+                prefix: decode_prefix(&mut r)?,
+                reserved: r.u16("MT FEC reserved")?,
+                mt_id: r.u16("MT-ID")?,
+            },
             _ => FecElement::Unknown {
                 fec_type,
                 rest: r.rest().to_vec(),
@@ -439,6 +457,12 @@ fn decode_body(code: u16, value: &[u8]) -> Result<TlvBody, DecodeError> {
     Ok(body)
 }
 
+fn encode_prefix(p: &Prefix, out: &mut Vec<u8>) {
+    out.put_u16(p.family);
+    out.put_u8(p.len);
+    out.extend_from_slice(&p.octets);
+}
+
 fn encode_body(body: &TlvBody, out: &mut Vec<u8>) {
     match body {
         TlvBody::Fec(elements) => {
@@ -447,9 +471,17 @@ fn encode_body(body: &TlvBody, out: &mut Vec<u8>) {
                     FecElement::Wildcard => out.put_u8(FEC_WILDCARD),
                     FecElement::Prefix(p) => {
                         out.put_u8(FEC_PREFIX);
-                        out.put_u16(p.family);
-                        out.put_u8(p.len);
-                        out.extend_from_slice(&p.octets);
+                        encode_prefix(p, out);
+                    }
+                    FecElement::MtPrefix {
+                        prefix,
+                        reserved,
+                        mt_id,
+                    } => {
+                        out.put_u8(FEC_MT_PREFIX);
+                        encode_prefix(prefix, out);
+                        out.put_u16(*reserved);
+                        out.put_u16(*mt_id);
                     }
                     FecElement::TypedWildcard { fec_type, family } => {
                         out.put_u8(FEC_TYPED_WILDCARD);
