@@ -1,6 +1,7 @@
-//! LDP (RFC 5036) with capabilities (RFC 5561). `packet`: the wire codec. The protocol
-//! instance and the power-tree label space (draft-mjsraman-rtgwg-ospf-ldp-power-topo
-//! §2.4.3) are not built yet.
+//! LDP (RFC 5036) with capabilities (RFC 5561) and a power-tree label space
+//! (draft-mjsraman-rtgwg-ospf-ldp-power-topo §2.4.3). `packet`: the wire codec;
+//! `instance`: the sans-IO protocol instance.
 #![forbid(unsafe_code)]
 
+pub mod instance;
 pub mod packet;

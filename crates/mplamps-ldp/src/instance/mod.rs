@@ -1,0 +1,444 @@
+//! The sans-IO LDP instance (brief §2 rule 1): the caller feeds datagrams, stream bytes,
+//! interface changes, routes and time; it polls transmits, events and the next timeout.
+//! Modules: `discovery` (RFC 5036 §2.4.1 Link Hellos, hello adjacencies), `session`
+//! (§2.5 session establishment and the §2.5.4 state machine, message dispatch),
+//! `bindings` (§2.6 downstream unsolicited distribution with liberal retention and ordered
+//! or independent control; the power topology of draft §2.4.3–§2.4.4).
+
+mod bindings;
+mod discovery;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_core::label::{LabelOwner, LabelRange, LabelSpace};
+
+use crate::packet::{Message, Pdu};
+
+pub use bindings::{FecForwarding, Forwarding, Nhlfe};
+pub use session::SessionState;
+
+/// The two routing topologies LDP labels (draft §2.4.3: the power tree is a topology of its
+/// own with a disjoint label space).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Topology {
+    Regular,
+    Power,
+}
+
+impl Topology {
+    pub fn label_owner(self) -> LabelOwner {
+        match self {
+            Topology::Regular => LabelOwner::LdpRegular,
+            Topology::Power => LabelOwner::LdpPower,
+        }
+    }
+}
+
+impl std::fmt::Display for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            Topology::Regular => "regular",
+            Topology::Power => "power",
+        })
+    }
+}
+
+/// An IPv4 prefix FEC (RFC 5036 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Fec {
+    pub network: Ipv4Addr,
+    pub len: u8,
+}
+
+impl Fec {
+    /// The prefix with host bits cleared.
+    pub fn new(network: Ipv4Addr, len: u8) -> Fec {
+        let len = len.min(32);
+        let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+        Fec {
+            network: Ipv4Addr::from(u32::from(network) & mask),
+            len,
+        }
+    }
+
+    pub fn contains(&self, addr: Ipv4Addr) -> bool {
+        Fec::new(addr, self.len).network == self.network
+    }
+}
+
+impl std::fmt::Display for Fec {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.len)
+    }
+}
+
+/// A next hop of a route, as the IGP computed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RouteNextHop {
+    pub interface: usize,
+    /// The neighbor's address on that interface (its router ID when unnumbered).
+    pub address: Ipv4Addr,
+}
+
+/// prefix → next hops, for one topology.
+pub type TopologyRoutes = BTreeMap<Fec, Vec<RouteNextHop>>;
+
+/// Distribution control (RFC 5036 §2.6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Control {
+    /// Advertise a binding only as egress or once the next hop gave one (the default).
+    #[default]
+    Ordered,
+    Independent,
+}
+
+/// The Power-SPF capability (draft §2.4.3; RFC 5561 capability TLV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerCapability {
+    /// The TLV code point (experimental range 0x3F00–0x3FFF by default).
+    pub code: u16,
+    /// The MT-ID of power-tree FEC elements (RFC 7307).
+    pub mt_id: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub lsr_id: Ipv4Addr,
+    /// Indexed like the IGP's interfaces; each holds our address on the link (the router ID
+    /// on unnumbered links).
+    pub interfaces: Vec<Ipv4Addr>,
+    /// Prefixes this router is egress for (its loopback and connected subnets).
+    pub local_prefixes: Vec<Fec>,
+    pub hello_interval: Duration,
+    pub hello_hold: Duration,
+    pub keepalive: Duration,
+    pub control: Control,
+    /// `None`: the router does not advertise the capability and labels the regular tree only.
+    pub power: Option<PowerCapability>,
+    pub label_ranges: Vec<(LabelOwner, LabelRange)>,
+}
+
+impl Config {
+    pub fn new(lsr_id: Ipv4Addr) -> Config {
+        Config {
+            lsr_id,
+            interfaces: Vec::new(),
+            local_prefixes: vec![Fec::new(lsr_id, 32)],
+            hello_interval: Duration::from_secs(5),
+            hello_hold: Duration::from_secs(15),
+            keepalive: Duration::from_secs(180),
+            control: Control::Ordered,
+            power: None,
+            label_ranges: mplamps_core::label::DEFAULT_RANGES.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// A Link Hello: UDP 646 to 224.0.0.2 out of `interface`.
+    Hello { interface: usize, payload: Vec<u8> },
+    /// Open the session stream (TCP 646) to the peer's transport address.
+    Connect { peer: Ipv4Addr, transport: Ipv4Addr },
+    /// Bytes on the session stream to `peer`.
+    Stream { peer: Ipv4Addr, payload: Vec<u8> },
+    /// Close the session stream.
+    Close { peer: Ipv4Addr },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    SessionState {
+        peer: Ipv4Addr,
+        state: SessionState,
+    },
+    /// Bindings or next hops changed: the forwarding tables must be rebuilt.
+    ForwardingChanged,
+    /// Something was refused or noticed (a malformed PDU, a power fallback).
+    Warning(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    pub hellos_sent: u64,
+    pub hellos_received: u64,
+    pub pdus_received: u64,
+    pub malformed: u64,
+    pub notifications_sent: u64,
+    pub notifications_received: u64,
+    pub mappings_sent: u64,
+    pub mappings_received: u64,
+    pub withdraws_sent: u64,
+    pub releases_sent: u64,
+    pub unknown_fec: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct InterfaceState {
+    up: bool,
+    next_hello: Option<Duration>,
+}
+
+pub struct Instance {
+    config: Config,
+    now: Duration,
+    labels: LabelSpace,
+    next_message_id: u32,
+    interfaces: Vec<InterfaceState>,
+    adjacencies: BTreeMap<(usize, Ipv4Addr), discovery::Adjacency>,
+    sessions: BTreeMap<Ipv4Addr, session::Session>,
+    /// When the active side may try a failed session again.
+    retry: BTreeMap<Ipv4Addr, Duration>,
+    routes: BTreeMap<Topology, TopologyRoutes>,
+    local: BTreeMap<(Topology, Fec), bindings::LocalBinding>,
+    /// Withdrawn labels waiting for the peers' Label Release before they are reused.
+    releasing: BTreeMap<u32, (LabelOwner, BTreeSet<Ipv4Addr>)>,
+    outbox: BTreeMap<Ipv4Addr, Vec<Message>>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    counters: Counters,
+    forwarding_dirty: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Labels(#[from] mplamps_core::label::LabelError),
+}
+
+/// Largest PDU we send (RFC 5036 §3.5.3 default maximum).
+const MAX_PDU_LEN: usize = 4096;
+
+impl Instance {
+    pub fn new(config: Config) -> Result<Instance, ConfigError> {
+        let labels = LabelSpace::new(&config.label_ranges)?;
+        Ok(Instance {
+            interfaces: vec![InterfaceState::default(); config.interfaces.len()],
+            config,
+            now: Duration::ZERO,
+            labels,
+            next_message_id: 1,
+            adjacencies: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            retry: BTreeMap::new(),
+            routes: BTreeMap::new(),
+            local: BTreeMap::new(),
+            releasing: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            forwarding_dirty: false,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn lsr_id(&self) -> Ipv4Addr {
+        self.config.lsr_id
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn labels(&self) -> &LabelSpace {
+        &self.labels
+    }
+
+    /// Starts the instance: egress bindings exist from the beginning.
+    pub fn start(&mut self, now: Duration) {
+        self.now = now;
+        self.recompute();
+        self.finish();
+    }
+
+    pub fn interface_up(&mut self, now: Duration, interface: usize) {
+        self.now = now;
+        if let Some(i) = self.interfaces.get_mut(interface) {
+            i.up = true;
+            i.next_hello = Some(now);
+        }
+        self.send_due_hellos();
+        self.finish();
+    }
+
+    pub fn interface_down(&mut self, now: Duration, interface: usize) {
+        self.now = now;
+        if let Some(i) = self.interfaces.get_mut(interface) {
+            i.up = false;
+            i.next_hello = None;
+        }
+        let lost: Vec<_> = self
+            .adjacencies
+            .keys()
+            .filter(|(i, _)| *i == interface)
+            .copied()
+            .collect();
+        for key in lost {
+            self.remove_adjacency(key);
+        }
+        self.finish();
+    }
+
+    /// New routes of one topology from the IGP.
+    pub fn set_routes(&mut self, now: Duration, topology: Topology, routes: TopologyRoutes) {
+        self.now = now;
+        if self.routes.get(&topology) != Some(&routes) {
+            self.routes.insert(topology, routes);
+            self.forwarding_dirty = true;
+            self.recompute();
+        }
+        self.finish();
+    }
+
+    /// A UDP datagram to port 646 arrived on `interface` from `src`.
+    pub fn handle_datagram(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        src: Ipv4Addr,
+        bytes: &[u8],
+    ) {
+        self.now = now;
+        self.receive_hello(interface, src, bytes);
+        self.finish();
+    }
+
+    /// The session stream with `peer` is established (either side opened it).
+    pub fn stream_connected(&mut self, now: Duration, peer: Ipv4Addr) {
+        self.now = now;
+        self.connected(peer);
+        self.finish();
+    }
+
+    /// Bytes arrived on the session stream from `peer`.
+    pub fn handle_stream(&mut self, now: Duration, peer: Ipv4Addr, bytes: &[u8]) {
+        self.now = now;
+        self.receive_stream(peer, bytes);
+        self.finish();
+    }
+
+    /// The peer (or the network) closed the session stream.
+    pub fn stream_closed(&mut self, now: Duration, peer: Ipv4Addr) {
+        self.now = now;
+        self.closed_by_peer(peer);
+        self.finish();
+    }
+
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.now = now;
+        self.send_due_hellos();
+        self.expire_adjacencies();
+        self.session_timers();
+        self.retry_sessions();
+        self.finish();
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        let hellos = self.interfaces.iter().filter_map(|i| i.next_hello);
+        let adjacencies = self.adjacencies.values().map(|a| a.expires);
+        let sessions = self.sessions.values().flat_map(|s| s.deadlines());
+        let retries = self.retry.values().copied();
+        hellos
+            .chain(adjacencies)
+            .chain(sessions)
+            .chain(retries)
+            .min()
+    }
+
+    /// Peers and the state of their sessions.
+    pub fn sessions(&self) -> Vec<(Ipv4Addr, SessionState)> {
+        self.sessions.iter().map(|(p, s)| (*p, s.state)).collect()
+    }
+
+    /// Whether the peer advertised the Power-SPF capability on an operational session.
+    pub fn peer_has_power(&self, peer: Ipv4Addr) -> bool {
+        self.sessions.get(&peer).is_some_and(|s| {
+            s.state == SessionState::Operational && s.peer_power && self.config.power.is_some()
+        })
+    }
+
+    /// Hello adjacencies: (interface, peer LSR ID).
+    pub fn adjacencies(&self) -> Vec<(usize, Ipv4Addr)> {
+        self.adjacencies.keys().copied().collect()
+    }
+
+    fn message_id(&mut self) -> u32 {
+        let id = self.next_message_id;
+        self.next_message_id = self.next_message_id.wrapping_add(1).max(1);
+        id
+    }
+
+    fn queue(&mut self, peer: Ipv4Addr, message: Message) {
+        self.outbox.entry(peer).or_default().push(message);
+    }
+
+    fn warn(&mut self, message: String) {
+        self.events.push_back(Event::Warning(message));
+    }
+
+    /// Packs queued messages into PDUs of at most [`MAX_PDU_LEN`] octets per peer.
+    fn finish(&mut self) {
+        for (peer, messages) in std::mem::take(&mut self.outbox) {
+            let mut pdu = self.empty_pdu();
+            let mut size = crate::packet::PDU_HEADER_LEN;
+            for m in messages {
+                let len = message_len(&m);
+                if !pdu.messages.is_empty() && size + len > MAX_PDU_LEN {
+                    self.transmits.push_back(Transmit::Stream {
+                        peer,
+                        payload: pdu.encode(),
+                    });
+                    pdu = self.empty_pdu();
+                    size = crate::packet::PDU_HEADER_LEN;
+                }
+                size += len;
+                pdu.messages.push(m);
+            }
+            if !pdu.messages.is_empty() {
+                self.transmits.push_back(Transmit::Stream {
+                    peer,
+                    payload: pdu.encode(),
+                });
+            }
+        }
+        if std::mem::take(&mut self.forwarding_dirty) {
+            self.events.push_back(Event::ForwardingChanged);
+        }
+    }
+
+    fn empty_pdu(&self) -> Pdu {
+        Pdu {
+            lsr_id: self.config.lsr_id,
+            // Brief §3: sessions always use the platform-wide label space 0.
+            label_space: 0,
+            messages: Vec::new(),
+        }
+    }
+}
+
+fn message_len(m: &Message) -> usize {
+    let mut buf = Vec::new();
+    m.encode(&mut buf);
+    buf.len()
+}

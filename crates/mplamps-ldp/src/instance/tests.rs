@@ -1,0 +1,458 @@
+//! Instances wired back to back by a tiny in-memory network: hellos cross links, streams
+//! carry bytes in order, time jumps to the next timeout.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::*;
+use mplamps_core::label::IMPLICIT_NULL;
+
+const POWER: PowerCapability = PowerCapability {
+    code: 0x3F01,
+    mt_id: 100,
+};
+
+fn rid(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 255, 0, n)
+}
+
+fn loopback(n: u8) -> Fec {
+    Fec::new(rid(n), 32)
+}
+
+enum Wire {
+    Hello {
+        to: usize,
+        interface: usize,
+        src: Ipv4Addr,
+        payload: Vec<u8>,
+    },
+    Connected {
+        to: usize,
+        peer: Ipv4Addr,
+    },
+    Bytes {
+        to: usize,
+        peer: Ipv4Addr,
+        payload: Vec<u8>,
+    },
+    Closed {
+        to: usize,
+        peer: Ipv4Addr,
+    },
+}
+
+struct Net {
+    routers: Vec<Instance>,
+    /// (router a, interface on a, router b, interface on b, up)
+    links: Vec<(usize, usize, usize, usize, bool)>,
+    wire: VecDeque<Wire>,
+    now: Duration,
+}
+
+impl Net {
+    /// Routers 1..=n in a line; `power[i]` says whether router i+1 has the capability.
+    fn line(power: &[bool], control: Control) -> Net {
+        let n = power.len();
+        let mut routers = Vec::new();
+        for (i, &p) in power.iter().enumerate() {
+            let id = i as u8 + 1;
+            let mut c = Config::new(rid(id));
+            c.control = control;
+            c.power = p.then_some(POWER);
+            // Interface 0 faces the lower neighbor, interface 1 the higher one.
+            c.interfaces = vec![Ipv4Addr::new(10, 0, id, 1), Ipv4Addr::new(10, 0, id, 2)];
+            routers.push(Instance::new(c).unwrap());
+        }
+        let links = (0..n.saturating_sub(1))
+            .map(|i| (i, 1, i + 1, 0, true))
+            .collect();
+        let mut net = Net {
+            routers,
+            links,
+            wire: VecDeque::new(),
+            now: Duration::ZERO,
+        };
+        for r in 0..n {
+            net.routers[r].start(Duration::ZERO);
+            for &(a, ia, b, ib, _) in &net.links.clone() {
+                if a == r {
+                    net.routers[r].interface_up(Duration::ZERO, ia);
+                }
+                if b == r {
+                    net.routers[r].interface_up(Duration::ZERO, ib);
+                }
+            }
+        }
+        net.routes_for_line();
+        net.drain_all();
+        net
+    }
+
+    /// Shortest-path routes of a line: every other router's loopback via the neighbor
+    /// toward it; the same tree for both topologies.
+    fn routes_for_line(&mut self) {
+        let n = self.routers.len();
+        for r in 0..n {
+            let mut routes = TopologyRoutes::new();
+            for d in 0..n {
+                if d == r {
+                    continue;
+                }
+                let hop = if d > r {
+                    RouteNextHop {
+                        interface: 1,
+                        address: self.addr(r + 1, 0),
+                    }
+                } else {
+                    RouteNextHop {
+                        interface: 0,
+                        address: self.addr(r - 1, 1),
+                    }
+                };
+                routes.insert(loopback(d as u8 + 1), vec![hop]);
+            }
+            let now = self.now;
+            self.routers[r].set_routes(now, Topology::Regular, routes.clone());
+            self.routers[r].set_routes(now, Topology::Power, routes);
+        }
+    }
+
+    fn addr(&self, r: usize, interface: usize) -> Ipv4Addr {
+        self.routers[r].config().interfaces[interface]
+    }
+
+    fn find(&self, id: Ipv4Addr) -> Option<usize> {
+        self.routers.iter().position(|r| r.lsr_id() == id)
+    }
+
+    fn link_between(&self, a: usize, b: usize) -> Option<(usize, usize, usize, usize, bool)> {
+        self.links
+            .iter()
+            .copied()
+            .find(|&(x, _, y, _, up)| up && ((x == a && y == b) || (x == b && y == a)))
+    }
+
+    fn drain(&mut self, r: usize) {
+        while let Some(t) = self.routers[r].poll_transmit() {
+            let me = self.routers[r].lsr_id();
+            match t {
+                Transmit::Hello { interface, payload } => {
+                    for &(a, ia, b, ib, up) in &self.links {
+                        if !up {
+                            continue;
+                        }
+                        let far = if (a, ia) == (r, interface) {
+                            Some((b, ib))
+                        } else if (b, ib) == (r, interface) {
+                            Some((a, ia))
+                        } else {
+                            None
+                        };
+                        if let Some((to, interface)) = far {
+                            let src = self.addr(r, if a == r { ia } else { ib });
+                            self.wire.push_back(Wire::Hello {
+                                to,
+                                interface,
+                                src,
+                                payload: payload.clone(),
+                            });
+                        }
+                    }
+                }
+                Transmit::Connect { peer, .. } => {
+                    if let Some(to) = self.find(peer)
+                        && self.link_between(r, to).is_some()
+                    {
+                        self.wire.push_back(Wire::Connected { to: r, peer });
+                        self.wire.push_back(Wire::Connected { to, peer: me });
+                    } else {
+                        self.wire.push_back(Wire::Closed { to: r, peer });
+                    }
+                }
+                Transmit::Stream { peer, payload } => {
+                    if let Some(to) = self.find(peer) {
+                        self.wire.push_back(Wire::Bytes {
+                            to,
+                            peer: me,
+                            payload,
+                        });
+                    }
+                }
+                Transmit::Close { peer } => {
+                    if let Some(to) = self.find(peer) {
+                        self.wire.push_back(Wire::Closed { to, peer: me });
+                    }
+                }
+            }
+        }
+        while self.routers[r].poll_event().is_some() {}
+    }
+
+    fn drain_all(&mut self) {
+        for r in 0..self.routers.len() {
+            self.drain(r);
+        }
+        while let Some(w) = self.wire.pop_front() {
+            let now = self.now;
+            let to = match w {
+                Wire::Hello {
+                    to,
+                    interface,
+                    src,
+                    payload,
+                } => {
+                    self.routers[to].handle_datagram(now, interface, src, &payload);
+                    to
+                }
+                Wire::Connected { to, peer } => {
+                    self.routers[to].stream_connected(now, peer);
+                    to
+                }
+                Wire::Bytes { to, peer, payload } => {
+                    self.routers[to].handle_stream(now, peer, &payload);
+                    to
+                }
+                Wire::Closed { to, peer } => {
+                    self.routers[to].stream_closed(now, peer);
+                    to
+                }
+            };
+            self.drain(to);
+        }
+    }
+
+    /// Advances time by `d`, firing timers on the way.
+    fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            let next = self.routers.iter().filter_map(|r| r.poll_timeout()).min();
+            match next {
+                Some(at) if at <= end => {
+                    self.now = at.max(self.now);
+                    for r in 0..self.routers.len() {
+                        if self.routers[r]
+                            .poll_timeout()
+                            .is_some_and(|t| t <= self.now)
+                        {
+                            let now = self.now;
+                            self.routers[r].handle_timeout(now);
+                            self.drain(r);
+                        }
+                    }
+                    self.drain_all();
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+    }
+
+    fn set_link(&mut self, link: usize, up: bool) {
+        let (a, ia, b, ib, _) = self.links[link];
+        self.links[link].4 = up;
+        let now = self.now;
+        for (r, i) in [(a, ia), (b, ib)] {
+            if up {
+                self.routers[r].interface_up(now, i);
+            } else {
+                self.routers[r].interface_down(now, i);
+            }
+        }
+        self.drain_all();
+    }
+}
+
+fn operational(i: &Instance) -> usize {
+    i.sessions()
+        .iter()
+        .filter(|(_, s)| *s == SessionState::Operational)
+        .count()
+}
+
+#[test]
+fn two_routers_bring_up_a_session_and_exchange_egress_bindings() {
+    let net = Net::line(&[true, true], Control::Ordered);
+    assert_eq!(operational(&net.routers[0]), 1);
+    assert_eq!(operational(&net.routers[1]), 1);
+    // Each is the egress of its loopback: implicit null, so the other pops.
+    let f = net.routers[0].forwarding();
+    let fwd = &f.fecs[&(Topology::Regular, loopback(2))];
+    assert_eq!(fwd.nhlfes.len(), 1);
+    assert_eq!(fwd.nhlfes[0].out_label, None);
+    assert_eq!(
+        net.routers[0].remote_bindings(rid(2))[&(Topology::Power, loopback(2))],
+        IMPLICIT_NULL
+    );
+    assert!(net.routers[0].peer_has_power(rid(2)));
+}
+
+#[test]
+fn power_and_regular_labels_come_from_disjoint_ranges() {
+    let net = Net::line(&[true, true, true, true], Control::Ordered);
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &net.routers {
+        for ((topology, fec), f) in r.forwarding().fecs {
+            let Some(label) = f.local_label else {
+                continue;
+            };
+            let range = r.labels().range(topology.label_owner()).unwrap();
+            assert!(range.contains(label), "{topology} {fec} label {label}");
+            assert!(seen.insert((r.lsr_id(), label)), "label {label} reused");
+            assert!(!f.nhlfes.is_empty());
+            assert!(f.nhlfes.iter().all(|n| !n.fallback));
+        }
+    }
+    // Router 1 reaches router 4 on both trees with a label from router 2's matching range.
+    let f = net.routers[0].forwarding();
+    let regular = f.fecs[&(Topology::Regular, loopback(4))].nhlfes[0]
+        .out_label
+        .unwrap();
+    let power = f.fecs[&(Topology::Power, loopback(4))].nhlfes[0]
+        .out_label
+        .unwrap();
+    assert!((16..100_000).contains(&regular));
+    assert!((100_000..200_000).contains(&power));
+}
+
+/// Draft §2.4.4: a router without the capability gets no power bindings; its upstream
+/// falls back to its regular label and says so.
+#[test]
+fn a_router_without_the_capability_gets_only_regular_bindings() {
+    let net = Net::line(&[true, false, true], Control::Ordered);
+    assert_eq!(operational(&net.routers[1]), 2);
+    let from_1 = net.routers[1].remote_bindings(rid(1));
+    assert!(from_1.keys().all(|(t, _)| *t == Topology::Regular));
+    assert!(!from_1.is_empty());
+    assert_eq!(net.routers[1].counters().unknown_fec, 0);
+    let f = net.routers[0].forwarding();
+    let power = &f.fecs[&(Topology::Power, loopback(3))];
+    assert!(power.nhlfes[0].fallback);
+    let regular = &f.fecs[&(Topology::Regular, loopback(3))];
+    assert_eq!(power.nhlfes[0].out_label, regular.nhlfes[0].out_label);
+}
+
+#[test]
+fn ordered_control_waits_for_the_downstream_binding() {
+    let mut net = Net::line(&[false, false, false], Control::Ordered);
+    // Cut the link to router 3: router 2 keeps its route but loses the binding.
+    net.set_link(1, false);
+    let f = net.routers[1].forwarding();
+    assert!(!f.fecs.contains_key(&(Topology::Regular, loopback(3))));
+    assert!(
+        !net.routers[0]
+            .remote_bindings(rid(2))
+            .contains_key(&(Topology::Regular, loopback(3)))
+    );
+    // Independent control advertises what it has a route for.
+    let mut net = Net::line(&[false, false, false], Control::Independent);
+    net.set_link(1, false);
+    assert!(
+        net.routers[0]
+            .remote_bindings(rid(2))
+            .contains_key(&(Topology::Regular, loopback(3)))
+    );
+}
+
+#[test]
+fn route_loss_withdraws_and_the_label_returns_after_the_release() {
+    let mut net = Net::line(&[true, true, true], Control::Ordered);
+    let before = net.routers[1].labels_in_use();
+    let owner_count = |i: &Instance| {
+        i.labels().allocated(mplamps_core::LabelOwner::LdpRegular)
+            + i.labels().allocated(mplamps_core::LabelOwner::LdpPower)
+    };
+    assert_eq!(owner_count(&net.routers[1]), before.len());
+    // Router 2 loses its routes to router 3 in both topologies.
+    for t in [Topology::Regular, Topology::Power] {
+        let mut routes = TopologyRoutes::new();
+        routes.insert(
+            loopback(1),
+            vec![RouteNextHop {
+                interface: 0,
+                address: net.addr(0, 1),
+            }],
+        );
+        let now = net.now;
+        net.routers[1].set_routes(now, t, routes);
+    }
+    net.drain_all();
+    let after = net.routers[1].labels_in_use();
+    assert_eq!(after.len() + 2, before.len(), "{before:?} → {after:?}");
+    assert_eq!(owner_count(&net.routers[1]), after.len());
+    assert!(
+        !net.routers[0]
+            .remote_bindings(rid(2))
+            .contains_key(&(Topology::Regular, loopback(3)))
+    );
+}
+
+#[test]
+fn session_loss_and_recovery_leave_no_stale_labels() {
+    let mut net = Net::line(&[true, true, true], Control::Ordered);
+    let in_use = net.routers[1].labels_in_use();
+    let fwd = net.routers[0].forwarding();
+    net.set_link(0, false);
+    assert_eq!(operational(&net.routers[0]), 0);
+    assert!(net.routers[0].remote_bindings(rid(2)).is_empty());
+    assert!(
+        net.routers[0]
+            .forwarding()
+            .fecs
+            .values()
+            .all(|f| f.nhlfes.is_empty())
+    );
+    net.set_link(0, true);
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(operational(&net.routers[0]), 1);
+    assert_eq!(net.routers[1].labels_in_use(), in_use);
+    assert_eq!(net.routers[0].forwarding(), fwd);
+}
+
+#[test]
+fn keepalives_hold_the_session_and_silence_ends_it() {
+    let mut net = Net::line(&[false, false], Control::Ordered);
+    net.run_for(Duration::from_secs(600));
+    assert_eq!(operational(&net.routers[0]), 1);
+    // Router 2 goes silent (crashes without closing): hellos stop, the adjacency expires.
+    net.routers.truncate(1);
+    net.links.clear();
+    net.run_for(Duration::from_secs(20));
+    assert!(net.routers[0].sessions().is_empty());
+    assert!(net.routers[0].adjacencies().is_empty());
+}
+
+#[test]
+fn a_malformed_pdu_is_answered_with_a_notification_and_closes_the_session() {
+    let mut net = Net::line(&[false, false], Control::Ordered);
+    // A PDU whose message length runs past its end: "Bad Message Length" is fatal.
+    let bad = [
+        0x00, 0x01, 0x00, 0x0a, 10, 255, 0, 2, 0, 0, 0x04, 0x00, 0x00, 0x40,
+    ];
+    let now = net.now;
+    net.routers[0].handle_stream(now, rid(2), &bad);
+    assert_eq!(net.routers[0].counters().malformed, 1);
+    let mut sent = Vec::new();
+    while let Some(t) = net.routers[0].poll_transmit() {
+        sent.push(t);
+    }
+    let notification = sent.iter().find_map(|t| match t {
+        Transmit::Stream { payload, .. } => crate::packet::Pdu::decode(payload).ok(),
+        _ => None,
+    });
+    let status = notification
+        .and_then(|p| {
+            p.messages.into_iter().find_map(|m| {
+                m.tlvs.into_iter().find_map(|t| match t.body {
+                    crate::packet::TlvBody::Status(s) => Some(s),
+                    _ => None,
+                })
+            })
+        })
+        .unwrap();
+    assert_eq!(status.code, crate::packet::status::BAD_MESSAGE_LENGTH);
+    assert!(status.fatal);
+    assert!(sent.contains(&Transmit::Close { peer: rid(2) }));
+    assert!(net.routers[0].sessions().is_empty());
+}
