@@ -16,3 +16,4 @@ pub use gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
 pub mod label;
 
 pub use label::{LabelOwner, LabelRange, LabelSpace};
+pub mod fec;

@@ -1,0 +1,397 @@
+//! One forwarding step: a frame arrives, the router reads its label or IPv4 header, looks
+//! it up and rewrites it (RFC 3031 §3.10–§3.13, RFC 3032 §2.4 TTL, RFC 3443 uniform TTL
+//! model at the pop).
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use mplamps_core::fec::{Fec, Topology};
+
+use crate::ipv4;
+use crate::lse::{self, LabelStackEntry};
+use crate::tables::{NextHop, Operation, Tables};
+
+/// A frame on a link: its payload type (the Ethertype: MPLS unicast or IPv4) and octets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub mpls: bool,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DropReason {
+    /// The octets are not a label stack entry or an IPv4 header.
+    Malformed,
+    TtlExpired,
+    /// No LFIB entry for the incoming label.
+    UnknownLabel,
+    /// No FTN entry (no binding) for the destination, on any tree.
+    NoBinding,
+}
+
+/// Drop counters with reasons.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Drops(pub BTreeMap<DropReason, u64>);
+
+impl Drops {
+    pub fn count(&mut self, reason: DropReason) {
+        *self.0.entry(reason).or_default() += 1;
+    }
+}
+
+/// What one router did with a frame, for traces.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Hop {
+    pub in_label: Option<u32>,
+    pub out_label: Option<u32>,
+    pub next_hop: Option<Ipv4Addr>,
+    /// The tree of the entry used, and its FEC.
+    pub topology: Option<Topology>,
+    pub fec: Option<Fec>,
+    /// The power tree had no usable entry here; the regular one was used (draft §2.4.4).
+    pub fallback: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Deliver(Hop),
+    Forward {
+        interface: usize,
+        router: Ipv4Addr,
+        frame: Frame,
+        hop: Hop,
+    },
+    Drop(DropReason, Hop),
+}
+
+fn choose(hops: &[NextHop], flow_hash: u64) -> Option<&NextHop> {
+    let n = hops.len() as u64;
+    (n > 0)
+        .then(|| hops.get((flow_hash % n) as usize))
+        .flatten()
+}
+
+/// Forwards `frame`. An unlabeled packet not for us enters the tree `tree` (the FEC policy's
+/// choice) and falls back to the regular tree where the power tree has no entry.
+pub fn process(tables: &Tables, frame: Frame, tree: Topology, flow_hash: u64) -> Action {
+    if frame.mpls {
+        switch(tables, frame.bytes, flow_hash)
+    } else {
+        ingress(tables, frame.bytes, tree, flow_hash)
+    }
+}
+
+fn blank_hop() -> Hop {
+    Hop {
+        in_label: None,
+        out_label: None,
+        next_hop: None,
+        topology: None,
+        fec: None,
+        fallback: false,
+    }
+}
+
+fn ingress(tables: &Tables, mut bytes: Vec<u8>, tree: Topology, flow_hash: u64) -> Action {
+    let mut hop = blank_hop();
+    let Some(header) = ipv4::parse(&bytes) else {
+        return Action::Drop(DropReason::Malformed, hop);
+    };
+    if tables.local.contains(&header.dst) {
+        return Action::Deliver(hop);
+    }
+    let entry = tables
+        .ftn_lookup(tree, header.dst)
+        .map(|e| (tree, e, false));
+    let entry = entry.or_else(|| {
+        tables
+            .ftn_lookup(Topology::Regular, header.dst)
+            .map(|e| (Topology::Regular, e, tree != Topology::Regular))
+    });
+    let Some((topology, (fec, hops), fell_back)) = entry else {
+        return Action::Drop(DropReason::NoBinding, hop);
+    };
+    hop.topology = Some(topology);
+    hop.fec = Some(fec);
+    let Some(next) = choose(hops, flow_hash) else {
+        return Action::Drop(DropReason::NoBinding, hop);
+    };
+    hop.fallback = fell_back || next.fallback;
+    hop.next_hop = Some(next.address);
+    // RFC 3032 §2.4.3: the pushed entry takes the IP TTL less one.
+    if header.ttl <= 1 {
+        return Action::Drop(DropReason::TtlExpired, hop);
+    }
+    let ttl = header.ttl - 1;
+    let frame = match next.operation {
+        Operation::Pop => {
+            ipv4::set_ttl(&mut bytes, ttl);
+            Frame { mpls: false, bytes }
+        }
+        Operation::Label(label) => {
+            hop.out_label = Some(label);
+            let entry = LabelStackEntry {
+                label,
+                tc: 0,
+                bottom: true,
+                ttl,
+            };
+            let mut out = entry.encode().to_vec();
+            out.extend_from_slice(&bytes);
+            Frame {
+                mpls: true,
+                bytes: out,
+            }
+        }
+    };
+    Action::Forward {
+        interface: next.interface,
+        router: next.router,
+        frame,
+        hop,
+    }
+}
+
+fn switch(tables: &Tables, mut bytes: Vec<u8>, flow_hash: u64) -> Action {
+    let mut hop = blank_hop();
+    let Some(top) = LabelStackEntry::decode(&bytes) else {
+        return Action::Drop(DropReason::Malformed, hop);
+    };
+    hop.in_label = Some(top.label);
+    let Some(entry) = tables.lfib.get(&top.label) else {
+        return Action::Drop(DropReason::UnknownLabel, hop);
+    };
+    hop.topology = Some(entry.topology);
+    hop.fec = Some(entry.fec);
+    let Some(next) = choose(&entry.next_hops, flow_hash) else {
+        return Action::Drop(DropReason::UnknownLabel, hop);
+    };
+    hop.fallback = next.fallback;
+    hop.next_hop = Some(next.address);
+    // RFC 3032 §2.4.1: a TTL that reaches zero is not forwarded.
+    if top.ttl <= 1 {
+        return Action::Drop(DropReason::TtlExpired, hop);
+    }
+    let ttl = top.ttl - 1;
+    let frame = match next.operation {
+        Operation::Label(label) => {
+            hop.out_label = Some(label);
+            let swapped = LabelStackEntry { label, ttl, ..top };
+            bytes[..lse::LEN].copy_from_slice(&swapped.encode());
+            Frame { mpls: true, bytes }
+        }
+        Operation::Pop => {
+            let mut rest = bytes.split_off(lse::LEN);
+            if top.bottom {
+                // RFC 3443 uniform model: the IP header takes the smaller TTL.
+                let Some(header) = ipv4::parse(&rest) else {
+                    return Action::Drop(DropReason::Malformed, hop);
+                };
+                ipv4::set_ttl(&mut rest, header.ttl.min(ttl));
+                Frame {
+                    mpls: false,
+                    bytes: rest,
+                }
+            } else {
+                let Some(mut below) = LabelStackEntry::decode(&rest) else {
+                    return Action::Drop(DropReason::Malformed, hop);
+                };
+                below.ttl = below.ttl.min(ttl);
+                rest[..lse::LEN].copy_from_slice(&below.encode());
+                Frame {
+                    mpls: true,
+                    bytes: rest,
+                }
+            }
+        }
+    };
+    Action::Forward {
+        interface: next.interface,
+        router: next.router,
+        frame,
+        hop,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::LfibEntry;
+    use proptest::prelude::*;
+
+    fn a(n: u8) -> Ipv4Addr {
+        Ipv4Addr::new(10, 255, 0, n)
+    }
+
+    fn hop(op: Operation) -> NextHop {
+        NextHop {
+            interface: 0,
+            address: a(2),
+            router: a(2),
+            operation: op,
+            fallback: false,
+        }
+    }
+
+    fn tables() -> Tables {
+        let fec = Fec::new(a(9), 32);
+        let mut t = Tables {
+            local: vec![a(1)],
+            ..Tables::default()
+        };
+        t.ftn
+            .insert((Topology::Regular, fec), vec![hop(Operation::Label(20))]);
+        t.ftn
+            .insert((Topology::Power, fec), vec![hop(Operation::Label(100_020))]);
+        t.lfib.insert(
+            30,
+            LfibEntry {
+                topology: Topology::Regular,
+                fec,
+                next_hops: vec![hop(Operation::Label(40))],
+            },
+        );
+        t.lfib.insert(
+            31,
+            LfibEntry {
+                topology: Topology::Regular,
+                fec,
+                next_hops: vec![hop(Operation::Pop)],
+            },
+        );
+        t
+    }
+
+    fn ip(ttl: u8) -> Vec<u8> {
+        ipv4::datagram(a(5), a(9), 17, ttl, 1, b"data")
+    }
+
+    fn labeled(label: u32, ttl: u8, ip_ttl: u8) -> Frame {
+        let mut bytes = LabelStackEntry {
+            label,
+            tc: 0,
+            bottom: true,
+            ttl,
+        }
+        .encode()
+        .to_vec();
+        bytes.extend(ip(ip_ttl));
+        Frame { mpls: true, bytes }
+    }
+
+    #[test]
+    fn ingress_pushes_the_label_of_the_chosen_tree() {
+        let t = tables();
+        for (tree, label) in [(Topology::Regular, 20), (Topology::Power, 100_020)] {
+            let Action::Forward { frame, hop, .. } = process(
+                &t,
+                Frame {
+                    mpls: false,
+                    bytes: ip(64),
+                },
+                tree,
+                0,
+            ) else {
+                panic!("not forwarded");
+            };
+            let top = LabelStackEntry::decode(&frame.bytes).unwrap();
+            assert_eq!((top.label, top.ttl, top.bottom), (label, 63, true));
+            assert_eq!(hop.out_label, Some(label));
+            assert_eq!(hop.topology, Some(tree));
+        }
+    }
+
+    #[test]
+    fn power_tree_without_an_entry_falls_back_to_the_regular_one() {
+        let mut t = tables();
+        t.ftn.retain(|(tree, _), _| *tree == Topology::Regular);
+        let Action::Forward { hop, .. } = process(
+            &t,
+            Frame {
+                mpls: false,
+                bytes: ip(64),
+            },
+            Topology::Power,
+            0,
+        ) else {
+            panic!("not forwarded");
+        };
+        assert!(hop.fallback);
+        assert_eq!(hop.topology, Some(Topology::Regular));
+    }
+
+    #[test]
+    fn transit_swaps_and_the_penultimate_hop_pops() {
+        let t = tables();
+        let Action::Forward { frame, hop, .. } =
+            process(&t, labeled(30, 10, 64), Topology::Regular, 0)
+        else {
+            panic!("not forwarded");
+        };
+        assert_eq!((hop.in_label, hop.out_label), (Some(30), Some(40)));
+        assert_eq!(LabelStackEntry::decode(&frame.bytes).unwrap().ttl, 9);
+        let Action::Forward { frame, hop, .. } =
+            process(&t, labeled(31, 10, 64), Topology::Regular, 0)
+        else {
+            panic!("not forwarded");
+        };
+        assert!(!frame.mpls);
+        assert_eq!(hop.out_label, None);
+        // Uniform model: the IP TTL becomes min(64, 10 − 1).
+        assert_eq!(ipv4::parse(&frame.bytes).unwrap().ttl, 9);
+    }
+
+    #[test]
+    fn drops_say_why() {
+        let t = tables();
+        let drop = |f| match process(&t, f, Topology::Regular, 0) {
+            Action::Drop(reason, _) => Some(reason),
+            _ => None,
+        };
+        assert_eq!(drop(labeled(30, 1, 64)), Some(DropReason::TtlExpired));
+        assert_eq!(drop(labeled(77, 9, 64)), Some(DropReason::UnknownLabel));
+        assert_eq!(
+            drop(Frame {
+                mpls: true,
+                bytes: vec![1]
+            }),
+            Some(DropReason::Malformed)
+        );
+        assert_eq!(
+            drop(Frame {
+                mpls: false,
+                bytes: ip(1)
+            }),
+            Some(DropReason::TtlExpired)
+        );
+        let other = ipv4::datagram(a(5), a(77), 17, 9, 1, b"");
+        assert_eq!(
+            drop(Frame {
+                mpls: false,
+                bytes: other
+            }),
+            Some(DropReason::NoBinding)
+        );
+        let mine = ipv4::datagram(a(5), a(1), 17, 9, 1, b"");
+        assert!(matches!(
+            process(
+                &t,
+                Frame {
+                    mpls: false,
+                    bytes: mine
+                },
+                Topology::Regular,
+                0
+            ),
+            Action::Deliver(_)
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn any_frame_is_handled_without_panicking(mpls: bool, bytes in proptest::collection::vec(any::<u8>(), 0..48), hash: u64) {
+            let _ = process(&tables(), Frame { mpls, bytes }, Topology::Power, hash);
+        }
+    }
+}
