@@ -224,6 +224,7 @@ pub fn assemble(
                 router_id: RouterId(0x0a00_0001 + i as u32),
                 position,
                 label_conversion: false,
+                ldp_power: true,
                 linecards,
             }
         })
@@ -243,6 +244,8 @@ pub fn assemble(
         reference_bandwidth: reference,
         power_membership: Default::default(),
         ospf: Default::default(),
+        ldp: Default::default(),
+        fec_policy: Vec::new(),
         routers,
         links: out_links,
     }

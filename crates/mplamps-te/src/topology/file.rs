@@ -27,6 +27,9 @@ const FIRST_DEFAULT_ROUTER_ID: u32 = 0x0a00_0001;
 struct RawFile {
     network: Option<RawNetwork>,
     ospf: Option<RawOspf>,
+    ldp: Option<RawLdp>,
+    #[serde(default)]
+    fec_policy: Vec<Spanned<RawFecPolicy>>,
     #[serde(default)]
     router: Vec<Spanned<RawRouter>>,
     #[serde(default)]
@@ -58,6 +61,25 @@ struct RawOspf {
     flood_pacing_ms: Option<Spanned<i64>>,
     ack_delay_ms: Option<Spanned<i64>>,
     draft_codepoints: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLdp {
+    control: Option<Spanned<String>>,
+    hello_interval_s: Option<Spanned<i64>>,
+    hello_hold_s: Option<Spanned<i64>>,
+    keepalive_s: Option<Spanned<i64>>,
+    power_capability_code: Option<Spanned<i64>>,
+    power_mt_id: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFecPolicy {
+    prefix: Spanned<String>,
+    tree: Spanned<String>,
+    min_rate: Option<Spanned<Bandwidth>>,
 }
 
 /// A string, or a list of strings and numbers (`labels`, `protection`).
@@ -98,6 +120,7 @@ struct RawRouter {
     position: Option<Spanned<[f64; 2]>>,
     #[serde(default)]
     label_conversion: bool,
+    ldp_power: Option<bool>,
     #[serde(default)]
     linecard: Vec<Spanned<RawLineCard>>,
 }
@@ -281,6 +304,8 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         },
     };
     let ospf = build_ospf(check, raw.ospf);
+    let ldp = build_ldp(check, raw.ldp);
+    let fec_policy = build_fec_policy(check, &raw.fec_policy);
     let selection = match &raw_net.selection {
         None => Selection::default(),
         Some(s) => Selection::from_name(s.get_ref()).unwrap_or_else(|| {
@@ -328,9 +353,118 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         reference_bandwidth,
         power_membership,
         ospf,
+        ldp,
+        fec_policy,
         routers,
         links,
     }
+}
+
+/// An integer field within bounds, or an error naming it.
+fn bounded(
+    check: &mut Checker,
+    v: &Option<Spanned<i64>>,
+    field: &str,
+    min: i64,
+    max: i64,
+) -> Option<i64> {
+    let v = v.as_ref()?;
+    let n = *v.get_ref();
+    if n < min || n > max {
+        check.error(v.span(), field, format!("expected {min} to {max}, got {n}"));
+        return None;
+    }
+    Some(n)
+}
+
+fn build_ldp(check: &mut Checker, raw: Option<RawLdp>) -> super::LdpSettings {
+    let mut settings = super::LdpSettings::default();
+    let Some(raw) = raw else { return settings };
+    if let Some(c) = &raw.control {
+        match c.get_ref().as_str() {
+            "ordered" => settings.ordered = true,
+            "independent" => settings.ordered = false,
+            other => check.error(
+                c.span(),
+                "control",
+                format!("expected \"ordered\" or \"independent\", got {other:?}"),
+            ),
+        }
+    }
+    if let Some(v) = bounded(check, &raw.hello_interval_s, "hello_interval_s", 1, 65534) {
+        settings.hello_interval_s = v as u16;
+    }
+    if let Some(v) = bounded(check, &raw.hello_hold_s, "hello_hold_s", 1, 65534) {
+        settings.hello_hold_s = v as u16;
+    }
+    if let Some(v) = bounded(check, &raw.keepalive_s, "keepalive_s", 1, 65535) {
+        settings.keepalive_s = v as u16;
+    }
+    // RFC 5036 §3.6: 0x3E00–0x3EFF vendor-private, 0x3F00–0x3FFF experimental.
+    if let Some(v) = bounded(
+        check,
+        &raw.power_capability_code,
+        "power_capability_code",
+        0x3E00,
+        0x3FFF,
+    ) {
+        settings.power_capability_code = v as u16;
+    }
+    if let Some(v) = bounded(check, &raw.power_mt_id, "power_mt_id", 1, 0xFFFF) {
+        settings.power_mt_id = v as u16;
+    }
+    if settings.hello_hold_s <= settings.hello_interval_s {
+        let span = raw.hello_hold_s.as_ref().map_or(0..0, |v| v.span());
+        check.error(
+            span,
+            "hello_hold_s",
+            format!(
+                "expected a hold time above the hello interval {} s, got {} s",
+                settings.hello_interval_s, settings.hello_hold_s
+            ),
+        );
+    }
+    settings
+}
+
+fn build_fec_policy(check: &mut Checker, raw: &[Spanned<RawFecPolicy>]) -> Vec<super::FecPolicy> {
+    let mut out = Vec::new();
+    for rule in raw {
+        let r = rule.get_ref();
+        let tree = match r.tree.get_ref().as_str() {
+            "power" => mplamps_core::fec::Topology::Power,
+            "regular" => mplamps_core::fec::Topology::Regular,
+            other => {
+                check.error(
+                    r.tree.span(),
+                    "tree",
+                    format!("expected \"power\" or \"regular\", got {other:?}"),
+                );
+                continue;
+            }
+        };
+        let text = r.prefix.get_ref();
+        let parsed = text.split_once('/').and_then(|(a, l)| {
+            let addr: std::net::Ipv4Addr = a.parse().ok()?;
+            let len: u8 = l.parse().ok().filter(|&l| l <= 32)?;
+            Some((addr, len))
+        });
+        let Some((prefix, prefix_len)) = parsed else {
+            check.error(
+                r.prefix.span(),
+                "prefix",
+                format!("expected an IPv4 prefix such as \"10.0.0.0/24\", got {text:?}"),
+            );
+            continue;
+        };
+        out.push(super::FecPolicy {
+            prefix,
+            prefix_len,
+            min_rate: r.min_rate.as_ref().map(|v| *v.get_ref()),
+            tree,
+        });
+    }
+    out
 }
 
 fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
@@ -349,38 +483,35 @@ fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
             ),
         }
     }
-    let mut int = |v: &Option<Spanned<i64>>, field: &str, min: i64, max: i64| {
-        let v = v.as_ref()?;
-        let n = *v.get_ref();
-        if n < min || n > max {
-            check.error(v.span(), field, format!("expected {min} to {max}, got {n}"));
-            return None;
-        }
-        Some(n)
-    };
-    if let Some(v) = int(&raw.hello_interval_s, "hello_interval_s", 1, 65535) {
+    if let Some(v) = bounded(check, &raw.hello_interval_s, "hello_interval_s", 1, 65535) {
         settings.hello_interval_s = v as u16;
     }
-    if let Some(v) = int(&raw.dead_interval_s, "dead_interval_s", 1, 65535) {
+    if let Some(v) = bounded(check, &raw.dead_interval_s, "dead_interval_s", 1, 65535) {
         settings.dead_interval_s = v as u32;
     }
-    if let Some(v) = int(&raw.retransmit_interval_s, "retransmit_interval_s", 1, 3600) {
+    if let Some(v) = bounded(
+        check,
+        &raw.retransmit_interval_s,
+        "retransmit_interval_s",
+        1,
+        3600,
+    ) {
         settings.retransmit_interval_s = v as u16;
     }
     const MAX_MS: i64 = 600_000;
-    if let Some(v) = int(&raw.spf_delay_ms, "spf_delay_ms", 0, MAX_MS) {
+    if let Some(v) = bounded(check, &raw.spf_delay_ms, "spf_delay_ms", 0, MAX_MS) {
         settings.spf_delay_ms = v as u64;
     }
-    if let Some(v) = int(&raw.spf_hold_ms, "spf_hold_ms", 0, MAX_MS) {
+    if let Some(v) = bounded(check, &raw.spf_hold_ms, "spf_hold_ms", 0, MAX_MS) {
         settings.spf_hold_ms = v as u64;
     }
-    if let Some(v) = int(&raw.spf_max_wait_ms, "spf_max_wait_ms", 0, MAX_MS) {
+    if let Some(v) = bounded(check, &raw.spf_max_wait_ms, "spf_max_wait_ms", 0, MAX_MS) {
         settings.spf_max_wait_ms = v as u64;
     }
-    if let Some(v) = int(&raw.flood_pacing_ms, "flood_pacing_ms", 0, 10_000) {
+    if let Some(v) = bounded(check, &raw.flood_pacing_ms, "flood_pacing_ms", 0, 10_000) {
         settings.flood_pacing_ms = v as u64;
     }
-    if let Some(v) = int(&raw.ack_delay_ms, "ack_delay_ms", 0, MAX_MS) {
+    if let Some(v) = bounded(check, &raw.ack_delay_ms, "ack_delay_ms", 0, MAX_MS) {
         settings.ack_delay_ms = v as u64;
     }
     if settings.ack_delay_ms >= u64::from(settings.retransmit_interval_s) * 1000 {
@@ -616,6 +747,7 @@ fn build_routers(
                 router_id: RouterId(0),
                 position,
                 label_conversion: r.label_conversion,
+                ldp_power: r.ldp_power.unwrap_or(true),
                 linecards,
             },
         ));

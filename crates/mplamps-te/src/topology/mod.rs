@@ -39,6 +39,9 @@ pub struct Network {
     /// Which links are in the power topology (draft §2.4.4).
     pub power_membership: PowerMembership,
     pub ospf: OspfSettings,
+    pub ldp: LdpSettings,
+    /// Which flows ride which tree (draft §2.4.5), first match wins.
+    pub fec_policy: Vec<FecPolicy>,
     pub routers: Vec<Router>,
     pub links: Vec<Link>,
 }
@@ -90,6 +93,63 @@ impl Default for OspfSettings {
             ack_delay_ms: 1000,
             draft_codepoints: false,
         }
+    }
+}
+
+/// The `[ldp]` table (RFC 5036 timers; draft §2.4.3 capability).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LdpSettings {
+    /// RFC 5036 §2.6.1 distribution control: `true` ordered (the default), `false`
+    /// independent.
+    pub ordered: bool,
+    pub hello_interval_s: u16,
+    pub hello_hold_s: u16,
+    pub keepalive_s: u16,
+    /// The Power-SPF capability TLV code point (RFC 5561), experimental range by default.
+    pub power_capability_code: u16,
+    /// MT-ID of power-tree FEC elements (RFC 7307); 100 lies in RFC 4915's private range.
+    pub power_mt_id: u16,
+}
+
+impl Default for LdpSettings {
+    /// FRR's link hello 5 s / hold 15 s / keepalive 180 s.
+    fn default() -> Self {
+        LdpSettings {
+            ordered: true,
+            hello_interval_s: 5,
+            hello_hold_s: 15,
+            keepalive_s: 180,
+            power_capability_code: 0x3F01,
+            power_mt_id: 100,
+        }
+    }
+}
+
+/// One `[[fec_policy]]` rule (draft §2.4.5): flows to `prefix`, at `min_rate` or more when
+/// given, ride `tree`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FecPolicy {
+    pub prefix: Ipv4Addr,
+    pub prefix_len: u8,
+    pub min_rate: Option<Bandwidth>,
+    pub tree: mplamps_core::fec::Topology,
+}
+
+impl FecPolicy {
+    /// The first rule matching a flow, else the regular tree.
+    pub fn tree_for(
+        rules: &[FecPolicy],
+        dst: Ipv4Addr,
+        rate: Option<Bandwidth>,
+    ) -> mplamps_core::fec::Topology {
+        rules
+            .iter()
+            .find(|r| {
+                mplamps_core::fec::Fec::new(r.prefix, r.prefix_len).contains(dst)
+                    && r.min_rate
+                        .is_none_or(|min| rate.is_some_and(|rate| rate.bps() >= min.bps()))
+            })
+            .map_or(mplamps_core::fec::Topology::Regular, |r| r.tree)
     }
 }
 
@@ -162,6 +222,8 @@ pub struct Router {
     pub position: Option<[f64; 2]>,
     /// Can swap labels of one switching type (e.g. a wavelength converter); RFC 3471 §3.5.
     pub label_conversion: bool,
+    /// Advertises the LDP Power-SPF capability (draft §2.4.3); default true.
+    pub ldp_power: bool,
     pub linecards: Vec<LineCard>,
 }
 

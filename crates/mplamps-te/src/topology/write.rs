@@ -44,6 +44,29 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             o.draft_codepoints
         );
     }
+    if net.ldp != super::LdpSettings::default() {
+        let l = &net.ldp;
+        let _ = write!(
+            out,
+            "\n[ldp]\ncontrol = \"{}\"\nhello_interval_s = {}\nhello_hold_s = {}\nkeepalive_s = {}\npower_capability_code = 0x{:04X}\npower_mt_id = {}\n",
+            if l.ordered { "ordered" } else { "independent" },
+            l.hello_interval_s,
+            l.hello_hold_s,
+            l.keepalive_s,
+            l.power_capability_code,
+            l.power_mt_id
+        );
+    }
+    for rule in &net.fec_policy {
+        let _ = write!(
+            out,
+            "\n[[fec_policy]]\nprefix = \"{}/{}\"\ntree = \"{}\"\n",
+            rule.prefix, rule.prefix_len, rule.tree
+        );
+        if let Some(rate) = rule.min_rate {
+            let _ = writeln!(out, "min_rate = \"{rate}\"");
+        }
+    }
     for router in &net.routers {
         let _ = write!(
             out,
@@ -53,6 +76,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         );
         if let Some([x, y]) = router.position {
             let _ = writeln!(out, "position = [{}, {}]", float(x), float(y));
+        }
+        if !router.ldp_power {
+            out.push_str("ldp_power = false\n");
         }
         if router.label_conversion {
             out.push_str("label_conversion = true\n");
