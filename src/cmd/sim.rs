@@ -46,6 +46,16 @@ pub struct Args {
     /// Give up on convergence after this much virtual time.
     #[arg(long, default_value = "1h", value_parser = parse_time)]
     max_time: Duration,
+    /// Run LDP beside OSPF (on already when the file has an [ldp] table).
+    #[arg(long)]
+    ldp: bool,
+    /// After the run, send one packet from router SRC's loopback to DST's through the
+    /// MPLS data plane and show the hops (turns LDP on).
+    #[arg(long, num_args = 2, value_names = ["SRC", "DST"])]
+    trace: Option<Vec<String>>,
+    /// Rate of the traced flow, for [[fec_policy]] rules with min_rate (e.g. "2G").
+    #[arg(long, requires = "trace")]
+    rate: Option<mplamps_core::Bandwidth>,
 }
 
 fn parse_time(text: &str) -> Result<Duration, String> {
@@ -74,6 +84,9 @@ pub fn run(args: Args) -> Result<()> {
         ..LinkModel::default()
     };
     let mut sim = Sim::new(net, args.seed, model);
+    if args.ldp || args.trace.is_some() {
+        sim.enable_ldp();
+    }
     if let Some(path) = &args.scenario {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -86,13 +99,7 @@ pub fn run(args: Args) -> Result<()> {
         let mut sink = PcapSink::new(std::io::BufWriter::new(file))?;
         let error = pcap_error.clone();
         sim.set_capture(Box::new(move |sent| {
-            if let Err(e) = sink.write(
-                sent.at,
-                sent.src,
-                sent.dst,
-                mplamps_ospf::packet::IP_PROTOCOL,
-                sent.payload,
-            ) {
+            if let Err(e) = sink.write(&sent) {
                 error.borrow_mut().get_or_insert(e.to_string());
             }
         }));
@@ -105,6 +112,13 @@ pub fn run(args: Args) -> Result<()> {
     };
     let converged = sim.run(deadline, until_converged)?;
     let wall = started.elapsed().as_secs_f64();
+    let trace = match &args.trace {
+        Some(ends) => match ends.as_slice() {
+            [src, dst] => Some(sim.trace(src, dst, args.rate)?),
+            _ => bail!("--trace: expected two router names"),
+        },
+        None => None,
+    };
     // Dropping the simulator flushes the pcap writer.
     let report = sim.report(converged, wall);
     drop(sim);
@@ -114,11 +128,50 @@ pub fn run(args: Args) -> Result<()> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    if let Some(trace) = trace {
+        if args.json {
+            return super::print_json(&trace);
+        }
+        print!("{}", render_trace(&trace));
+        return Ok(());
+    }
     if args.json {
         return super::print_json(&report);
     }
     print!("{}", render(&report));
     Ok(())
+}
+
+pub fn render_trace(trace: &mplamps_sim::mpls::Trace) -> String {
+    let label = |l: Option<u32>| l.map_or("-".to_string(), |l| l.to_string());
+    let mut out = format!(
+        "flow {} → {} on the {} tree: {}\n",
+        trace.src,
+        trace.dst,
+        trace.tree,
+        match (trace.delivered, trace.dropped) {
+            (true, _) => "delivered".to_string(),
+            (false, Some(reason)) => format!("dropped ({reason:?})"),
+            (false, None) => "not delivered".to_string(),
+        }
+    );
+    let mut table = Table::new(["router", "in label", "out label", "next hop", "tree", "note"]);
+    for h in &trace.hops {
+        table.row(vec![
+            h.router.clone(),
+            label(h.in_label),
+            label(h.out_label),
+            h.next_hop.map_or("-".to_string(), |a| a.to_string()),
+            h.tree.map_or("-".to_string(), |t| t.to_string()),
+            if h.fallback {
+                "power fallback: regular label (draft §2.4.4)".to_string()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    out.push_str(&table.render());
+    out
 }
 
 pub fn render(report: &SimReport) -> String {

@@ -105,7 +105,7 @@ pub enum LabelError {
     NotAllocated { label: u32, owner: LabelOwner },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Pool {
     owner: LabelOwner,
     range: LabelRange,
@@ -117,7 +117,7 @@ struct Pool {
 }
 
 /// One router's label space: disjoint ranges, one per owner.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LabelSpace {
     pools: Vec<Pool>,
 }

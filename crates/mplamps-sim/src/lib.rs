@@ -3,6 +3,7 @@
 //! input and seed give the same run, event for event.
 #![forbid(unsafe_code)]
 
+pub mod mpls;
 pub mod pcap;
 pub mod report;
 pub mod scenario;
@@ -13,6 +14,8 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mplamps_core::fec::Topology;
+use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::{Event, Instance, NsmState, RouterConfig};
 use mplamps_ospf::packet::LsaStore;
 use mplamps_te::Network;
@@ -44,6 +47,22 @@ impl Default for LinkModel {
     }
 }
 
+/// What a datagram carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Ospf,
+    /// LDP discovery: UDP 646.
+    LdpHello,
+}
+
+/// One event of an LDP session stream (TCP 646 in the daemon; reliable and in order here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Open,
+    Data(Arc<[u8]>),
+    Close,
+}
+
 #[derive(Debug)]
 enum SimEvent {
     Deliver {
@@ -51,7 +70,14 @@ enum SimEvent {
         interface: usize,
         src: Ipv4Addr,
         dst: Ipv4Addr,
+        protocol: Protocol,
         payload: Arc<[u8]>,
+    },
+    Stream {
+        router: usize,
+        /// The LSR at the other end.
+        peer: Ipv4Addr,
+        segment: Segment,
     },
     Wake(usize),
     Scenario(usize),
@@ -60,16 +86,36 @@ enum SimEvent {
 /// Receives every packet a router sends.
 pub type Capture = Box<dyn FnMut(Sent<'_>)>;
 
+/// How a captured packet travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// An OSPF packet: IP protocol 89.
+    Ospf,
+    /// A UDP datagram (LDP discovery).
+    Udp { port: u16 },
+    /// A segment of a TCP stream: its opening, data or closing.
+    Tcp { port: u16, kind: TcpKind },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpKind {
+    Open,
+    Data,
+    Close,
+}
+
 /// One packet as it left a router, for pcap files.
 pub struct Sent<'a> {
     pub at: Duration,
     pub src: Ipv4Addr,
     pub dst: Ipv4Addr,
+    pub carrier: Carrier,
     pub payload: &'a [u8],
 }
 
 struct RouterSlot {
     instance: Instance,
+    ldp: ldp::Instance,
     up: bool,
     wake: Option<Duration>,
 }
@@ -84,6 +130,8 @@ pub struct Stats {
     pub packets_lost: u64,
     pub packets_too_big: u64,
     pub packets_dropped_down: u64,
+    /// LDP stream segments that found no link to the peer.
+    pub segments_unroutable: u64,
 }
 
 pub struct Sim {
@@ -112,6 +160,12 @@ pub struct Sim {
     capture: Option<Capture>,
     /// One copy of each LSA instance for all routers.
     lsa_store: LsaStore,
+    ldp_configs: Vec<ldp::Config>,
+    ldp_enabled: bool,
+    /// Router index by router ID (the LDP LSR ID and transport address).
+    by_id: std::collections::HashMap<Ipv4Addr, usize>,
+    /// Per direction of a stream, when its last segment arrives: segments stay in order.
+    stream_clock: std::collections::HashMap<(usize, usize), Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,14 +194,28 @@ impl Sim {
             })
             .collect();
         let lsa_store = LsaStore::default();
+        let ldp_configs: Vec<_> = net
+            .routers
+            .iter()
+            .zip(&configs)
+            .map(|(r, c)| mpls::ldp_config(&net, r, c))
+            .collect();
+        let by_id = configs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.router_id, i))
+            .collect();
         let routers = configs
             .iter()
-            .map(|c| RouterSlot {
+            .zip(&ldp_configs)
+            .map(|(c, l)| RouterSlot {
                 instance: Instance::new(c.clone()),
+                ldp: ldp::Instance::new(l.clone()),
                 up: false,
                 wake: None,
             })
             .collect();
+        let net_ldp_enabled = net.ldp.enabled;
         Sim {
             link_up: vec![true; net.links.len()],
             net,
@@ -169,7 +237,32 @@ impl Sim {
             warnings: Vec::new(),
             capture: None,
             lsa_store,
+            ldp_enabled: net_ldp_enabled,
+            ldp_configs,
+            by_id,
+            stream_clock: std::collections::HashMap::new(),
         }
+    }
+
+    /// Runs LDP beside OSPF (the topology's `[ldp]` table turns it on too).
+    pub fn enable_ldp(&mut self) {
+        self.ldp_enabled = true;
+    }
+
+    pub fn ldp_enabled(&self) -> bool {
+        self.ldp_enabled
+    }
+
+    /// The LDP instance of an up router, when LDP runs.
+    pub fn ldp_instance(&self, router: usize) -> Option<&ldp::Instance> {
+        self.routers
+            .get(router)
+            .filter(|r| r.up && self.ldp_enabled)
+            .map(|r| &r.ldp)
+    }
+
+    pub fn router_by_id(&self, id: Ipv4Addr) -> Option<usize> {
+        self.by_id.get(&id).copied()
     }
 
     pub fn now(&self) -> Duration {
@@ -245,15 +338,22 @@ impl Sim {
         };
         slot.instance = Instance::new(self.configs[r].clone());
         slot.instance.share_lsa_storage(self.lsa_store.clone());
+        slot.ldp = ldp::Instance::new(self.ldp_configs[r].clone());
         slot.up = true;
         slot.wake = None;
         slot.instance.start(now);
+        if self.ldp_enabled {
+            slot.ldp.start(now);
+        }
         let interfaces = self.interface_links[r].clone();
         // A crashed router's neighbors keep their interfaces up and learn from silence
         // (RouterDeadInterval); only a link going down takes interfaces down.
         for (i, link) in interfaces.into_iter().enumerate() {
             if self.link_up[link] {
                 self.routers[r].instance.interface_up(now, i);
+                if self.ldp_enabled {
+                    self.routers[r].ldp.interface_up(now, i);
+                }
             }
         }
         self.drain(r);
@@ -269,63 +369,218 @@ impl Sim {
                     at: now,
                     src: t.src,
                     dst: t.dst,
+                    carrier: Carrier::Ospf,
                     payload: &t.payload,
                 });
             }
-            let Some(&link) = self.interface_links[r].get(t.interface) else {
-                continue;
-            };
-            if !self.link_up[link] {
-                self.stats.packets_dropped_down += 1;
-                continue;
-            }
-            if t.payload.len() + 20 > self.model.mtu {
-                self.stats.packets_too_big += 1;
-                continue;
-            }
-            if self.model.loss > 0.0 && self.rng.random_bool(self.model.loss.clamp(0.0, 1.0)) {
-                self.stats.packets_lost += 1;
-                continue;
-            }
-            let [(a, ia), (b, ib)] = self.link_ends[link];
-            let (to, interface) = if a == r { (b, ib) } else { (a, ia) };
-            let jitter = if self.model.jitter.is_zero() {
-                Duration::ZERO
-            } else {
-                Duration::from_nanos(
-                    self.rng
-                        .random_range(0..self.model.jitter.as_nanos() as u64),
-                )
-            };
-            self.in_flight += 1;
-            self.push(
-                now + self.model.delay + jitter,
-                SimEvent::Deliver {
-                    router: to,
-                    interface,
-                    src: t.src,
-                    dst: t.dst,
-                    payload: t.payload.into(),
-                },
-            );
+            self.send_datagram(r, t.interface, t.src, t.dst, Protocol::Ospf, t.payload);
         }
         while let Some(e) = self.routers[r].instance.poll_event() {
             match e {
                 Event::NeighborState { .. } | Event::SpfRun { .. } => self.last_change = now,
-                Event::Warning(w) => {
-                    if !self.warnings.contains(&w) {
-                        self.warnings.push(w);
-                    }
+                Event::Warning(w) => self.warn(w),
+                Event::RoutesChanged if self.ldp_enabled => {
+                    let routes = self.routers[r].instance.routes().clone();
+                    let ldp = &mut self.routers[r].ldp;
+                    ldp.set_routes(now, Topology::Regular, mpls::ldp_routes(&routes.regular));
+                    ldp.set_routes(now, Topology::Power, mpls::ldp_routes(&routes.power));
                 }
                 Event::RoutesChanged | Event::Dropped { .. } => {}
             }
         }
+        if self.ldp_enabled {
+            self.drain_ldp(r);
+        }
         let slot = &mut self.routers[r];
-        if let Some(t) = slot.instance.poll_timeout()
+        let ldp_timeout = if self.ldp_enabled {
+            slot.ldp.poll_timeout()
+        } else {
+            None
+        };
+        let timeout = match (slot.instance.poll_timeout(), ldp_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(t) = timeout
             && slot.wake.is_none_or(|w| t < w || w < now)
         {
             slot.wake = Some(t);
             self.push(t.max(now), SimEvent::Wake(r));
+        }
+    }
+
+    fn warn(&mut self, w: String) {
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
+
+    /// Puts a datagram on the link of `interface`, subject to the link model.
+    fn send_datagram(
+        &mut self,
+        r: usize,
+        interface: usize,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        protocol: Protocol,
+        payload: Vec<u8>,
+    ) {
+        let Some(&link) = self.interface_links[r].get(interface) else {
+            return;
+        };
+        if !self.link_up[link] {
+            self.stats.packets_dropped_down += 1;
+            return;
+        }
+        if payload.len() + 20 > self.model.mtu {
+            self.stats.packets_too_big += 1;
+            return;
+        }
+        if self.model.loss > 0.0 && self.rng.random_bool(self.model.loss.clamp(0.0, 1.0)) {
+            self.stats.packets_lost += 1;
+            return;
+        }
+        let [(a, ia), (b, ib)] = self.link_ends[link];
+        let (to, interface) = if a == r { (b, ib) } else { (a, ia) };
+        let jitter = if self.model.jitter.is_zero() {
+            Duration::ZERO
+        } else {
+            Duration::from_nanos(
+                self.rng
+                    .random_range(0..self.model.jitter.as_nanos() as u64),
+            )
+        };
+        self.in_flight += 1;
+        self.push(
+            self.now + self.model.delay + jitter,
+            SimEvent::Deliver {
+                router: to,
+                interface,
+                src,
+                dst,
+                protocol,
+                payload: payload.into(),
+            },
+        );
+    }
+
+    /// The first up link between two routers: LDP sessions run over their direct link.
+    fn link_between(&self, a: usize, b: usize) -> Option<usize> {
+        self.interface_links.get(a)?.iter().copied().find(|&l| {
+            let [(x, _), (y, _)] = self.link_ends[l];
+            self.link_up[l] && ((x == a && y == b) || (x == b && y == a))
+        })
+    }
+
+    /// Sends a stream segment from router `r` to the LSR `peer`, in order behind earlier
+    /// ones. Without a link between them it is lost (the session dies with its adjacency);
+    /// an opening without a link is refused.
+    fn send_segment(&mut self, r: usize, peer: Ipv4Addr, segment: Segment) {
+        let me = self.configs[r].router_id;
+        let kind = match segment {
+            Segment::Open => TcpKind::Open,
+            Segment::Data(_) => TcpKind::Data,
+            Segment::Close => TcpKind::Close,
+        };
+        if let Some(sink) = self.capture.as_mut() {
+            let payload = match &segment {
+                Segment::Data(d) => &d[..],
+                _ => &[],
+            };
+            sink(Sent {
+                at: self.now,
+                src: me,
+                dst: peer,
+                carrier: Carrier::Tcp {
+                    port: mplamps_ldp::packet::LDP_PORT,
+                    kind,
+                },
+                payload,
+            });
+        }
+        self.stats.packets_sent += 1;
+        let to = self.router_by_id(peer);
+        let link = to.and_then(|to| self.link_between(r, to));
+        let (Some(to), Some(_)) = (to, link) else {
+            self.stats.segments_unroutable += 1;
+            if segment == Segment::Open {
+                self.in_flight += 1;
+                self.push(
+                    self.now + self.model.delay,
+                    SimEvent::Stream {
+                        router: r,
+                        peer,
+                        segment: Segment::Close,
+                    },
+                );
+            }
+            return;
+        };
+        let clock = self.stream_clock.entry((r, to)).or_default();
+        let at = (self.now + self.model.delay).max(*clock);
+        *clock = at;
+        if segment == Segment::Open {
+            // The opener learns of the connection when the far end accepts it.
+            self.in_flight += 1;
+            self.push(
+                at,
+                SimEvent::Stream {
+                    router: r,
+                    peer,
+                    segment: Segment::Open,
+                },
+            );
+        }
+        self.in_flight += 1;
+        self.push(
+            at,
+            SimEvent::Stream {
+                router: to,
+                peer: me,
+                segment,
+            },
+        );
+    }
+
+    fn drain_ldp(&mut self, r: usize) {
+        let now = self.now;
+        while let Some(t) = self.routers[r].ldp.poll_transmit() {
+            match t {
+                ldp::Transmit::Hello { interface, payload } => {
+                    let src = self.ldp_configs[r]
+                        .interfaces
+                        .get(interface)
+                        .copied()
+                        .unwrap_or(self.configs[r].router_id);
+                    let dst = mplamps_ldp::packet::ALL_ROUTERS;
+                    self.stats.packets_sent += 1;
+                    if let Some(sink) = self.capture.as_mut() {
+                        sink(Sent {
+                            at: now,
+                            src,
+                            dst,
+                            carrier: Carrier::Udp {
+                                port: mplamps_ldp::packet::LDP_PORT,
+                            },
+                            payload: &payload,
+                        });
+                    }
+                    self.send_datagram(r, interface, src, dst, Protocol::LdpHello, payload);
+                }
+                ldp::Transmit::Connect { peer, .. } => self.send_segment(r, peer, Segment::Open),
+                ldp::Transmit::Stream { peer, payload } => {
+                    self.send_segment(r, peer, Segment::Data(payload.into()))
+                }
+                ldp::Transmit::Close { peer } => self.send_segment(r, peer, Segment::Close),
+            }
+        }
+        while let Some(e) = self.routers[r].ldp.poll_event() {
+            match e {
+                ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged => {
+                    self.last_change = now
+                }
+                ldp::Event::Warning(w) => self.warn(w),
+            }
         }
     }
 
@@ -346,6 +601,7 @@ impl Sim {
                 interface,
                 src,
                 dst,
+                protocol,
                 payload,
             } => {
                 self.in_flight -= 1;
@@ -355,16 +611,41 @@ impl Sim {
                     return Ok(true);
                 }
                 self.stats.packets_delivered += 1;
-                self.routers[router]
-                    .instance
-                    .handle_packet(at, interface, src, dst, &payload);
+                let slot = &mut self.routers[router];
+                match protocol {
+                    Protocol::Ospf => slot.instance.handle_packet(at, interface, src, dst, &payload),
+                    Protocol::LdpHello => slot.ldp.handle_datagram(at, interface, src, &payload),
+                }
+                self.drain(router);
+            }
+            SimEvent::Stream {
+                router,
+                peer,
+                segment,
+            } => {
+                self.in_flight -= 1;
+                if !self.routers[router].up {
+                    self.stats.packets_dropped_down += 1;
+                    return Ok(true);
+                }
+                self.stats.packets_delivered += 1;
+                let ldp = &mut self.routers[router].ldp;
+                match segment {
+                    Segment::Open => ldp.stream_connected(at, peer),
+                    Segment::Data(bytes) => ldp.handle_stream(at, peer, &bytes),
+                    Segment::Close => ldp.stream_closed(at, peer),
+                }
                 self.drain(router);
             }
             SimEvent::Wake(r) => {
+                let ldp = self.ldp_enabled;
                 let slot = &mut self.routers[r];
                 if slot.up && slot.wake == Some(at) {
                     slot.wake = None;
                     slot.instance.handle_timeout(at);
+                    if ldp {
+                        slot.ldp.handle_timeout(at);
+                    }
                     self.drain(r);
                 }
             }
@@ -406,10 +687,18 @@ impl Sim {
                     if !self.routers[r].up {
                         continue;
                     }
+                    let ldp = self.ldp_enabled;
+                    let slot = &mut self.routers[r];
                     if up {
-                        self.routers[r].instance.interface_up(now, i);
+                        slot.instance.interface_up(now, i);
+                        if ldp {
+                            slot.ldp.interface_up(now, i);
+                        }
                     } else {
-                        self.routers[r].instance.interface_down(now, i);
+                        slot.instance.interface_down(now, i);
+                        if ldp {
+                            slot.ldp.interface_down(now, i);
+                        }
                     }
                     self.drain(r);
                 }
@@ -528,8 +817,25 @@ impl Sim {
             if full != expected {
                 return false;
             }
+            if self.ldp_enabled && !self.ldp_converged(r) {
+                return false;
+            }
         }
         true
+    }
+
+    /// Every neighbor over an up link has an operational LDP session with `r`.
+    fn ldp_converged(&self, r: usize) -> bool {
+        let sessions = self.routers[r].ldp.sessions();
+        self.interface_links[r].iter().all(|&l| {
+            let [(a, _), (b, _)] = self.link_ends[l];
+            let far = if a == r { b } else { a };
+            !self.link_up[l]
+                || !self.routers[far].up
+                || sessions.iter().any(|(p, s)| {
+                    *p == self.configs[far].router_id && *s == ldp::SessionState::Operational
+                })
+        })
     }
 
     /// Runs until `deadline` (virtual) or, with `until_converged`, until converged after

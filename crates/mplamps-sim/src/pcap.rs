@@ -1,49 +1,98 @@
-//! Packets as Wireshark sees them: each OSPF payload behind a synthesized IPv4 header
-//! (protocol 89, TTL 1, precedence 0xC0), in a pcap file of raw IPv4 (LINKTYPE_RAW), with
-//! virtual timestamps.
+//! Packets as Wireshark sees them, in a pcap file of raw IPv4 (LINKTYPE_RAW) with virtual
+//! timestamps: OSPF behind IP protocol 89 (TTL 1, precedence 0xC0), LDP Hellos in UDP 646,
+//! and LDP session streams as TCP 646 connections — a three-way handshake when the session
+//! opens, data segments with running sequence numbers, FIN when it closes — so that
+//! Wireshark reassembles PDUs as from a real router.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use mplamps_dataplane::ipv4;
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 
-/// An IPv4 datagram around `payload` (RFC 791), header checksum included.
-pub fn ipv4_datagram(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    protocol: u8,
-    id: u16,
-    payload: &[u8],
-) -> Vec<u8> {
-    let total = (20 + payload.len()).min(usize::from(u16::MAX)) as u16;
-    let mut h = [0u8; 20];
-    h[0] = 0x45;
-    h[1] = 0xC0;
-    h[2..4].copy_from_slice(&total.to_be_bytes());
-    h[4..6].copy_from_slice(&id.to_be_bytes());
-    h[8] = 1;
-    h[9] = protocol;
-    h[12..16].copy_from_slice(&src.octets());
-    h[16..20].copy_from_slice(&dst.octets());
-    let mut sum: u32 = h
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum();
-    while sum > 0xFFFF {
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    }
-    h[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
-    let mut out = Vec::with_capacity(usize::from(total));
-    out.extend_from_slice(&h);
-    out.extend_from_slice(payload);
-    out
+use crate::{Carrier, Sent, TcpKind};
+
+const UDP: u8 = 17;
+const TCP: u8 = 6;
+const SYN: u8 = 0x02;
+const FIN: u8 = 0x01;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+/// The ephemeral port of the side that opens a session stream.
+const EPHEMERAL_PORT: u16 = 49152;
+const TCP_WINDOW: u16 = 65535;
+
+/// One direction of a synthesized TCP connection.
+#[derive(Debug, Clone, Copy)]
+struct Flow {
+    src_port: u16,
+    dst_port: u16,
+    /// Next sequence number to send.
+    seq: u32,
 }
 
 pub struct PcapSink<W: Write> {
     writer: PcapWriter<W>,
     next_id: u16,
+    /// Per (src, dst) direction of a TCP connection.
+    flows: HashMap<(Ipv4Addr, Ipv4Addr), Flow>,
+}
+
+/// Sum of the TCP/UDP pseudo-header and segment (RFC 793 §3.1, RFC 768).
+fn transport_checksum(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, segment: &[u8]) -> u16 {
+    let mut pseudo = Vec::with_capacity(12 + segment.len());
+    pseudo.extend_from_slice(&src.octets());
+    pseudo.extend_from_slice(&dst.octets());
+    pseudo.extend_from_slice(&[0, protocol]);
+    pseudo.extend_from_slice(&(segment.len().min(usize::from(u16::MAX)) as u16).to_be_bytes());
+    pseudo.extend_from_slice(segment);
+    !ipv4::ones_complement_sum(&pseudo)
+}
+
+fn udp(src: Ipv4Addr, dst: Ipv4Addr, port: u16, payload: &[u8]) -> Vec<u8> {
+    let len = (8 + payload.len()).min(usize::from(u16::MAX)) as u16;
+    let mut seg = Vec::with_capacity(usize::from(len));
+    seg.extend_from_slice(&port.to_be_bytes());
+    seg.extend_from_slice(&port.to_be_bytes());
+    seg.extend_from_slice(&len.to_be_bytes());
+    seg.extend_from_slice(&[0, 0]);
+    seg.extend_from_slice(payload);
+    let sum = transport_checksum(src, dst, UDP, &seg);
+    seg[6..8].copy_from_slice(&sum.to_be_bytes());
+    seg
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tcp(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    src_port: u16,
+    dst_port: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut seg = Vec::with_capacity(20 + payload.len());
+    seg.extend_from_slice(&src_port.to_be_bytes());
+    seg.extend_from_slice(&dst_port.to_be_bytes());
+    seg.extend_from_slice(&seq.to_be_bytes());
+    seg.extend_from_slice(&ack.to_be_bytes());
+    seg.extend_from_slice(&[0x50, flags]);
+    seg.extend_from_slice(&TCP_WINDOW.to_be_bytes());
+    seg.extend_from_slice(&[0, 0, 0, 0]);
+    seg.extend_from_slice(payload);
+    let sum = transport_checksum(src, dst, TCP, &seg);
+    seg[16..18].copy_from_slice(&sum.to_be_bytes());
+    seg
+}
+
+/// Initial sequence number of a direction: fixed per address pair, so runs repeat.
+fn isn(src: Ipv4Addr, dst: Ipv4Addr) -> u32 {
+    u32::from(src).rotate_left(7) ^ u32::from(dst)
 }
 
 impl<W: Write> PcapSink<W> {
@@ -55,21 +104,137 @@ impl<W: Write> PcapSink<W> {
         Ok(PcapSink {
             writer: PcapWriter::with_header(out, header)?,
             next_id: 0,
+            flows: HashMap::new(),
         })
     }
 
-    pub fn write(
+    fn packet(
         &mut self,
         at: Duration,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         protocol: u8,
+        ttl: u8,
         payload: &[u8],
     ) -> Result<(), pcap_file::PcapError> {
         self.next_id = self.next_id.wrapping_add(1);
-        let data = ipv4_datagram(src, dst, protocol, self.next_id, payload);
+        let data = ipv4::datagram(src, dst, protocol, ttl, self.next_id, payload);
         let packet = PcapPacket::new(at, data.len() as u32, &data);
         self.writer.write_packet(&packet)?;
         Ok(())
+    }
+
+    /// Writes one packet a router sent.
+    pub fn write(&mut self, sent: &Sent<'_>) -> Result<(), pcap_file::PcapError> {
+        let (at, src, dst) = (sent.at, sent.src, sent.dst);
+        match sent.carrier {
+            Carrier::Ospf => self.packet(
+                at,
+                src,
+                dst,
+                mplamps_ospf::packet::IP_PROTOCOL,
+                1,
+                sent.payload,
+            ),
+            Carrier::Udp { port } => {
+                let seg = udp(src, dst, port, sent.payload);
+                self.packet(at, src, dst, UDP, 1, &seg)
+            }
+            Carrier::Tcp { port, kind } => self.tcp_segment(at, src, dst, port, kind, sent.payload),
+        }
+    }
+
+    fn tcp_segment(
+        &mut self,
+        at: Duration,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        port: u16,
+        kind: TcpKind,
+        payload: &[u8],
+    ) -> Result<(), pcap_file::PcapError> {
+        const TTL: u8 = 255;
+        match kind {
+            TcpKind::Open => {
+                // SYN, SYN-ACK, ACK at once: the handshake takes no virtual time here.
+                let forward = Flow {
+                    src_port: EPHEMERAL_PORT,
+                    dst_port: port,
+                    seq: isn(src, dst),
+                };
+                let back = Flow {
+                    src_port: port,
+                    dst_port: EPHEMERAL_PORT,
+                    seq: isn(dst, src),
+                };
+                let syn = tcp(src, dst, forward.src_port, port, forward.seq, 0, SYN, &[]);
+                self.packet(at, src, dst, TCP, TTL, &syn)?;
+                let syn_ack = tcp(
+                    dst,
+                    src,
+                    port,
+                    forward.src_port,
+                    back.seq,
+                    forward.seq.wrapping_add(1),
+                    SYN | ACK,
+                    &[],
+                );
+                self.packet(at, dst, src, TCP, TTL, &syn_ack)?;
+                let forward = Flow {
+                    seq: forward.seq.wrapping_add(1),
+                    ..forward
+                };
+                let back = Flow {
+                    seq: back.seq.wrapping_add(1),
+                    ..back
+                };
+                let ack = tcp(
+                    src,
+                    dst,
+                    forward.src_port,
+                    port,
+                    forward.seq,
+                    back.seq,
+                    ACK,
+                    &[],
+                );
+                self.packet(at, src, dst, TCP, TTL, &ack)?;
+                self.flows.insert((src, dst), forward);
+                self.flows.insert((dst, src), back);
+                Ok(())
+            }
+            TcpKind::Data | TcpKind::Close => {
+                let Some(flow) = self.flows.get(&(src, dst)).copied() else {
+                    // A segment of a connection the capture never saw open: skip it
+                    // rather than write a segment Wireshark would call out of order.
+                    return Ok(());
+                };
+                let ack = self.flows.get(&(dst, src)).map_or(0, |f| f.seq);
+                let flags = if kind == TcpKind::Close {
+                    FIN | ACK
+                } else {
+                    PSH | ACK
+                };
+                let seg = tcp(
+                    src,
+                    dst,
+                    flow.src_port,
+                    flow.dst_port,
+                    flow.seq,
+                    ack,
+                    flags,
+                    payload,
+                );
+                self.packet(at, src, dst, TCP, TTL, &seg)?;
+                let advance = payload.len() as u32 + u32::from(kind == TcpKind::Close);
+                if kind == TcpKind::Close {
+                    self.flows.remove(&(src, dst));
+                    self.flows.remove(&(dst, src));
+                } else if let Some(f) = self.flows.get_mut(&(src, dst)) {
+                    f.seq = f.seq.wrapping_add(advance);
+                }
+                Ok(())
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 pub use mplamps_core::fec::{Fec, Topology};
-use mplamps_core::label::{LabelOwner, LabelRange, LabelSpace};
+use mplamps_core::label::{LabelOwner, LabelSpace};
 
 use crate::packet::{Message, Pdu};
 
@@ -67,7 +67,8 @@ pub struct Config {
     pub control: Control,
     /// `None`: the router does not advertise the capability and labels the regular tree only.
     pub power: Option<PowerCapability>,
-    pub label_ranges: Vec<(LabelOwner, LabelRange)>,
+    /// The router's label space (validated ranges; brief §3).
+    pub labels: LabelSpace,
 }
 
 impl Config {
@@ -81,7 +82,7 @@ impl Config {
             keepalive: Duration::from_secs(180),
             control: Control::Ordered,
             power: None,
-            label_ranges: mplamps_core::label::DEFAULT_RANGES.to_vec(),
+            labels: LabelSpace::default(),
         }
     }
 }
@@ -152,23 +153,16 @@ pub struct Instance {
     forwarding_dirty: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Labels(#[from] mplamps_core::label::LabelError),
-}
-
 /// Largest PDU we send (RFC 5036 §3.5.3 default maximum).
 const MAX_PDU_LEN: usize = 4096;
 
 impl Instance {
-    pub fn new(config: Config) -> Result<Instance, ConfigError> {
-        let labels = LabelSpace::new(&config.label_ranges)?;
-        Ok(Instance {
+    pub fn new(config: Config) -> Instance {
+        Instance {
+            labels: config.labels.clone(),
             interfaces: vec![InterfaceState::default(); config.interfaces.len()],
             config,
             now: Duration::ZERO,
-            labels,
             next_message_id: 1,
             adjacencies: BTreeMap::new(),
             sessions: BTreeMap::new(),
@@ -181,7 +175,7 @@ impl Instance {
             events: VecDeque::new(),
             counters: Counters::default(),
             forwarding_dirty: false,
-        })
+        }
     }
 
     pub fn config(&self) -> &Config {

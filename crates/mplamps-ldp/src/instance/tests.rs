@@ -63,7 +63,7 @@ impl Net {
             c.power = p.then_some(POWER);
             // Interface 0 faces the lower neighbor, interface 1 the higher one.
             c.interfaces = vec![Ipv4Addr::new(10, 0, id, 1), Ipv4Addr::new(10, 0, id, 2)];
-            routers.push(Instance::new(c).unwrap());
+            routers.push(Instance::new(c));
         }
         let links = (0..n.saturating_sub(1))
             .map(|i| (i, 1, i + 1, 0, true))

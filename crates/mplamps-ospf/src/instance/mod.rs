@@ -25,7 +25,7 @@ pub use config::{
 pub use interface::IsmState;
 pub use lsdb::{Entry, Lsdb};
 pub use neighbor::NsmState;
-pub use routes::{NextHop, Prefix, Routes};
+pub use routes::{NextHop, Prefix, Route, Routes};
 pub use ted::{TePort, Ted, TedLink, TedNode};
 
 use crate::packet::{Body, LsaKey, LsaStore, Packet};

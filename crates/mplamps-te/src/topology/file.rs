@@ -66,6 +66,7 @@ struct RawOspf {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLdp {
+    enabled: Option<bool>,
     control: Option<Spanned<String>>,
     hello_interval_s: Option<Spanned<i64>>,
     hello_hold_s: Option<Spanned<i64>>,
@@ -380,6 +381,7 @@ fn bounded(
 fn build_ldp(check: &mut Checker, raw: Option<RawLdp>) -> super::LdpSettings {
     let mut settings = super::LdpSettings::default();
     let Some(raw) = raw else { return settings };
+    settings.enabled = raw.enabled.unwrap_or(true);
     if let Some(c) = &raw.control {
         match c.get_ref().as_str() {
             "ordered" => settings.ordered = true,

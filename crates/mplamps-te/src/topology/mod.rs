@@ -99,6 +99,9 @@ impl Default for OspfSettings {
 /// The `[ldp]` table (RFC 5036 timers; draft §2.4.3 capability).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LdpSettings {
+    /// Run LDP in the simulator: true when the file has an `[ldp]` table (or the command
+    /// line asks for it).
+    pub enabled: bool,
     /// RFC 5036 §2.6.1 distribution control: `true` ordered (the default), `false`
     /// independent.
     pub ordered: bool,
@@ -115,6 +118,7 @@ impl Default for LdpSettings {
     /// FRR's link hello 5 s / hold 15 s / keepalive 180 s.
     fn default() -> Self {
         LdpSettings {
+            enabled: false,
             ordered: true,
             hello_interval_s: 5,
             hello_hold_s: 15,

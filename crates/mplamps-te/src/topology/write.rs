@@ -48,7 +48,8 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         let l = &net.ldp;
         let _ = write!(
             out,
-            "\n[ldp]\ncontrol = \"{}\"\nhello_interval_s = {}\nhello_hold_s = {}\nkeepalive_s = {}\npower_capability_code = 0x{:04X}\npower_mt_id = {}\n",
+            "\n[ldp]\nenabled = {}\ncontrol = \"{}\"\nhello_interval_s = {}\nhello_hold_s = {}\nkeepalive_s = {}\npower_capability_code = 0x{:04X}\npower_mt_id = {}\n",
+            l.enabled,
             if l.ordered { "ordered" } else { "independent" },
             l.hello_interval_s,
             l.hello_hold_s,

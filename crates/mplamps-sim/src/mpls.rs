@@ -1,0 +1,232 @@
+//! LDP and the data plane in the simulator: each router's LDP configuration derived from
+//! the model (brief §2 rule 3), OSPF routes handed to LDP as sibling-instance input, LDP
+//! bindings turned into LFIB/FTN tables, and flows traced through the user-space data plane
+//! hop by hop (draft §2.4.5).
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_core::Bandwidth;
+use mplamps_core::fec::{Fec, Topology};
+use mplamps_dataplane::forward::{self, Action, DropReason, Frame};
+use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation, Tables};
+use mplamps_ldp::instance::{self as ldp, RouteNextHop, TopologyRoutes};
+use mplamps_ospf::instance::{Prefix, Route, RouterConfig};
+use mplamps_te::topology::FecPolicy;
+use mplamps_te::{Network, Router};
+
+use crate::Sim;
+
+/// The LDP configuration of one router.
+pub fn ldp_config(net: &Network, router: &Router, ospf: &RouterConfig) -> ldp::Config {
+    let s = &net.ldp;
+    let mut c = ldp::Config::new(ospf.router_id);
+    c.interfaces = ospf
+        .interfaces
+        .iter()
+        .map(|i| i.address.map_or(ospf.router_id, |a| a.addr))
+        .collect();
+    c.local_prefixes = std::iter::once(Fec::new(ospf.router_id, 32))
+        .chain(
+            ospf.interfaces
+                .iter()
+                .filter_map(|i| i.address)
+                .map(|a| Fec::new(a.addr, a.prefix_len)),
+        )
+        .collect();
+    c.local_prefixes.sort();
+    c.local_prefixes.dedup();
+    c.hello_interval = Duration::from_secs(u64::from(s.hello_interval_s));
+    c.hello_hold = Duration::from_secs(u64::from(s.hello_hold_s));
+    c.keepalive = Duration::from_secs(u64::from(s.keepalive_s));
+    c.control = if s.ordered {
+        ldp::Control::Ordered
+    } else {
+        ldp::Control::Independent
+    };
+    c.power = router.ldp_power.then_some(ldp::PowerCapability {
+        code: s.power_capability_code,
+        mt_id: s.power_mt_id,
+    });
+    c
+}
+
+/// One topology's OSPF routes as LDP reads them.
+pub fn ldp_routes(
+    routes: &std::collections::BTreeMap<Prefix, Route>,
+) -> TopologyRoutes {
+    routes
+        .iter()
+        .map(|(p, r)| {
+            (
+                Fec::new(p.network, p.len),
+                r.next_hops
+                    .iter()
+                    .map(|h| RouteNextHop {
+                        interface: h.interface,
+                        address: h.address,
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// LFIB and FTN of one router from its LDP bindings.
+pub fn tables(instance: &ldp::Instance) -> Tables {
+    let mut t = Tables {
+        local: std::iter::once(instance.lsr_id())
+            .chain(instance.config().interfaces.iter().copied())
+            .collect(),
+        ..Tables::default()
+    };
+    for ((topology, fec), f) in instance.forwarding().fecs {
+        let next_hops: Vec<NextHop> = f
+            .nhlfes
+            .iter()
+            .map(|n| NextHop {
+                interface: n.interface,
+                address: n.next_hop,
+                router: n.peer,
+                operation: n.out_label.map_or(Operation::Pop, Operation::Label),
+                fallback: n.fallback,
+            })
+            .collect();
+        if let Some(label) = f.local_label {
+            t.lfib.insert(
+                label,
+                LfibEntry {
+                    topology,
+                    fec,
+                    next_hops: next_hops.clone(),
+                },
+            );
+        }
+        t.ftn.insert((topology, fec), next_hops);
+    }
+    t
+}
+
+/// One router a traced packet crossed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TraceHop {
+    pub router: String,
+    pub in_label: Option<u32>,
+    pub out_label: Option<u32>,
+    pub next_hop: Option<Ipv4Addr>,
+    /// The tree whose entry forwarded the packet here.
+    pub tree: Option<Topology>,
+    /// The power tree fell back to a regular label here (draft §2.4.4).
+    pub fallback: bool,
+}
+
+/// What a flow did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Trace {
+    pub src: String,
+    pub dst: String,
+    /// The tree the FEC policy chose.
+    pub tree: Topology,
+    pub delivered: bool,
+    pub hops: Vec<TraceHop>,
+    /// Routers where the power tree had to use a regular label.
+    pub fallbacks: Vec<String>,
+    /// Why the packet was dropped, when it was.
+    pub dropped: Option<DropReason>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("no router named {0:?}")]
+    NoRouter(String),
+    #[error("LDP is not running in this simulation (add an [ldp] table or pass --ldp)")]
+    NoLdp,
+}
+
+/// A per-flow hash for ECMP choices (splitmix64 of the addresses).
+fn flow_hash(src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
+    let mut z = (u64::from(u32::from(src)) << 32 | u64::from(u32::from(dst)))
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The most routers a packet may cross (its IP TTL).
+const TTL: u8 = 64;
+
+impl Sim {
+    /// Injects one packet from `src`'s loopback to `dst`'s and follows it through every
+    /// router's data plane (draft §2.4.5: the FEC policy picks the tree).
+    pub fn trace(&self, src: &str, dst: &str, rate: Option<Bandwidth>) -> Result<Trace, TraceError> {
+        if !self.ldp_enabled() {
+            return Err(TraceError::NoLdp);
+        }
+        let index = |name: &str| {
+            self.net
+                .router_index(name)
+                .ok_or_else(|| TraceError::NoRouter(name.to_string()))
+        };
+        let (s, d) = (index(src)?, index(dst)?);
+        let from = self.net.routers[s].router_id.to_ipv4();
+        let to = self.net.routers[d].router_id.to_ipv4();
+        let tree = FecPolicy::tree_for(&self.net.fec_policy, to, rate);
+        let hash = flow_hash(from, to);
+        let mut frame = Frame {
+            mpls: false,
+            bytes: mplamps_dataplane::ipv4::datagram(from, to, 17, TTL, 1, b"mplamps trace"),
+        };
+        let mut trace = Trace {
+            src: src.to_string(),
+            dst: dst.to_string(),
+            tree,
+            delivered: false,
+            hops: Vec::new(),
+            fallbacks: Vec::new(),
+            dropped: None,
+        };
+        let mut at = s;
+        for _ in 0..=TTL {
+            let Some(instance) = self.ldp_instance(at) else {
+                trace.dropped = Some(DropReason::NoBinding);
+                return Ok(trace);
+            };
+            let name = self.net.routers[at].name.clone();
+            let action = forward::process(&tables(instance), frame, tree, hash);
+            let (hop, next) = match action {
+                Action::Deliver(hop) => (hop, None),
+                Action::Forward {
+                    router, frame, hop, ..
+                } => (hop, Some((router, frame))),
+                Action::Drop(reason, hop) => {
+                    trace.dropped = Some(reason);
+                    (hop, None)
+                }
+            };
+            if hop.fallback {
+                trace.fallbacks.push(name.clone());
+            }
+            let delivered = next.is_none() && trace.dropped.is_none();
+            trace.hops.push(TraceHop {
+                router: name,
+                in_label: hop.in_label,
+                out_label: hop.out_label,
+                next_hop: hop.next_hop,
+                tree: hop.topology,
+                fallback: hop.fallback,
+            });
+            let Some((router, next_frame)) = next else {
+                trace.delivered = delivered;
+                return Ok(trace);
+            };
+            let Some(n) = self.router_by_id(router) else {
+                trace.dropped = Some(DropReason::NoBinding);
+                return Ok(trace);
+            };
+            at = n;
+            frame = next_frame;
+        }
+        trace.dropped = Some(DropReason::TtlExpired);
+        Ok(trace)
+    }
+}
