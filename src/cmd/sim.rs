@@ -155,7 +155,14 @@ pub fn render_trace(trace: &mplamps_sim::mpls::Trace) -> String {
             (false, None) => "not delivered".to_string(),
         }
     );
-    let mut table = Table::new(["router", "in label", "out label", "next hop", "tree", "note"]);
+    let mut table = Table::new([
+        "router",
+        "in label",
+        "out label",
+        "next hop",
+        "tree",
+        "note",
+    ]);
     for h in &trace.hops {
         table.row(vec![
             h.router.clone(),

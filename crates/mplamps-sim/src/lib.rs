@@ -613,7 +613,9 @@ impl Sim {
                 self.stats.packets_delivered += 1;
                 let slot = &mut self.routers[router];
                 match protocol {
-                    Protocol::Ospf => slot.instance.handle_packet(at, interface, src, dst, &payload),
+                    Protocol::Ospf => slot
+                        .instance
+                        .handle_packet(at, interface, src, dst, &payload),
                     Protocol::LdpHello => slot.ldp.handle_datagram(at, interface, src, &payload),
                 }
                 self.drain(router);

@@ -52,9 +52,7 @@ pub fn ldp_config(net: &Network, router: &Router, ospf: &RouterConfig) -> ldp::C
 }
 
 /// One topology's OSPF routes as LDP reads them.
-pub fn ldp_routes(
-    routes: &std::collections::BTreeMap<Prefix, Route>,
-) -> TopologyRoutes {
+pub fn ldp_routes(routes: &std::collections::BTreeMap<Prefix, Route>) -> TopologyRoutes {
     routes
         .iter()
         .map(|(p, r)| {
@@ -158,7 +156,12 @@ const TTL: u8 = 64;
 impl Sim {
     /// Injects one packet from `src`'s loopback to `dst`'s and follows it through every
     /// router's data plane (draft §2.4.5: the FEC policy picks the tree).
-    pub fn trace(&self, src: &str, dst: &str, rate: Option<Bandwidth>) -> Result<Trace, TraceError> {
+    pub fn trace(
+        &self,
+        src: &str,
+        dst: &str,
+        rate: Option<Bandwidth>,
+    ) -> Result<Trace, TraceError> {
         if !self.ldp_enabled() {
             return Err(TraceError::NoLdp);
         }
