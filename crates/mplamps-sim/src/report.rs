@@ -32,6 +32,32 @@ pub struct RouterReport {
     pub lsdb_digest: String,
     pub lsa_count: usize,
     pub trees: Trees,
+    /// LDP sessions and the LFIB, when LDP runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldp: Option<LdpReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LdpSessionReport {
+    pub peer: String,
+    pub state: mplamps_ldp::instance::SessionState,
+    /// The peer advertised the Power-SPF capability.
+    pub power: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LfibRow {
+    pub in_label: u32,
+    pub tree: mplamps_core::fec::Topology,
+    pub fec: String,
+    pub next_hops: Vec<mplamps_dataplane::NextHop>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LdpReport {
+    pub sessions: Vec<LdpSessionReport>,
+    pub lfib: Vec<LfibRow>,
+    pub counters: mplamps_ldp::instance::Counters,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -186,6 +212,31 @@ impl Sim {
                     trees: self.trees_named(r, &all).unwrap_or(Trees {
                         power: Vec::new(),
                         regular: Vec::new(),
+                    }),
+                    ldp: self.ldp_instance(r).map(|l| LdpReport {
+                        sessions: l
+                            .sessions()
+                            .into_iter()
+                            .map(|(peer, state)| LdpSessionReport {
+                                peer: names
+                                    .get(&peer)
+                                    .cloned()
+                                    .unwrap_or_else(|| peer.to_string()),
+                                state,
+                                power: l.peer_has_power(peer),
+                            })
+                            .collect(),
+                        lfib: crate::mpls::tables(l)
+                            .lfib
+                            .into_iter()
+                            .map(|(in_label, e)| LfibRow {
+                                in_label,
+                                tree: e.topology,
+                                fec: e.fec.to_string(),
+                                next_hops: e.next_hops,
+                            })
+                            .collect(),
+                        counters: l.counters().clone(),
                     }),
                 }
             })

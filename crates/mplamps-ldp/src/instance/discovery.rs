@@ -118,10 +118,15 @@ impl Instance {
 
     /// A peer became reachable by a hello: the active side opens the session stream.
     fn adjacency_up(&mut self, peer: Ipv4Addr, transport: Ipv4Addr) {
-        if self.sessions.contains_key(&peer) || self.retry.contains_key(&peer) {
+        if self.sessions.contains_key(&peer)
+            || self.retry.contains_key(&peer)
+            || self.connecting.contains(&peer)
+        {
             return;
         }
         if self.config.lsr_id > transport {
+            // One session per peer however many links (adjacencies) join us.
+            self.connecting.insert(peer);
             self.transmits
                 .push_back(super::Transmit::Connect { peer, transport });
         }

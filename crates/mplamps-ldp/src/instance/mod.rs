@@ -140,6 +140,8 @@ pub struct Instance {
     interfaces: Vec<InterfaceState>,
     adjacencies: BTreeMap<(usize, Ipv4Addr), discovery::Adjacency>,
     sessions: BTreeMap<Ipv4Addr, session::Session>,
+    /// Peers we asked the transport to connect to, not yet connected.
+    connecting: BTreeSet<Ipv4Addr>,
     /// When the active side may try a failed session again.
     retry: BTreeMap<Ipv4Addr, Duration>,
     routes: BTreeMap<Topology, TopologyRoutes>,
@@ -166,6 +168,7 @@ impl Instance {
             next_message_id: 1,
             adjacencies: BTreeMap::new(),
             sessions: BTreeMap::new(),
+            connecting: BTreeSet::new(),
             retry: BTreeMap::new(),
             routes: BTreeMap::new(),
             local: BTreeMap::new(),

@@ -65,8 +65,17 @@ enum Input {
     Fatal(u32),
 }
 
+/// The data of the Power-SPF capability TLV after its S-bit octet: a reserved octet and
+/// the power MT-ID. With it the value is four octets, the length RFC 5036 §3.6 gives an
+/// experimental TLV's Experiment ID, so analyzers that expect one parse it cleanly.
+fn power_capability_data(mt_id: u16) -> Vec<u8> {
+    let [hi, lo] = mt_id.to_be_bytes();
+    vec![0, hi, lo]
+}
+
 impl Instance {
     pub(super) fn connected(&mut self, peer: Ipv4Addr) {
+        self.connecting.remove(&peer);
         if self
             .sessions
             .get(&peer)
@@ -99,6 +108,10 @@ impl Instance {
     }
 
     pub(super) fn closed_by_peer(&mut self, peer: Ipv4Addr) {
+        if self.connecting.remove(&peer) && self.has_adjacency(peer) {
+            // The connection was refused: try again after the back-off.
+            self.retry.insert(peer, self.now + RETRY_BACKOFF);
+        }
         if self.sessions.contains_key(&peer) {
             self.drop_session(peer);
         }
@@ -278,7 +291,7 @@ impl Instance {
             tlvs.push(Tlv::known(TlvBody::Capability {
                 code: power.code,
                 state: true,
-                data: power.mt_id.to_be_bytes().to_vec(),
+                data: power_capability_data(power.mt_id),
             }));
         }
         let id = self.message_id();
@@ -328,7 +341,7 @@ impl Instance {
         };
         for tlv in m.tlvs.iter().filter(|t| t.code() == power.code) {
             match tlv.as_capability() {
-                Some((state, data)) if data == power.mt_id.to_be_bytes() => return state,
+                Some((state, data)) if data == power_capability_data(power.mt_id) => return state,
                 Some((_, data)) => {
                     let message = format!(
                         "peer Power-SPF capability carries MT-ID data {data:02x?}, ours is {}",
