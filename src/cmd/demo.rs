@@ -55,11 +55,34 @@ struct SimCheck {
     /// Routers whose LSDB trees (both kinds) equal the file's.
     routers_matching_file: usize,
     routers: usize,
+    /// One flow on each tree through the MPLS data plane (LDP labels, draft §2.4.5).
+    flows: Vec<mplamps_sim::mpls::Trace>,
 }
 
-fn simulate(net: &Network, metrics: &power::Metrics) -> Result<SimCheck> {
+/// Flows of 1 Gb/s or more ride the power tree when the file sets no policy of its own.
+fn demo_policy(net: &mut Network) {
+    net.ldp.enabled = true;
+    if net.fec_policy.is_empty() {
+        net.fec_policy.push(mplamps_te::topology::FecPolicy {
+            prefix: std::net::Ipv4Addr::UNSPECIFIED,
+            prefix_len: 0,
+            min_rate: mplamps_core::Bandwidth::from_bps(1e9),
+            tree: mplamps_core::fec::Topology::Power,
+        });
+    }
+}
+
+fn simulate(
+    net: &Network,
+    metrics: &power::Metrics,
+    root: usize,
+    power_tree: &TreeReport,
+    differences: &[String],
+) -> Result<SimCheck> {
     let started = std::time::Instant::now();
-    let mut sim = mplamps_sim::Sim::new(net.clone(), 1, mplamps_sim::LinkModel::default());
+    let mut with_ldp = net.clone();
+    demo_policy(&mut with_ldp);
+    let mut sim = mplamps_sim::Sim::new(with_ldp, 1, mplamps_sim::LinkModel::default());
     sim.start();
     let converged = sim.run(std::time::Duration::from_secs(3600), true)?;
     let wall_time_s = started.elapsed().as_secs_f64();
@@ -74,7 +97,28 @@ fn simulate(net: &Network, metrics: &power::Metrics) -> Result<SimCheck> {
             })
         })
         .count();
+    // The flow goes where the trees differ most: the farthest such router on the power tree.
+    let destination = power_tree
+        .nodes
+        .iter()
+        .filter(|n| differences.contains(&n.name))
+        .chain(power_tree.nodes.iter())
+        .max_by(|a, b| {
+            let key = |n: &NodeReport| (differences.contains(&n.name), n.distance);
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .map(|n| n.name.clone());
+    let mut flows = Vec::new();
+    if let Some(dst) = destination {
+        let src = &net.routers[root].name;
+        let big = mplamps_core::Bandwidth::from_bps(2e9);
+        flows.push(sim.trace(src, &dst, big)?);
+        flows.push(sim.trace(src, &dst, None)?);
+    }
     Ok(SimCheck {
+        flows,
         converged,
         convergence_time_s: sim.last_change.as_secs_f64(),
         wall_time_s,
@@ -108,7 +152,7 @@ pub fn run(args: Args) -> Result<()> {
         pictures.push(super::write_file(&stem.with_extension("svg"), &svg)?);
     }
     let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
-    let simulation = simulate(&net, &metrics)?;
+    let simulation = simulate(&net, &metrics, root, &power_tree, &differences)?;
 
     if args.json {
         return super::print_json(&DemoReport {
@@ -157,6 +201,16 @@ the trees each router computes from its own LSDB equal the file's for {} of {} r
         s.routers_matching_file,
         s.routers
     );
+    println!(
+        "\nLDP labels both trees from disjoint ranges; a 2 Gb/s flow rides the power tree, a small one the regular tree:"
+    );
+    for flow in &s.flows {
+        println!();
+        print!("{}", super::sim::render_trace(flow));
+    }
+    if s.flows.iter().any(|f| !f.delivered) {
+        anyhow::bail!("a demo flow was not delivered");
+    }
     if !s.converged || !s.identical_lsdbs || s.routers_matching_file != s.routers {
         anyhow::bail!("the simulated network does not agree with the file");
     }
