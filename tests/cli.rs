@@ -241,3 +241,29 @@ fn bench_spf_small() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+/// Issue 4: `sim --trace SRC DST --json` — the tree, delivery and the labels at every hop.
+#[test]
+fn sim_trace_json_contract() {
+    let big = json(&["sim", DRAFT, "--trace", "B", "F", "--json"]);
+    assert_eq!(big["tree"], "regular", "no policy: the regular tree");
+    assert_eq!(big["delivered"], true);
+    let hops = big["hops"].as_array().unwrap();
+    assert_eq!(hops[0]["router"], "B");
+    assert!(
+        hops[0]["in_label"].is_null(),
+        "the ingress receives an unlabeled packet"
+    );
+    assert!(
+        hops[0]["out_label"]
+            .as_u64()
+            .is_some_and(|l| (16..100_000).contains(&l))
+    );
+    assert!(hops[0]["next_hop"].is_string());
+    assert_eq!(hops.last().unwrap()["router"], "F");
+    mplamps()
+        .args(["sim", DRAFT, "--trace", "B", "nowhere"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no router named \"nowhere\""));
+}

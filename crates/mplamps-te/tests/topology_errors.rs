@@ -368,3 +368,40 @@ fn bad_gmpls_attributes_name_what_was_expected() {
     let text = format!("[ospf]\nflood_pacing_ms = -3\n{ROUTERS}{LINK}");
     expect_error(&text, 2, "flood_pacing_ms", "0 to 10000");
 }
+
+/// Issue 4: the `[ldp]` table, `[[fec_policy]]` rules and `ldp_power`.
+#[test]
+fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
+    let text = format!(
+        "[ldp]\ncontrol = \"independent\"\npower_capability_code = 0x3F22\npower_mt_id = 120\n\n[[fec_policy]]\nprefix = \"10.0.0.0/8\"\ntree = \"power\"\nmin_rate = \"1G\"\n{}{LINK}",
+        ROUTERS.replace("name = \"B\"", "name = \"B\"\nldp_power = false")
+    );
+    let net = Network::from_toml("ok.toml", &text).unwrap();
+    assert!(net.ldp.enabled && !net.ldp.ordered);
+    assert_eq!(
+        (net.ldp.power_capability_code, net.ldp.power_mt_id),
+        (0x3F22, 120)
+    );
+    assert!(net.routers[0].ldp_power && !net.routers[1].ldp_power);
+    let rule = &net.fec_policy[0];
+    assert_eq!(
+        (rule.prefix_len, rule.tree),
+        (8, mplamps_core::fec::Topology::Power)
+    );
+    let again =
+        Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
+    assert_eq!(again, net);
+
+    let text = format!("[ldp]\ncontrol = \"eager\"\n{ROUTERS}{LINK}");
+    expect_error(&text, 2, "control", "\"ordered\" or \"independent\"");
+    let text = format!("[ldp]\npower_capability_code = 0x0506\n{ROUTERS}{LINK}");
+    expect_error(&text, 2, "power_capability_code", "expected 15872 to 16383");
+    let text = format!("[ldp]\nhello_interval_s = 20\nhello_hold_s = 15\n{ROUTERS}{LINK}");
+    expect_error(&text, 3, "hello_hold_s", "above the hello interval");
+    let text =
+        format!("[[fec_policy]]\nprefix = \"10.0.0.0/33\"\ntree = \"power\"\n{ROUTERS}{LINK}");
+    expect_error(&text, 2, "prefix", "IPv4 prefix");
+    let text =
+        format!("[[fec_policy]]\nprefix = \"10.0.0.0/8\"\ntree = \"green\"\n{ROUTERS}{LINK}");
+    expect_error(&text, 3, "tree", "\"power\" or \"regular\"");
+}
