@@ -339,46 +339,39 @@ impl Instance {
 
     /// Packs queued messages into PDUs of at most [`MAX_PDU_LEN`] octets per peer.
     fn finish(&mut self) {
-        for (peer, messages) in std::mem::take(&mut self.outbox) {
-            let mut pdu = self.empty_pdu();
-            let mut size = crate::packet::PDU_HEADER_LEN;
-            for m in messages {
-                let len = message_len(&m);
-                if !pdu.messages.is_empty() && size + len > MAX_PDU_LEN {
-                    self.transmits.push_back(Transmit::Stream {
-                        peer,
-                        payload: pdu.encode(),
-                    });
-                    pdu = self.empty_pdu();
-                    size = crate::packet::PDU_HEADER_LEN;
-                }
-                size += len;
-                pdu.messages.push(m);
-            }
-            if !pdu.messages.is_empty() {
-                self.transmits.push_back(Transmit::Stream {
-                    peer,
-                    payload: pdu.encode(),
-                });
-            }
+        for peer in self.outbox.keys().copied().collect::<Vec<_>>() {
+            self.flush_peer(peer);
         }
         if std::mem::take(&mut self.forwarding_dirty) {
             self.events.push_back(Event::ForwardingChanged);
         }
     }
 
-    fn empty_pdu(&self) -> Pdu {
-        Pdu {
-            lsr_id: self.config.lsr_id,
-            // Brief §3: sessions always use the platform-wide label space 0.
-            label_space: 0,
-            messages: Vec::new(),
+    /// Sends what is queued for `peer`, each message encoded once.
+    fn flush_peer(&mut self, peer: Ipv4Addr) {
+        let Some(messages) = self.outbox.remove(&peer) else {
+            return;
+        };
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut size = crate::packet::PDU_HEADER_LEN;
+        for m in messages {
+            let mut bytes = Vec::new();
+            m.encode(&mut bytes);
+            if !batch.is_empty() && size + bytes.len() > MAX_PDU_LEN {
+                self.send_pdu(peer, &std::mem::take(&mut batch));
+                size = crate::packet::PDU_HEADER_LEN;
+            }
+            size += bytes.len();
+            batch.push(bytes);
+        }
+        if !batch.is_empty() {
+            self.send_pdu(peer, &batch);
         }
     }
-}
 
-fn message_len(m: &Message) -> usize {
-    let mut buf = Vec::new();
-    m.encode(&mut buf);
-    buf.len()
+    fn send_pdu(&mut self, peer: Ipv4Addr, messages: &[Vec<u8>]) {
+        // Brief §3: sessions always use the platform-wide label space 0.
+        let payload = Pdu::encode_encoded(self.config.lsr_id, 0, messages);
+        self.transmits.push_back(Transmit::Stream { peer, payload });
+    }
 }

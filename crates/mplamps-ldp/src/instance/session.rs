@@ -462,17 +462,6 @@ impl Instance {
         self.drop_session(peer);
     }
 
-    fn flush_peer(&mut self, peer: Ipv4Addr) {
-        if let Some(messages) = self.outbox.remove(&peer) {
-            let mut pdu = self.empty_pdu();
-            pdu.messages = messages;
-            self.transmits.push_back(Transmit::Stream {
-                peer,
-                payload: pdu.encode(),
-            });
-        }
-    }
-
     /// Forgets the session and every label state tied to it (§2.5.4: "NON EXISTENT").
     fn drop_session(&mut self, peer: Ipv4Addr) {
         let Some(s) = self.sessions.remove(&peer) else {

@@ -49,6 +49,7 @@ struct Net {
     links: Vec<(usize, usize, usize, usize, bool)>,
     wire: VecDeque<Wire>,
     now: Duration,
+    pdus: usize,
 }
 
 impl Net {
@@ -73,6 +74,7 @@ impl Net {
             links,
             wire: VecDeque::new(),
             now: Duration::ZERO,
+            pdus: 0,
         };
         for r in 0..n {
             net.routers[r].start(Duration::ZERO);
@@ -172,6 +174,10 @@ impl Net {
                     }
                 }
                 Transmit::Stream { peer, payload } => {
+                    // Every PDU fits the advertised maximum and decodes.
+                    assert!(payload.len() <= 4096, "PDU of {} octets", payload.len());
+                    assert!(crate::packet::Pdu::decode(&payload).is_ok());
+                    self.pdus += 1;
                     if let Some(to) = self.find(peer) {
                         self.wire.push_back(Wire::Bytes {
                             to,
@@ -455,4 +461,34 @@ fn a_malformed_pdu_is_answered_with_a_notification_and_closes_the_session() {
     assert!(status.fatal);
     assert!(sent.contains(&Transmit::Close { peer: rid(2) }));
     assert!(net.routers[0].sessions().is_empty());
+}
+
+#[test]
+fn many_bindings_are_split_into_pdus_within_the_maximum() {
+    let mut net = Net::line(&[true, true], Control::Independent);
+    let hop = RouteNextHop {
+        interface: 1,
+        address: net.addr(1, 0),
+    };
+    let routes: TopologyRoutes = (0..600u32)
+        .map(|i| {
+            (
+                Fec::new(Ipv4Addr::from(0x0b00_0000 + (i << 8)), 24),
+                vec![hop],
+            )
+        })
+        .collect();
+    let before = net.pdus;
+    let now = net.now;
+    net.routers[0].set_routes(now, Topology::Regular, routes.clone());
+    net.routers[0].set_routes(now, Topology::Power, routes);
+    net.drain_all();
+    // 1 200 mappings of 30-odd octets: several PDUs, each within 4096 octets (checked in drain).
+    assert!(net.pdus - before >= 10, "{} PDUs", net.pdus - before);
+    let got = net.routers[1].remote_bindings(rid(1));
+    assert_eq!(
+        got.len(),
+        1200 + 2,
+        "600 prefixes in two topologies and the egress loopback"
+    );
 }

@@ -108,7 +108,7 @@ impl Message {
         })
     }
 
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+    pub fn encode(&self, out: &mut Vec<u8>) {
         let mut head = self.kind.to_u16();
         if self.unknown_ignore {
             head |= U_BIT;

@@ -130,11 +130,25 @@ impl Pdu {
     }
 
     pub fn encode(&self) -> Vec<u8> {
+        let encoded: Vec<Vec<u8>> = self
+            .messages
+            .iter()
+            .map(|m| {
+                let mut out = Vec::new();
+                m.encode(&mut out);
+                out
+            })
+            .collect();
+        Pdu::encode_encoded(self.lsr_id, self.label_space, &encoded)
+    }
+
+    /// A PDU around messages already encoded (senders size their PDUs by them).
+    pub fn encode_encoded(lsr_id: Ipv4Addr, label_space: u16, messages: &[Vec<u8>]) -> Vec<u8> {
         let mut body = Vec::new();
-        body.put_ipv4(self.lsr_id);
-        body.put_u16(self.label_space);
-        for m in &self.messages {
-            m.encode(&mut body);
+        body.put_ipv4(lsr_id);
+        body.put_u16(label_space);
+        for m in messages {
+            body.extend_from_slice(m);
         }
         let mut out = Vec::with_capacity(body.len() + 4);
         out.put_u16(VERSION);
