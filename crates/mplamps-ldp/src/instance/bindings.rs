@@ -311,7 +311,7 @@ impl Instance {
             }
         }
         self.forwarding_dirty = true;
-        self.recompute();
+        self.bindings_dirty = true;
     }
 
     pub(super) fn send_addresses(&mut self, peer: Ipv4Addr) {
@@ -367,7 +367,7 @@ impl Instance {
             }
         }
         self.forwarding_dirty = true;
-        self.recompute();
+        self.bindings_dirty = true;
     }
 
     fn fec_and_label(
@@ -431,7 +431,7 @@ impl Instance {
             }
         }
         self.forwarding_dirty = true;
-        self.recompute();
+        self.bindings_dirty = true;
     }
 
     pub(super) fn receive_withdraw(&mut self, peer: Ipv4Addr, m: &Message) {
@@ -465,7 +465,7 @@ impl Instance {
             self.queue(peer, release);
         }
         self.forwarding_dirty = true;
-        self.recompute();
+        self.bindings_dirty = true;
     }
 
     pub(super) fn receive_release(&mut self, peer: Ipv4Addr, m: &Message) {

@@ -153,6 +153,9 @@ pub struct Instance {
     events: VecDeque<Event>,
     counters: Counters,
     forwarding_dirty: bool,
+    /// Routes, sessions or received bindings changed: bindings are brought in line once,
+    /// at the end of the input (not once per message of a PDU).
+    bindings_dirty: bool,
 }
 
 /// Largest PDU we send (RFC 5036 §3.5.3 default maximum).
@@ -178,6 +181,7 @@ impl Instance {
             events: VecDeque::new(),
             counters: Counters::default(),
             forwarding_dirty: false,
+            bindings_dirty: false,
         }
     }
 
@@ -200,7 +204,7 @@ impl Instance {
     /// Starts the instance: egress bindings exist from the beginning.
     pub fn start(&mut self, now: Duration) {
         self.now = now;
-        self.recompute();
+        self.bindings_dirty = true;
         self.finish();
     }
 
@@ -238,7 +242,7 @@ impl Instance {
         if self.routes.get(&topology) != Some(&routes) {
             self.routes.insert(topology, routes);
             self.forwarding_dirty = true;
-            self.recompute();
+            self.bindings_dirty = true;
         }
         self.finish();
     }
@@ -339,6 +343,9 @@ impl Instance {
 
     /// Packs queued messages into PDUs of at most [`MAX_PDU_LEN`] octets per peer.
     fn finish(&mut self) {
+        if std::mem::take(&mut self.bindings_dirty) {
+            self.recompute();
+        }
         for peer in self.outbox.keys().copied().collect::<Vec<_>>() {
             self.flush_peer(peer);
         }
