@@ -164,6 +164,8 @@ pub struct Sim {
     ldp_enabled: bool,
     /// Router index by router ID (the LDP LSR ID and transport address).
     by_id: std::collections::HashMap<Ipv4Addr, usize>,
+    /// Data-plane drops per router, by reason.
+    drops: Vec<mplamps_dataplane::Drops>,
     /// Per direction of a stream, when its last segment arrives: segments stay in order.
     stream_clock: std::collections::HashMap<(usize, usize), Duration>,
 }
@@ -238,6 +240,7 @@ impl Sim {
             capture: None,
             lsa_store,
             ldp_enabled: net_ldp_enabled,
+            drops: vec![mplamps_dataplane::Drops::default(); ldp_configs.len()],
             ldp_configs,
             by_id,
             stream_clock: std::collections::HashMap::new(),
@@ -259,6 +262,17 @@ impl Sim {
             .get(router)
             .filter(|r| r.up && self.ldp_enabled)
             .map(|r| &r.ldp)
+    }
+
+    /// Data-plane drop counters of a router, by reason.
+    pub fn drops(&self, router: usize) -> Option<&mplamps_dataplane::Drops> {
+        self.drops.get(router)
+    }
+
+    fn count_drop(&mut self, router: usize, reason: mplamps_dataplane::DropReason) {
+        if let Some(d) = self.drops.get_mut(router) {
+            d.count(reason);
+        }
     }
 
     pub fn router_by_id(&self, id: Ipv4Addr) -> Option<usize> {

@@ -157,7 +157,7 @@ impl Sim {
     /// Injects one packet from `src`'s loopback to `dst`'s and follows it through every
     /// router's data plane (draft §2.4.5: the FEC policy picks the tree).
     pub fn trace(
-        &self,
+        &mut self,
         src: &str,
         dst: &str,
         rate: Option<Bandwidth>,
@@ -203,6 +203,7 @@ impl Sim {
                 } => (hop, Some((router, frame))),
                 Action::Drop(reason, hop) => {
                     trace.dropped = Some(reason);
+                    self.count_drop(at, reason);
                     (hop, None)
                 }
             };

@@ -58,6 +58,8 @@ pub struct LdpReport {
     pub sessions: Vec<LdpSessionReport>,
     pub lfib: Vec<LfibRow>,
     pub counters: mplamps_ldp::instance::Counters,
+    /// Packets the data plane dropped here, by reason.
+    pub drops: mplamps_dataplane::Drops,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -237,6 +239,7 @@ impl Sim {
                             })
                             .collect(),
                         counters: l.counters().clone(),
+                        drops: self.drops(r).cloned().unwrap_or_default(),
                     }),
                 }
             })

@@ -89,7 +89,7 @@ fn assert_label_ranges(sim: &Sim) {
     }
 }
 
-fn trace_pairs(sim: &Sim, pairs: &[(&str, &str)]) {
+fn trace_pairs(sim: &mut Sim, pairs: &[(&str, &str)]) {
     for &(src, dst) in pairs {
         let power = sim.trace(src, dst, big()).unwrap();
         assert_eq!(power.tree, Topology::Power);
@@ -109,14 +109,14 @@ fn trace_pairs(sim: &Sim, pairs: &[(&str, &str)]) {
 
 #[test]
 fn draft_area_flows_follow_their_trees_hop_for_hop() {
-    let sim = converged(with_power_policy(draft_area()), vec![]);
+    let mut sim = converged(with_power_policy(draft_area()), vec![]);
     let names: Vec<String> = sim.net.routers.iter().map(|r| r.name.clone()).collect();
     let pairs: Vec<(&str, &str)> = names
         .iter()
         .flat_map(|a| names.iter().map(move |b| (a.as_str(), b.as_str())))
         .filter(|(a, b)| a != b)
         .collect();
-    trace_pairs(&sim, &pairs);
+    trace_pairs(&mut sim, &pairs);
     assert_label_ranges(&sim);
     // The draft's point: from B the power tree takes another way to F than the regular one.
     let power = sim.trace("B", "F", big()).unwrap();
@@ -127,14 +127,14 @@ fn draft_area_flows_follow_their_trees_hop_for_hop() {
 #[test]
 fn a_generated_network_forwards_both_trees() {
     let net = mplamps_te::generate::generate(40, 4.0, 11).unwrap();
-    let sim = converged(with_power_policy(net), vec![]);
+    let mut sim = converged(with_power_policy(net), vec![]);
     let n = sim.net.routers.len();
     let names: Vec<String> = sim.net.routers.iter().map(|r| r.name.clone()).collect();
     let pairs: Vec<(&str, &str)> = (0..20)
         .map(|i| (names[i * 7 % n].as_str(), names[(i * 13 + 5) % n].as_str()))
         .filter(|(a, b)| a != b)
         .collect();
-    trace_pairs(&sim, &pairs);
+    trace_pairs(&mut sim, &pairs);
     assert_label_ranges(&sim);
 }
 
@@ -147,7 +147,7 @@ fn a_router_without_the_capability_is_crossed_with_regular_labels() {
     let a = net.router_index("A").unwrap();
     net.routers[a].ldp_power = false;
     // A still advertises power values in OSPF, so the power tree still uses it.
-    let sim = converged(net, vec![]);
+    let mut sim = converged(net, vec![]);
     let ldp_a = sim.ldp_instance(a).unwrap();
     let neighbors: BTreeSet<usize> = sim
         .net
@@ -197,7 +197,7 @@ fn link_failure_reroutes_both_trees_and_repair_restores_them() {
         })
         .map(|l| l.name.clone())
         .unwrap();
-    let before = converged(net.clone(), vec![]);
+    let mut before = converged(net.clone(), vec![]);
     let power_before = before.trace("B", "F", big()).unwrap();
     let mut sim = converged(
         net,
@@ -247,9 +247,9 @@ fn assert_follows_file_tree_without(sim: &Sim, trace: &Trace, kind: TreeKind, li
 #[test]
 fn session_loss_and_recovery_leave_no_stale_labels() {
     let net = with_power_policy(draft_area());
-    let before = converged(net.clone(), vec![]);
+    let mut before = converged(net.clone(), vec![]);
     let trace_before = before.trace("B", "F", big()).unwrap();
-    let sim = converged(
+    let mut sim = converged(
         net,
         vec![
             ScenarioEvent {
@@ -289,4 +289,15 @@ fn tracing_without_ldp_is_an_error() {
     let mut sim = Sim::new(with_power_policy(draft_area()), 1, LinkModel::default());
     sim.start();
     assert!(sim.trace("B", "nowhere", None).is_err());
+    // Before any session is up the ingress has no binding: the drop is counted with its reason.
+    let trace = sim.trace("B", "F", None).unwrap();
+    assert_eq!(
+        trace.dropped,
+        Some(mplamps_dataplane::DropReason::NoBinding)
+    );
+    let b = sim.net.router_index("B").unwrap();
+    assert_eq!(
+        sim.drops(b).unwrap().0[&mplamps_dataplane::DropReason::NoBinding],
+        1
+    );
 }
