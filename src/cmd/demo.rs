@@ -101,8 +101,6 @@ fn simulate(
     let destination = power_tree
         .nodes
         .iter()
-        .filter(|n| differences.contains(&n.name))
-        .chain(power_tree.nodes.iter())
         .max_by(|a, b| {
             let key = |n: &NodeReport| (differences.contains(&n.name), n.distance);
             key(a)

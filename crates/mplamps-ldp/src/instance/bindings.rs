@@ -399,7 +399,11 @@ impl Instance {
 
     pub(super) fn receive_mapping(&mut self, peer: Ipv4Addr, m: &Message) {
         self.counters.mappings_received += 1;
-        let Some((elements, Some(label))) = self.fec_and_label(peer, m) else {
+        // A missing FEC TLV was already answered by `fec_and_label`.
+        let Some((elements, label)) = self.fec_and_label(peer, m) else {
+            return;
+        };
+        let Some(label) = label else {
             return self.notify(
                 peer,
                 status::MISSING_MESSAGE_PARAMETERS,

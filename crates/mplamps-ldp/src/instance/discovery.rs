@@ -154,6 +154,14 @@ impl Instance {
         }
     }
 
+    /// The transport address a hello of `peer` gave, while an adjacency lives.
+    pub(super) fn adjacency_transport(&self, peer: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.adjacencies
+            .iter()
+            .find(|((_, p), _)| *p == peer)
+            .map(|(_, a)| a.transport)
+    }
+
     pub(super) fn has_adjacency(&self, peer: Ipv4Addr) -> bool {
         self.adjacencies.keys().any(|(_, p)| *p == peer)
     }
@@ -169,12 +177,7 @@ impl Instance {
             .collect();
         for peer in due {
             self.retry.remove(&peer);
-            let transport = self
-                .adjacencies
-                .iter()
-                .find(|((_, p), _)| *p == peer)
-                .map(|(_, a)| a.transport);
-            if let Some(transport) = transport {
+            if let Some(transport) = self.adjacency_transport(peer) {
                 self.adjacency_up(peer, transport);
             }
         }

@@ -84,11 +84,7 @@ impl Instance {
             // A new connection replaces a session the peer has forgotten (it restarted).
             self.close(peer, None);
         }
-        let transport = self
-            .adjacencies
-            .iter()
-            .find(|((_, p), _)| *p == peer)
-            .map_or(peer, |(_, a)| a.transport);
+        let transport = self.adjacency_transport(peer).unwrap_or(peer);
         let active = self.config.lsr_id > transport;
         self.sessions.insert(
             peer,

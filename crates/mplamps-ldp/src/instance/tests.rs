@@ -492,3 +492,31 @@ fn many_bindings_are_split_into_pdus_within_the_maximum() {
         "600 prefixes in two topologies and the egress loopback"
     );
 }
+
+/// RFC 5036 §3.5.7: a Label Mapping without its FEC is answered once, with "Missing
+/// Message Parameters", and changes nothing.
+#[test]
+fn a_mapping_without_fec_gets_one_notification() {
+    use crate::packet::{Message, MessageType, Pdu, Tlv, TlvBody};
+    let mut net = Net::line(&[false, false], Control::Ordered);
+    let before = net.routers[0].counters().notifications_sent;
+    let bindings = net.routers[0].remote_bindings(rid(2));
+    let pdu = Pdu {
+        lsr_id: rid(2),
+        label_space: 0,
+        messages: vec![Message::new(
+            MessageType::LabelMapping,
+            77,
+            vec![Tlv::known(TlvBody::GenericLabel(40))],
+        )],
+    };
+    let now = net.now;
+    net.routers[0].handle_stream(now, rid(2), &pdu.encode());
+    assert_eq!(net.routers[0].counters().notifications_sent, before + 1);
+    assert_eq!(net.routers[0].remote_bindings(rid(2)), bindings);
+    assert_eq!(
+        operational(&net.routers[0]),
+        1,
+        "not fatal: the session stays"
+    );
+}
