@@ -74,8 +74,8 @@ fn label_mapping_with_prefix_fec_golden_octets() {
     assert_eq!(Pdu::decode(&bytes), Ok(pdu));
 }
 
-/// The layout of RFC 7307 §3.2.1 as docs/ldp.md draws it: the prefix element's fields,
-/// then two reserved octets and the MT-ID.
+/// RFC 7307 §3.2.1: the Prefix FEC element (type 2) with address family "MT IP" (29, IANA
+/// address family numbers), then two reserved octets and the MT-ID.
 #[test]
 fn mt_prefix_fec_element_golden_octets() {
     let tlv = Tlv::known(TlvBody::Fec(vec![FecElement::MtPrefix {
@@ -92,9 +92,9 @@ fn mt_prefix_fec_element_golden_octets() {
             0x00,
             0x00,
             0x0c, // FEC TLV, 12 octets
-            tlv::FEC_MT_PREFIX,
+            0x02, // Prefix FEC element
             0x00,
-            0x01,
+            29, // address family MT IP
             32,
             10,
             255,

@@ -37,6 +37,10 @@ const TYPE_MASK: u16 = 0x3FFF;
 /// Address families of RFC 5036 §3.4.1 (IANA address family numbers).
 pub const AF_IPV4: u16 = 1;
 pub const AF_IPV6: u16 = 2;
+/// RFC 7307 §3.2.1 / IANA address family numbers 29 and 30: "MT IP" and "MT IPv6". A Prefix
+/// FEC element with one of these families is an MT Prefix FEC element.
+pub const AF_MT_IPV4: u16 = 29;
+pub const AF_MT_IPV6: u16 = 30;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tlv {
@@ -79,10 +83,11 @@ pub enum FecElement {
         fec_type: u8,
         family: u16,
     },
-    /// RFC 7307 §3.2.1 MT Prefix FEC element: a prefix in one routing topology. Layout:
-    /// type (1), address family (2), prefix length in bits (1), prefix (⌈len/8⌉),
-    /// reserved (2; RFC 9658 gives its first octet to the IGP algorithm, kept here as
-    /// received), MT-ID (2).
+    /// RFC 7307 §3.2.1 MT Prefix FEC element: a prefix in one routing topology. It is the
+    /// Prefix FEC element (type 2) with address family "MT IP" (29) or "MT IPv6" (30),
+    /// followed by reserved (2; RFC 9658 gives its first octet to the IGP algorithm, kept
+    /// here as received) and the MT-ID (2). `prefix.family` holds the plain family (IPv4 or
+    /// IPv6); the codec maps it to its MT family on the wire.
     MtPrefix {
         prefix: Prefix,
         reserved: u16,
@@ -99,10 +104,6 @@ pub enum FecElement {
 const FEC_WILDCARD: u8 = 0x01;
 const FEC_PREFIX: u8 = 0x02;
 const FEC_TYPED_WILDCARD: u8 = 0x05;
-/// The MT Prefix FEC element type (RFC 7307 §3.2.1, IANA "FEC Type Name Space").
-/// Unverified: the library this was built with held RFC 7307's front matter but not its
-/// IANA section; docs/ldp.md says what was checked and how to change it.
-pub const FEC_MT_PREFIX: u8 = 0x0B;
 
 /// Common Hello Parameters (RFC 5036 §3.5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,8 +284,27 @@ fn exact(value: &[u8], len: usize, field: &'static str) -> Result<(), DecodeErro
     }
 }
 
-fn decode_prefix(r: &mut Reader) -> Result<Prefix, DecodeError> {
-    let family = r.u16("FEC address family")?;
+/// The Prefix FEC element after its type octet (RFC 5036 §3.4.1), or the MT Prefix FEC
+/// element when the family is an MT family (RFC 7307 §3.2.1).
+fn decode_prefix_element(r: &mut Reader) -> Result<FecElement, DecodeError> {
+    let wire_family = r.u16("FEC address family")?;
+    let (family, multi_topology) = match wire_family {
+        AF_MT_IPV4 => (AF_IPV4, true),
+        AF_MT_IPV6 => (AF_IPV6, true),
+        other => (other, false),
+    };
+    let prefix = decode_prefix_body(r, family)?;
+    if !multi_topology {
+        return Ok(FecElement::Prefix(prefix));
+    }
+    Ok(FecElement::MtPrefix {
+        prefix,
+        reserved: r.u16("MT FEC reserved")?,
+        mt_id: r.u16("MT-ID")?,
+    })
+}
+
+fn decode_prefix_body(r: &mut Reader, family: u16) -> Result<Prefix, DecodeError> {
     let len = r.u8("FEC prefix length")?;
     let max = match family {
         AF_IPV4 => 32,
@@ -309,7 +329,7 @@ fn decode_fec(value: &[u8]) -> Result<Vec<FecElement>, DecodeError> {
         let fec_type = r.u8("FEC element type")?;
         elements.push(match fec_type {
             FEC_WILDCARD => FecElement::Wildcard,
-            FEC_PREFIX => FecElement::Prefix(decode_prefix(&mut r)?),
+            FEC_PREFIX => decode_prefix_element(&mut r)?,
             FEC_TYPED_WILDCARD => {
                 let fec_type = r.u8("typed wildcard FEC type")?;
                 let len = r.u8("typed wildcard length")?;
@@ -319,11 +339,6 @@ fn decode_fec(value: &[u8]) -> Result<Vec<FecElement>, DecodeError> {
                 };
                 FecElement::TypedWildcard { fec_type, family }
             }
-            FEC_MT_PREFIX => FecElement::MtPrefix {
-                prefix: decode_prefix(&mut r)?,
-                reserved: r.u16("MT FEC reserved")?,
-                mt_id: r.u16("MT-ID")?,
-            },
             _ => FecElement::Unknown {
                 fec_type,
                 rest: r.rest().to_vec(),
@@ -457,8 +472,8 @@ fn decode_body(code: u16, value: &[u8]) -> Result<TlvBody, DecodeError> {
     Ok(body)
 }
 
-fn encode_prefix(p: &Prefix, out: &mut Vec<u8>) {
-    out.put_u16(p.family);
+fn encode_prefix(p: &Prefix, wire_family: u16, out: &mut Vec<u8>) {
+    out.put_u16(wire_family);
     out.put_u8(p.len);
     out.extend_from_slice(&p.octets);
 }
@@ -471,15 +486,19 @@ fn encode_body(body: &TlvBody, out: &mut Vec<u8>) {
                     FecElement::Wildcard => out.put_u8(FEC_WILDCARD),
                     FecElement::Prefix(p) => {
                         out.put_u8(FEC_PREFIX);
-                        encode_prefix(p, out);
+                        encode_prefix(p, p.family, out);
                     }
                     FecElement::MtPrefix {
                         prefix,
                         reserved,
                         mt_id,
                     } => {
-                        out.put_u8(FEC_MT_PREFIX);
-                        encode_prefix(prefix, out);
+                        let wire_family = match prefix.family {
+                            AF_IPV6 => AF_MT_IPV6,
+                            _ => AF_MT_IPV4,
+                        };
+                        out.put_u8(FEC_PREFIX);
+                        encode_prefix(prefix, wire_family, out);
                         out.put_u16(*reserved);
                         out.put_u16(*mt_id);
                     }
