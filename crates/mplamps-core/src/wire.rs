@@ -102,6 +102,19 @@ impl Put for Vec<u8> {
     }
 }
 
+/// The one's complement sum of 16-bit big-endian words (RFC 1071), folded; an odd last
+/// octet is padded with zero. The Internet checksum is its complement.
+pub fn ones_complement_sum(bytes: &[u8]) -> u16 {
+    let mut sum: u64 = bytes
+        .chunks(2)
+        .map(|w| u64::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xFFFF {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    sum as u16
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +134,16 @@ mod tests {
         assert_eq!(r.ipv4("d"), Ok(Ipv4Addr::new(10, 0, 0, 1)));
         assert_eq!(r.f32("e"), Ok(1.5));
         assert!(r.is_empty());
+    }
+
+    /// RFC 1071 §3's worked example: words 0001 f203 f4f5 f6f7 sum to ddf2.
+    #[test]
+    fn ones_complement_sum_matches_rfc_1071_example() {
+        assert_eq!(
+            ones_complement_sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            0xddf2
+        );
+        assert_eq!(ones_complement_sum(&[0xff]), 0xff00);
     }
 
     #[test]

@@ -27,17 +27,7 @@ pub fn datagram(
     out
 }
 
-/// The one's complement sum of 16-bit words (RFC 1071), folded.
-pub fn ones_complement_sum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = bytes
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xFFFF {
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    }
-    sum as u16
-}
+pub use mplamps_core::wire::ones_complement_sum;
 
 fn set_checksum(packet: &mut [u8]) {
     if packet.len() < HEADER_LEN {

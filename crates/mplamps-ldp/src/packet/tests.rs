@@ -88,22 +88,11 @@ fn mt_prefix_fec_element_golden_octets() {
     assert_eq!(
         bytes,
         [
-            0x01,
-            0x00,
-            0x00,
-            0x0c, // FEC TLV, 12 octets
+            0x01, 0x00, 0x00, 0x0c, // FEC TLV, 12 octets
             0x02, // Prefix FEC element
-            0x00,
-            29, // address family MT IP
-            32,
-            10,
-            255,
-            0,
-            7, // MT prefix 10.255.0.7/32
-            0x00,
-            0x00,
-            0x00,
-            100, // reserved, MT-ID 100
+            0x00, 29, // address family MT IP
+            32, 10, 255, 0, 7, // MT prefix 10.255.0.7/32
+            0x00, 0x00, 0x00, 100, // reserved, MT-ID 100
         ]
     );
     let mut r = mplamps_core::wire::Reader::new(&bytes);
