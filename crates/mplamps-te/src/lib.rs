@@ -4,6 +4,7 @@
 //! The topology model here is the single source every other part reads (brief §2 rule 3).
 #![forbid(unsafe_code)]
 
+pub mod cspf;
 pub mod generate;
 pub mod import;
 pub mod power;
