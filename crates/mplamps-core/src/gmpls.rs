@@ -136,6 +136,18 @@ impl LspEncoding {
 pub struct ProtectionFlags(pub u8);
 
 impl ProtectionFlags {
+    /// RFC 4202 §2.2 orders protection types by strength, extra traffic (0x01) weakest and
+    /// enhanced (0x20) strongest: a link satisfies a request when its strongest type reaches
+    /// the weakest type requested. No request is satisfied by anything.
+    pub fn satisfies(self, requested: u8) -> bool {
+        if requested == 0 {
+            return true;
+        }
+        let strongest_offered = 8 - self.0.leading_zeros();
+        let weakest_requested = requested.trailing_zeros() + 1;
+        self.0 != 0 && strongest_offered >= weakest_requested
+    }
+
     pub const NAMES: [(&'static str, u8); 6] = [
         ("extra-traffic", 0x01),
         ("unprotected", 0x02),

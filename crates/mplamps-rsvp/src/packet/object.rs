@@ -61,7 +61,7 @@ impl UnknownClassRule {
 }
 
 /// SESSION, LSP_TUNNEL_IPv4 C-Type 7 (RFC 3209 §4.6.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Session {
     /// The tunnel's egress.
     pub endpoint: Ipv4Addr,
@@ -71,7 +71,7 @@ pub struct Session {
 }
 
 /// SENDER_TEMPLATE / FILTER_SPEC, LSP_TUNNEL_IPv4 C-Type 7 (RFC 3209 §4.6.2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct LspSender {
     pub sender: Ipv4Addr,
     pub lsp_id: u16,

@@ -49,18 +49,6 @@ impl Level {
     }
 }
 
-/// RFC 4202 §2.2 orders protection types by strength: extra traffic (0x01) weakest,
-/// enhanced (0x20) strongest. A link qualifies when its strongest type reaches the weakest
-/// requested one.
-fn protection_ok(offered: u8, requested: u8) -> bool {
-    if requested == 0 {
-        return true;
-    }
-    let strongest_offered = 8 - offered.leading_zeros();
-    let weakest_requested = requested.trailing_zeros() + 1;
-    offered != 0 && strongest_offered >= weakest_requested
-}
-
 fn link_passes(g: &TeGraph, req: &PathRequest, id: usize, link: &TeLink, level: Level) -> bool {
     if !link.up {
         return false;
@@ -71,7 +59,7 @@ fn link_passes(g: &TeGraph, req: &PathRequest, id: usize, link: &TeLink, level: 
     if level >= Level::Encoding && req.encoding.is_some_and(|e| e != link.encoding) {
         return false;
     }
-    if level >= Level::Protection && !protection_ok(link.protection.0, req.link_protection) {
+    if level >= Level::Protection && !link.protection.satisfies(req.link_protection) {
         return false;
     }
     if level >= Level::Exclusion
@@ -441,18 +429,16 @@ fn explain(
                         e.name()
                     )
                 }),
-                Level::Protection => {
-                    (!protection_ok(l.protection.0, req.link_protection)).then(|| {
-                        format!(
-                            "link {} offers protection [{}], the LSP asks for [{}]",
-                            l.name,
-                            l.protection.names().join(", "),
-                            mplamps_core::gmpls::ProtectionFlags(req.link_protection)
-                                .names()
-                                .join(", ")
-                        )
-                    })
-                }
+                Level::Protection => (!l.protection.satisfies(req.link_protection)).then(|| {
+                    format!(
+                        "link {} offers protection [{}], the LSP asks for [{}]",
+                        l.name,
+                        l.protection.names().join(", "),
+                        mplamps_core::gmpls::ProtectionFlags(req.link_protection)
+                            .names()
+                            .join(", ")
+                    )
+                }),
                 Level::Exclusion => None,
                 Level::Objective => (!l.power_cost.is_finite())
                     .then(|| format!("link {} is not in the power topology", l.name)),

@@ -1,0 +1,311 @@
+//! The RSVP-TE signaling instance, sans-IO (brief §2 rule 1): the caller feeds messages
+//! received on an interface and the time, and drains the messages to send and the events.
+//!
+//! One node's view: Path state per LSP (RFC 2205 §3, RFC 3209 §4), GMPLS label handling of
+//! RFC 3471 — label allocation by switching type, Suggested Label (§3.4), Label Set (§3.5),
+//! Upstream Label and contention resolution (§4), Acceptable Label Set (§5), explicit label
+//! control (§6) — admission control per link and priority, PathErr/ResvErr with the RFC 3473
+//! codes, and teardown that returns every label and every bit per second it took.
+//!
+//! Admission is done when the Path passes (the outgoing link's bandwidth is booked then and
+//! released on any error or teardown), so a Resv never meets a link that filled up meanwhile.
+
+mod labels;
+mod signal;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::Ipv4Addr;
+
+use mplamps_core::gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
+use mplamps_core::label::{LabelError, LabelSpace};
+use serde::Serialize;
+
+use crate::packet::{LspSender, Message, Session};
+pub use labels::LinkLabels;
+
+/// One data link of this node, as the TE database describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interface {
+    /// The link's interface identifier, carried in IF_ID TLVs (RFC 3471 §9.1).
+    pub id: u32,
+    /// The router ID of the node at the other end.
+    pub neighbor: Ipv4Addr,
+    pub switching: SwitchingType,
+    pub encoding: LspEncoding,
+    /// Labels the link offers (wavelengths, ports, volts); `None` on packet links, whose
+    /// labels come from the node's RSVP-TE label range.
+    pub labels: Option<LabelSet>,
+    pub protection: ProtectionFlags,
+    /// Reservable bandwidth in the outgoing direction, bits per second.
+    pub bandwidth_bps: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub router_id: Ipv4Addr,
+    /// Can swap labels of one switching type (RFC 3471 §3.5): breaks label continuity.
+    pub label_conversion: bool,
+    pub interfaces: Vec<Interface>,
+    /// Refresh period R (RFC 2205 §3.7).
+    pub refresh_ms: u64,
+    /// K: refreshes that may be lost before state times out.
+    pub keep_multiplier: u32,
+    pub labels: LabelSpace,
+}
+
+impl Config {
+    pub fn new(router_id: Ipv4Addr, interfaces: Vec<Interface>) -> Config {
+        Config {
+            router_id,
+            label_conversion: false,
+            interfaces,
+            refresh_ms: 30_000,
+            keep_multiplier: 3,
+            labels: LabelSpace::default(),
+        }
+    }
+}
+
+/// A hop of an explicit route: the next router and, optionally, the labels pinned on the
+/// link into it (RFC 3471 §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteHop {
+    pub router: Ipv4Addr,
+    pub label: Option<u32>,
+    pub upstream_label: Option<u32>,
+}
+
+impl RouteHop {
+    pub fn to(router: Ipv4Addr) -> RouteHop {
+        RouteHop {
+            router,
+            label: None,
+            upstream_label: None,
+        }
+    }
+}
+
+/// An LSP the ingress signals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LspRequest {
+    pub name: String,
+    pub tunnel_id: u16,
+    pub lsp_id: u16,
+    /// The routers after the ingress, egress last (a strict explicit route).
+    pub route: Vec<RouteHop>,
+    pub bandwidth_bps: f64,
+    pub switching: SwitchingType,
+    pub encoding: LspEncoding,
+    pub gpid: u16,
+    pub bidirectional: bool,
+    /// Requested link protection flags (RFC 3471 §7.1); 0 for none.
+    pub link_protection: u8,
+    /// This LSP is a secondary (the PROTECTION object's S bit).
+    pub secondary: bool,
+    pub setup_priority: u8,
+    pub hold_priority: u8,
+    /// Restricts the labels of the first link (RFC 3471 §3.5).
+    pub label_set: Option<LabelSet>,
+}
+
+/// Where an LSP stands at its ingress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LspState {
+    Signaling,
+    Up,
+    Failed,
+}
+
+/// An error an LSP met, as an ERROR_SPEC carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LspError {
+    pub node: Ipv4Addr,
+    pub code: u8,
+    pub value: u16,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send on interface `interface` (an index into `Config::interfaces`).
+    Transmit {
+        interface: usize,
+        message: Message,
+    },
+    LspUp {
+        name: String,
+    },
+    LspFailed {
+        name: String,
+        error: LspError,
+    },
+    /// A label was lost in a contention or refused, and signaling goes on with another.
+    Retry {
+        name: Option<String>,
+        reason: String,
+    },
+    /// A message that could not be used (missing objects, unknown interface).
+    Dropped {
+        reason: String,
+    },
+}
+
+/// A cross-connect this node holds for one direction of an LSP: traffic arriving on
+/// `in_interface` with `in_label` leaves on `out_interface` with `out_label`. `None`
+/// interfaces are the LSP's ends (the ingress's own traffic, the egress's delivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CrossConnect {
+    pub in_interface: Option<usize>,
+    pub in_label: Option<u32>,
+    pub out_interface: Option<usize>,
+    pub out_label: Option<u32>,
+}
+
+/// What this node holds for one LSP, for reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LspView {
+    pub name: Option<String>,
+    pub session: Session,
+    pub sender: LspSender,
+    /// Downstream label on the incoming link (we chose it) and on the outgoing link (the
+    /// next hop chose it).
+    pub in_label: Option<u32>,
+    pub out_label: Option<u32>,
+    /// Upstream labels (RFC 3471 §4): on the incoming link (the previous hop chose it) and on
+    /// the outgoing link (we chose it).
+    pub upstream_in_label: Option<u32>,
+    pub upstream_out_label: Option<u32>,
+    pub state: LspState,
+    pub error: Option<LspError>,
+    pub reserved_bps: f64,
+}
+
+/// Counters of what the instance did, for reports and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub sent: BTreeMap<&'static str, u64>,
+    pub received: BTreeMap<&'static str, u64>,
+    pub dropped: u64,
+    pub contentions_won: u64,
+    pub contentions_lost: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SetupError {
+    #[error("LSP {0:?} already exists")]
+    Duplicate(String),
+    #[error("the route is empty")]
+    EmptyRoute,
+    #[error("no interface toward {0}")]
+    NoInterface(Ipv4Addr),
+    #[error(transparent)]
+    Labels(#[from] LabelError),
+}
+
+pub(crate) type LspKey = (Session, LspSender);
+
+pub struct Instance {
+    config: Config,
+    links: Vec<LinkLabels>,
+    reserved: Vec<[f64; 8]>,
+    lsps: BTreeMap<LspKey, signal::Lsp>,
+    names: BTreeMap<String, LspKey>,
+    out: VecDeque<Output>,
+    counters: Counters,
+    now_ms: u64,
+}
+
+impl Instance {
+    pub fn new(config: Config) -> Instance {
+        let links = config
+            .interfaces
+            .iter()
+            .map(|i| LinkLabels::new(i.labels.clone()))
+            .collect();
+        let reserved = vec![[0.0; 8]; config.interfaces.len()];
+        Instance {
+            config,
+            links,
+            reserved,
+            lsps: BTreeMap::new(),
+            names: BTreeMap::new(),
+            out: VecDeque::new(),
+            counters: Counters::default(),
+            now_ms: 0,
+        }
+    }
+
+    pub fn router_id(&self) -> Ipv4Addr {
+        self.config.router_id
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The next message to send or event to report.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Labels in use on interface `i` (label-switched links) — tests check none leak.
+    pub fn link_labels(&self, i: usize) -> Option<&LinkLabels> {
+        self.links.get(i)
+    }
+
+    /// The RSVP-TE label allocator (packet links).
+    pub fn label_space(&self) -> &LabelSpace {
+        &self.config.labels
+    }
+
+    /// Bandwidth booked on interface `i` at each holding priority.
+    pub fn reserved_bps(&self, i: usize) -> f64 {
+        self.reserved.get(i).map_or(0.0, |r| r.iter().sum())
+    }
+
+    pub fn lsps(&self) -> impl Iterator<Item = LspView> + '_ {
+        self.lsps.values().map(signal::Lsp::view)
+    }
+
+    pub fn lsp(&self, name: &str) -> Option<LspView> {
+        self.names
+            .get(name)
+            .and_then(|k| self.lsps.get(k))
+            .map(signal::Lsp::view)
+    }
+
+    /// The cross-connects of every LSP through this node, both directions.
+    pub fn cross_connects(&self) -> Vec<CrossConnect> {
+        self.lsps
+            .values()
+            .flat_map(signal::Lsp::cross_connects)
+            .collect()
+    }
+
+    fn interface_to(&self, neighbor: Ipv4Addr) -> Option<usize> {
+        self.config
+            .interfaces
+            .iter()
+            .position(|i| i.neighbor == neighbor)
+    }
+
+    fn interface_by_id(&self, id: u32) -> Option<usize> {
+        self.config.interfaces.iter().position(|i| i.id == id)
+    }
+
+    fn emit(&mut self, interface: usize, message: Message) {
+        *self
+            .counters
+            .sent
+            .entry(message.msg_type.name())
+            .or_default() += 1;
+        self.out.push_back(Output::Transmit { interface, message });
+    }
+}

@@ -1,0 +1,1306 @@
+//! Path and Resv processing: the per-LSP state machine of one node.
+
+use std::net::Ipv4Addr;
+
+use mplamps_core::gmpls::{LabelSet, SwitchingType};
+use mplamps_core::label::{IMPLICIT_NULL, LabelOwner};
+
+use super::{
+    CrossConnect, Instance, LspError, LspKey, LspRequest, LspState, LspView, Output, SetupError,
+};
+use crate::packet::error::{self, routing};
+use crate::packet::object::class;
+use crate::packet::{
+    EroSubobject, ErrorSpec, Hop, IntServ, InterfaceId, Label, LabelRequest, LabelRole, LspSender,
+    Message, MessageType, Object, Protection, Session, SessionAttribute, Style, UnknownClassRule,
+};
+
+/// An LSP as this node holds it.
+#[derive(Debug, Clone)]
+pub(super) struct Lsp {
+    key: LspKey,
+    name: Option<String>,
+    egress: bool,
+    in_if: Option<usize>,
+    out_if: Option<usize>,
+    encoding: u8,
+    switching: u8,
+    gpid: u16,
+    bandwidth_bps: f64,
+    setup_priority: u8,
+    hold_priority: u8,
+    bidirectional: bool,
+    link_protection: u8,
+    secondary: bool,
+    session_name: String,
+    /// The explicit route still to go, starting with the next hop.
+    ero: Vec<EroSubobject>,
+    /// Labels usable on the incoming link: the previous hop's Label Set ∩ what is free.
+    in_set: Option<LabelSet>,
+    in_suggested: Option<u32>,
+    in_label: Option<u32>,
+    in_label_allocated: bool,
+    out_label: Option<u32>,
+    up_in_label: Option<u32>,
+    up_out_label: Option<u32>,
+    up_out_allocated: bool,
+    /// The Label Set and Suggested Label sent downstream.
+    offered_out: Option<LabelSet>,
+    suggested_out: Option<u32>,
+    /// Upstream labels refused downstream; with the acceptable set when one came.
+    avoid_up: Vec<u32>,
+    acceptable_up: Option<LabelSet>,
+    booked_out: f64,
+    booked_in: f64,
+    /// Objects of unknown classes whose class number says forward (RFC 2205 §3.10).
+    forward: Vec<Object>,
+    state: LspState,
+    error: Option<LspError>,
+    expires_ms: u64,
+    next_refresh_ms: u64,
+}
+
+impl Lsp {
+    pub(super) fn view(&self) -> LspView {
+        LspView {
+            name: self.name.clone(),
+            session: self.key.0,
+            sender: self.key.1,
+            in_label: self.in_label,
+            out_label: self.out_label,
+            upstream_in_label: self.up_in_label,
+            upstream_out_label: self.up_out_label,
+            state: self.state,
+            error: self.error.clone(),
+            reserved_bps: self.booked_out + self.booked_in,
+        }
+    }
+
+    pub(super) fn cross_connects(&self) -> Vec<CrossConnect> {
+        if self.state != LspState::Up && !(self.egress && self.in_label.is_some()) {
+            return Vec::new();
+        }
+        let mut out = vec![CrossConnect {
+            in_interface: self.in_if,
+            in_label: self.in_label,
+            out_interface: self.out_if,
+            out_label: self.out_label,
+        }];
+        if self.bidirectional {
+            out.push(CrossConnect {
+                in_interface: self.out_if,
+                in_label: self.up_out_label,
+                out_interface: self.in_if,
+                out_label: self.up_in_label,
+            });
+        }
+        out
+    }
+}
+
+/// Why a Path could not go on: the ERROR_SPEC code/value and, for unacceptable labels, the
+/// labels that would be (RFC 3471 §5).
+struct Failure {
+    code: u8,
+    value: u16,
+    acceptable: Option<LabelSet>,
+}
+
+fn fail(code: u8, value: u16) -> Failure {
+    Failure {
+        code,
+        value,
+        acceptable: None,
+    }
+}
+
+fn label_value(label: &Label) -> Option<u32> {
+    label.value()
+}
+
+fn hop_of(label: u32, switched: bool) -> Label {
+    if switched {
+        Label::Generalized(label)
+    } else {
+        Label::Mpls(label)
+    }
+}
+
+fn set_object(set: &LabelSet, acceptable: bool) -> Object {
+    Object::LabelSet {
+        acceptable,
+        set: if set.ranges().len() == 1 {
+            let (a, b) = set.ranges()[0];
+            crate::packet::LabelSet::inclusive_range(a, b)
+        } else {
+            crate::packet::LabelSet::inclusive(
+                set.ranges().iter().flat_map(|&(a, b)| a..=b).take(1024),
+            )
+        },
+    }
+}
+
+fn set_from_object(set: &crate::packet::LabelSet) -> Option<LabelSet> {
+    use crate::packet::label::action;
+    match set.action {
+        action::INCLUSIVE_LIST => Some(LabelSet::from_ranges(
+            set.subchannels.iter().map(|&l| (l, l)).collect(),
+        )),
+        action::INCLUSIVE_RANGE => match set.subchannels.as_slice() {
+            [a, b] => Some(LabelSet::from_ranges(vec![(*a, *b)])),
+            _ => Some(LabelSet::default()),
+        },
+        // Exclusive sets restrict by omission: read them against the link's own labels.
+        _ => None,
+    }
+}
+
+fn is_me(sub: &EroSubobject, me: Ipv4Addr) -> bool {
+    match sub {
+        EroSubobject::Ipv4 { addr, .. } => *addr == me,
+        EroSubobject::Unnumbered { router_id, .. } => *router_id == me,
+        _ => false,
+    }
+}
+
+/// The next hop of an explicit route and the labels pinned on the link into it.
+fn next_hop(ero: &[EroSubobject]) -> Option<(Ipv4Addr, Option<u32>, Option<u32>)> {
+    let router = match ero.first()? {
+        EroSubobject::Ipv4 { addr, .. } => *addr,
+        EroSubobject::Unnumbered { router_id, .. } => *router_id,
+        _ => return None,
+    };
+    let (mut down, mut up) = (None, None);
+    for sub in ero.iter().skip(1) {
+        match sub {
+            EroSubobject::Label {
+                upstream: false,
+                label,
+                ..
+            } => down = label.value(),
+            EroSubobject::Label {
+                upstream: true,
+                label,
+                ..
+            } => up = label.value(),
+            _ => break,
+        }
+    }
+    Some((router, down, up))
+}
+
+/// The route without its first hop and that hop's label subobjects.
+fn strip_first(ero: &[EroSubobject]) -> Vec<EroSubobject> {
+    ero.iter()
+        .skip(1)
+        .skip_while(|s| matches!(s, EroSubobject::Label { .. }))
+        .cloned()
+        .collect()
+}
+
+impl Instance {
+    fn lifetime_ms(&self) -> u64 {
+        // RFC 2205 §3.7: L ≥ (K + 0.5) × 1.5 × R.
+        (f64::from(self.config.keep_multiplier) + 0.5) as u64 * self.config.refresh_ms * 3 / 2
+            + self.config.refresh_ms * 3 / 4
+    }
+
+    /// Bandwidth still free on interface `i` for setup priority `priority`: reservations held
+    /// at that priority or better count against it (RFC 3209 §4.7.1 without preemption).
+    fn free_bps(&self, i: usize, priority: u8) -> f64 {
+        let capacity = self
+            .config
+            .interfaces
+            .get(i)
+            .map_or(0.0, |x| x.bandwidth_bps);
+        let held: f64 = self
+            .reserved
+            .get(i)
+            .map_or(0.0, |r| r.iter().take(usize::from(priority) + 1).sum());
+        capacity - held
+    }
+
+    fn book(&mut self, i: usize, priority: u8, bps: f64) {
+        if let Some(r) = self
+            .reserved
+            .get_mut(i)
+            .and_then(|r| r.get_mut(usize::from(priority)))
+        {
+            *r += bps;
+        }
+    }
+
+    fn switched(&self, i: Option<usize>) -> bool {
+        i.and_then(|i| self.links.get(i))
+            .is_some_and(|l| l.is_switched())
+    }
+
+    /// Starts signaling an LSP from this node (the ingress).
+    pub fn setup(&mut self, req: LspRequest, now_ms: u64) -> Result<(), SetupError> {
+        self.now_ms = now_ms;
+        if self.names.contains_key(&req.name) {
+            return Err(SetupError::Duplicate(req.name));
+        }
+        let first = req.route.first().ok_or(SetupError::EmptyRoute)?;
+        self.interface_to(first.router)
+            .ok_or(SetupError::NoInterface(first.router))?;
+        let egress = req.route.last().map_or(first.router, |h| h.router);
+        let key = (
+            Session {
+                endpoint: egress,
+                tunnel_id: req.tunnel_id,
+                extended_tunnel_id: u32::from(self.config.router_id),
+            },
+            LspSender {
+                sender: self.config.router_id,
+                lsp_id: req.lsp_id,
+            },
+        );
+        let mut ero = Vec::new();
+        for hop in &req.route {
+            ero.push(EroSubobject::Ipv4 {
+                loose: false,
+                addr: hop.router,
+                prefix_len: 32,
+            });
+            for (upstream, label) in [(false, hop.label), (true, hop.upstream_label)] {
+                if let Some(label) = label {
+                    ero.push(EroSubobject::Label {
+                        loose: false,
+                        upstream,
+                        label: Label::Generalized(label),
+                    });
+                }
+            }
+        }
+        let lsp = Lsp {
+            key,
+            name: Some(req.name.clone()),
+            egress: false,
+            in_if: None,
+            out_if: None,
+            encoding: req.encoding.code(),
+            switching: req.switching.code(),
+            gpid: req.gpid,
+            bandwidth_bps: req.bandwidth_bps,
+            setup_priority: req.setup_priority.min(7),
+            hold_priority: req.hold_priority.min(7),
+            bidirectional: req.bidirectional,
+            link_protection: req.link_protection,
+            secondary: req.secondary,
+            session_name: req.name.clone(),
+            ero,
+            in_set: req.label_set.clone(),
+            in_suggested: None,
+            in_label: None,
+            in_label_allocated: false,
+            out_label: None,
+            up_in_label: None,
+            up_out_label: None,
+            up_out_allocated: false,
+            offered_out: None,
+            suggested_out: None,
+            avoid_up: Vec::new(),
+            acceptable_up: None,
+            booked_out: 0.0,
+            booked_in: 0.0,
+            forward: Vec::new(),
+            state: LspState::Signaling,
+            error: None,
+            expires_ms: u64::MAX,
+            next_refresh_ms: now_ms + self.config.refresh_ms,
+        };
+        self.names.insert(req.name, key);
+        self.lsps.insert(key, lsp);
+        if let Err(f) = self.forward_path(&key) {
+            self.path_failed(&key, self.config.router_id, f);
+        }
+        Ok(())
+    }
+
+    /// Tears an LSP down from its ingress: PathTear downstream, every resource released.
+    pub fn teardown(&mut self, name: &str, now_ms: u64) -> bool {
+        self.now_ms = now_ms;
+        let Some(key) = self.names.remove(name) else {
+            return false;
+        };
+        self.send_path_tear(&key);
+        self.remove(&key);
+        true
+    }
+
+    /// A message received on interface `interface`.
+    pub fn handle_message(&mut self, interface: usize, msg: &Message, now_ms: u64) {
+        self.now_ms = now_ms;
+        *self
+            .counters
+            .received
+            .entry(msg.msg_type.name())
+            .or_default() += 1;
+        match msg.msg_type {
+            MessageType::Path => self.handle_path(interface, msg),
+            MessageType::Resv => self.handle_resv(interface, msg),
+            MessageType::PathErr => self.handle_path_err(msg),
+            MessageType::ResvErr => self.handle_resv_err(msg),
+            MessageType::PathTear => {
+                if let Some(key) = key_of(msg, true) {
+                    self.send_path_tear(&key);
+                    self.remove(&key);
+                }
+            }
+            MessageType::ResvTear => {}
+            _ => self.drop_message(format!("{} not handled", msg.msg_type.name())),
+        }
+    }
+
+    /// Refreshes state (RFC 2205 §3.7) and times out state whose refreshes stopped.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+        let keys: Vec<LspKey> = self.lsps.keys().copied().collect();
+        for key in keys {
+            let Some(lsp) = self.lsps.get(&key) else {
+                continue;
+            };
+            if now_ms >= lsp.expires_ms {
+                self.send_path_tear(&key);
+                self.remove(&key);
+                continue;
+            }
+            if now_ms >= lsp.next_refresh_ms {
+                let (out_if, in_if, has_in) = (lsp.out_if, lsp.in_if, lsp.in_label.is_some());
+                if let Some(o) = out_if {
+                    let msg = self.path_message(&key);
+                    self.emit(o, msg);
+                }
+                if let (Some(i), true) = (in_if, has_in) {
+                    let msg = self.resv_message(&key);
+                    self.emit(i, msg);
+                }
+                let period = self.jittered_refresh(&key);
+                if let Some(lsp) = self.lsps.get_mut(&key) {
+                    lsp.next_refresh_ms = now_ms + period;
+                }
+            }
+        }
+    }
+
+    /// The earliest time `handle_timeout` has work.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.lsps
+            .values()
+            .map(|l| l.next_refresh_ms.min(l.expires_ms))
+            .min()
+    }
+
+    /// R jittered over [0.5 R, 1.5 R] (RFC 2205 §3.7), deterministically from the LSP.
+    fn jittered_refresh(&self, key: &LspKey) -> u64 {
+        let seed = u64::from(u32::from(key.0.endpoint))
+            ^ (u64::from(key.0.tunnel_id) << 32)
+            ^ u64::from(key.1.lsp_id)
+            ^ self.now_ms;
+        let spread = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54; // 0..1023
+        self.config.refresh_ms / 2 + self.config.refresh_ms * spread / 1024
+    }
+
+    fn drop_message(&mut self, reason: String) {
+        self.counters.dropped += 1;
+        self.out.push_back(Output::Dropped { reason });
+    }
+
+    fn handle_path(&mut self, interface: usize, msg: &Message) {
+        let (Some(key), Some(hop), Some(request)) = (
+            key_of(msg, true),
+            msg.hop().cloned(),
+            msg.find(|o| match o {
+                Object::LabelRequest(r) => Some(*r),
+                _ => None,
+            }),
+        ) else {
+            self.drop_message(
+                "Path without SESSION, SENDER_TEMPLATE, RSVP_HOP or LABEL_REQUEST".into(),
+            );
+            return;
+        };
+        // RFC 3471 §9: the data link may differ from the channel the Path came on.
+        let data_if = match hop.interface_ids.as_ref().and_then(|ids| {
+            ids.iter().find_map(|id| match id {
+                InterfaceId::IfIndex { id, .. } => Some(*id),
+                _ => None,
+            })
+        }) {
+            Some(id) => match self.interface_by_id(id) {
+                Some(i) => i,
+                None => {
+                    self.path_err_to(
+                        interface,
+                        msg,
+                        fail(error::ROUTING_PROBLEM, routing::UNKNOWN_INTERFACE_INDEX),
+                    );
+                    return;
+                }
+            },
+            None => interface,
+        };
+        let upstream = msg.label(LabelRole::Upstream).and_then(label_value);
+        let expires = self.now_ms + self.lifetime_ms();
+        if let Some(existing) = self.lsps.get_mut(&key) {
+            if existing.up_in_label == upstream {
+                existing.expires_ms = expires;
+                return;
+            }
+            // A changed upstream label (a retry after contention or refusal): start over.
+            self.send_path_tear(&key);
+            self.remove(&key);
+        }
+        let mut forward = Vec::new();
+        for o in &msg.objects {
+            if let Object::Unknown { class, .. } = o {
+                let known = is_known_class(*class);
+                match (known, UnknownClassRule::of(*class)) {
+                    (true, _) => {
+                        return self.path_err_to(
+                            data_if,
+                            msg,
+                            fail(error::UNKNOWN_CTYPE, u16::from(*class)),
+                        );
+                    }
+                    (false, UnknownClassRule::Reject) => {
+                        return self.path_err_to(
+                            data_if,
+                            msg,
+                            fail(error::UNKNOWN_OBJECT_CLASS, u16::from(*class)),
+                        );
+                    }
+                    (false, UnknownClassRule::Forward) => forward.push(o.clone()),
+                    (false, UnknownClassRule::Ignore) => {}
+                }
+            }
+        }
+        let (encoding, switching, gpid) = match request {
+            LabelRequest::Generalized {
+                encoding,
+                switching,
+                gpid,
+            } => (encoding, switching, gpid),
+            LabelRequest::NoRange { l3pid } => (1, SwitchingType::Psc.code(), l3pid),
+            _ => {
+                return self.path_err_to(
+                    data_if,
+                    msg,
+                    fail(error::ROUTING_PROBLEM, routing::UNSUPPORTED_L3PID),
+                );
+            }
+        };
+        let Some(link) = self.config.interfaces.get(data_if).cloned() else {
+            return self.drop_message(format!("Path on unknown interface {data_if}"));
+        };
+        // RFC 3473 §2.1.1: the link must switch and encode as requested.
+        if SwitchingType::from_code(switching) != Some(link.switching) {
+            return self.path_err_to(
+                data_if,
+                msg,
+                fail(error::ROUTING_PROBLEM, routing::SWITCHING_TYPE),
+            );
+        }
+        if encoding != link.encoding.code() {
+            return self.path_err_to(
+                data_if,
+                msg,
+                fail(error::ROUTING_PROBLEM, routing::UNSUPPORTED_ENCODING),
+            );
+        }
+        let protection = msg.find(|o| match o {
+            Object::Protection(p) => Some(*p),
+            _ => None,
+        });
+        let link_protection = protection.map_or(0, |p| p.link_flags);
+        if !link.protection.satisfies(link_protection) {
+            return self.path_err_to(
+                data_if,
+                msg,
+                fail(error::ROUTING_PROBLEM, routing::UNSUPPORTED_LINK_PROTECTION),
+            );
+        }
+        let attributes = msg.find(|o| match o {
+            Object::SessionAttribute(a) => Some(a.clone()),
+            _ => None,
+        });
+        let bandwidth_bps = msg
+            .find(|o| match o {
+                Object::SenderTspec(t) => Some(f64::from(t.peak_rate) * 8.0),
+                _ => None,
+            })
+            .unwrap_or(0.0);
+        let bidirectional = upstream.is_some();
+        let egress = key.0.endpoint == self.config.router_id;
+        let ero = msg
+            .find(|o| match o {
+                Object::ExplicitRoute(e) => Some(e.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let ero = match ero.first() {
+            Some(first) if is_me(first, self.config.router_id) => strip_first(&ero),
+            Some(_) => {
+                return self.path_err_to(
+                    data_if,
+                    msg,
+                    fail(error::ROUTING_PROBLEM, routing::BAD_INITIAL_SUBOBJECT),
+                );
+            }
+            None => Vec::new(),
+        };
+        if !egress && ero.is_empty() {
+            return self.path_err_to(
+                data_if,
+                msg,
+                fail(error::ROUTING_PROBLEM, routing::NO_ROUTE),
+            );
+        }
+        let (setup_priority, hold_priority) = attributes
+            .as_ref()
+            .map_or((7, 7), |a| (a.setup_priority, a.hold_priority));
+
+        // Labels of the incoming link (RFC 3471 §3.4, §3.5, §4).
+        let switched_in = self.switched(Some(data_if));
+        let mut in_set = None;
+        if switched_in {
+            let free = self.links[data_if].free_for(&key);
+            let offered = msg
+                .find(|o| match o {
+                    Object::LabelSet {
+                        acceptable: false,
+                        set,
+                    } => Some(set.clone()),
+                    _ => None,
+                })
+                .map(|s| match set_from_object(&s) {
+                    Some(set) => free.intersection(&set),
+                    None => {
+                        let kept: Vec<(u32, u32)> = free
+                            .ranges()
+                            .iter()
+                            .flat_map(|&(a, b)| a..=b)
+                            .take(1 << 16)
+                            .filter(|&l| s.admits(l))
+                            .map(|l| (l, l))
+                            .collect();
+                        LabelSet::from_ranges(kept)
+                    }
+                })
+                .unwrap_or(free);
+            if offered.is_empty() {
+                return self.path_err_to(
+                    data_if,
+                    msg,
+                    fail(error::ROUTING_PROBLEM, routing::LABEL_SET),
+                );
+            }
+            in_set = Some(offered);
+            if let Some(up) = upstream {
+                if !self.links[data_if]
+                    .offered()
+                    .is_some_and(|o| o.contains(up))
+                {
+                    let acceptable = Some(self.links[data_if].free_for(&key));
+                    return self.path_err_to(
+                        data_if,
+                        msg,
+                        Failure {
+                            code: error::ROUTING_PROBLEM,
+                            value: routing::UNACCEPTABLE_LABEL,
+                            acceptable,
+                        },
+                    );
+                }
+                if let Some(holder) = self.links[data_if].holder(up).copied()
+                    && holder != key
+                {
+                    // RFC 3471 §4.2: the higher node ID wins the contention.
+                    if u32::from(self.config.router_id) > u32::from(hop.addr) {
+                        self.counters.contentions_won += 1;
+                        return self.path_err_to(
+                            data_if,
+                            msg,
+                            fail(error::ROUTING_PROBLEM, routing::LABEL_ALLOCATION_FAILURE),
+                        );
+                    }
+                    self.counters.contentions_lost += 1;
+                    self.links[data_if].seize(up, &key);
+                    self.out.push_back(Output::Retry {
+                        name: self.lsps.get(&holder).and_then(|l| l.name.clone()),
+                        reason: format!(
+                            "lost label {up} on interface {data_if} to a higher node ID"
+                        ),
+                    });
+                } else {
+                    self.links[data_if].take(up, &key);
+                }
+            }
+        }
+        if bidirectional {
+            if self.free_bps(data_if, setup_priority) + 1e-6 < bandwidth_bps {
+                if let Some(up) = upstream.filter(|_| switched_in) {
+                    self.links[data_if].release(up, &key);
+                }
+                return self.path_err_to(
+                    data_if,
+                    msg,
+                    fail(
+                        error::ADMISSION_CONTROL_FAILURE,
+                        error::BANDWIDTH_UNAVAILABLE,
+                    ),
+                );
+            }
+            self.book(data_if, hold_priority, bandwidth_bps);
+        }
+        let lsp = Lsp {
+            key,
+            name: None,
+            egress,
+            in_if: Some(data_if),
+            out_if: None,
+            encoding,
+            switching,
+            gpid,
+            bandwidth_bps,
+            setup_priority,
+            hold_priority,
+            bidirectional,
+            link_protection,
+            secondary: protection.is_some_and(|p| p.secondary),
+            session_name: attributes.map(|a| a.name).unwrap_or_default(),
+            ero,
+            in_set,
+            in_suggested: msg.label(LabelRole::Suggested).and_then(label_value),
+            in_label: None,
+            in_label_allocated: false,
+            out_label: None,
+            up_in_label: upstream,
+            up_out_label: None,
+            up_out_allocated: false,
+            offered_out: None,
+            suggested_out: None,
+            avoid_up: Vec::new(),
+            acceptable_up: None,
+            booked_out: 0.0,
+            booked_in: if bidirectional { bandwidth_bps } else { 0.0 },
+            forward,
+            state: LspState::Signaling,
+            error: None,
+            expires_ms: self.now_ms + self.lifetime_ms(),
+            next_refresh_ms: self.now_ms + self.config.refresh_ms,
+        };
+        self.lsps.insert(key, lsp);
+        let result = if egress {
+            self.choose_in_label(&key, None)
+                .map(|()| self.send_resv(&key))
+        } else {
+            self.forward_path(&key)
+        };
+        if let Err(f) = result {
+            let me = self.config.router_id;
+            self.path_failed(&key, me, f);
+        }
+    }
+
+    /// Books the outgoing link and its labels and sends the Path on (RFC 3471 §3.4–§4, §6).
+    fn forward_path(&mut self, key: &LspKey) -> Result<(), Failure> {
+        self.release_downstream(key);
+        let me_converts = self.config.label_conversion;
+        let Some(lsp) = self.lsps.get(key).cloned() else {
+            return Ok(());
+        };
+        let (router, pin_down, pin_up) =
+            next_hop(&lsp.ero).ok_or(fail(error::ROUTING_PROBLEM, routing::BAD_EXPLICIT_ROUTE))?;
+        let out = self
+            .interface_to(router)
+            .ok_or(fail(error::ROUTING_PROBLEM, routing::BAD_STRICT_NODE))?;
+        if self.free_bps(out, lsp.setup_priority) + 1e-6 < lsp.bandwidth_bps {
+            return Err(fail(
+                error::ADMISSION_CONTROL_FAILURE,
+                error::BANDWIDTH_UNAVAILABLE,
+            ));
+        }
+        let switched_out = self.switched(Some(out));
+        let continuity = switched_out && !me_converts && self.switched(lsp.in_if);
+        let (mut offered, mut suggested, mut up_label, mut up_allocated) =
+            (None, None, None, false);
+        if switched_out {
+            let free = self.links[out].free_for(key);
+            let mut set = match (&lsp.in_set, continuity || lsp.in_if.is_none()) {
+                (Some(in_set), true) => free.intersection(in_set),
+                _ => free.clone(),
+            };
+            if let Some(pin) = pin_down {
+                set = set.intersection(&LabelSet::from_ranges(vec![(pin, pin)]));
+            }
+            if set.is_empty() {
+                return Err(fail(error::ROUTING_PROBLEM, routing::LABEL_SET));
+            }
+            suggested = lsp
+                .in_suggested
+                .filter(|s| continuity && set.contains(*s))
+                .or_else(|| set.first());
+            if lsp.bidirectional {
+                let candidate = pin_up
+                    .or(if continuity { lsp.up_in_label } else { None })
+                    .or_else(|| {
+                        let mut choices = free.clone();
+                        if let Some(acc) = &lsp.acceptable_up {
+                            choices = choices.intersection(acc);
+                        }
+                        let preferred =
+                            suggested.filter(|s| choices.contains(*s) && !lsp.avoid_up.contains(s));
+                        preferred.or_else(|| {
+                            choices
+                                .ranges()
+                                .iter()
+                                .flat_map(|&(a, b)| a..=b)
+                                .find(|l| !lsp.avoid_up.contains(l))
+                        })
+                    })
+                    .ok_or(fail(
+                        error::ROUTING_PROBLEM,
+                        routing::LABEL_ALLOCATION_FAILURE,
+                    ))?;
+                if !self.links[out].take(candidate, key) {
+                    return Err(fail(
+                        error::ROUTING_PROBLEM,
+                        routing::LABEL_ALLOCATION_FAILURE,
+                    ));
+                }
+                up_label = Some(candidate);
+            }
+            offered = Some(set);
+        } else if lsp.bidirectional {
+            let label = self
+                .config
+                .labels
+                .allocate(LabelOwner::RsvpTe)
+                .map_err(|_| fail(error::ROUTING_PROBLEM, routing::LABEL_ALLOCATION_FAILURE))?;
+            up_label = Some(label);
+            up_allocated = true;
+        }
+        self.book(out, lsp.hold_priority, lsp.bandwidth_bps);
+        if let Some(l) = self.lsps.get_mut(key) {
+            l.out_if = Some(out);
+            l.booked_out = l.bandwidth_bps;
+            l.offered_out = offered;
+            l.suggested_out = suggested;
+            l.up_out_label = up_label;
+            l.up_out_allocated = up_allocated;
+        }
+        let msg = self.path_message(key);
+        self.emit(out, msg);
+        Ok(())
+    }
+
+    /// Gives back what `forward_path` took: the outgoing booking and upstream label.
+    fn release_downstream(&mut self, key: &LspKey) {
+        let Some(lsp) = self.lsps.get(key).cloned() else {
+            return;
+        };
+        if let Some(out) = lsp.out_if {
+            self.book(out, lsp.hold_priority, -lsp.booked_out);
+            if let Some(up) = lsp.up_out_label {
+                if lsp.up_out_allocated {
+                    let _ = self.config.labels.release(LabelOwner::RsvpTe, up);
+                } else {
+                    self.links[out].release(up, key);
+                }
+            }
+            if let Some(label) = lsp.out_label.filter(|_| self.switched(Some(out))) {
+                self.links[out].release(label, key);
+            }
+        }
+        if let Some(l) = self.lsps.get_mut(key) {
+            l.booked_out = 0.0;
+            l.up_out_label = None;
+            l.up_out_allocated = false;
+            l.out_label = None;
+            l.offered_out = None;
+        }
+    }
+
+    /// Removes an LSP's state and returns everything it held.
+    fn remove(&mut self, key: &LspKey) {
+        self.release_downstream(key);
+        let Some(lsp) = self.lsps.remove(key) else {
+            return;
+        };
+        if let Some(name) = &lsp.name {
+            self.names.remove(name);
+        }
+        if let Some(i) = lsp.in_if {
+            self.book(i, lsp.hold_priority, -lsp.booked_in);
+            let switched = self.switched(Some(i));
+            if let Some(label) = lsp.in_label {
+                if lsp.in_label_allocated {
+                    let _ = self.config.labels.release(LabelOwner::RsvpTe, label);
+                } else if switched {
+                    self.links[i].release(label, key);
+                }
+            }
+            if let Some(up) = lsp.up_in_label.filter(|_| switched) {
+                self.links[i].release(up, key);
+            }
+        }
+    }
+
+    /// Picks the downstream label of the incoming link: the egress and converters choose
+    /// (the suggested label when it is usable, RFC 3471 §3.4), a non-converting node keeps
+    /// the label it got from downstream (continuity).
+    fn choose_in_label(
+        &mut self,
+        key: &LspKey,
+        from_downstream: Option<u32>,
+    ) -> Result<(), Failure> {
+        let Some(lsp) = self.lsps.get(key).cloned() else {
+            return Ok(());
+        };
+        let Some(i) = lsp.in_if else { return Ok(()) };
+        let (label, allocated) = if self.switched(Some(i)) {
+            let set = lsp.in_set.clone().unwrap_or_default();
+            let continuity = !self.config.label_conversion && self.switched(lsp.out_if);
+            let label = match (continuity, from_downstream) {
+                (true, Some(l)) => Some(l).filter(|l| set.contains(*l)),
+                _ => lsp
+                    .in_suggested
+                    .filter(|s| set.contains(*s) && self.links[i].usable(*s, key))
+                    .or_else(|| set.first()),
+            }
+            .ok_or(fail(error::ROUTING_PROBLEM, routing::LABEL_SET))?;
+            if !self.links[i].take(label, key) {
+                return Err(fail(
+                    error::ROUTING_PROBLEM,
+                    routing::LABEL_ALLOCATION_FAILURE,
+                ));
+            }
+            (label, false)
+        } else if lsp.egress {
+            // Penultimate-hop popping for packet LSPs (RFC 3032 §2.1 implicit null).
+            (IMPLICIT_NULL, false)
+        } else {
+            let label = self
+                .config
+                .labels
+                .allocate(LabelOwner::RsvpTe)
+                .map_err(|_| fail(error::ROUTING_PROBLEM, routing::LABEL_ALLOCATION_FAILURE))?;
+            (label, true)
+        };
+        if let Some(l) = self.lsps.get_mut(key) {
+            l.in_label = Some(label);
+            l.in_label_allocated = allocated;
+            if l.egress {
+                l.state = LspState::Up;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_resv(&mut self, interface: usize, msg: &Message) {
+        let Some(key) = key_of(msg, false) else {
+            return self.drop_message("Resv without SESSION or FILTER_SPEC".into());
+        };
+        let Some(lsp) = self.lsps.get(&key).cloned() else {
+            return self.drop_message("Resv for an LSP without path state".into());
+        };
+        let Some(label) = msg.label(LabelRole::Label).and_then(label_value) else {
+            return self.drop_message("Resv without a LABEL".into());
+        };
+        if lsp.out_label == Some(label) {
+            return;
+        }
+        let Some(out) = lsp.out_if.filter(|o| *o == interface) else {
+            return self.drop_message("Resv on an interface the LSP does not leave by".into());
+        };
+        if self.switched(Some(out)) {
+            let acceptable = lsp
+                .offered_out
+                .clone()
+                .unwrap_or_default()
+                .intersection(&self.links[out].free_for(&key));
+            if !acceptable.contains(label) || !self.links[out].take(label, &key) {
+                // RFC 3471 §5: say which labels would do.
+                let err = self.error_message(
+                    MessageType::ResvErr,
+                    &key,
+                    error::ROUTING_PROBLEM,
+                    routing::UNACCEPTABLE_LABEL,
+                    Some(&acceptable),
+                );
+                return self.emit(out, err);
+            }
+        }
+        if let Some(l) = self.lsps.get_mut(&key) {
+            l.out_label = Some(label);
+        }
+        if lsp.in_if.is_none() {
+            if let Some(l) = self.lsps.get_mut(&key) {
+                l.state = LspState::Up;
+            }
+            if let Some(name) = lsp.name {
+                self.out.push_back(Output::LspUp { name });
+            }
+            return;
+        }
+        match self.choose_in_label(&key, Some(label)) {
+            Ok(()) => {
+                if let Some(l) = self.lsps.get_mut(&key) {
+                    l.state = LspState::Up;
+                }
+                self.send_resv(&key);
+            }
+            Err(f) => {
+                let me = self.config.router_id;
+                self.send_path_tear(&key);
+                self.path_failed(&key, me, f);
+            }
+        }
+    }
+
+    fn handle_path_err(&mut self, msg: &Message) {
+        let (Some(key), Some(spec)) = (key_of(msg, true), msg.error_spec().cloned()) else {
+            return self
+                .drop_message("PathErr without SESSION, SENDER_TEMPLATE or ERROR_SPEC".into());
+        };
+        let Some(lsp) = self.lsps.get(&key).cloned() else {
+            return;
+        };
+        let acceptable = msg.find(|o| match o {
+            Object::LabelSet {
+                acceptable: true,
+                set,
+            } => set_from_object(set),
+            _ => None,
+        });
+        let refused_up = lsp.up_out_label;
+        let retry = spec.code == error::ROUTING_PROBLEM
+            && refused_up.is_some()
+            && (spec.value == routing::LABEL_ALLOCATION_FAILURE
+                || (spec.value == routing::UNACCEPTABLE_LABEL && acceptable.is_some()))
+            && lsp.avoid_up.len() < 64;
+        if retry && let Some(refused) = refused_up {
+            // RFC 3471 §4.2 (lost contention) and §5 (acceptable label set): try again with
+            // another upstream label.
+            if let Some(l) = self.lsps.get_mut(&key) {
+                l.avoid_up.push(refused);
+                if acceptable.is_some() {
+                    l.acceptable_up = acceptable;
+                }
+            }
+            self.out.push_back(Output::Retry {
+                name: lsp.name.clone(),
+                reason: format!(
+                    "upstream label {refused} refused by {}: {}",
+                    spec.node,
+                    error::describe(spec.code, spec.value)
+                ),
+            });
+            if let Err(f) = self.forward_path(&key) {
+                let me = self.config.router_id;
+                self.path_failed(&key, me, f);
+            }
+            return;
+        }
+        let node = spec.node;
+        self.path_failed(
+            &key,
+            node,
+            Failure {
+                code: spec.code,
+                value: spec.value,
+                acceptable: None,
+            },
+        );
+    }
+
+    fn handle_resv_err(&mut self, msg: &Message) {
+        let (Some(key), Some(spec)) = (key_of(msg, false), msg.error_spec().cloned()) else {
+            return self.drop_message("ResvErr without SESSION, FILTER_SPEC or ERROR_SPEC".into());
+        };
+        let Some(lsp) = self.lsps.get(&key).cloned() else {
+            return;
+        };
+        let acceptable = msg.find(|o| match o {
+            Object::LabelSet {
+                acceptable: true,
+                set,
+            } => set_from_object(set),
+            _ => None,
+        });
+        let can_choose = lsp.egress || self.config.label_conversion || !self.switched(lsp.out_if);
+        if spec.code == error::ROUTING_PROBLEM
+            && spec.value == routing::UNACCEPTABLE_LABEL
+            && can_choose
+            && let (Some(acc), Some(i), Some(old)) = (acceptable, lsp.in_if, lsp.in_label)
+            && self.switched(Some(i))
+        {
+            self.links[i].release(old, &key);
+            let narrowed = lsp.in_set.clone().unwrap_or_default().intersection(&acc);
+            if let Some(l) = self.lsps.get_mut(&key) {
+                l.in_set = Some(narrowed);
+                l.in_label = None;
+            }
+            self.out.push_back(Output::Retry {
+                name: lsp.name.clone(),
+                reason: format!("label {old} refused upstream; picking an acceptable one"),
+            });
+            match self.choose_in_label(&key, lsp.out_label) {
+                Ok(()) => self.send_resv(&key),
+                Err(f) => {
+                    let me = self.config.router_id;
+                    self.send_path_tear(&key);
+                    self.path_failed(&key, me, f);
+                }
+            }
+            return;
+        }
+        let me = self.config.router_id;
+        self.send_path_tear(&key);
+        self.path_failed(
+            &key,
+            me,
+            Failure {
+                code: spec.code,
+                value: spec.value,
+                acceptable: None,
+            },
+        );
+    }
+
+    /// An error ends the LSP here: state removed, the error relayed upstream with
+    /// Path_State_Removed (RFC 3473 §4.4), or reported when this is the ingress.
+    fn path_failed(&mut self, key: &LspKey, node: Ipv4Addr, f: Failure) {
+        let Some(lsp) = self.lsps.get(key).cloned() else {
+            return;
+        };
+        match lsp.in_if {
+            Some(i) => {
+                let mut msg = self.error_message(
+                    MessageType::PathErr,
+                    key,
+                    f.code,
+                    f.value,
+                    f.acceptable.as_ref(),
+                );
+                for o in &mut msg.objects {
+                    if let Object::ErrorSpec(e) = o {
+                        e.node = node;
+                        e.flags |= ErrorSpec::FLAG_PATH_STATE_REMOVED;
+                    }
+                }
+                self.remove(key);
+                self.emit(i, msg);
+            }
+            None => {
+                let error = LspError {
+                    node,
+                    code: f.code,
+                    value: f.value,
+                    reason: error::describe(f.code, f.value),
+                };
+                self.release_downstream(key);
+                if let Some(l) = self.lsps.get_mut(key) {
+                    l.state = LspState::Failed;
+                    l.error = Some(error.clone());
+                    l.next_refresh_ms = u64::MAX;
+                }
+                if let Some(name) = lsp.name {
+                    self.out.push_back(Output::LspFailed { name, error });
+                }
+            }
+        }
+    }
+
+    /// A PathErr for a Path that never became state here.
+    fn path_err_to(&mut self, interface: usize, path: &Message, f: Failure) {
+        let (Some(key), Some(hop)) = (key_of(path, true), path.hop()) else {
+            return;
+        };
+        let upstream = self.interface_to(hop.addr).unwrap_or(interface);
+        let mut msg = self.error_message(
+            MessageType::PathErr,
+            &key,
+            f.code,
+            f.value,
+            f.acceptable.as_ref(),
+        );
+        for o in &mut msg.objects {
+            if let Object::ErrorSpec(e) = o {
+                e.flags |= ErrorSpec::FLAG_PATH_STATE_REMOVED;
+            }
+        }
+        self.emit(upstream, msg);
+    }
+
+    fn send_path_tear(&mut self, key: &LspKey) {
+        let Some(out) = self.lsps.get(key).and_then(|l| l.out_if) else {
+            return;
+        };
+        let msg = Message::new(
+            MessageType::PathTear,
+            vec![
+                Object::Session(key.0),
+                self.hop_object(out),
+                Object::SenderTemplate(key.1),
+            ],
+        );
+        self.emit(out, msg);
+    }
+
+    fn send_resv(&mut self, key: &LspKey) {
+        if let Some(i) = self.lsps.get(key).and_then(|l| l.in_if) {
+            let msg = self.resv_message(key);
+            self.emit(i, msg);
+        }
+    }
+
+    fn hop_object(&self, interface: usize) -> Object {
+        let id = self.config.interfaces.get(interface).map_or(0, |i| i.id);
+        Object::Hop(Hop {
+            addr: self.config.router_id,
+            lih: id,
+            interface_ids: Some(vec![InterfaceId::IfIndex {
+                addr: self.config.router_id,
+                id,
+            }]),
+        })
+    }
+
+    fn time_values(&self) -> Object {
+        Object::TimeValues {
+            refresh_ms: u32::try_from(self.config.refresh_ms).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn path_message(&self, key: &LspKey) -> Message {
+        let Some(lsp) = self.lsps.get(key) else {
+            return Message::new(MessageType::Path, Vec::new());
+        };
+        let out = lsp.out_if.unwrap_or(0);
+        let switched = self.switched(Some(out));
+        let rate = (lsp.bandwidth_bps / 8.0) as f32;
+        let mut objects = vec![
+            Object::Session(key.0),
+            self.hop_object(out),
+            self.time_values(),
+            Object::ExplicitRoute(lsp.ero.clone()),
+            Object::LabelRequest(LabelRequest::Generalized {
+                encoding: lsp.encoding,
+                switching: lsp.switching,
+                gpid: lsp.gpid,
+            }),
+            Object::SessionAttribute(SessionAttribute {
+                affinities: None,
+                setup_priority: lsp.setup_priority,
+                hold_priority: lsp.hold_priority,
+                flags: 0,
+                name: lsp.session_name.clone(),
+            }),
+            Object::SenderTemplate(key.1),
+            Object::SenderTspec(IntServ::bandwidth(IntServ::SERVICE_DEFAULT, rate)),
+        ];
+        if let Some(set) = &lsp.offered_out {
+            objects.push(set_object(set, false));
+        }
+        if let Some(s) = lsp.suggested_out {
+            objects.push(Object::Label(LabelRole::Suggested, Label::Generalized(s)));
+        }
+        if let Some(up) = lsp.up_out_label {
+            objects.push(Object::Label(LabelRole::Upstream, hop_of(up, switched)));
+        }
+        if lsp.link_protection != 0 || lsp.secondary {
+            objects.push(Object::Protection(Protection {
+                secondary: lsp.secondary,
+                link_flags: lsp.link_protection,
+            }));
+        }
+        objects.extend(lsp.forward.iter().cloned());
+        Message::new(MessageType::Path, objects)
+    }
+
+    fn resv_message(&self, key: &LspKey) -> Message {
+        let Some(lsp) = self.lsps.get(key) else {
+            return Message::new(MessageType::Resv, Vec::new());
+        };
+        let i = lsp.in_if.unwrap_or(0);
+        let switched = self.switched(Some(i));
+        let rate = (lsp.bandwidth_bps / 8.0) as f32;
+        let mut objects = vec![
+            Object::Session(key.0),
+            self.hop_object(i),
+            self.time_values(),
+            Object::Style(Style::FIXED_FILTER),
+            Object::Flowspec(IntServ::bandwidth(IntServ::SERVICE_CONTROLLED_LOAD, rate)),
+            Object::FilterSpec(key.1),
+        ];
+        if let Some(label) = lsp.in_label {
+            objects.push(Object::Label(LabelRole::Label, hop_of(label, switched)));
+        }
+        Message::new(MessageType::Resv, objects)
+    }
+
+    fn error_message(
+        &self,
+        msg_type: MessageType,
+        key: &LspKey,
+        code: u8,
+        value: u16,
+        acceptable: Option<&LabelSet>,
+    ) -> Message {
+        let spec = Object::ErrorSpec(ErrorSpec::new(self.config.router_id, code, value));
+        let mut objects = vec![Object::Session(key.0), spec];
+        objects.push(if msg_type == MessageType::ResvErr {
+            Object::FilterSpec(key.1)
+        } else {
+            Object::SenderTemplate(key.1)
+        });
+        if let Some(set) = acceptable {
+            objects.push(set_object(set, true));
+        }
+        Message::new(msg_type, objects)
+    }
+}
+
+fn key_of(msg: &Message, sender: bool) -> Option<LspKey> {
+    let session = *msg.session()?;
+    let who = msg.find(|o| match o {
+        Object::SenderTemplate(s) if sender => Some(*s),
+        Object::FilterSpec(s) if !sender => Some(*s),
+        _ => None,
+    })?;
+    Some((session, who))
+}
+
+fn is_known_class(c: u8) -> bool {
+    matches!(
+        c,
+        class::SESSION
+            | class::RSVP_HOP
+            | class::TIME_VALUES
+            | class::ERROR_SPEC
+            | class::STYLE
+            | class::FLOWSPEC
+            | class::FILTER_SPEC
+            | class::SENDER_TEMPLATE
+            | class::SENDER_TSPEC
+            | class::RESV_CONFIRM
+            | class::LABEL
+            | class::LABEL_REQUEST
+            | class::EXPLICIT_ROUTE
+            | class::RECORD_ROUTE
+            | class::HELLO
+            | class::RECOVERY_LABEL
+            | class::UPSTREAM_LABEL
+            | class::LABEL_SET
+            | class::PROTECTION
+            | class::SUGGESTED_LABEL
+            | class::ACCEPTABLE_LABEL_SET
+            | class::RESTART_CAP
+            | class::NOTIFY_REQUEST
+            | class::ADMIN_STATUS
+            | class::SESSION_ATTRIBUTE
+    )
+}

@@ -1,0 +1,521 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::Ipv4Addr;
+
+use mplamps_core::gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
+use mplamps_core::label::LabelOwner;
+
+use super::*;
+use crate::packet::error::{self, routing};
+use crate::packet::{Message, MessageType, Object};
+
+fn rid(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, i as u8 + 1)
+}
+
+/// One link's description from each end: switching type, label sets as each end sees them,
+/// bandwidth.
+#[derive(Clone)]
+struct LinkSpec {
+    a: usize,
+    b: usize,
+    switching: SwitchingType,
+    labels_a: Option<&'static str>,
+    labels_b: Option<&'static str>,
+    bandwidth_bps: f64,
+    protection: u8,
+}
+
+fn packet(a: usize, b: usize) -> LinkSpec {
+    LinkSpec {
+        a,
+        b,
+        switching: SwitchingType::Psc,
+        labels_a: None,
+        labels_b: None,
+        bandwidth_bps: 10e9,
+        protection: 0x02,
+    }
+}
+
+fn lambda(a: usize, b: usize, labels: &'static str) -> LinkSpec {
+    LinkSpec {
+        switching: SwitchingType::Lsc,
+        labels_a: Some(labels),
+        labels_b: Some(labels),
+        ..packet(a, b)
+    }
+}
+
+/// Routers with their instances and the wiring of their interfaces; every message crosses
+/// the wire codec.
+struct Net {
+    nodes: Vec<Instance>,
+    /// (node, interface) → (peer node, peer interface).
+    wires: Vec<Vec<(usize, usize)>>,
+    events: Vec<(usize, Output)>,
+    log: Vec<(usize, usize, MessageType)>,
+    now: u64,
+}
+
+impl Net {
+    fn new(n: usize, converters: &[usize], links: &[LinkSpec]) -> Net {
+        let mut interfaces: Vec<Vec<Interface>> = vec![Vec::new(); n];
+        let mut wires: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        for (i, l) in links.iter().enumerate() {
+            let (ia, ib) = (interfaces[l.a].len(), interfaces[l.b].len());
+            for (me, peer, labels) in [(l.a, l.b, l.labels_a), (l.b, l.a, l.labels_b)] {
+                interfaces[me].push(Interface {
+                    id: 100 + i as u32,
+                    neighbor: rid(peer),
+                    switching: l.switching,
+                    encoding: l.switching.default_encoding(),
+                    labels: labels.map(|s| s.parse::<LabelSet>().unwrap()),
+                    protection: ProtectionFlags(l.protection),
+                    bandwidth_bps: l.bandwidth_bps,
+                });
+            }
+            wires[l.a].push((l.b, ib));
+            wires[l.b].push((l.a, ia));
+        }
+        let nodes = interfaces
+            .into_iter()
+            .enumerate()
+            .map(|(i, ifs)| {
+                let mut c = Config::new(rid(i), ifs);
+                c.label_conversion = converters.contains(&i);
+                Instance::new(c)
+            })
+            .collect();
+        Net {
+            nodes,
+            wires,
+            events: Vec::new(),
+            log: Vec::new(),
+            now: 0,
+        }
+    }
+
+    /// Delivers everything pending, in order, until nothing moves.
+    fn run(&mut self) {
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for n in 0..self.nodes.len() {
+                while let Some(out) = self.nodes[n].poll() {
+                    moved = true;
+                    match out {
+                        Output::Transmit { interface, message } => {
+                            let (peer, pif) = self.wires[n][interface];
+                            let bytes = message.encode();
+                            let back = Message::decode(&bytes).expect("our messages decode");
+                            self.log.push((n, peer, back.msg_type));
+                            self.nodes[peer].handle_message(pif, &back, self.now);
+                        }
+                        other => self.events.push((n, other)),
+                    }
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("signaling did not settle");
+    }
+
+    fn sent(&self, t: MessageType) -> usize {
+        self.log.iter().filter(|(_, _, m)| *m == t).count()
+    }
+
+    /// Nothing booked anywhere: no label, no bandwidth.
+    fn assert_clean(&self) {
+        for (n, node) in self.nodes.iter().enumerate() {
+            assert_eq!(
+                node.label_space().allocated(LabelOwner::RsvpTe),
+                0,
+                "node {n} labels"
+            );
+            for i in 0..node.config().interfaces.len() {
+                assert_eq!(
+                    node.link_labels(i).unwrap().in_use(),
+                    0,
+                    "node {n} if {i} labels"
+                );
+                assert!(
+                    node.reserved_bps(i).abs() < 1e-6,
+                    "node {n} if {i} bandwidth"
+                );
+            }
+        }
+    }
+}
+
+fn request(name: &str, route: &[usize], switching: SwitchingType) -> LspRequest {
+    LspRequest {
+        name: name.into(),
+        tunnel_id: 1,
+        lsp_id: 1,
+        route: route.iter().map(|&r| RouteHop::to(rid(r))).collect(),
+        bandwidth_bps: 1e9,
+        switching,
+        encoding: switching.default_encoding(),
+        gpid: 0x0800,
+        bidirectional: false,
+        link_protection: 0,
+        secondary: false,
+        setup_priority: 7,
+        hold_priority: 7,
+        label_set: None,
+    }
+}
+
+fn up(net: &Net, node: usize, name: &str) -> LspView {
+    let v = net.nodes[node]
+        .lsp(name)
+        .expect("the ingress knows the LSP");
+    assert_eq!(v.state, LspState::Up, "{name}: {:?}", v.error);
+    v
+}
+
+fn view_at(net: &Net, node: usize) -> LspView {
+    net.nodes[node].lsps().next().expect("state at the node")
+}
+
+#[test]
+fn packet_lsp_takes_labels_from_the_rsvp_range_and_php_at_the_egress() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    net.nodes[0]
+        .setup(request("p", &[1, 2], SwitchingType::Psc), 0)
+        .unwrap();
+    net.run();
+    let a = up(&net, 0, "p");
+    let b = view_at(&net, 1);
+    let c = view_at(&net, 2);
+    assert_eq!(
+        c.in_label,
+        Some(3),
+        "implicit null for penultimate-hop popping"
+    );
+    assert_eq!(b.out_label, Some(3));
+    let b_in = b.in_label.unwrap();
+    assert!((200_000..300_000).contains(&b_in), "RSVP-TE range: {b_in}");
+    assert_eq!(a.out_label, Some(b_in));
+    assert!(
+        (net.nodes[1].reserved_bps(1) - 1e9).abs() < 1.0,
+        "B booked B→C"
+    );
+    assert_eq!(net.sent(MessageType::Path), 2);
+    assert_eq!(net.sent(MessageType::Resv), 2);
+    assert!(net.nodes[0].teardown("p", 1));
+    net.run();
+    assert_eq!(net.sent(MessageType::PathTear), 2);
+    net.assert_clean();
+}
+
+#[test]
+fn wavelength_continuity_first_fit_and_label_set_narrowing() {
+    // RFC 3471 §3.5: B cannot convert, so A–B and B–C carry the same wavelength; B–C only
+    // offers 5..40 and B narrows the set A offered.
+    let mut links = [lambda(0, 1, "1..40"), lambda(1, 2, "5..40")];
+    links[1].labels_a = Some("5..40");
+    let mut net = Net::new(3, &[], &links);
+    net.nodes[0]
+        .setup(request("l1", &[1, 2], SwitchingType::Lsc), 0)
+        .unwrap();
+    net.run();
+    let a = up(&net, 0, "l1");
+    assert_eq!(a.out_label, Some(5));
+    assert_eq!(view_at(&net, 1).in_label, Some(5));
+    assert_eq!(view_at(&net, 1).out_label, Some(5));
+    let mut second = request("l2", &[1, 2], SwitchingType::Lsc);
+    second.tunnel_id = 2;
+    net.nodes[0].setup(second, 1).unwrap();
+    net.run();
+    assert_eq!(
+        up(&net, 0, "l2").out_label,
+        Some(6),
+        "first fit skips the label in use"
+    );
+    net.nodes[0].teardown("l1", 2);
+    net.nodes[0].teardown("l2", 2);
+    net.run();
+    net.assert_clean();
+}
+
+#[test]
+fn an_empty_label_set_fails_with_path_err_24_11_and_leaves_nothing() {
+    let mut net = Net::new(3, &[], &[lambda(0, 1, "1..4"), lambda(1, 2, "5..8")]);
+    net.nodes[0]
+        .setup(request("x", &[1, 2], SwitchingType::Lsc), 0)
+        .unwrap();
+    net.run();
+    let v = net.nodes[0].lsp("x").unwrap();
+    assert_eq!(v.state, LspState::Failed);
+    let e = v.error.unwrap();
+    assert_eq!(
+        (e.node, e.code, e.value),
+        (rid(1), error::ROUTING_PROBLEM, routing::LABEL_SET)
+    );
+    assert!(
+        net.events
+            .iter()
+            .any(|(n, o)| *n == 0 && matches!(o, Output::LspFailed { name, .. } if name == "x"))
+    );
+    net.assert_clean();
+    // A converter at B gets through: the run is cut in two.
+    let mut net = Net::new(3, &[1], &[lambda(0, 1, "1..4"), lambda(1, 2, "5..8")]);
+    net.nodes[0]
+        .setup(request("x", &[1, 2], SwitchingType::Lsc), 0)
+        .unwrap();
+    net.run();
+    assert_eq!(up(&net, 0, "x").out_label, Some(1));
+    assert_eq!(view_at(&net, 2).in_label, Some(5));
+}
+
+#[test]
+fn link_mismatches_and_bandwidth_get_their_codes() {
+    let cases: [(LinkSpec, LspRequest, (u8, u16)); 4] = [
+        (
+            packet(0, 1),
+            request("s", &[1], SwitchingType::Lsc),
+            (error::ROUTING_PROBLEM, routing::SWITCHING_TYPE),
+        ),
+        (
+            packet(0, 1),
+            LspRequest {
+                encoding: LspEncoding::Ethernet,
+                ..request("e", &[1], SwitchingType::Psc)
+            },
+            (error::ROUTING_PROBLEM, routing::UNSUPPORTED_ENCODING),
+        ),
+        (
+            packet(0, 1),
+            LspRequest {
+                link_protection: 0x10,
+                ..request("p", &[1], SwitchingType::Psc)
+            },
+            (error::ROUTING_PROBLEM, routing::UNSUPPORTED_LINK_PROTECTION),
+        ),
+        (
+            packet(0, 1),
+            LspRequest {
+                bandwidth_bps: 20e9,
+                ..request("b", &[1], SwitchingType::Psc)
+            },
+            (
+                error::ADMISSION_CONTROL_FAILURE,
+                error::BANDWIDTH_UNAVAILABLE,
+            ),
+        ),
+    ];
+    for (link, req, want) in cases {
+        let name = req.name.clone();
+        let mut net = Net::new(2, &[], &[link]);
+        net.nodes[0].setup(req, 0).unwrap();
+        net.run();
+        let e = net.nodes[0].lsp(&name).unwrap().error.expect("failed");
+        assert_eq!((e.code, e.value), want, "{name}: {}", e.reason);
+        net.assert_clean();
+    }
+}
+
+#[test]
+fn bidirectional_lsp_carries_upstream_labels_and_cross_connects_both_ways() {
+    let mut net = Net::new(3, &[], &[lambda(0, 1, "1..8"), lambda(1, 2, "1..8")]);
+    let mut req = request("bi", &[1, 2], SwitchingType::Lsc);
+    req.bidirectional = true;
+    net.nodes[0].setup(req, 0).unwrap();
+    net.run();
+    let a = up(&net, 0, "bi");
+    assert_eq!((a.out_label, a.upstream_out_label), (Some(1), Some(1)));
+    let b = view_at(&net, 1);
+    assert_eq!(b.upstream_in_label, Some(1));
+    assert_eq!(b.upstream_out_label, Some(1));
+    let xc = net.nodes[1].cross_connects();
+    assert_eq!(xc.len(), 2, "{xc:?}");
+    assert_eq!(xc[1].in_interface, Some(1));
+    assert_eq!(xc[1].out_interface, Some(0));
+    assert!(
+        net.nodes[2].reserved_bps(0) > 0.0,
+        "the egress books the reverse direction"
+    );
+    net.nodes[0].teardown("bi", 1);
+    net.run();
+    net.assert_clean();
+}
+
+/// RFC 3471 §4.2 (Figures 1–3 of the seed): A and B set up bidirectional LSPs toward each
+/// other at once and both pick wavelength 1 as upstream label; B has the higher node ID and
+/// wins, A retries with another label.
+#[test]
+fn upstream_label_contention_is_won_by_the_higher_node_id() {
+    let mut net = Net::new(2, &[], &[lambda(0, 1, "1..8")]);
+    let mut ab = request("ab", &[1], SwitchingType::Lsc);
+    ab.bidirectional = true;
+    let mut ba = request("ba", &[0], SwitchingType::Lsc);
+    ba.bidirectional = true;
+    net.nodes[0].setup(ab, 0).unwrap();
+    net.nodes[1].setup(ba, 0).unwrap();
+    net.run();
+    let ab = up(&net, 0, "ab");
+    let ba = up(&net, 1, "ba");
+    assert_eq!(
+        ba.upstream_out_label,
+        Some(1),
+        "B (higher ID) keeps wavelength 1"
+    );
+    assert_ne!(ab.upstream_out_label, Some(1), "A (lower ID) moved off it");
+    assert_eq!(net.nodes[1].counters().contentions_won, 1);
+    assert_eq!(net.nodes[0].counters().contentions_lost, 1);
+    assert!(net.sent(MessageType::PathErr) >= 1);
+    assert!(
+        net.events
+            .iter()
+            .any(|(n, o)| *n == 0 && matches!(o, Output::Retry { .. }))
+    );
+    let labels_ab: Vec<u32> = [ab.out_label, ab.upstream_out_label]
+        .into_iter()
+        .flatten()
+        .collect();
+    let labels_ba: Vec<u32> = [ba.out_label, ba.upstream_out_label]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(
+        labels_ab.iter().all(|l| !labels_ba.contains(l)),
+        "{labels_ab:?} vs {labels_ba:?}"
+    );
+    net.nodes[0].teardown("ab", 1);
+    net.nodes[1].teardown("ba", 1);
+    net.run();
+    net.assert_clean();
+}
+
+/// RFC 3471 §5: B accepts only 4..8 on the link; A's upstream label 1 is refused with an
+/// Acceptable Label Set and A retries with 4.
+#[test]
+fn an_unacceptable_upstream_label_is_retried_from_the_acceptable_set() {
+    let mut link = lambda(0, 1, "1..8");
+    link.labels_b = Some("4..8");
+    let mut net = Net::new(2, &[], &[link]);
+    let mut req = request("acc", &[1], SwitchingType::Lsc);
+    req.bidirectional = true;
+    net.nodes[0].setup(req, 0).unwrap();
+    net.run();
+    let v = up(&net, 0, "acc");
+    assert_eq!(v.upstream_out_label, Some(4));
+    assert_eq!(
+        v.out_label,
+        Some(4),
+        "the downstream label came from the offered set too"
+    );
+    assert_eq!(net.sent(MessageType::PathErr), 1);
+    net.nodes[0].teardown("acc", 1);
+    net.run();
+    net.assert_clean();
+}
+
+/// RFC 3471 §3.4: the upstream node suggests a label, the downstream node overrides it
+/// when it cannot use it, and the upstream node follows the Resv.
+#[test]
+fn downstream_overrides_a_suggested_label_and_upstream_follows() {
+    let mut link = lambda(0, 1, "1..8");
+    link.labels_b = Some("3..8");
+    let mut net = Net::new(2, &[], &[link]);
+    net.nodes[0]
+        .setup(request("sug", &[1], SwitchingType::Lsc), 0)
+        .unwrap();
+    net.run();
+    assert_eq!(up(&net, 0, "sug").out_label, Some(3));
+    assert_eq!(view_at(&net, 1).in_label, Some(3));
+}
+
+/// RFC 3471 §6: labels pinned in the explicit route are the ones used.
+#[test]
+fn explicit_label_control_pins_labels_per_hop() {
+    let mut net = Net::new(3, &[1], &[lambda(0, 1, "1..8"), lambda(1, 2, "1..8")]);
+    let mut req = request("pin", &[1, 2], SwitchingType::Lsc);
+    req.bidirectional = true;
+    req.route[0].label = Some(7);
+    req.route[0].upstream_label = Some(6);
+    req.route[1].label = Some(2);
+    net.nodes[0].setup(req, 0).unwrap();
+    net.run();
+    let a = up(&net, 0, "pin");
+    assert_eq!((a.out_label, a.upstream_out_label), (Some(7), Some(6)));
+    assert_eq!(view_at(&net, 1).out_label, Some(2));
+}
+
+#[test]
+fn unknown_object_classes_are_rejected_or_forwarded_by_their_class_number() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    net.nodes[0]
+        .setup(request("u", &[1, 2], SwitchingType::Psc), 0)
+        .unwrap();
+    // Take A's Path and add objects before B sees it.
+    let Some(Output::Transmit { message, .. }) = net.nodes[0].poll() else {
+        panic!("A sends a Path")
+    };
+    let mut forwarded = message.clone();
+    forwarded.objects.push(Object::Unknown {
+        class: 0xC5,
+        ctype: 1,
+        body: vec![1, 2, 3, 4],
+    });
+    net.nodes[1].handle_message(0, &forwarded, 0);
+    let Some(Output::Transmit { message: to_c, .. }) = net.nodes[1].poll() else {
+        panic!("B forwards")
+    };
+    assert!(
+        to_c.objects
+            .iter()
+            .any(|o| matches!(o, Object::Unknown { class: 0xC5, .. }))
+    );
+
+    let mut net = Net::new(2, &[], &[packet(0, 1)]);
+    net.nodes[0]
+        .setup(request("r", &[1], SwitchingType::Psc), 0)
+        .unwrap();
+    let Some(Output::Transmit { mut message, .. }) = net.nodes[0].poll() else {
+        panic!("A sends a Path")
+    };
+    message.objects.push(Object::Unknown {
+        class: 60,
+        ctype: 1,
+        body: vec![],
+    });
+    net.nodes[1].handle_message(0, &message, 0);
+    let Some(Output::Transmit { message: err, .. }) = net.nodes[1].poll() else {
+        panic!("B answers")
+    };
+    assert_eq!(err.msg_type, MessageType::PathErr);
+    assert_eq!(err.error_spec().unwrap().code, error::UNKNOWN_OBJECT_CLASS);
+}
+
+#[test]
+fn state_times_out_without_refreshes_and_refreshes_keep_it() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    net.nodes[0]
+        .setup(request("t", &[1, 2], SwitchingType::Psc), 0)
+        .unwrap();
+    net.run();
+    // Refresh everyone for five minutes: nothing expires.
+    for step in 1..=30 {
+        net.now = step * 10_000;
+        for n in 0..3 {
+            net.nodes[n].handle_timeout(net.now);
+        }
+        net.run();
+    }
+    assert_eq!(net.nodes[2].lsps().count(), 1);
+    // The ingress goes silent: B and C time out and give everything back.
+    for step in 31..=60 {
+        net.now = step * 10_000;
+        for n in 1..3 {
+            net.nodes[n].handle_timeout(net.now);
+        }
+        net.run();
+    }
+    assert_eq!(net.nodes[1].lsps().count(), 0);
+    assert_eq!(net.nodes[2].lsps().count(), 0);
+    assert_eq!(net.nodes[1].label_space().allocated(LabelOwner::RsvpTe), 0);
+}
