@@ -181,6 +181,8 @@ pub struct LspView {
     pub state: LspState,
     pub error: Option<LspError>,
     pub reserved_bps: f64,
+    /// ADMIN_STATUS bits this node holds for the LSP (RFC 3471 §8), without Reflect.
+    pub admin_status: u32,
 }
 
 /// Counters of what the instance did, for reports and tests.

@@ -11,8 +11,9 @@ use super::{
 use crate::packet::error::{self, routing};
 use crate::packet::object::class;
 use crate::packet::{
-    EroSubobject, ErrorSpec, Hop, IntServ, InterfaceId, Label, LabelRequest, LabelRole, LspSender,
-    Message, MessageType, Object, Protection, Session, SessionAttribute, Style, UnknownClassRule,
+    AdminStatus, EroSubobject, ErrorSpec, Hop, IntServ, InterfaceId, Label, LabelRequest,
+    LabelRole, LspSender, Message, MessageType, Object, Protection, Session, SessionAttribute,
+    Style, UnknownClassRule,
 };
 
 /// An LSP as this node holds it.
@@ -54,6 +55,11 @@ pub(super) struct Lsp {
     booked_in: f64,
     /// Objects of unknown classes whose class number says forward (RFC 2205 §3.10).
     forward: Vec<Object>,
+    /// ADMIN_STATUS carried in Paths (RFC 3473 §7.2), and the one reflected in Resvs.
+    admin: AdminStatus,
+    admin_reflected: AdminStatus,
+    /// The ingress asked for graceful deletion and waits for the reflected D bit.
+    deleting: bool,
     state: LspState,
     error: Option<LspError>,
     expires_ms: u64,
@@ -73,6 +79,7 @@ impl Lsp {
             state: self.state,
             error: self.error.clone(),
             reserved_bps: self.booked_out + self.booked_in,
+            admin_status: self.admin.0 & !AdminStatus::REFLECT,
         }
     }
 
@@ -305,6 +312,9 @@ impl Instance {
             booked_out: 0.0,
             booked_in: 0.0,
             forward: Vec::new(),
+            admin: AdminStatus::default(),
+            admin_reflected: AdminStatus::default(),
+            deleting: false,
             state: LspState::Signaling,
             error: None,
             expires_ms: u64::MAX,
@@ -442,10 +452,27 @@ impl Instance {
             None => interface,
         };
         let upstream = msg.label(LabelRole::Upstream).and_then(label_value);
+        let admin = msg
+            .find(|o| match o {
+                Object::AdminStatus(a) => Some(*a),
+                _ => None,
+            })
+            .unwrap_or_default();
         let expires = self.now_ms + self.lifetime_ms();
         if let Some(existing) = self.lsps.get_mut(&key) {
             if existing.up_in_label == upstream {
                 existing.expires_ms = expires;
+                if existing.admin != admin {
+                    // RFC 3473 §7.2: a changed status goes on at once, and is reflected.
+                    existing.admin = admin;
+                    let (out, egress) = (existing.out_if, existing.egress);
+                    if let Some(o) = out {
+                        let path = self.path_message(&key);
+                        self.emit(o, path);
+                    } else if egress && admin.has(AdminStatus::REFLECT) {
+                        self.send_resv(&key);
+                    }
+                }
                 return;
             }
             // A changed upstream label (a retry after contention or refusal): start over.
@@ -686,6 +713,9 @@ impl Instance {
             booked_out: 0.0,
             booked_in: if bidirectional { bandwidth_bps } else { 0.0 },
             forward,
+            admin,
+            admin_reflected: AdminStatus::default(),
+            deleting: false,
             state: LspState::Signaling,
             error: None,
             expires_ms: self.now_ms + self.lifetime_ms(),
@@ -909,7 +939,16 @@ impl Instance {
         let Some(label) = msg.label(LabelRole::Label).and_then(label_value) else {
             return self.drop_message("Resv without a LABEL".into());
         };
+        let reflected = msg
+            .find(|o| match o {
+                Object::AdminStatus(a) => Some(*a),
+                _ => None,
+            })
+            .unwrap_or_default();
         if lsp.out_label == Some(label) {
+            if reflected != lsp.admin_reflected {
+                self.admin_reflected(&key, reflected);
+            }
             return;
         }
         let Some(out) = lsp.out_if.filter(|o| *o == interface) else {
@@ -958,6 +997,55 @@ impl Instance {
                 self.path_failed(&key, me, f);
             }
         }
+    }
+
+    /// A Resv brought a new reflected ADMIN_STATUS: pass it upstream, or at the ingress
+    /// finish a graceful deletion (RFC 3473 §7.2.1: the D bit came back, now tear down).
+    fn admin_reflected(&mut self, key: &LspKey, reflected: AdminStatus) {
+        let Some(lsp) = self.lsps.get_mut(key) else {
+            return;
+        };
+        lsp.admin_reflected = reflected;
+        let (in_if, deleting, name) = (lsp.in_if, lsp.deleting, lsp.name.clone());
+        if in_if.is_some() {
+            self.send_resv(key);
+        } else if deleting
+            && reflected.has(AdminStatus::DELETION)
+            && let Some(name) = name
+        {
+            self.teardown(&name, self.now_ms);
+        }
+    }
+
+    /// Sets the administrative status of an LSP at its ingress (RFC 3471 §8): the bits go
+    /// downstream with the Reflect bit, and every node records them.
+    pub fn set_admin_status(&mut self, name: &str, bits: u32, now_ms: u64) -> bool {
+        self.now_ms = now_ms;
+        let Some(key) = self.names.get(name).copied() else {
+            return false;
+        };
+        let Some(lsp) = self.lsps.get_mut(&key) else {
+            return false;
+        };
+        lsp.admin = AdminStatus(bits | AdminStatus::REFLECT);
+        if let Some(out) = lsp.out_if {
+            let path = self.path_message(&key);
+            self.emit(out, path);
+        }
+        true
+    }
+
+    /// Graceful deletion (RFC 3473 §7.2.1): a Path with the D bit first, so that no node
+    /// raises alarms when the data path goes; PathTear when the D bit comes back in a Resv.
+    pub fn delete_gracefully(&mut self, name: &str, now_ms: u64) -> bool {
+        let Some(key) = self.names.get(name).copied() else {
+            return false;
+        };
+        let bits = self.lsps.get(&key).map_or(0, |l| l.admin.0) | AdminStatus::DELETION;
+        if let Some(lsp) = self.lsps.get_mut(&key) {
+            lsp.deleting = true;
+        }
+        self.set_admin_status(name, bits, now_ms)
     }
 
     fn handle_path_err(&mut self, msg: &Message) {
@@ -1217,6 +1305,9 @@ impl Instance {
                 link_flags: lsp.link_protection,
             }));
         }
+        if lsp.admin != AdminStatus::default() {
+            objects.push(Object::AdminStatus(lsp.admin));
+        }
         objects.extend(lsp.forward.iter().cloned());
         Message::new(MessageType::Path, objects)
     }
@@ -1238,6 +1329,15 @@ impl Instance {
         ];
         if let Some(label) = lsp.in_label {
             objects.push(Object::Label(LabelRole::Label, hop_of(label, switched)));
+        }
+        // The egress reflects what came with R set; transit nodes pass on what they got.
+        let reflected = if lsp.egress && lsp.admin.has(AdminStatus::REFLECT) {
+            AdminStatus(lsp.admin.0 & !AdminStatus::REFLECT)
+        } else {
+            lsp.admin_reflected
+        };
+        if reflected != AdminStatus::default() {
+            objects.push(Object::AdminStatus(reflected));
         }
         Message::new(MessageType::Resv, objects)
     }

@@ -519,3 +519,43 @@ fn state_times_out_without_refreshes_and_refreshes_keep_it() {
     assert_eq!(net.nodes[2].lsps().count(), 0);
     assert_eq!(net.nodes[1].label_space().allocated(LabelOwner::RsvpTe), 0);
 }
+
+/// RFC 3471 §8 / RFC 3473 §7.2: the status reaches every node and comes back reflected;
+/// graceful deletion sends the D bit down, waits for it to return, then tears down.
+#[test]
+fn admin_status_is_reflected_and_graceful_deletion_tears_down_after_the_d_bit() {
+    use crate::packet::AdminStatus;
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    net.nodes[0]
+        .setup(request("adm", &[1, 2], SwitchingType::Psc), 0)
+        .unwrap();
+    net.run();
+    assert!(net.nodes[0].set_admin_status("adm", AdminStatus::ADMIN_DOWN, 1));
+    net.run();
+    for n in 1..3 {
+        assert_eq!(
+            view_at(&net, n).admin_status,
+            AdminStatus::ADMIN_DOWN,
+            "node {n}"
+        );
+    }
+    let resvs = net.sent(MessageType::Resv);
+    assert_eq!(resvs, 4, "the reflected status climbs back hop by hop");
+
+    assert!(net.nodes[0].delete_gracefully("adm", 2));
+    net.run();
+    let order: Vec<MessageType> = net.log.iter().skip(8).map(|(_, _, m)| *m).collect();
+    assert_eq!(
+        order,
+        [
+            MessageType::Path,
+            MessageType::Path,
+            MessageType::Resv,
+            MessageType::Resv,
+            MessageType::PathTear,
+            MessageType::PathTear
+        ]
+    );
+    assert!(net.nodes[0].lsp("adm").is_none());
+    net.assert_clean();
+}
