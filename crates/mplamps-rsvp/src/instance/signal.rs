@@ -125,7 +125,9 @@ fn label_value(label: &Label) -> Option<u32> {
     label.value()
 }
 
-fn hop_of(label: u32, switched: bool) -> Label {
+/// A label as a link of this kind carries it: generalized on label-switched links, a plain
+/// MPLS label on packet links.
+fn label_for_link(label: u32, switched: bool) -> Label {
     if switched {
         Label::Generalized(label)
     } else {
@@ -133,6 +135,8 @@ fn hop_of(label: u32, switched: bool) -> Label {
     }
 }
 
+/// One LABEL_SET object: a single range as a range, anything else as an inclusive list. A
+/// list longer than 1024 labels is cut there; that only narrows what the next hop may pick.
 fn set_object(set: &LabelSet, acceptable: bool) -> Object {
     Object::LabelSet {
         acceptable,
@@ -1297,7 +1301,10 @@ impl Instance {
             objects.push(Object::Label(LabelRole::Suggested, Label::Generalized(s)));
         }
         if let Some(up) = lsp.up_out_label {
-            objects.push(Object::Label(LabelRole::Upstream, hop_of(up, switched)));
+            objects.push(Object::Label(
+                LabelRole::Upstream,
+                label_for_link(up, switched),
+            ));
         }
         if lsp.link_protection != 0 || lsp.secondary {
             objects.push(Object::Protection(Protection {
@@ -1328,7 +1335,10 @@ impl Instance {
             Object::FilterSpec(key.1),
         ];
         if let Some(label) = lsp.in_label {
-            objects.push(Object::Label(LabelRole::Label, hop_of(label, switched)));
+            objects.push(Object::Label(
+                LabelRole::Label,
+                label_for_link(label, switched),
+            ));
         }
         // The egress reflects what came with R set; transit nodes pass on what they got.
         let reflected = if lsp.egress && lsp.admin.has(AdminStatus::REFLECT) {
