@@ -121,10 +121,6 @@ fn fail(code: u8, value: u16) -> Failure {
     }
 }
 
-fn label_value(label: &Label) -> Option<u32> {
-    label.value()
-}
-
 /// A label as a link of this kind carries it: generalized on label-switched links, a plain
 /// MPLS label on packet links.
 fn label_for_link(label: u32, switched: bool) -> Label {
@@ -211,9 +207,8 @@ fn strip_first(ero: &[EroSubobject]) -> Vec<EroSubobject> {
 
 impl Instance {
     fn lifetime_ms(&self) -> u64 {
-        // RFC 2205 §3.7: L ≥ (K + 0.5) × 1.5 × R.
-        (f64::from(self.config.keep_multiplier) + 0.5) as u64 * self.config.refresh_ms * 3 / 2
-            + self.config.refresh_ms * 3 / 4
+        // RFC 2205 §3.7: L ≥ (K + 0.5) × 1.5 × R = (2K + 1) × 3R / 4.
+        (2 * u64::from(self.config.keep_multiplier) + 1) * self.config.refresh_ms * 3 / 4
     }
 
     /// Bandwidth still free on interface `i` for setup priority `priority`: reservations held
@@ -455,7 +450,7 @@ impl Instance {
             },
             None => interface,
         };
-        let upstream = msg.label(LabelRole::Upstream).and_then(label_value);
+        let upstream = msg.label(LabelRole::Upstream).and_then(Label::value);
         let admin = msg
             .find(|o| match o {
                 Object::AdminStatus(a) => Some(*a),
@@ -703,7 +698,7 @@ impl Instance {
             session_name: attributes.map(|a| a.name).unwrap_or_default(),
             ero,
             in_set,
-            in_suggested: msg.label(LabelRole::Suggested).and_then(label_value),
+            in_suggested: msg.label(LabelRole::Suggested).and_then(Label::value),
             in_label: None,
             in_label_allocated: false,
             out_label: None,
@@ -940,7 +935,7 @@ impl Instance {
         let Some(lsp) = self.lsps.get(&key).cloned() else {
             return self.drop_message("Resv for an LSP without path state".into());
         };
-        let Some(label) = msg.label(LabelRole::Label).and_then(label_value) else {
+        let Some(label) = msg.label(LabelRole::Label).and_then(Label::value) else {
             return self.drop_message("Resv without a LABEL".into());
         };
         let reflected = msg
@@ -1261,10 +1256,15 @@ impl Instance {
         })
     }
 
-    fn time_values(&self) -> Object {
-        Object::TimeValues {
-            refresh_ms: u32::try_from(self.config.refresh_ms).unwrap_or(u32::MAX),
-        }
+    /// SESSION, RSVP_HOP and TIME_VALUES: what every Path and Resv of an LSP opens with.
+    fn opening_objects(&self, key: &LspKey, interface: usize) -> Vec<Object> {
+        vec![
+            Object::Session(key.0),
+            self.hop_object(interface),
+            Object::TimeValues {
+                refresh_ms: u32::try_from(self.config.refresh_ms).unwrap_or(u32::MAX),
+            },
+        ]
     }
 
     fn path_message(&self, key: &LspKey) -> Message {
@@ -1274,10 +1274,8 @@ impl Instance {
         let out = lsp.out_if.unwrap_or(0);
         let switched = self.switched(Some(out));
         let rate = (lsp.bandwidth_bps / 8.0) as f32;
-        let mut objects = vec![
-            Object::Session(key.0),
-            self.hop_object(out),
-            self.time_values(),
+        let mut objects = self.opening_objects(key, out);
+        objects.extend([
             Object::ExplicitRoute(lsp.ero.clone()),
             Object::LabelRequest(LabelRequest::Generalized {
                 encoding: lsp.encoding,
@@ -1293,7 +1291,7 @@ impl Instance {
             }),
             Object::SenderTemplate(key.1),
             Object::SenderTspec(IntServ::bandwidth(IntServ::SERVICE_DEFAULT, rate)),
-        ];
+        ]);
         if let Some(set) = &lsp.offered_out {
             objects.push(set_object(set, false));
         }
@@ -1326,14 +1324,12 @@ impl Instance {
         let i = lsp.in_if.unwrap_or(0);
         let switched = self.switched(Some(i));
         let rate = (lsp.bandwidth_bps / 8.0) as f32;
-        let mut objects = vec![
-            Object::Session(key.0),
-            self.hop_object(i),
-            self.time_values(),
+        let mut objects = self.opening_objects(key, i);
+        objects.extend([
             Object::Style(Style::FIXED_FILTER),
             Object::Flowspec(IntServ::bandwidth(IntServ::SERVICE_CONTROLLED_LOAD, rate)),
             Object::FilterSpec(key.1),
-        ];
+        ]);
         if let Some(label) = lsp.in_label {
             objects.push(Object::Label(
                 LabelRole::Label,

@@ -104,8 +104,8 @@ impl ComputedPath {
     }
 }
 
-/// Which constraint left no path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which constraint left no path, in the order the diagnosis adds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Constraint {
     Topology,
@@ -133,7 +133,7 @@ pub struct Infeasible {
 /// The best path for `req`, or the first constraint (in the order of [`Constraint`]) that
 /// rules every path out, with the element where it bit.
 pub fn compute(graph: &TeGraph, req: &PathRequest) -> Result<ComputedPath, Infeasible> {
-    match search::search(graph, req, search::Level::All) {
+    match search::search(graph, req, Constraint::LabelContinuity) {
         Some(path) if path.is_simple() => Ok(path),
         // The state space is (node, label); only a label detour through a converter can make
         // the best walk revisit a router, and an LSP cannot loop.
@@ -173,7 +173,7 @@ fn untangle(
             searches += 1;
             let mut banned = base.clone();
             banned.exclude_directed.push(id);
-            match search::search(graph, &banned, search::Level::All) {
+            match search::search(graph, &banned, Constraint::LabelContinuity) {
                 Some(p) if p.is_simple() && best.as_ref().is_none_or(|b| p.cost < b.cost) => {
                     best = Some(p);
                 }

@@ -6,76 +6,54 @@ use std::collections::BinaryHeap;
 use super::graph::TeLink;
 use super::{ComputedPath, Constraint, ExplicitHop, Infeasible, Objective, PathRequest, TeGraph};
 
-/// How many constraints a search applies; each level adds one to those below it. The
-/// diagnosis finds the first level with no path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Level {
-    Topology,
-    ExplicitRoute,
-    SwitchingType,
-    Encoding,
-    Protection,
-    Exclusion,
-    Objective,
-    Bandwidth,
-    All,
-}
+/// Searches apply constraints up to a level, in the order of [`Constraint`]; each level adds
+/// one to those below it, and `LabelContinuity` applies them all. The diagnosis finds the
+/// first level with no path.
+const LEVELS: [Constraint; 9] = [
+    Constraint::Topology,
+    Constraint::ExplicitRoute,
+    Constraint::SwitchingType,
+    Constraint::Encoding,
+    Constraint::Protection,
+    Constraint::Exclusion,
+    Constraint::Objective,
+    Constraint::Bandwidth,
+    Constraint::LabelContinuity,
+];
 
-impl Level {
-    const ORDER: [Level; 9] = [
-        Level::Topology,
-        Level::ExplicitRoute,
-        Level::SwitchingType,
-        Level::Encoding,
-        Level::Protection,
-        Level::Exclusion,
-        Level::Objective,
-        Level::Bandwidth,
-        Level::All,
-    ];
-
-    fn constraint(self) -> Constraint {
-        match self {
-            Level::Topology => Constraint::Topology,
-            Level::ExplicitRoute => Constraint::ExplicitRoute,
-            Level::SwitchingType => Constraint::SwitchingType,
-            Level::Encoding => Constraint::Encoding,
-            Level::Protection => Constraint::Protection,
-            Level::Exclusion => Constraint::Exclusion,
-            Level::Objective => Constraint::Objective,
-            Level::Bandwidth => Constraint::Bandwidth,
-            Level::All => Constraint::LabelContinuity,
-        }
-    }
-}
-
-fn link_passes(g: &TeGraph, req: &PathRequest, id: usize, link: &TeLink, level: Level) -> bool {
+fn link_passes(
+    g: &TeGraph,
+    req: &PathRequest,
+    id: usize,
+    link: &TeLink,
+    level: Constraint,
+) -> bool {
     if !link.up {
         return false;
     }
-    if level >= Level::SwitchingType && req.switching.is_some_and(|s| s != link.switching) {
+    if level >= Constraint::SwitchingType && req.switching.is_some_and(|s| s != link.switching) {
         return false;
     }
-    if level >= Level::Encoding && req.encoding.is_some_and(|e| e != link.encoding) {
+    if level >= Constraint::Encoding && req.encoding.is_some_and(|e| e != link.encoding) {
         return false;
     }
-    if level >= Level::Protection && !link.protection.satisfies(req.link_protection) {
+    if level >= Constraint::Protection && !link.protection.satisfies(req.link_protection) {
         return false;
     }
-    if level >= Level::Exclusion
+    if level >= Constraint::Exclusion
         && (req.exclude_links.contains(&link.link)
             || req.exclude_directed.contains(&id)
             || link.srlg.iter().any(|s| req.exclude_srlgs.contains(s)))
     {
         return false;
     }
-    if level >= Level::Objective
+    if level >= Constraint::Objective
         && req.objective == Objective::Power
         && !link.power_cost.is_finite()
     {
         return false;
     }
-    if level >= Level::Bandwidth {
+    if level >= Constraint::Bandwidth {
         if !link.fits(req.bandwidth_bps, req.setup_priority) {
             return false;
         }
@@ -89,10 +67,10 @@ fn link_passes(g: &TeGraph, req: &PathRequest, id: usize, link: &TeLink, level: 
     true
 }
 
-fn cost(req: &PathRequest, link: &TeLink, level: Level) -> f64 {
+fn cost(req: &PathRequest, link: &TeLink, level: Constraint) -> f64 {
     match req.objective {
         Objective::TeMetric => f64::from(link.te_metric),
-        Objective::Power if level >= Level::Objective => link.power_cost,
+        Objective::Power if level >= Constraint::Objective => link.power_cost,
         Objective::Power => f64::from(link.te_metric),
         Objective::Hops => 1.0,
     }
@@ -175,8 +153,8 @@ impl Ord for Key {
 }
 
 /// The waypoints after the ingress, and labels pinned on the ingress's first link.
-fn waypoints(req: &PathRequest, level: Level) -> (Vec<ExplicitHop>, Option<&ExplicitHop>) {
-    if level < Level::ExplicitRoute {
+fn waypoints(req: &PathRequest, level: Constraint) -> (Vec<ExplicitHop>, Option<&ExplicitHop>) {
+    if level < Constraint::ExplicitRoute {
         return (Vec::new(), None);
     }
     match req.explicit.split_first() {
@@ -185,14 +163,14 @@ fn waypoints(req: &PathRequest, level: Level) -> (Vec<ExplicitHop>, Option<&Expl
     }
 }
 
-pub(super) fn search(g: &TeGraph, req: &PathRequest, level: Level) -> Option<ComputedPath> {
+pub(super) fn search(g: &TeGraph, req: &PathRequest, level: Constraint) -> Option<ComputedPath> {
     let n = g.nodes.len();
     if req.from >= n || req.to >= n || req.from == req.to {
         return None;
     }
     let (stops, ingress_pins) = waypoints(req, level);
     let stages = stops.len() + 1;
-    let labels_on = level >= Level::All;
+    let labels_on = level >= Constraint::LabelContinuity;
     let classes = if labels_on {
         LabelClasses::new(g, req)
     } else {
@@ -358,7 +336,7 @@ pub(super) fn diagnose(g: &TeGraph, req: &PathRequest) -> Infeasible {
         );
     }
     let mut previous: Option<ComputedPath> = None;
-    for level in Level::ORDER {
+    for level in LEVELS {
         match search(g, req, level) {
             Some(path) => previous = Some(path),
             None => return explain(g, req, level, previous.as_ref()),
@@ -374,10 +352,9 @@ pub(super) fn diagnose(g: &TeGraph, req: &PathRequest) -> Infeasible {
 fn explain(
     g: &TeGraph,
     req: &PathRequest,
-    level: Level,
+    level: Constraint,
     path: Option<&ComputedPath>,
 ) -> Infeasible {
-    let constraint = level.constraint();
     let on_path = |bad: &dyn Fn(usize, &TeLink) -> Option<String>| {
         path.into_iter()
             .flat_map(|p| p.links.iter())
@@ -388,7 +365,7 @@ fn explain(
             })
     };
     let (at, reason) = match level {
-        Level::Topology => (
+        Constraint::Topology => (
             Some(name(g, req.to)),
             format!(
                 "no route from {} to {} over links that are up",
@@ -396,7 +373,7 @@ fn explain(
                 name(g, req.to)
             ),
         ),
-        Level::ExplicitRoute => {
+        Constraint::ExplicitRoute => {
             let hops: Vec<String> = req.explicit.iter().map(|h| name(g, h.node)).collect();
             let stuck = req
                 .explicit
@@ -413,7 +390,7 @@ fn explain(
         }
         _ => {
             let found = on_path(&|id, l| match level {
-                Level::SwitchingType => req.switching.filter(|s| *s != l.switching).map(|s| {
+                Constraint::SwitchingType => req.switching.filter(|s| *s != l.switching).map(|s| {
                     format!(
                         "link {} is {}, the LSP needs {}",
                         l.name,
@@ -421,7 +398,7 @@ fn explain(
                         s.name()
                     )
                 }),
-                Level::Encoding => req.encoding.filter(|e| *e != l.encoding).map(|e| {
+                Constraint::Encoding => req.encoding.filter(|e| *e != l.encoding).map(|e| {
                     format!(
                         "link {} encodes {}, the LSP needs {}",
                         l.name,
@@ -429,20 +406,22 @@ fn explain(
                         e.name()
                     )
                 }),
-                Level::Protection => (!l.protection.satisfies(req.link_protection)).then(|| {
-                    format!(
-                        "link {} offers protection [{}], the LSP asks for [{}]",
-                        l.name,
-                        l.protection.names().join(", "),
-                        mplamps_core::gmpls::ProtectionFlags(req.link_protection)
-                            .names()
-                            .join(", ")
-                    )
-                }),
-                Level::Exclusion => None,
-                Level::Objective => (!l.power_cost.is_finite())
+                Constraint::Protection => {
+                    (!l.protection.satisfies(req.link_protection)).then(|| {
+                        format!(
+                            "link {} offers protection [{}], the LSP asks for [{}]",
+                            l.name,
+                            l.protection.names().join(", "),
+                            mplamps_core::gmpls::ProtectionFlags(req.link_protection)
+                                .names()
+                                .join(", ")
+                        )
+                    })
+                }
+                Constraint::Exclusion => None,
+                Constraint::Objective => (!l.power_cost.is_finite())
                     .then(|| format!("link {} is not in the power topology", l.name)),
-                Level::Bandwidth => {
+                Constraint::Bandwidth => {
                     let free = l
                         .unreserved_bps
                         .get(usize::from(req.setup_priority))
@@ -466,18 +445,18 @@ fn explain(
                 _ => None,
             });
             match (level, found) {
-                (Level::All, _) => continuity_break(g, req, path),
+                (Constraint::LabelContinuity, _) => continuity_break(g, req, path),
                 (_, Some((at, reason))) => (Some(at), reason),
-                (Level::Exclusion, None) => (
+                (Constraint::Exclusion, None) => (
                     None,
                     "every path uses an excluded link or shared-risk group".into(),
                 ),
-                (_, None) => (None, format!("no path meets the {constraint:?} constraint")),
+                (_, None) => (None, format!("no path meets the {level:?} constraint")),
             }
         }
     };
     Infeasible {
-        constraint,
+        constraint: level,
         at,
         reason,
     }
