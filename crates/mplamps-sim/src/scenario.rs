@@ -101,23 +101,7 @@ struct RawMetric {
     value: u32,
 }
 
-/// "30s", "250ms", "1.5s", "2m".
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1e-3)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = t.strip_suffix('h') {
-        (n, 3600.0)
-    } else {
-        return None;
-    };
-    let v: f64 = number.trim().parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v * scale))
-}
+pub use mplamps_core::duration::parse as parse_duration;
 
 /// Parses a scenario file; events come back sorted by time (stable for equal times).
 pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError> {

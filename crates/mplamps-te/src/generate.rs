@@ -246,6 +246,7 @@ pub fn assemble(
         ospf: Default::default(),
         ldp: Default::default(),
         fec_policy: Vec::new(),
+        lsps: Vec::new(),
         routers,
         links: out_links,
     }

@@ -405,3 +405,56 @@ fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
         format!("[[fec_policy]]\nprefix = \"10.0.0.0/8\"\ntree = \"green\"\n{ROUTERS}{LINK}");
     expect_error(&text, 3, "tree", "\"power\" or \"regular\"");
 }
+
+/// Issue 5: `[[lsp]]` tables load with their defaults, round-trip, and fail clearly.
+#[test]
+fn lsp_tables_load_round_trip_and_fail_clearly() {
+    let lsp = "\n[[lsp]]\nname = \"gold\"\nfrom = \"A\"\nto = \"B\"\nbandwidth = \"1G\"\nobjective = \"power\"\nbidirectional = true\nsecondary = \"srlg-disjoint\"\nlabel_set = \"200000..200010\"\nstart = \"2s\"\nroute = [{ router = \"B\", label = 200005 }]\n";
+    let text = format!("{ROUTERS}{LINK}{lsp}");
+    let net = Network::from_toml("ok.toml", &text).unwrap();
+    let l = &net.lsps[0];
+    assert_eq!((l.from, l.to, l.bandwidth.bps()), (0, 1, 1e9));
+    assert_eq!(l.objective, mplamps_te::cspf::Objective::Power);
+    assert_eq!((l.setup_priority, l.hold_priority, l.gpid), (7, 0, 0x0800));
+    assert_eq!(l.switching, mplamps_core::SwitchingType::Psc);
+    assert_eq!(l.secondary, Some(mplamps_te::cspf::Disjointness::Srlg));
+    assert_eq!(l.route[0].label, Some(200_005));
+    assert_eq!(l.start, std::time::Duration::from_secs(2));
+    let again =
+        Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
+    assert_eq!(again, net);
+
+    let base = format!("{ROUTERS}{LINK}\n[[lsp]]\nname = \"x\"\nfrom = \"A\"\n");
+    let cases = [
+        ("to = \"Z\"\n", "to", "router name"),
+        ("to = \"A\"\n", "to", "other than the ingress"),
+        ("to = \"B\"\nswitching = \"photon\"\n", "switching", "psc"),
+        ("to = \"B\"\nsetup_priority = 9\n", "setup_priority", "0 to 7"),
+        (
+            "to = \"B\"\nsetup_priority = 3\nhold_priority = 5\n",
+            "hold_priority",
+            "at least as strong",
+        ),
+        ("to = \"B\"\nsecondary = \"node\"\n", "secondary", "link-disjoint"),
+        ("to = \"B\"\nobjective = \"cheap\"\n", "objective", "te-metric"),
+        ("to = \"B\"\nroute = [\"Q\"]\n", "route", "router name"),
+        ("to = \"B\"\nstart = \"soon\"\n", "start", "5s"),
+        ("to = \"B\"\nlabel_set = \"x\"\n", "label_set", "1..40"),
+    ];
+    for (tail, field, phrase) in cases {
+        let text = format!("{base}{tail}");
+        let line = line_of(&text, tail.lines().last().unwrap_or(tail));
+        expect_error(&text, line, field, phrase);
+    }
+    let dup = format!("{ROUTERS}{LINK}{lsp}{lsp}");
+    let all = errors(&dup);
+    assert!(all.iter().any(|e| e.message.contains("duplicate LSP name")));
+
+    // A scenario file's LSPs are checked against the network and its LSP names.
+    let scenario = "[[event]]\nat = \"1s\"\nlsp_setup = \"silver\"\n\n[[lsp]]\nname = \"silver\"\nfrom = \"B\"\nto = \"A\"\n";
+    let added = mplamps_te::topology::parse_lsps("s.toml", scenario, &net).unwrap();
+    assert_eq!((added[0].from, added[0].to), (1, 0));
+    let clash = "[[lsp]]\nname = \"gold\"\nfrom = \"B\"\nto = \"A\"\n";
+    let err = mplamps_te::topology::parse_lsps("s.toml", clash, &net).unwrap_err();
+    assert_eq!((err.0[0].line, err.0[0].field.as_str()), (2, "name"));
+}

@@ -34,6 +34,8 @@ struct RawFile {
     router: Vec<Spanned<RawRouter>>,
     #[serde(default)]
     link: Vec<Spanned<RawLink>>,
+    #[serde(default)]
+    lsp: Vec<Spanned<super::lsp::RawLsp>>,
 }
 
 #[derive(Deserialize)]
@@ -86,14 +88,14 @@ struct RawFecPolicy {
 /// A string, or a list of strings and numbers (`labels`, `protection`).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RawList {
+pub(super) enum RawList {
     One(String),
     Many(Vec<RawItem>),
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RawItem {
+pub(super) enum RawItem {
     Number(i64),
     Text(String),
 }
@@ -203,14 +205,32 @@ impl<'de> Deserialize<'de> for RawPorts {
 }
 
 /// Collects errors with their places while a file is validated.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     text: &'a str,
     errors: Vec<TopologyError>,
 }
 
-impl Checker<'_> {
-    fn error(&mut self, span: Range<usize>, field: &str, message: impl Into<String>) {
+impl<'a> Checker<'a> {
+    pub(super) fn new(file: &'a str, text: &'a str) -> Checker<'a> {
+        Checker {
+            file,
+            text,
+            errors: Vec::new(),
+        }
+    }
+
+    /// `value` when no error was found, else every error in the order of the file.
+    pub(super) fn finish<T>(mut self, value: T) -> Result<T, TopologyErrors> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            self.errors.sort_by_key(|e| (e.line, e.column));
+            Err(TopologyErrors(self.errors))
+        }
+    }
+
+    pub(super) fn error(&mut self, span: Range<usize>, field: &str, message: impl Into<String>) {
         self.errors.push(TopologyError::at(
             self.file,
             self.text,
@@ -246,6 +266,77 @@ impl Checker<'_> {
         v
     }
 
+    pub(super) fn switching(&mut self, s: &Spanned<String>) -> Option<SwitchingType> {
+        let t = SwitchingType::from_name(s.get_ref());
+        if t.is_none() {
+            self.error(
+                s.span(),
+                "switching",
+                format!(
+                    "expected one of {}, got {:?}",
+                    SwitchingType::NAMES.join(" | "),
+                    s.get_ref()
+                ),
+            );
+        }
+        t
+    }
+
+    pub(super) fn encoding(&mut self, e: &Spanned<String>) -> Option<LspEncoding> {
+        let t = LspEncoding::from_name(e.get_ref());
+        if t.is_none() {
+            let names: Vec<&str> = LspEncoding::names().collect();
+            self.error(
+                e.span(),
+                "encoding",
+                format!(
+                    "expected one of {}, got {:?}",
+                    names.join(" | "),
+                    e.get_ref()
+                ),
+            );
+        }
+        t
+    }
+
+    /// A non-empty label set: `"1..40"` or `[1, 2, "5..9"]`.
+    pub(super) fn label_set(&mut self, v: &Spanned<RawList>, field: &str) -> Option<LabelSet> {
+        let text = v.get_ref().items().join(", ");
+        match text.parse::<LabelSet>() {
+            Ok(set) if !set.is_empty() => Some(set),
+            _ => {
+                self.error(
+                    v.span(),
+                    field,
+                    format!("expected labels like \"1..40\" or [1, 2, \"5..9\"], got {text:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// RFC 3471 §7.1 link protection flags by name.
+    pub(super) fn protection(&mut self, v: &Spanned<RawList>) -> ProtectionFlags {
+        let mut bits = 0u8;
+        for name in v.get_ref().items() {
+            match ProtectionFlags::from_name(&name) {
+                Some(bit) => bits |= bit,
+                None => {
+                    let names: Vec<&str> = ProtectionFlags::NAMES.iter().map(|(n, _)| *n).collect();
+                    self.error(
+                        v.span(),
+                        "protection",
+                        format!(
+                            "expected protection flags from {}, got {name:?}",
+                            names.join(" | ")
+                        ),
+                    );
+                }
+            }
+        }
+        ProtectionFlags(bits)
+    }
+
     /// A name that can appear in a `router:linecard:port` reference.
     fn name(&mut self, name: &Spanned<String>, field: &str) -> String {
         let v = name.get_ref();
@@ -265,18 +356,9 @@ impl Checker<'_> {
 pub(super) fn parse(file: &str, text: &str) -> Result<Network, TopologyErrors> {
     let raw: RawFile = toml::from_str(text)
         .map_err(|e| TopologyErrors::single(TopologyError::from_toml(file, text, &e)))?;
-    let mut check = Checker {
-        file,
-        text,
-        errors: Vec::new(),
-    };
+    let mut check = Checker::new(file, text);
     let network = build(&mut check, raw);
-    if check.errors.is_empty() {
-        Ok(network)
-    } else {
-        check.errors.sort_by_key(|e| (e.line, e.column));
-        Err(TopologyErrors(check.errors))
-    }
+    check.finish(network)
 }
 
 fn build(check: &mut Checker, raw: RawFile) -> Network {
@@ -344,6 +426,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         .as_ref()
         .map_or(0.0, |v| check.non_negative(v, "power_quantum_w"));
     let links = build_links(check, &raw.link, &routers, reference_bandwidth);
+    let lsps = super::lsp::build_lsps(check, &raw.lsp, &routers, &mut HashSet::new());
 
     Network {
         name: raw_net.name,
@@ -358,6 +441,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         fec_policy,
         routers,
         links,
+        lsps,
     }
 }
 
@@ -543,71 +627,10 @@ fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
 }
 
 fn build_gmpls(check: &mut Checker, l: &RawLink) -> LinkGmpls {
-    let switching = l.switching.as_ref().and_then(|s| {
-        let t = SwitchingType::from_name(s.get_ref());
-        if t.is_none() {
-            check.error(
-                s.span(),
-                "switching",
-                format!(
-                    "expected one of {}, got {:?}",
-                    SwitchingType::NAMES.join(" | "),
-                    s.get_ref()
-                ),
-            );
-        }
-        t
-    });
-    let encoding = l.encoding.as_ref().and_then(|e| {
-        let t = LspEncoding::from_name(e.get_ref());
-        if t.is_none() {
-            let names: Vec<&str> = LspEncoding::names().collect();
-            check.error(
-                e.span(),
-                "encoding",
-                format!(
-                    "expected one of {}, got {:?}",
-                    names.join(" | "),
-                    e.get_ref()
-                ),
-            );
-        }
-        t
-    });
-    let labels = l.labels.as_ref().and_then(|v| {
-        let text = v.get_ref().items().join(", ");
-        match text.parse::<LabelSet>() {
-            Ok(set) if !set.is_empty() => Some(set),
-            _ => {
-                check.error(
-                    v.span(),
-                    "labels",
-                    format!("expected labels like \"1..40\" or [1, 2, \"5..9\"], got {text:?}"),
-                );
-                None
-            }
-        }
-    });
-    let protection = l.protection.as_ref().map(|v| {
-        let mut bits = 0u8;
-        for name in v.get_ref().items() {
-            match ProtectionFlags::from_name(&name) {
-                Some(bit) => bits |= bit,
-                None => {
-                    let names: Vec<&str> = ProtectionFlags::NAMES.iter().map(|(n, _)| *n).collect();
-                    check.error(
-                        v.span(),
-                        "protection",
-                        format!(
-                            "expected protection flags from {}, got {name:?}",
-                            names.join(" | ")
-                        ),
-                    );
-                }
-            }
-        }
-        ProtectionFlags(bits)
-    });
+    let switching = l.switching.as_ref().and_then(|s| check.switching(s));
+    let encoding = l.encoding.as_ref().and_then(|e| check.encoding(e));
+    let labels = l.labels.as_ref().and_then(|v| check.label_set(v, "labels"));
+    let protection = l.protection.as_ref().map(|v| check.protection(v));
     let srlg = l.srlg.as_ref().map_or_else(Vec::new, |v| {
         v.get_ref()
             .iter()

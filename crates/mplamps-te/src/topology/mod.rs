@@ -6,8 +6,10 @@
 
 mod error;
 mod file;
+mod lsp;
 mod write;
 
+pub use lsp::{DEFAULT_GPID, LspHop, LspSpec, parse_lsps};
 pub use write::to_toml;
 
 pub use error::{TopologyError, TopologyErrors};
@@ -44,6 +46,8 @@ pub struct Network {
     pub fec_policy: Vec<FecPolicy>,
     pub routers: Vec<Router>,
     pub links: Vec<Link>,
+    /// `[[lsp]]` tables: LSPs the simulator signals with RSVP-TE.
+    pub lsps: Vec<LspSpec>,
 }
 
 /// Draft §2.4.4: a link is in the power topology when both ends advertise power values;

@@ -137,7 +137,74 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         }
         write_link_extras(&mut out, link);
     }
+    for lsp in &net.lsps {
+        write_lsp(&mut out, net, lsp);
+    }
     out
+}
+
+fn write_lsp(out: &mut String, net: &Network, lsp: &super::LspSpec) {
+    let router = |r: usize| quote(net.routers.get(r).map_or("", |r| r.name.as_str()));
+    let _ = write!(
+        out,
+        "\n[[lsp]]\nname = {}\nfrom = {}\nto = {}\nbandwidth = \"{}\"\nswitching = \"{}\"\nencoding = \"{}\"\ngpid = {}\nobjective = \"{}\"\nsetup_priority = {}\nhold_priority = {}\n",
+        quote(&lsp.name),
+        router(lsp.from),
+        router(lsp.to),
+        lsp.bandwidth,
+        lsp.switching.name(),
+        lsp.encoding.name(),
+        lsp.gpid,
+        lsp.objective.name(),
+        lsp.setup_priority,
+        lsp.hold_priority
+    );
+    if lsp.bidirectional {
+        out.push_str("bidirectional = true\n");
+    }
+    if lsp.link_protection.0 != 0 {
+        let names: Vec<String> = lsp.link_protection.names().iter().map(|n| quote(n)).collect();
+        let _ = writeln!(out, "protection = [{}]", names.join(", "));
+    }
+    if let Some(how) = lsp.secondary {
+        let _ = writeln!(
+            out,
+            "secondary = \"{}\"",
+            match how {
+                crate::cspf::Disjointness::Link => "link-disjoint",
+                crate::cspf::Disjointness::Srlg => "srlg-disjoint",
+            }
+        );
+    }
+    if lsp.extra_traffic {
+        out.push_str("extra_traffic = true\n");
+    }
+    if let Some(set) = &lsp.label_set {
+        let _ = writeln!(out, "label_set = \"{set}\"");
+    }
+    if !lsp.start.is_zero() {
+        let _ = writeln!(out, "start = \"{}ms\"", lsp.start.as_millis());
+    }
+    if !lsp.route.is_empty() {
+        let hops: Vec<String> = lsp
+            .route
+            .iter()
+            .map(|h| {
+                let mut t = format!("{{ router = {}", router(h.router));
+                if h.loose {
+                    t.push_str(", loose = true");
+                }
+                if let Some(l) = h.label {
+                    let _ = write!(t, ", label = {l}");
+                }
+                if let Some(l) = h.upstream_label {
+                    let _ = write!(t, ", upstream_label = {l}");
+                }
+                t + " }"
+            })
+            .collect();
+        let _ = writeln!(out, "route = [{}]", hops.join(", "));
+    }
 }
 
 fn write_link_extras(out: &mut String, link: &Link) {
