@@ -90,7 +90,10 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.scenario {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        sim.add_scenario(scenario::parse(&path.display().to_string(), &text)?);
+        let file = path.display().to_string();
+        let lsps = mplamps_te::topology::parse_lsps(&file, &text, &sim.net)?;
+        sim.add_lsps(&lsps);
+        sim.add_scenario(scenario::parse(&file, &text)?);
     }
     let pcap_error: Rc<RefCell<Option<String>>> = Rc::default();
     if let Some(path) = &args.pcap {
@@ -181,6 +184,49 @@ pub fn render_trace(trace: &mplamps_sim::mpls::Trace) -> String {
     out
 }
 
+/// One row per LSP, then its labels hop by hop.
+pub fn render_lsps(lsps: &[mplamps_sim::rsvp::LspReport]) -> String {
+    let label = |l: Option<u32>| l.map_or("-".to_string(), |l| l.to_string());
+    let mut table = Table::new([
+        "LSP",
+        "state",
+        "path",
+        "labels (down/up) into each hop",
+        "setup",
+    ]);
+    for l in lsps {
+        let state = match (l.state, l.active) {
+            (mplamps_sim::rsvp::RunState::Up, true) => "up, active".to_string(),
+            (s, _) => format!("{s:?}").to_lowercase(),
+        };
+        let hops: Vec<String> = l
+            .hops
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {}/{}",
+                    h.router,
+                    label(h.downstream_label),
+                    label(h.upstream_label)
+                )
+            })
+            .collect();
+        table.row(vec![
+            l.name.clone(),
+            state,
+            l.path.join(" → "),
+            if let Some(e) = &l.error {
+                e.clone()
+            } else {
+                hops.join(", ")
+            },
+            l.setup_time_s
+                .map_or("-".to_string(), |s| format!("{:.1} ms", s * 1e3)),
+        ]);
+    }
+    table.render()
+}
+
 pub fn render(report: &SimReport) -> String {
     let mut out = format!(
         "{} at {:.3} s virtual (last change), ran to {:.3} s; {:.3} s wall, {} events ({:.0}/s)\n\n",
@@ -227,5 +273,9 @@ pub fn render(report: &SimReport) -> String {
         ]);
     }
     out.push_str(&table.render());
+    if !report.lsps.is_empty() {
+        out.push('\n');
+        out.push_str(&render_lsps(&report.lsps));
+    }
     out
 }

@@ -6,6 +6,7 @@
 pub mod mpls;
 pub mod pcap;
 pub mod report;
+pub mod rsvp;
 pub mod scenario;
 
 use std::cmp::Reverse;
@@ -53,6 +54,8 @@ pub enum Protocol {
     Ospf,
     /// LDP discovery: UDP 646.
     LdpHello,
+    /// RSVP-TE: IP protocol 46.
+    Rsvp,
 }
 
 /// One event of an LDP session stream (TCP 646 in the daemon; reliable and in order here).
@@ -81,6 +84,8 @@ enum SimEvent {
     },
     Wake(usize),
     Scenario(usize),
+    /// Run `k` of `Sim::lsps` computes its path and signals.
+    LspStart(usize),
 }
 
 /// Receives every packet a router sends.
@@ -95,6 +100,8 @@ pub enum Carrier {
     Udp { port: u16 },
     /// A segment of a TCP stream: its opening, data or closing.
     Tcp { port: u16, kind: TcpKind },
+    /// An RSVP message: IP protocol 46, sent with the message's Send_TTL.
+    Rsvp { ttl: u8 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +123,7 @@ pub struct Sent<'a> {
 struct RouterSlot {
     instance: Instance,
     ldp: ldp::Instance,
+    rsvp: Option<mplamps_rsvp::instance::Instance>,
     up: bool,
     wake: Option<Duration>,
 }
@@ -132,6 +140,8 @@ pub struct Stats {
     pub packets_dropped_down: u64,
     /// LDP stream segments that found no link to the peer.
     pub segments_unroutable: u64,
+    /// RSVP messages that did not decode (counted and dropped, RFC 2205 §3.1.1).
+    pub rsvp_malformed: u64,
 }
 
 pub struct Sim {
@@ -168,6 +178,8 @@ pub struct Sim {
     drops: Vec<mplamps_dataplane::Drops>,
     /// Per direction of a stream, when its last segment arrives: segments stay in order.
     stream_clock: std::collections::HashMap<(usize, usize), Duration>,
+    /// LSPs signaled with RSVP-TE (`[[lsp]]` tables and their secondaries).
+    lsps: Vec<rsvp::LspRun>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,11 +225,13 @@ impl Sim {
             .map(|(c, l)| RouterSlot {
                 instance: Instance::new(c.clone()),
                 ldp: ldp::Instance::new(l.clone()),
+                rsvp: None,
                 up: false,
                 wake: None,
             })
             .collect();
         let net_ldp_enabled = net.ldp.enabled;
+        let lsps = rsvp::runs_for(&net.lsps, 1);
         Sim {
             link_up: vec![true; net.links.len()],
             net,
@@ -244,7 +258,28 @@ impl Sim {
             ldp_configs,
             by_id,
             stream_clock: std::collections::HashMap::new(),
+            lsps,
         }
+    }
+
+    /// Adds LSPs (a scenario file's `[[lsp]]` tables) before the run starts; they are
+    /// signaled at their start time.
+    pub fn add_lsps(&mut self, specs: &[mplamps_te::LspSpec]) {
+        let first = u16::try_from(self.lsps.len() + 1).unwrap_or(u16::MAX);
+        self.lsps.extend(rsvp::runs_for(specs, first));
+    }
+
+    /// RSVP-TE runs when any LSP is configured.
+    pub fn rsvp_enabled(&self) -> bool {
+        !self.lsps.is_empty()
+    }
+
+    /// The RSVP-TE instance of an up router, when RSVP runs.
+    pub fn rsvp_instance(&self, router: usize) -> Option<&mplamps_rsvp::instance::Instance> {
+        self.routers
+            .get(router)
+            .filter(|r| r.up)
+            .and_then(|r| r.rsvp.as_ref())
     }
 
     /// Runs LDP beside OSPF (the topology's `[ldp]` table turns it on too).
@@ -338,6 +373,10 @@ impl Sim {
         for r in 0..self.routers.len() {
             self.boot(r);
         }
+        for k in 0..self.lsps.len() {
+            let at = self.lsps[k].spec.start;
+            self.push(at, SimEvent::LspStart(k));
+        }
     }
 
     /// Calls `sink` with every packet a router sends (for pcap files).
@@ -353,11 +392,16 @@ impl Sim {
         slot.instance = Instance::new(self.configs[r].clone());
         slot.instance.share_lsa_storage(self.lsa_store.clone());
         slot.ldp = ldp::Instance::new(self.ldp_configs[r].clone());
+        slot.rsvp = None;
         slot.up = true;
         slot.wake = None;
         slot.instance.start(now);
         if self.ldp_enabled {
             slot.ldp.start(now);
+        }
+        if self.rsvp_enabled() {
+            let config = rsvp::rsvp_config(self, r);
+            self.routers[r].rsvp = Some(mplamps_rsvp::instance::Instance::new(config));
         }
         let interfaces = self.interface_links[r].clone();
         // A crashed router's neighbors keep their interfaces up and learn from silence
@@ -405,16 +449,22 @@ impl Sim {
         if self.ldp_enabled {
             self.drain_ldp(r);
         }
+        self.drain_rsvp(r);
         let slot = &mut self.routers[r];
         let ldp_timeout = if self.ldp_enabled {
             slot.ldp.poll_timeout()
         } else {
             None
         };
-        let timeout = match (slot.instance.poll_timeout(), ldp_timeout) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let rsvp_timeout = slot
+            .rsvp
+            .as_ref()
+            .and_then(|i| i.poll_timeout())
+            .map(Duration::from_millis);
+        let timeout = [slot.instance.poll_timeout(), ldp_timeout, rsvp_timeout]
+            .into_iter()
+            .flatten()
+            .min();
         if let Some(t) = timeout
             && slot.wake.is_none_or(|w| t < w || w < now)
         {
@@ -598,6 +648,44 @@ impl Sim {
         }
     }
 
+    fn drain_rsvp(&mut self, r: usize) {
+        let now = self.now;
+        loop {
+            let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) else {
+                break;
+            };
+            let mplamps_rsvp::instance::Output::Transmit { interface, message } = output else {
+                self.lsp_event(output);
+                continue;
+            };
+            let src = self.configs[r].router_id;
+            // RFC 2205 §3.1.3: a Path travels toward the session's destination; the other
+            // messages go to the neighbor.
+            let dst = match (message.msg_type, message.session()) {
+                (
+                    mplamps_rsvp::packet::MessageType::Path
+                    | mplamps_rsvp::packet::MessageType::PathTear,
+                    Some(session),
+                ) => session.endpoint,
+                _ => self.neighbor_id(r, interface).unwrap_or(src),
+            };
+            let payload = message.encode();
+            self.stats.packets_sent += 1;
+            if let Some(sink) = self.capture.as_mut() {
+                sink(Sent {
+                    at: now,
+                    src,
+                    dst,
+                    carrier: Carrier::Rsvp {
+                        ttl: message.send_ttl,
+                    },
+                    payload: &payload,
+                });
+            }
+            self.send_datagram(r, interface, src, dst, Protocol::Rsvp, payload);
+        }
+    }
+
     /// Handles the next event; false when none is left.
     pub fn step(&mut self) -> Result<bool, SimError> {
         let Some(Reverse((at, _, slot))) = self.queue.pop() else {
@@ -631,6 +719,17 @@ impl Sim {
                         .instance
                         .handle_packet(at, interface, src, dst, &payload),
                     Protocol::LdpHello => slot.ldp.handle_datagram(at, interface, src, &payload),
+                    Protocol::Rsvp => match mplamps_rsvp::packet::Message::decode(&payload) {
+                        Ok(message) => {
+                            if let Some(i) = slot.rsvp.as_mut() {
+                                i.handle_message(interface, &message, rsvp::millis(at));
+                            }
+                        }
+                        Err(e) => {
+                            self.stats.rsvp_malformed += 1;
+                            self.warn(format!("RSVP message from {src} dropped: {e}"));
+                        }
+                    },
                 }
                 self.drain(router);
             }
@@ -662,7 +761,15 @@ impl Sim {
                     if ldp {
                         slot.ldp.handle_timeout(at);
                     }
+                    if let Some(i) = slot.rsvp.as_mut() {
+                        i.handle_timeout(rsvp::millis(at));
+                    }
                     self.drain(r);
+                }
+            }
+            SimEvent::LspStart(k) => {
+                if self.lsps.get(k).is_some_and(|l| l.state == rsvp::RunState::Pending) {
+                    self.start_lsp(k);
                 }
             }
             SimEvent::Scenario(index) => {
@@ -714,6 +821,9 @@ impl Sim {
                         slot.instance.interface_down(now, i);
                         if ldp {
                             slot.ldp.interface_down(now, i);
+                        }
+                        if let Some(rsvp) = slot.rsvp.as_mut() {
+                            rsvp.interface_down(i, rsvp::millis(now));
                         }
                     }
                     self.drain(r);
@@ -774,6 +884,10 @@ impl Sim {
                 self.net.links[l].metric = *value;
                 self.reconfigure();
             }
+            Action::LspSetup(_)
+            | Action::LspTeardown(_)
+            | Action::LspModify { .. }
+            | Action::LspFailover(_) => self.apply_lsp_action(&e.action)?,
         }
         Ok(())
     }
@@ -837,7 +951,7 @@ impl Sim {
                 return false;
             }
         }
-        true
+        self.lsps_settled()
     }
 
     /// Every neighbor over an up link has an operational LDP session with `r`.

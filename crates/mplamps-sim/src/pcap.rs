@@ -141,6 +141,14 @@ impl<W: Write> PcapSink<W> {
                 self.packet(at, src, dst, UDP, 1, &seg)
             }
             Carrier::Tcp { port, kind } => self.tcp_segment(at, src, dst, port, kind, sent.payload),
+            Carrier::Rsvp { ttl } => self.packet(
+                at,
+                src,
+                dst,
+                mplamps_rsvp::packet::IP_PROTOCOL,
+                ttl,
+                sent.payload,
+            ),
         }
     }
 

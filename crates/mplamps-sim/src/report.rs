@@ -73,6 +73,8 @@ pub struct SimReport {
     pub stats: Stats,
     pub warnings: Vec<String>,
     pub routers: Vec<RouterReport>,
+    /// RSVP-TE LSPs (`[[lsp]]` tables), in file order, each secondary after its primary.
+    pub lsps: Vec<crate::rsvp::LspReport>,
 }
 
 /// The file's names: router IDs → names, names → file order, (router, Link Data) → link.
@@ -258,6 +260,7 @@ impl Sim {
             stats: self.stats.clone(),
             warnings: self.warnings.clone(),
             routers,
+            lsps: self.lsp_reports(),
         }
     }
 }

@@ -37,6 +37,17 @@ pub enum Action {
         link: String,
         value: u32,
     },
+    /// Signals an `[[lsp]]` (again, after a teardown or failure), with its secondary.
+    LspSetup(String),
+    /// Tears an LSP and its secondary down from the ingress.
+    LspTeardown(String),
+    /// Signals the LSP again with a new bandwidth, make-before-break (RFC 3209 §4.6.4).
+    LspModify {
+        name: String,
+        bandwidth: Bandwidth,
+    },
+    /// Moves the traffic of a protected LSP onto its secondary (RFC 3471 §7).
+    LspFailover(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +74,9 @@ pub enum ScenarioError {
 struct RawScenario {
     #[serde(default)]
     event: Vec<RawEvent>,
+    /// `[[lsp]]` tables are read against the network by `mplamps_te::topology::parse_lsps`.
+    #[serde(default, rename = "lsp")]
+    _lsp: Vec<toml::Table>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +90,17 @@ struct RawEvent {
     available: Option<RawAvailable>,
     power: Option<RawPower>,
     metric: Option<RawMetric>,
+    lsp_setup: Option<String>,
+    lsp_teardown: Option<String>,
+    lsp_modify: Option<RawModify>,
+    lsp_failover: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModify {
+    name: String,
+    bandwidth: Bandwidth,
 }
 
 #[derive(Deserialize)]
@@ -138,9 +163,16 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError
             link: m.link.clone(),
             value: m.value,
         }));
+        actions.extend(e.lsp_setup.clone().map(Action::LspSetup));
+        actions.extend(e.lsp_teardown.clone().map(Action::LspTeardown));
+        actions.extend(e.lsp_modify.as_ref().map(|m| Action::LspModify {
+            name: m.name.clone(),
+            bandwidth: m.bandwidth,
+        }));
+        actions.extend(e.lsp_failover.clone().map(Action::LspFailover));
         let [action] = <[Action; 1]>::try_from(actions).map_err(|found| {
             err(format!(
-                "expected exactly one of link_down, link_up, router_crash, router_restart, available, power, metric; found {}",
+                "expected exactly one of link_down, link_up, router_crash, router_restart, available, power, metric, lsp_setup, lsp_teardown, lsp_modify, lsp_failover; found {}",
                 found.len()
             ))
         })?;

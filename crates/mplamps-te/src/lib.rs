@@ -14,4 +14,6 @@ pub mod topology;
 pub mod trees;
 
 pub use power::{LinkMetrics, Metrics, PortMetrics, PowerProfile, Selection};
-pub use topology::{LineCard, LineCardPower, Link, Network, PortRef, Router, TopologyError};
+pub use topology::{
+    LineCard, LineCardPower, Link, LspSpec, Network, PortRef, Router, TopologyError,
+};

@@ -38,6 +38,11 @@ impl LinkLabels {
         self.held.len()
     }
 
+    /// The labels held now, in order.
+    pub fn held(&self) -> impl Iterator<Item = u32> + '_ {
+        self.held.keys().copied()
+    }
+
     pub fn holder(&self, label: u32) -> Option<&LspKey> {
         self.held.get(&label).map(|(k, _)| k)
     }

@@ -10,7 +10,9 @@
 //! Admission is done when the Path passes (the outgoing link's bandwidth is booked then and
 //! released on any error or teardown), so a Resv never meets a link that filled up meanwhile.
 
+mod failure;
 mod labels;
+mod protection;
 mod signal;
 #[cfg(test)]
 mod tests;
@@ -24,6 +26,7 @@ use serde::Serialize;
 
 use crate::packet::{LspSender, Message, Session};
 pub use labels::LinkLabels;
+pub use protection::EXTRA_TRAFFIC;
 
 /// One data link of this node, as the TE database describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +196,8 @@ pub struct Counters {
     pub dropped: u64,
     pub contentions_won: u64,
     pub contentions_lost: u64,
+    /// Extra-traffic LSPs preempted by a switchover (RFC 3471 §7).
+    pub preempted: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -213,6 +218,8 @@ pub struct Instance {
     config: Config,
     links: Vec<LinkLabels>,
     reserved: Vec<[f64; 8]>,
+    /// Per interface: bandwidth held by secondaries and lent to extra traffic.
+    lent: Vec<protection::Lent>,
     lsps: BTreeMap<LspKey, signal::Lsp>,
     names: BTreeMap<String, LspKey>,
     out: VecDeque<Output>,
@@ -231,6 +238,7 @@ impl Instance {
         Instance {
             config,
             links,
+            lent: vec![protection::Lent::default(); reserved.len()],
             reserved,
             lsps: BTreeMap::new(),
             names: BTreeMap::new(),
@@ -274,6 +282,16 @@ impl Instance {
 
     pub fn lsps(&self) -> impl Iterator<Item = LspView> + '_ {
         self.lsps.values().map(signal::Lsp::view)
+    }
+
+    /// What this node holds for the LSP `sender` signals in `session`.
+    pub fn lsp_state(&self, session: &Session, sender: &LspSender) -> Option<LspView> {
+        self.lsps.get(&(*session, *sender)).map(signal::Lsp::view)
+    }
+
+    /// Bandwidth booked on interface `i` at each holding priority, 0 the best.
+    pub fn reserved_by_priority(&self, i: usize) -> Option<[f64; 8]> {
+        self.reserved.get(i).copied()
     }
 
     pub fn lsp(&self, name: &str) -> Option<LspView> {

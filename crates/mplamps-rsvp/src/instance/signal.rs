@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 use mplamps_core::gmpls::{LabelSet, SwitchingType};
 use mplamps_core::label::{IMPLICIT_NULL, LabelOwner};
 
+use super::protection::Share;
 use super::{
     CrossConnect, Instance, LspError, LspKey, LspRequest, LspState, LspView, Output, SetupError,
 };
@@ -67,6 +68,34 @@ pub(super) struct Lsp {
 }
 
 impl Lsp {
+    pub(super) fn in_if(&self) -> Option<usize> {
+        self.in_if
+    }
+
+    pub(super) fn out_if(&self) -> Option<usize> {
+        self.out_if
+    }
+
+    pub(super) fn booked_out(&self) -> f64 {
+        self.booked_out
+    }
+
+    pub(super) fn booked_in(&self) -> f64 {
+        self.booked_in
+    }
+
+    pub(super) fn is_secondary(&self) -> bool {
+        self.secondary
+    }
+
+    pub(super) fn set_dedicated(&mut self) {
+        self.secondary = false;
+    }
+
+    pub(super) fn share(&self) -> Share {
+        Share::of(self.secondary, self.link_protection)
+    }
+
     pub(super) fn view(&self) -> LspView {
         LspView {
             name: self.name.clone(),
@@ -107,13 +136,13 @@ impl Lsp {
 
 /// Why a Path could not go on: the ERROR_SPEC code/value and, for unacceptable labels, the
 /// labels that would be (RFC 3471 §5).
-struct Failure {
+pub(super) struct Failure {
     code: u8,
     value: u16,
     acceptable: Option<LabelSet>,
 }
 
-fn fail(code: u8, value: u16) -> Failure {
+pub(super) fn fail(code: u8, value: u16) -> Failure {
     Failure {
         code,
         value,
@@ -213,7 +242,7 @@ impl Instance {
 
     /// Bandwidth still free on interface `i` for setup priority `priority`: reservations held
     /// at that priority or better count against it (RFC 3209 §4.7.1 without preemption).
-    fn free_bps(&self, i: usize, priority: u8) -> f64 {
+    pub(super) fn free_bps(&self, i: usize, priority: u8) -> f64 {
         let capacity = self
             .config
             .interfaces
@@ -226,7 +255,7 @@ impl Instance {
         capacity - held
     }
 
-    fn book(&mut self, i: usize, priority: u8, bps: f64) {
+    pub(super) fn book(&mut self, i: usize, priority: u8, bps: f64) {
         if let Some(r) = self
             .reserved
             .get_mut(i)
@@ -458,9 +487,28 @@ impl Instance {
             })
             .unwrap_or_default();
         let expires = self.now_ms + self.lifetime_ms();
+        let secondary = msg
+            .find(|o| match o {
+                Object::Protection(p) => Some(p.secondary),
+                _ => None,
+            })
+            .unwrap_or(false);
         if let Some(existing) = self.lsps.get_mut(&key) {
             if existing.up_in_label == upstream {
                 existing.expires_ms = expires;
+                if existing.is_secondary() && !secondary {
+                    // RFC 3471 §7: the ingress switched traffic onto this secondary.
+                    let out = existing.out_if();
+                    self.activate_secondary(&key);
+                    if let Some(o) = out {
+                        let path = self.path_message(&key);
+                        self.emit(o, path);
+                    }
+                    return;
+                }
+                let Some(existing) = self.lsps.get_mut(&key) else {
+                    return;
+                };
                 if existing.admin != admin {
                     // RFC 3473 §7.2: a changed status goes on at once, and is reflected.
                     existing.admin = admin;
@@ -540,7 +588,12 @@ impl Instance {
             _ => None,
         });
         let link_protection = protection.map_or(0, |p| p.link_flags);
-        if !link.protection.satisfies(link_protection) {
+        // Extra traffic asks for resources held by secondaries, which admission checks; it
+        // is not a protection type the link must offer.
+        if !link
+            .protection
+            .satisfies(link_protection & !super::EXTRA_TRAFFIC)
+        {
             return self.path_err_to(
                 data_if,
                 msg,
@@ -664,8 +717,9 @@ impl Instance {
                 }
             }
         }
+        let share = Share::of(protection.is_some_and(|p| p.secondary), link_protection);
         if bidirectional {
-            if self.free_bps(data_if, setup_priority) + 1e-6 < bandwidth_bps {
+            if !self.admits(data_if, setup_priority, bandwidth_bps, share) {
                 if let Some(up) = upstream.filter(|_| switched_in) {
                     self.links[data_if].release(up, &key);
                 }
@@ -678,7 +732,7 @@ impl Instance {
                     ),
                 );
             }
-            self.book(data_if, hold_priority, bandwidth_bps);
+            self.book_as(data_if, hold_priority, bandwidth_bps, share);
         }
         let lsp = Lsp {
             key,
@@ -745,7 +799,7 @@ impl Instance {
         let out = self
             .interface_to(router)
             .ok_or(fail(error::ROUTING_PROBLEM, routing::BAD_STRICT_NODE))?;
-        if self.free_bps(out, lsp.setup_priority) + 1e-6 < lsp.bandwidth_bps {
+        if !self.admits(out, lsp.setup_priority, lsp.bandwidth_bps, lsp.share()) {
             return Err(fail(
                 error::ADMISSION_CONTROL_FAILURE,
                 error::BANDWIDTH_UNAVAILABLE,
@@ -811,7 +865,7 @@ impl Instance {
             up_label = Some(label);
             up_allocated = true;
         }
-        self.book(out, lsp.hold_priority, lsp.bandwidth_bps);
+        self.book_as(out, lsp.hold_priority, lsp.bandwidth_bps, lsp.share());
         if let Some(l) = self.lsps.get_mut(key) {
             l.out_if = Some(out);
             l.booked_out = l.bandwidth_bps;
@@ -826,12 +880,12 @@ impl Instance {
     }
 
     /// Gives back what `forward_path` took: the outgoing booking and upstream label.
-    fn release_downstream(&mut self, key: &LspKey) {
+    pub(super) fn release_downstream(&mut self, key: &LspKey) {
         let Some(lsp) = self.lsps.get(key).cloned() else {
             return;
         };
         if let Some(out) = lsp.out_if {
-            self.book(out, lsp.hold_priority, -lsp.booked_out);
+            self.book_as(out, lsp.hold_priority, -lsp.booked_out, lsp.share());
             if let Some(up) = lsp.up_out_label {
                 if lsp.up_out_allocated {
                     let _ = self.config.labels.release(LabelOwner::RsvpTe, up);
@@ -853,7 +907,7 @@ impl Instance {
     }
 
     /// Removes an LSP's state and returns everything it held.
-    fn remove(&mut self, key: &LspKey) {
+    pub(super) fn remove(&mut self, key: &LspKey) {
         self.release_downstream(key);
         let Some(lsp) = self.lsps.remove(key) else {
             return;
@@ -862,7 +916,7 @@ impl Instance {
             self.names.remove(name);
         }
         if let Some(i) = lsp.in_if {
-            self.book(i, lsp.hold_priority, -lsp.booked_in);
+            self.book_as(i, lsp.hold_priority, -lsp.booked_in, lsp.share());
             let switched = self.switched(Some(i));
             if let Some(label) = lsp.in_label {
                 if lsp.in_label_allocated {
@@ -1159,7 +1213,7 @@ impl Instance {
 
     /// An error ends the LSP here: state removed, the error relayed upstream with
     /// Path_State_Removed (RFC 3473 §4.4), or reported when this is the ingress.
-    fn path_failed(&mut self, key: &LspKey, node: Ipv4Addr, f: Failure) {
+    pub(super) fn path_failed(&mut self, key: &LspKey, node: Ipv4Addr, f: Failure) {
         let Some(lsp) = self.lsps.get(key).cloned() else {
             return;
         };
@@ -1222,7 +1276,7 @@ impl Instance {
         self.emit(upstream, msg);
     }
 
-    fn send_path_tear(&mut self, key: &LspKey) {
+    pub(super) fn send_path_tear(&mut self, key: &LspKey) {
         let Some(out) = self.lsps.get(key).and_then(|l| l.out_if) else {
             return;
         };
@@ -1267,7 +1321,7 @@ impl Instance {
         ]
     }
 
-    fn path_message(&self, key: &LspKey) -> Message {
+    pub(super) fn path_message(&self, key: &LspKey) -> Message {
         let Some(lsp) = self.lsps.get(key) else {
             return Message::new(MessageType::Path, Vec::new());
         };

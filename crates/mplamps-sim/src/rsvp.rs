@@ -1,0 +1,543 @@
+//! RSVP-TE in the simulator (issue 5 §4): one signaling instance per router on the
+//! topology's data links, `[[lsp]]` requests routed by CSPF at their ingress and signaled
+//! hop by hop, and the per-LSP report.
+//!
+//! CSPF runs on the TE database as every ingress holds it once OSPF-TE has flooded: the
+//! model's links with their up/down state, less the bandwidth and labels that signaled LSPs
+//! hold now. Messages travel as IP protocol 46 datagrams between neighbors.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_rsvp::instance::{self as rsvp, LspRequest, RouteHop};
+use mplamps_te::LspSpec;
+use mplamps_te::cspf::{self, ComputedPath, PathRequest, TeGraph};
+use serde::Serialize;
+
+use crate::Sim;
+use crate::scenario::Action;
+
+/// Which LSP of a protected pair a run is (RFC 3471 §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Primary,
+    /// Signaled with the PROTECTION object's S bit; carries traffic after a switchover.
+    Secondary,
+}
+
+/// Where a simulated LSP stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    /// Its start time has not come.
+    Pending,
+    Signaling,
+    Up,
+    Failed,
+    /// Torn down by a scenario event.
+    Down,
+}
+
+/// One LSP the simulator signals: a `[[lsp]]` entry, or the secondary of one.
+#[derive(Debug, Clone)]
+pub struct LspRun {
+    pub spec: LspSpec,
+    pub role: Role,
+    /// The name the ingress knows it by: the spec's, with "/secondary" for a secondary.
+    pub name: String,
+    tunnel_id: u16,
+    lsp_id: u16,
+    pub state: RunState,
+    /// Routers from ingress to egress, as the ingress signaled it.
+    pub path: Vec<usize>,
+    started: Option<Duration>,
+    pub setup_time: Option<Duration>,
+    pub error: Option<String>,
+    /// A secondary that carries the traffic since its primary failed or was switched.
+    pub active: bool,
+}
+
+/// The labels on the link into `router`, as that router holds them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HopReport {
+    pub router: String,
+    /// Chosen by `router` for traffic toward the egress.
+    pub downstream_label: Option<u32>,
+    /// Chosen by the previous router for traffic toward the ingress (RFC 3471 §4).
+    pub upstream_label: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LspReport {
+    pub name: String,
+    pub role: Role,
+    pub state: RunState,
+    /// Carries traffic: an up primary, or a secondary after switchover.
+    pub active: bool,
+    pub path: Vec<String>,
+    /// Every router after the ingress.
+    pub hops: Vec<HopReport>,
+    pub setup_time_s: Option<f64>,
+    pub error: Option<String>,
+}
+
+/// The RSVP-TE configuration of router `r`: one interface per attached link, identified by
+/// the link's number plus one on both ends (IF_ID TLVs name it, RFC 3471 §9.1.1).
+pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
+    let net = &sim.net;
+    let interfaces = sim.interface_links[r]
+        .iter()
+        .map(|&l| {
+            let link = &net.links[l];
+            let [(a, _), (b, _)] = sim.link_ends[l];
+            let far = if a == r { b } else { a };
+            let switching = link
+                .gmpls
+                .switching
+                .unwrap_or(mplamps_core::SwitchingType::Psc);
+            rsvp::Interface {
+                id: l as u32 + 1,
+                neighbor: sim.configs[far].router_id,
+                switching,
+                encoding: link
+                    .gmpls
+                    .encoding
+                    .unwrap_or_else(|| switching.default_encoding()),
+                labels: link.gmpls.labels.clone(),
+                protection: link.gmpls.protection.unwrap_or_default(),
+                bandwidth_bps: link.available.bps(),
+            }
+        })
+        .collect();
+    let mut config = rsvp::Config::new(sim.configs[r].router_id, interfaces);
+    config.label_conversion = net.routers[r].label_conversion;
+    config
+}
+
+pub(crate) fn millis(at: Duration) -> u64 {
+    u64::try_from(at.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs for the `[[lsp]]` entries of `specs`, tunnel IDs counting on from `first_tunnel`.
+pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
+    let mut out = Vec::new();
+    for (k, spec) in specs.iter().enumerate() {
+        let tunnel_id = first_tunnel.wrapping_add(k as u16);
+        let run = |role: Role, name: String, lsp_id: u16| LspRun {
+            spec: spec.clone(),
+            role,
+            name,
+            tunnel_id,
+            lsp_id,
+            state: RunState::Pending,
+            path: Vec::new(),
+            started: None,
+            setup_time: None,
+            error: None,
+            active: false,
+        };
+        out.push(run(Role::Primary, spec.name.clone(), 1));
+        if spec.secondary.is_some() {
+            out.push(run(Role::Secondary, format!("{}/secondary", spec.name), 2));
+        }
+    }
+    out
+}
+
+impl Sim {
+    /// The TE database an ingress sees now: the model, links and routers that are down
+    /// taken out, bandwidth and labels that RSVP holds taken away.
+    pub fn te_database(&self) -> TeGraph {
+        let metrics = mplamps_te::power::compute(&self.net);
+        let mut graph = TeGraph::from_network(&self.net, &metrics);
+        for (id, link) in graph.links.iter_mut().enumerate() {
+            let l = id / 2;
+            let [(a, _), (b, _)] = self.link_ends[l];
+            link.up = self.link_up[l] && self.routers[a].up && self.routers[b].up;
+        }
+        for (r, slot) in self.routers.iter().enumerate() {
+            let Some(instance) = slot.rsvp.as_ref().filter(|_| slot.up) else {
+                continue;
+            };
+            for (i, &l) in self.interface_links[r].iter().enumerate() {
+                let from_a = self.link_ends[l][0].0 == r;
+                let id = 2 * l + usize::from(!from_a);
+                if let Some(books) = instance.reserved_by_priority(i) {
+                    for (priority, bps) in books.iter().enumerate() {
+                        graph.reserve(id, priority as u8, *bps);
+                    }
+                }
+                if let Some(labels) = instance.link_labels(i) {
+                    for label in labels.held() {
+                        graph.take_label(id, label);
+                        if let Some(back) = graph.reverse(id) {
+                            graph.take_label(back, label);
+                        }
+                    }
+                }
+            }
+        }
+        graph
+    }
+
+    fn path_request(&self, spec: &LspSpec) -> PathRequest {
+        PathRequest {
+            from: spec.from,
+            to: spec.to,
+            // Extra traffic borrows bandwidth that secondaries hold, which the TE database
+            // shows as reserved; admission along the path decides (RFC 3471 §7.1).
+            bandwidth_bps: if spec.extra_traffic {
+                0.0
+            } else {
+                spec.bandwidth.bps()
+            },
+            setup_priority: spec.setup_priority,
+            switching: Some(spec.switching),
+            encoding: Some(spec.encoding),
+            link_protection: spec.link_protection.0,
+            label_set: spec.label_set.clone(),
+            bidirectional: spec.bidirectional,
+            explicit: spec
+                .route
+                .iter()
+                .filter(|h| h.router != spec.to)
+                .map(|h| cspf::ExplicitHop {
+                    node: h.router,
+                    loose: h.loose,
+                    label: None,
+                    upstream_label: None,
+                })
+                .collect(),
+            exclude_links: Vec::new(),
+            exclude_directed: Vec::new(),
+            exclude_srlgs: Vec::new(),
+            objective: spec.objective,
+        }
+    }
+
+    /// The path of run `k`: CSPF for a primary; for a secondary, CSPF away from its
+    /// primary's links (and risk groups).
+    fn compute_path(&self, k: usize) -> Result<ComputedPath, cspf::Infeasible> {
+        let run = &self.lsps[k];
+        let graph = self.te_database();
+        let req = self.path_request(&run.spec);
+        match (run.role, run.spec.secondary) {
+            (Role::Secondary, Some(how)) => {
+                let primary = self
+                    .lsps
+                    .iter()
+                    .find(|p| p.role == Role::Primary && p.spec.name == run.spec.name);
+                let links: Vec<usize> = primary
+                    .map(|p| {
+                        p.path
+                            .windows(2)
+                            .filter_map(|w| graph.link_between(w[0], w[1]))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let primary = ComputedPath {
+                    nodes: primary.map(|p| p.path.clone()).unwrap_or_default(),
+                    links,
+                    labels: Vec::new(),
+                    cost: 0.0,
+                };
+                cspf::compute_secondary(&graph, &req, &primary, how)
+            }
+            _ => cspf::compute(&graph, &req),
+        }
+    }
+
+    /// Computes and signals run `k` from its ingress.
+    pub(crate) fn start_lsp(&mut self, k: usize) {
+        let now = self.now;
+        let Some(run) = self.lsps.get(k) else { return };
+        let ingress = run.spec.from;
+        if !self.routers[ingress].up {
+            self.lsp_failed(k, format!("ingress {} is down", self.net.routers[ingress].name));
+            return;
+        }
+        let path = match self.compute_path(k) {
+            Ok(p) => p,
+            Err(e) => {
+                let message = match &e.at {
+                    Some(at) => format!("CSPF: {:?} at {at}: {}", e.constraint, e.reason),
+                    None => format!("CSPF: {:?}: {}", e.constraint, e.reason),
+                };
+                self.lsp_failed(k, message);
+                return;
+            }
+        };
+        let run = &self.lsps[k];
+        let route = path
+            .nodes
+            .iter()
+            .skip(1)
+            .map(|&n| {
+                let pinned = run.spec.route.iter().find(|h| h.router == n);
+                RouteHop {
+                    router: self.configs[n].router_id,
+                    label: pinned.and_then(|h| h.label),
+                    upstream_label: pinned.and_then(|h| h.upstream_label),
+                }
+            })
+            .collect();
+        let request = LspRequest {
+            name: run.name.clone(),
+            tunnel_id: run.tunnel_id,
+            lsp_id: run.lsp_id,
+            route,
+            bandwidth_bps: run.spec.bandwidth.bps(),
+            switching: run.spec.switching,
+            encoding: run.spec.encoding,
+            gpid: run.spec.gpid,
+            bidirectional: run.spec.bidirectional,
+            link_protection: run.spec.link_protection.0
+                | if run.spec.extra_traffic {
+                    rsvp::EXTRA_TRAFFIC
+                } else {
+                    0
+                },
+            secondary: run.role == Role::Secondary,
+            setup_priority: run.spec.setup_priority,
+            hold_priority: run.spec.hold_priority,
+            label_set: run.spec.label_set.clone(),
+        };
+        let Some(instance) = self.routers[ingress].rsvp.as_mut() else {
+            return;
+        };
+        let outcome = instance.setup(request, millis(now));
+        let run = &mut self.lsps[k];
+        run.path = path.nodes;
+        match outcome {
+            Ok(()) => {
+                run.state = RunState::Signaling;
+                run.started = Some(now);
+                run.error = None;
+                run.setup_time = None;
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.lsp_failed(k, message);
+            }
+        }
+        self.drain(ingress);
+    }
+
+    fn lsp_failed(&mut self, k: usize, error: String) {
+        if let Some(run) = self.lsps.get_mut(k) {
+            run.state = RunState::Failed;
+            run.error = Some(error);
+            run.active = false;
+        }
+        self.last_change = self.now;
+    }
+
+    fn run_named(&self, name: &str) -> Option<usize> {
+        self.lsps.iter().position(|r| r.name == name)
+    }
+
+    /// What the ingress of router `r` reported about its LSPs.
+    pub(crate) fn lsp_event(&mut self, output: rsvp::Output) {
+        match output {
+            rsvp::Output::LspUp { name } => {
+                let Some(k) = self.run_named(&name) else {
+                    return;
+                };
+                let now = self.now;
+                let run = &mut self.lsps[k];
+                run.state = RunState::Up;
+                run.setup_time = run.started.map(|s| now.saturating_sub(s));
+                run.active = run.role == Role::Primary;
+                self.last_change = now;
+            }
+            rsvp::Output::LspFailed { name, error } => {
+                let Some(k) = self.run_named(&name) else {
+                    return;
+                };
+                let node = self
+                    .router_by_id(error.node)
+                    .map_or_else(|| error.node.to_string(), |n| self.net.routers[n].name.clone());
+                let reason = format!("{} at {node}", error.reason);
+                let was_active = self.lsps[k].active && self.lsps[k].role == Role::Primary;
+                self.lsp_failed(k, reason);
+                // RFC 3471 §7: a failed primary's traffic moves to its secondary.
+                let spec_name = self.lsps[k].spec.name.clone();
+                let standby = self.lsps.iter().any(|r| {
+                    r.spec.name == spec_name && r.role == Role::Secondary && r.state == RunState::Up
+                });
+                if was_active && standby {
+                    let _ = self.fail_over(&spec_name);
+                }
+            }
+            rsvp::Output::Retry { reason, .. } => {
+                self.last_change = self.now;
+                let _ = reason;
+            }
+            rsvp::Output::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
+            rsvp::Output::Transmit { .. } => {}
+        }
+    }
+
+    /// Tears run `k` down from its ingress.
+    pub(crate) fn stop_lsp(&mut self, k: usize) {
+        let now = self.now;
+        let Some(run) = self.lsps.get(k) else { return };
+        let (ingress, name) = (run.spec.from, run.name.clone());
+        if let Some(instance) = self.routers[ingress].rsvp.as_mut() {
+            instance.teardown(&name, millis(now));
+        }
+        let run = &mut self.lsps[k];
+        run.state = RunState::Down;
+        run.active = false;
+        self.drain(ingress);
+    }
+
+    /// The runs of `[[lsp]]` `name`: its primary, then its secondary.
+    fn runs_of(&self, name: &str) -> Result<Vec<usize>, String> {
+        let runs: Vec<usize> = (0..self.lsps.len())
+            .filter(|&k| self.lsps[k].spec.name == name)
+            .collect();
+        if runs.is_empty() {
+            return Err(format!("no LSP named {name:?}"));
+        }
+        Ok(runs)
+    }
+
+    /// A scenario event about LSPs.
+    pub(crate) fn apply_lsp_action(&mut self, action: &Action) -> Result<(), String> {
+        match action {
+            Action::LspSetup(name) => {
+                for k in self.runs_of(name)? {
+                    if matches!(self.lsps[k].state, RunState::Signaling | RunState::Up) {
+                        continue;
+                    }
+                    if self.lsps[k].state == RunState::Failed {
+                        // A failed LSP still has its ingress state; start from nothing.
+                        self.stop_lsp(k);
+                    }
+                    self.start_lsp(k);
+                }
+            }
+            Action::LspTeardown(name) => {
+                for k in self.runs_of(name)? {
+                    self.stop_lsp(k);
+                }
+            }
+            Action::LspModify { name, bandwidth } => {
+                // Break before make: SE-style sharing of the old reservation (RFC 3209
+                // §4.6.4 make-before-break) is not implemented, so the old LSP goes first.
+                for k in self.runs_of(name)? {
+                    self.stop_lsp(k);
+                    self.lsps[k].spec.bandwidth = *bandwidth;
+                    self.lsps[k].lsp_id = self.lsps[k].lsp_id.wrapping_add(2);
+                    self.start_lsp(k);
+                }
+            }
+            Action::LspFailover(name) => self.fail_over(name)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Moves the traffic of `[[lsp]]` `name` onto its secondary: the ingress signals the
+    /// switchover (RFC 3471 §7) and every node on the secondary gives its resources to it,
+    /// preempting extra traffic.
+    fn fail_over(&mut self, name: &str) -> Result<(), String> {
+        let runs = self.runs_of(name)?;
+        let Some(&secondary) = runs.iter().find(|&&k| self.lsps[k].role == Role::Secondary) else {
+            return Err(format!("LSP {name:?} has no secondary"));
+        };
+        if self.lsps[secondary].state != RunState::Up {
+            return Err(format!(
+                "the secondary of {name:?} is not up (it is {:?})",
+                self.lsps[secondary].state
+            ));
+        }
+        let now = self.now;
+        let (ingress, instance_name) = (
+            self.lsps[secondary].spec.from,
+            self.lsps[secondary].name.clone(),
+        );
+        if let Some(i) = self.routers[ingress].rsvp.as_mut() {
+            i.switch_to_secondary(&instance_name, millis(now));
+        }
+        for &k in &runs {
+            self.lsps[k].active = k == secondary;
+        }
+        self.last_change = now;
+        self.drain(ingress);
+        Ok(())
+    }
+
+    /// The report of every LSP, with the labels each router on its path holds.
+    pub fn lsp_reports(&self) -> Vec<LspReport> {
+        self.lsps
+            .iter()
+            .map(|run| {
+                let hops = if run.state == RunState::Up {
+                    self.hop_labels(run)
+                } else {
+                    Vec::new()
+                };
+                LspReport {
+                    name: run.name.clone(),
+                    role: run.role,
+                    state: run.state,
+                    active: run.active,
+                    path: run
+                        .path
+                        .iter()
+                        .map(|&n| self.net.routers[n].name.clone())
+                        .collect(),
+                    hops,
+                    setup_time_s: run.setup_time.map(|d| d.as_secs_f64()),
+                    error: run.error.clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn hop_labels(&self, run: &LspRun) -> Vec<HopReport> {
+        let ingress = run.spec.from;
+        let session = mplamps_rsvp::packet::Session {
+            endpoint: self.configs[run.spec.to].router_id,
+            tunnel_id: run.tunnel_id,
+            extended_tunnel_id: u32::from(self.configs[ingress].router_id),
+        };
+        let sender = mplamps_rsvp::packet::LspSender {
+            sender: self.configs[ingress].router_id,
+            lsp_id: run.lsp_id,
+        };
+        run.path
+            .iter()
+            .skip(1)
+            .map(|&n| {
+                let view = self.routers[n]
+                    .rsvp
+                    .as_ref()
+                    .and_then(|i| i.lsp_state(&session, &sender));
+                HopReport {
+                    router: self.net.routers[n].name.clone(),
+                    downstream_label: view.as_ref().and_then(|v| v.in_label),
+                    upstream_label: view.as_ref().and_then(|v| v.upstream_in_label),
+                }
+            })
+            .collect()
+    }
+
+    /// Every LSP whose start has come has settled: up, failed or torn down.
+    pub(crate) fn lsps_settled(&self) -> bool {
+        self.lsps
+            .iter()
+            .all(|r| r.state != RunState::Signaling && (r.state != RunState::Pending || r.spec.start > self.now))
+    }
+
+    /// The link between two routers named by router ID, for addressing messages.
+    pub(crate) fn neighbor_id(&self, r: usize, interface: usize) -> Option<Ipv4Addr> {
+        let &l = self.interface_links.get(r)?.get(interface)?;
+        let [(a, _), (b, _)] = self.link_ends[l];
+        let far = if a == r { b } else { a };
+        Some(self.configs[far].router_id)
+    }
+}
