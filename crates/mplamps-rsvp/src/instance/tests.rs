@@ -559,3 +559,105 @@ fn admin_status_is_reflected_and_graceful_deletion_tears_down_after_the_d_bit() 
     assert!(net.nodes[0].lsp("adm").is_none());
     net.assert_clean();
 }
+
+/// RFC 3473 §4.4: a data link fails under an LSP. The node above it sends PathErr 24/5 with
+/// Path_State_Removed, the node below it sends PathTear on, and nothing stays booked.
+#[test]
+fn a_failed_data_link_tears_the_lsp_down_both_ways_and_tells_the_ingress() {
+    let mut net = Net::new(4, &[], &[packet(0, 1), packet(1, 2), packet(2, 3)]);
+    net.nodes[0]
+        .setup(request("p", &[1, 2, 3], SwitchingType::Psc), 0)
+        .unwrap();
+    net.run();
+    up(&net, 0, "p");
+    net.log.clear();
+    net.nodes[1].interface_down(1, 10);
+    net.nodes[2].interface_down(0, 10);
+    net.run();
+    let v = net.nodes[0].lsp("p").unwrap();
+    assert_eq!(v.state, LspState::Failed);
+    let e = v.error.unwrap();
+    assert_eq!(
+        (e.node, e.code, e.value),
+        (rid(1), error::ROUTING_PROBLEM, routing::NO_ROUTE)
+    );
+    assert_eq!(net.log, vec![
+        (1, 0, MessageType::PathErr),
+        (2, 3, MessageType::PathTear)
+    ]);
+    for n in 1..4 {
+        assert!(net.nodes[n].lsps().next().is_none(), "node {n} kept state");
+    }
+    assert!(net.nodes[0].teardown("p", 20));
+    net.run();
+    net.assert_clean();
+}
+
+/// RFC 3471 §7: a secondary holds bandwidth that extra traffic borrows; a normal LSP finds
+/// the link full. When the ingress switches over, the secondary's nodes take the bandwidth
+/// back and preempt the extra traffic (ERROR_SPEC 12), and every book ends at zero.
+#[test]
+fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
+    let thin = |a, b| LinkSpec {
+        bandwidth_bps: 1e9,
+        ..packet(a, b)
+    };
+    let mut net = Net::new(4, &[], &[packet(0, 1), packet(1, 3), thin(0, 2), thin(2, 3)]);
+    let mut primary = request("p", &[1, 3], SwitchingType::Psc);
+    primary.link_protection = 0x02;
+    let mut secondary = request("s", &[2, 3], SwitchingType::Psc);
+    secondary.lsp_id = 2;
+    secondary.secondary = true;
+    net.nodes[0].setup(primary, 0).unwrap();
+    net.nodes[0].setup(secondary, 0).unwrap();
+    net.run();
+    up(&net, 0, "p");
+    up(&net, 0, "s");
+
+    // Node 2's link to 3 is full with the secondary: a normal LSP is refused, extra traffic
+    // rides on the secondary's bandwidth.
+    let mut normal = request("n", &[3], SwitchingType::Psc);
+    normal.tunnel_id = 7;
+    net.nodes[2].setup(normal, 1).unwrap();
+    let mut extra = request("x", &[3], SwitchingType::Psc);
+    extra.tunnel_id = 8;
+    extra.link_protection = EXTRA_TRAFFIC;
+    net.nodes[2].setup(extra, 1).unwrap();
+    net.run();
+    let n = net.nodes[2].lsp("n").unwrap();
+    assert_eq!(
+        n.error.map(|e| (e.code, e.value)),
+        Some((error::ADMISSION_CONTROL_FAILURE, error::BANDWIDTH_UNAVAILABLE))
+    );
+    up(&net, 2, "x");
+
+    net.log.clear();
+    assert!(net.nodes[0].switch_to_secondary("s", 5));
+    net.run();
+    up(&net, 0, "s");
+    let x = net.nodes[2].lsp("x").unwrap();
+    assert_eq!(x.state, LspState::Failed);
+    assert_eq!(
+        x.error.map(|e| (e.node, e.code)),
+        Some((rid(2), error::SERVICE_PREEMPTED))
+    );
+    assert_eq!(net.nodes[2].counters().preempted, 1);
+    assert_eq!(net.log, vec![
+        (0, 2, MessageType::Path),
+        (2, 3, MessageType::PathTear),
+        (2, 3, MessageType::Path)
+    ]);
+    // Now dedicated: no more extra traffic fits on the secondary's links.
+    let mut again = request("x2", &[3], SwitchingType::Psc);
+    again.tunnel_id = 9;
+    again.link_protection = EXTRA_TRAFFIC;
+    net.nodes[2].setup(again, 6).unwrap();
+    net.run();
+    assert_eq!(net.nodes[2].lsp("x2").unwrap().state, LspState::Failed);
+
+    for (node, name) in [(0, "p"), (0, "s"), (2, "n"), (2, "x"), (2, "x2")] {
+        assert!(net.nodes[node].teardown(name, 10), "{name}");
+    }
+    net.run();
+    net.assert_clean();
+}
