@@ -15,6 +15,9 @@ use crate::table::{Table, num};
 /// The draft's topology ships inside the binary so the demo runs from any directory.
 const DRAFT_AREA_PATH: &str = "examples/draft-area.toml";
 const DRAFT_AREA: &str = include_str!("../../examples/draft-area.toml");
+/// The GMPLS network whose LSPs the demo signals with RSVP-TE.
+const GMPLS_PATH: &str = "examples/gmpls.toml";
+const GMPLS: &str = include_str!("../../examples/gmpls.toml");
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,6 +44,29 @@ struct DemoReport<'a> {
     differences: Vec<String>,
     pictures: Vec<String>,
     simulation: SimCheck,
+    /// RSVP-TE LSPs of examples/gmpls.toml, signaled in the simulator.
+    gmpls: GmplsCheck,
+}
+
+#[derive(Serialize)]
+struct GmplsCheck {
+    topology: &'static str,
+    converged: bool,
+    lsps: Vec<mplamps_sim::rsvp::LspReport>,
+}
+
+/// Signals the LSPs of examples/gmpls.toml: a packet LSP on the power objective and a
+/// bidirectional lambda across a wavelength-continuity domain, with its secondary.
+fn signal_gmpls() -> Result<GmplsCheck> {
+    let net = Network::from_toml(GMPLS_PATH, GMPLS).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sim = mplamps_sim::Sim::new(net, 1, mplamps_sim::LinkModel::default());
+    sim.start();
+    let converged = sim.run(std::time::Duration::from_secs(600), true)?;
+    Ok(GmplsCheck {
+        topology: GMPLS_PATH,
+        converged,
+        lsps: sim.lsp_reports(),
+    })
 }
 
 /// The network run in the simulator: every router's trees, computed from its own LSDB,
@@ -151,6 +177,11 @@ pub fn run(args: Args) -> Result<()> {
     }
     let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
     let simulation = simulate(&net, &metrics, root, &power_tree, &differences)?;
+    let gmpls = signal_gmpls()?;
+    let all_up = gmpls
+        .lsps
+        .iter()
+        .all(|l| l.state == mplamps_sim::rsvp::RunState::Up);
 
     if args.json {
         return super::print_json(&DemoReport {
@@ -161,6 +192,7 @@ pub fn run(args: Args) -> Result<()> {
             differences,
             pictures,
             simulation,
+            gmpls,
         });
     }
     let color = std::io::stdout().is_terminal();
@@ -205,6 +237,16 @@ the trees each router computes from its own LSDB equal the file's for {} of {} r
     for flow in &s.flows {
         println!();
         print!("{}", super::sim::render_trace(flow));
+    }
+    println!(
+        "\nRSVP-TE on {}: a packet LSP on the power objective, a bidirectional lambda that needs one \
+wavelength end to end with an SRLG-disjoint secondary through a converter, and extra traffic on \
+the secondary's resources:\n",
+        gmpls.topology
+    );
+    print!("{}", super::sim::render_lsps(&gmpls.lsps));
+    if !gmpls.converged || !all_up {
+        anyhow::bail!("an RSVP-TE LSP of the demo did not come up");
     }
     if s.flows.iter().any(|f| !f.delivered) {
         anyhow::bail!("a demo flow was not delivered");
