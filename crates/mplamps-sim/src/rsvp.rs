@@ -302,6 +302,7 @@ impl Sim {
             setup_priority: run.spec.setup_priority,
             hold_priority: run.spec.hold_priority,
             label_set: run.spec.label_set.clone(),
+            suggested_label: path.labels.first().copied().flatten(),
         };
         let Some(instance) = self.routers[ingress].rsvp.as_mut() else {
             return;
@@ -379,13 +380,20 @@ impl Sim {
         }
     }
 
-    /// Tears run `k` down from its ingress.
-    pub(crate) fn stop_lsp(&mut self, k: usize) {
+    /// Tears run `k` down from its ingress. A graceful teardown of an up LSP first sends
+    /// ADMIN_STATUS with the D bit and waits for it to come back (RFC 3473 §7.2.1), so no
+    /// node mistakes the loss of traffic for a failure.
+    pub(crate) fn stop_lsp(&mut self, k: usize, graceful: bool) {
         let now = self.now;
         let Some(run) = self.lsps.get(k) else { return };
         let (ingress, name) = (run.spec.from, run.name.clone());
+        let up = run.state == RunState::Up;
         if let Some(instance) = self.routers[ingress].rsvp.as_mut() {
-            instance.teardown(&name, millis(now));
+            if graceful && up {
+                instance.delete_gracefully(&name, millis(now));
+            } else {
+                instance.teardown(&name, millis(now));
+            }
         }
         let run = &mut self.lsps[k];
         run.state = RunState::Down;
@@ -414,21 +422,21 @@ impl Sim {
                     }
                     if self.lsps[k].state == RunState::Failed {
                         // A failed LSP still has its ingress state; start from nothing.
-                        self.stop_lsp(k);
+                        self.stop_lsp(k, false);
                     }
                     self.start_lsp(k);
                 }
             }
             Action::LspTeardown(name) => {
                 for k in self.runs_of(name)? {
-                    self.stop_lsp(k);
+                    self.stop_lsp(k, true);
                 }
             }
             Action::LspModify { name, bandwidth } => {
                 // Break before make: SE-style sharing of the old reservation (RFC 3209
                 // §4.6.4 make-before-break) is not implemented, so the old LSP goes first.
                 for k in self.runs_of(name)? {
-                    self.stop_lsp(k);
+                    self.stop_lsp(k, false);
                     self.lsps[k].spec.bandwidth = *bandwidth;
                     self.lsps[k].lsp_id = self.lsps[k].lsp_id.wrapping_add(2);
                     self.start_lsp(k);

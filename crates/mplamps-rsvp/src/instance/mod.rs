@@ -111,6 +111,9 @@ pub struct LspRequest {
     pub hold_priority: u8,
     /// Restricts the labels of the first link (RFC 3471 §3.5).
     pub label_set: Option<LabelSet>,
+    /// Suggested Label for the first link (RFC 3471 §3.4), e.g. the one CSPF found free end
+    /// to end; also the first choice of upstream label.
+    pub suggested_label: Option<u32>,
 }
 
 /// Where an LSP stands at its ingress.

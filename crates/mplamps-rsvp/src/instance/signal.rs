@@ -34,6 +34,8 @@ pub(super) struct Lsp {
     bidirectional: bool,
     link_protection: u8,
     secondary: bool,
+    /// Was a secondary and carries traffic now.
+    switched_over: bool,
     session_name: String,
     /// The explicit route still to go, starting with the next hop.
     ero: Vec<EroSubobject>,
@@ -88,8 +90,11 @@ impl Lsp {
         self.secondary
     }
 
+    /// After a switchover the PROTECTION object stays, with the S bit clear, so every
+    /// node downstream sees the change (RFC 3471 §7).
     pub(super) fn set_dedicated(&mut self) {
         self.secondary = false;
+        self.switched_over = true;
     }
 
     pub(super) fn share(&self) -> Share {
@@ -323,10 +328,11 @@ impl Instance {
             bidirectional: req.bidirectional,
             link_protection: req.link_protection,
             secondary: req.secondary,
+            switched_over: false,
             session_name: req.name.clone(),
             ero,
             in_set: req.label_set.clone(),
-            in_suggested: None,
+            in_suggested: req.suggested_label,
             in_label: None,
             in_label_allocated: false,
             out_label: None,
@@ -749,6 +755,7 @@ impl Instance {
             bidirectional,
             link_protection,
             secondary: protection.is_some_and(|p| p.secondary),
+            switched_over: false,
             session_name: attributes.map(|a| a.name).unwrap_or_default(),
             ero,
             in_set,
@@ -821,9 +828,11 @@ impl Instance {
             if set.is_empty() {
                 return Err(fail(error::ROUTING_PROBLEM, routing::LABEL_SET));
             }
+            // The ingress's own suggestion (from its path computation) counts like one
+            // received from upstream.
             suggested = lsp
                 .in_suggested
-                .filter(|s| continuity && set.contains(*s))
+                .filter(|s| (continuity || lsp.in_if.is_none()) && set.contains(*s))
                 .or_else(|| set.first());
             if lsp.bidirectional {
                 let candidate = pin_up
@@ -847,6 +856,16 @@ impl Instance {
                         error::ROUTING_PROBLEM,
                         routing::LABEL_ALLOCATION_FAILURE,
                     ))?;
+                if continuity && !free.contains(candidate) {
+                    // RFC 3471 §5: without conversion the upstream label must be free on
+                    // both links; say which would be.
+                    let acceptable = lsp.in_set.as_ref().map_or(free.clone(), |s| free.intersection(s));
+                    return Err(Failure {
+                        code: error::ROUTING_PROBLEM,
+                        value: routing::UNACCEPTABLE_LABEL,
+                        acceptable: Some(acceptable),
+                    });
+                }
                 if !self.links[out].take(candidate, key) {
                     return Err(fail(
                         error::ROUTING_PROBLEM,
@@ -1358,7 +1377,7 @@ impl Instance {
                 label_for_link(up, switched),
             ));
         }
-        if lsp.link_protection != 0 || lsp.secondary {
+        if lsp.link_protection != 0 || lsp.secondary || lsp.switched_over {
             objects.push(Object::Protection(Protection {
                 secondary: lsp.secondary,
                 link_flags: lsp.link_protection,

@@ -165,6 +165,7 @@ fn request(name: &str, route: &[usize], switching: SwitchingType) -> LspRequest 
         setup_priority: 7,
         hold_priority: 7,
         label_set: None,
+        suggested_label: None,
     }
 }
 
