@@ -267,3 +267,68 @@ fn sim_trace_json_contract() {
         .failure()
         .stderr(predicates::str::contains("no router named \"nowhere\""));
 }
+
+/// Issue 5: `bench rsvp` sets every LSP up and reports rates and memory.
+#[test]
+fn bench_rsvp_small() {
+    let v = json(&["bench", "rsvp", "--lsps", "2000", "--json"]);
+    assert_eq!(v["lsps"], 2000);
+    assert_eq!(v["up"], 2000);
+    assert!(v["transit_setups_per_s"].as_f64().unwrap() > 0.0);
+    assert!(v["end_to_end_setups_per_s"].as_f64().unwrap() > 0.0);
+    mplamps()
+        .args(["bench", "rsvp", "--lsps", "0"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--lsps"));
+}
+
+/// Issue 5: `sim --json` reports every LSP with its path, labels per hop and setup time;
+/// a scenario file adds LSPs and events; a bad `[[lsp]]` names its line.
+#[test]
+fn sim_lsps_json_contract() {
+    let v = json(&[
+        "sim",
+        "examples/gmpls.toml",
+        "--scenario",
+        "examples/gmpls-failover.toml",
+        "--json",
+    ]);
+    assert_eq!(v["converged"], true);
+    let lsps = v["lsps"].as_array().unwrap();
+    let names: Vec<&str> = lsps.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "pe1-pe2-power",
+            "lambda-1",
+            "lambda-1/secondary",
+            "lambda-extra",
+            "pe2-pe1"
+        ]
+    );
+    let power = &lsps[0];
+    for key in ["name", "state", "path", "hops", "setup_time_s", "error"] {
+        assert!(power.get(key).is_some(), "lsps[0] lacks {key}");
+    }
+    assert_eq!(power["state"], "up");
+    assert_eq!(power["hops"][0]["router"], "P2");
+    assert_eq!(power["hops"][0]["downstream_label"], 200000);
+    assert!(power["hops"][0]["upstream_label"].is_null());
+    assert_eq!(lsps[1]["state"], "failed");
+    assert_eq!(lsps[2]["active"], true);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[lsp]]\nname = \"x\"\nfrom = \"PE1\"\nto = \"nowhere\"\n",
+    )
+    .unwrap();
+    mplamps()
+        .args(["sim", "examples/gmpls.toml", "--scenario"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("bad.toml:4:").and(predicates::str::contains("`to`")));
+}

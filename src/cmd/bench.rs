@@ -21,6 +21,8 @@ use crate::table::{Table, num};
 pub enum Which {
     /// Full and incremental SPF versus petgraph::algo::dijkstra.
     Spf(SpfArgs),
+    /// RSVP-TE LSP setups per second through one transit node, and memory per LSP.
+    Rsvp(super::bench_rsvp::RsvpArgs),
 }
 
 #[derive(clap::Args)]
@@ -57,7 +59,10 @@ struct SpfBench {
 }
 
 pub fn run(which: Which) -> Result<()> {
-    let Which::Spf(args) = which;
+    let args = match which {
+        Which::Spf(args) => args,
+        Which::Rsvp(args) => return super::bench_rsvp::run(args),
+    };
     let progress = std::io::stderr().is_terminal();
     if args.roots == 0 {
         bail!("--roots must be at least 1");

@@ -768,7 +768,11 @@ impl Sim {
                 }
             }
             SimEvent::LspStart(k) => {
-                if self.lsps.get(k).is_some_and(|l| l.state == rsvp::RunState::Pending) {
+                if self
+                    .lsps
+                    .get(k)
+                    .is_some_and(|l| l.state == rsvp::RunState::Pending)
+                {
                     self.start_lsp(k);
                 }
             }

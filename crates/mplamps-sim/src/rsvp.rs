@@ -254,7 +254,10 @@ impl Sim {
         let Some(run) = self.lsps.get(k) else { return };
         let ingress = run.spec.from;
         if !self.routers[ingress].up {
-            self.lsp_failed(k, format!("ingress {} is down", self.net.routers[ingress].name));
+            self.lsp_failed(
+                k,
+                format!("ingress {} is down", self.net.routers[ingress].name),
+            );
             return;
         }
         let path = match self.compute_path(k) {
@@ -356,9 +359,10 @@ impl Sim {
                 let Some(k) = self.run_named(&name) else {
                     return;
                 };
-                let node = self
-                    .router_by_id(error.node)
-                    .map_or_else(|| error.node.to_string(), |n| self.net.routers[n].name.clone());
+                let node = self.router_by_id(error.node).map_or_else(
+                    || error.node.to_string(),
+                    |n| self.net.routers[n].name.clone(),
+                );
                 let reason = format!("{} at {node}", error.reason);
                 let was_active = self.lsps[k].active && self.lsps[k].role == Role::Primary;
                 self.lsp_failed(k, reason);
@@ -536,9 +540,10 @@ impl Sim {
 
     /// Every LSP whose start has come has settled: up, failed or torn down.
     pub(crate) fn lsps_settled(&self) -> bool {
-        self.lsps
-            .iter()
-            .all(|r| r.state != RunState::Signaling && (r.state != RunState::Pending || r.spec.start > self.now))
+        self.lsps.iter().all(|r| {
+            r.state != RunState::Signaling
+                && (r.state != RunState::Pending || r.spec.start > self.now)
+        })
     }
 
     /// The link between two routers named by router ID, for addressing messages.

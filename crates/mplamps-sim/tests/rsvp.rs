@@ -28,7 +28,10 @@ fn run(net: Network, events: Vec<ScenarioEvent>) -> Sim {
     let mut sim = Sim::new(net, 3, LinkModel::default());
     sim.add_scenario(events);
     sim.start();
-    assert!(sim.run(Duration::from_secs(600), true).unwrap(), "converged");
+    assert!(
+        sim.run(Duration::from_secs(600), true).unwrap(),
+        "converged"
+    );
     sim
 }
 
@@ -49,10 +52,17 @@ fn assert_clean(sim: &Sim) {
         let Some(i) = sim.rsvp_instance(r) else {
             continue;
         };
-        assert_eq!(i.label_space().allocated(LabelOwner::RsvpTe), 0, "router {r}");
+        assert_eq!(
+            i.label_space().allocated(LabelOwner::RsvpTe),
+            0,
+            "router {r}"
+        );
         for k in 0..i.config().interfaces.len() {
             assert_eq!(i.link_labels(k).unwrap().in_use(), 0, "router {r} if {k}");
-            assert!(i.reserved_bps(k).abs() < 1e-6, "router {r} if {k} bandwidth");
+            assert!(
+                i.reserved_bps(k).abs() < 1e-6,
+                "router {r} if {k} bandwidth"
+            );
         }
     }
 }
@@ -98,7 +108,10 @@ fn power_objective_and_wavelength_continuity_end_to_end() {
     );
     let extra = lsp(&lsps, "lambda-extra");
     assert_eq!(extra.state, RunState::Up);
-    assert_eq!(labels(extra), [("OXC5", Some(2), None), ("OXC4", Some(6), None)]);
+    assert_eq!(
+        labels(extra),
+        [("OXC5", Some(2), None), ("OXC4", Some(6), None)]
+    );
 }
 
 #[test]
@@ -118,7 +131,13 @@ fn a_fibre_cut_moves_lambda_traffic_to_the_secondary_and_preempts_extra_traffic(
     assert_eq!(extra.state, RunState::Failed);
     // OXC1 and OXC5 both hold the extra traffic on the secondary's links; whichever learns
     // of the switchover first preempts it.
-    assert!(extra.error.as_deref().unwrap().contains("service preempted (12/0) at OXC"));
+    assert!(
+        extra
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("service preempted (12/0) at OXC")
+    );
     let preempted: u64 = (0..sim.net.routers.len())
         .filter_map(|r| sim.rsvp_instance(r))
         .map(|i| i.counters().preempted)
@@ -147,7 +166,10 @@ fn modify_teardown_and_setup_again_leave_nothing_behind() {
     let booked: f64 = (0..to_p2.config().interfaces.len())
         .map(|i| to_p2.reserved_bps(i))
         .sum();
-    assert!((booked - 4e9).abs() < 1.0, "the new bandwidth, once: {booked}");
+    assert!(
+        (booked - 4e9).abs() < 1.0,
+        "the new bandwidth, once: {booked}"
+    );
     assert_eq!(lsp(&lsps, "lambda-1").state, RunState::Up);
 
     let names: Vec<String> = sim.net.lsps.iter().map(|l| l.name.clone()).collect();

@@ -859,7 +859,10 @@ impl Instance {
                 if continuity && !free.contains(candidate) {
                     // RFC 3471 §5: without conversion the upstream label must be free on
                     // both links; say which would be.
-                    let acceptable = lsp.in_set.as_ref().map_or(free.clone(), |s| free.intersection(s));
+                    let acceptable = lsp
+                        .in_set
+                        .as_ref()
+                        .map_or(free.clone(), |s| free.intersection(s));
                     return Err(Failure {
                         code: error::ROUTING_PROBLEM,
                         value: routing::UNACCEPTABLE_LABEL,

@@ -582,10 +582,10 @@ fn a_failed_data_link_tears_the_lsp_down_both_ways_and_tells_the_ingress() {
         (e.node, e.code, e.value),
         (rid(1), error::ROUTING_PROBLEM, routing::NO_ROUTE)
     );
-    assert_eq!(net.log, vec![
-        (1, 0, MessageType::PathErr),
-        (2, 3, MessageType::PathTear)
-    ]);
+    assert_eq!(
+        net.log,
+        vec![(1, 0, MessageType::PathErr), (2, 3, MessageType::PathTear)]
+    );
     for n in 1..4 {
         assert!(net.nodes[n].lsps().next().is_none(), "node {n} kept state");
     }
@@ -603,7 +603,11 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
         bandwidth_bps: 1e9,
         ..packet(a, b)
     };
-    let mut net = Net::new(4, &[], &[packet(0, 1), packet(1, 3), thin(0, 2), thin(2, 3)]);
+    let mut net = Net::new(
+        4,
+        &[],
+        &[packet(0, 1), packet(1, 3), thin(0, 2), thin(2, 3)],
+    );
     let mut primary = request("p", &[1, 3], SwitchingType::Psc);
     primary.link_protection = 0x02;
     let mut secondary = request("s", &[2, 3], SwitchingType::Psc);
@@ -628,7 +632,10 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
     let n = net.nodes[2].lsp("n").unwrap();
     assert_eq!(
         n.error.map(|e| (e.code, e.value)),
-        Some((error::ADMISSION_CONTROL_FAILURE, error::BANDWIDTH_UNAVAILABLE))
+        Some((
+            error::ADMISSION_CONTROL_FAILURE,
+            error::BANDWIDTH_UNAVAILABLE
+        ))
     );
     up(&net, 2, "x");
 
@@ -643,11 +650,14 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
         Some((rid(2), error::SERVICE_PREEMPTED))
     );
     assert_eq!(net.nodes[2].counters().preempted, 1);
-    assert_eq!(net.log, vec![
-        (0, 2, MessageType::Path),
-        (2, 3, MessageType::PathTear),
-        (2, 3, MessageType::Path)
-    ]);
+    assert_eq!(
+        net.log,
+        vec![
+            (0, 2, MessageType::Path),
+            (2, 3, MessageType::PathTear),
+            (2, 3, MessageType::Path)
+        ]
+    );
     // Now dedicated: no more extra traffic fits on the secondary's links.
     let mut again = request("x2", &[3], SwitchingType::Psc);
     again.tunnel_id = 9;

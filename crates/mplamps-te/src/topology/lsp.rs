@@ -119,7 +119,11 @@ pub(super) fn build_lsps(
         if name.trim().is_empty() {
             check.error(l.name.span(), "name", "expected a non-empty LSP name");
         } else if !known.insert(name.clone()) {
-            check.error(l.name.span(), "name", format!("duplicate LSP name {name:?}"));
+            check.error(
+                l.name.span(),
+                "name",
+                format!("duplicate LSP name {name:?}"),
+            );
         }
         let mut end = |field: &str, v: &Spanned<String>| {
             let r = router(v.get_ref());
@@ -134,7 +138,11 @@ pub(super) fn build_lsps(
         };
         let (from, to) = (end("from", &l.from), end("to", &l.to));
         if from.is_some() && from == to {
-            check.error(l.to.span(), "to", "expected an egress other than the ingress");
+            check.error(
+                l.to.span(),
+                "to",
+                "expected an egress other than the ingress",
+            );
         }
         let switching = l
             .switching
@@ -146,7 +154,10 @@ pub(super) fn build_lsps(
             .as_ref()
             .and_then(|e| check.encoding(e))
             .unwrap_or(switching.default_encoding());
-        let bandwidth = l.bandwidth.as_ref().map_or(Bandwidth::ZERO, |b| *b.get_ref());
+        let bandwidth = l
+            .bandwidth
+            .as_ref()
+            .map_or(Bandwidth::ZERO, |b| *b.get_ref());
         let gpid = small(check, &l.gpid, "gpid", 0xFFFF).map_or(DEFAULT_GPID, |v| v as u16);
         let setup_priority = small(check, &l.setup_priority, "setup_priority", 7).unwrap_or(7);
         let hold_priority = small(check, &l.hold_priority, "hold_priority", 7).unwrap_or(0);
@@ -162,18 +173,21 @@ pub(super) fn build_lsps(
                 ),
             );
         }
-        let secondary = l.secondary.as_ref().and_then(|s| match s.get_ref().as_str() {
-            "link-disjoint" => Some(Disjointness::Link),
-            "srlg-disjoint" => Some(Disjointness::Srlg),
-            other => {
-                check.error(
-                    s.span(),
-                    "secondary",
-                    format!("expected \"link-disjoint\" or \"srlg-disjoint\", got {other:?}"),
-                );
-                None
-            }
-        });
+        let secondary = l
+            .secondary
+            .as_ref()
+            .and_then(|s| match s.get_ref().as_str() {
+                "link-disjoint" => Some(Disjointness::Link),
+                "srlg-disjoint" => Some(Disjointness::Srlg),
+                other => {
+                    check.error(
+                        s.span(),
+                        "secondary",
+                        format!("expected \"link-disjoint\" or \"srlg-disjoint\", got {other:?}"),
+                    );
+                    None
+                }
+            });
         if secondary.is_some() && l.extra_traffic {
             check.error(
                 l.name.span(),
@@ -205,7 +219,10 @@ pub(super) fn build_lsps(
                 check.error(
                     s.span(),
                     "start",
-                    format!("expected a time like \"5s\" or \"250ms\", got {:?}", s.get_ref()),
+                    format!(
+                        "expected a time like \"5s\" or \"250ms\", got {:?}",
+                        s.get_ref()
+                    ),
                 );
                 Duration::ZERO
             })

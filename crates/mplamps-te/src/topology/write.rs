@@ -163,7 +163,12 @@ fn write_lsp(out: &mut String, net: &Network, lsp: &super::LspSpec) {
         out.push_str("bidirectional = true\n");
     }
     if lsp.link_protection.0 != 0 {
-        let names: Vec<String> = lsp.link_protection.names().iter().map(|n| quote(n)).collect();
+        let names: Vec<String> = lsp
+            .link_protection
+            .names()
+            .iter()
+            .map(|n| quote(n))
+            .collect();
         let _ = writeln!(out, "protection = [{}]", names.join(", "));
     }
     if let Some(how) = lsp.secondary {
