@@ -18,7 +18,8 @@ pub fn parse(text: &str) -> Option<Duration> {
     };
     let v: f64 = number.trim().parse().ok()?;
     let seconds = v * scale;
-    (seconds.is_finite() && seconds >= 0.0 && seconds < 1e12)
+    (0.0..1e12)
+        .contains(&seconds)
         .then(|| Duration::from_secs_f64(seconds))
 }
 

@@ -650,10 +650,7 @@ impl Sim {
 
     fn drain_rsvp(&mut self, r: usize) {
         let now = self.now;
-        loop {
-            let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) else {
-                break;
-            };
+        while let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) {
             let mplamps_rsvp::instance::Output::Transmit { interface, message } = output else {
                 self.lsp_event(output);
                 continue;
