@@ -154,6 +154,24 @@ fn flow_hash(src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
 const TTL: u8 = 64;
 
 impl Sim {
+    /// The forwarding tables of router `r`: LDP's bindings of both trees and the
+    /// cross-connects of RSVP-TE LSPs (their labels come from a range of their own).
+    pub fn router_tables(&self, r: usize) -> Tables {
+        let mut t = match self.ldp_instance(r) {
+            Some(ldp) => tables(ldp),
+            None => Tables {
+                local: self
+                    .configs
+                    .get(r)
+                    .map(|c| vec![c.router_id])
+                    .unwrap_or_default(),
+                ..Tables::default()
+            },
+        };
+        t.lfib.extend(self.rsvp_lfib(r));
+        t
+    }
+
     /// Injects one packet from `src`'s loopback to `dst`'s and follows it through every
     /// router's data plane (draft §2.4.5: the FEC policy picks the tree).
     pub fn trace(
@@ -190,12 +208,12 @@ impl Sim {
         };
         let mut at = s;
         for _ in 0..=TTL {
-            let Some(instance) = self.ldp_instance(at) else {
+            if self.ldp_instance(at).is_none() {
                 trace.dropped = Some(DropReason::NoBinding);
                 return Ok(trace);
-            };
+            }
             let name = self.net.routers[at].name.clone();
-            let action = forward::process(&tables(instance), frame, tree, hash);
+            let action = forward::process(&self.router_tables(at), frame, tree, hash);
             let (hop, next) = match action {
                 Action::Deliver(hop) => (hop, None),
                 Action::Forward {

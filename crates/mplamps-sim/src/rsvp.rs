@@ -14,6 +14,10 @@ use mplamps_te::LspSpec;
 use mplamps_te::cspf::{self, ComputedPath, PathRequest, TeGraph};
 use serde::Serialize;
 
+use mplamps_core::fec::{Fec, Topology};
+use mplamps_core::label::IMPLICIT_NULL;
+use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation};
+
 use crate::Sim;
 use crate::scenario::Action;
 
@@ -534,6 +538,59 @@ impl Sim {
                     downstream_label: view.as_ref().and_then(|v| v.in_label),
                     upstream_label: view.as_ref().and_then(|v| v.upstream_in_label),
                 }
+            })
+            .collect()
+    }
+
+    /// The LFIB entries of router `r`'s RSVP-TE cross-connects on packet links: the label it
+    /// gave upstream, swapped for the next hop's (or popped when the next hop asked for
+    /// implicit null). Label-switched links (wavelengths, ports) are not MPLS and stay out.
+    pub fn rsvp_lfib(&self, r: usize) -> Vec<(u32, LfibEntry)> {
+        let Some(instance) = self.rsvp_instance(r) else {
+            return Vec::new();
+        };
+        let packet = |i: usize| instance.link_labels(i).is_some_and(|l| !l.is_switched());
+        instance
+            .cross_connects()
+            .into_iter()
+            .filter_map(|cc| {
+                let (Some(label), Some(i), Some(o)) =
+                    (cc.in_label, cc.in_interface, cc.out_interface)
+                else {
+                    return None;
+                };
+                if !(packet(i) && packet(o)) || label == IMPLICIT_NULL {
+                    return None;
+                }
+                let out_label = cc.out_label?;
+                let neighbor = self.neighbor_id(r, o)?;
+                let address = self
+                    .interface_links
+                    .get(r)
+                    .and_then(|links| links.get(o))
+                    .and_then(|&l| {
+                        let far_is_b = self.link_ends[l][0].0 == r;
+                        self.net
+                            .link_addresses(l)
+                            .map(|a| a[usize::from(far_is_b)].addr)
+                    })
+                    .unwrap_or(neighbor);
+                let entry = LfibEntry {
+                    topology: Topology::Regular,
+                    fec: Fec::new(cc.session.endpoint, 32),
+                    next_hops: vec![NextHop {
+                        interface: o,
+                        address,
+                        router: neighbor,
+                        operation: if out_label == IMPLICIT_NULL {
+                            Operation::Pop
+                        } else {
+                            Operation::Label(out_label)
+                        },
+                        fallback: false,
+                    }],
+                };
+                Some((label, entry))
             })
             .collect()
     }

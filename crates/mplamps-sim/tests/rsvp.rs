@@ -210,3 +210,56 @@ fn same_seed_same_lsp_report() {
     };
     assert_eq!(report(5), report(5));
 }
+
+/// RSVP-TE cross-connects of packet LSPs land in the LFIB: a frame carrying the label P2
+/// gave PE1 leaves P2 toward PE2 with the label popped (PE2 asked for implicit null).
+#[test]
+fn packet_lsp_labels_are_installed_in_the_lfib() {
+    use mplamps_dataplane::forward::{self, Action as Forwarding, Frame};
+    use mplamps_dataplane::tables::Operation;
+
+    let sim = run(gmpls(), Vec::new());
+    let p2 = sim.net.router_index("P2").unwrap();
+    let pe2 = sim.net.router_index("PE2").unwrap();
+    let tables = sim.router_tables(p2);
+    let entry = tables.lfib.get(&200_000).expect("the LSP's label at P2");
+    assert_eq!(
+        entry.fec.to_string(),
+        format!("{}/32", sim.net.routers[pe2].router_id)
+    );
+    assert_eq!(entry.next_hops[0].operation, Operation::Pop);
+
+    let ip = mplamps_dataplane::ipv4::datagram(
+        "10.9.9.1".parse().unwrap(),
+        "10.9.9.2".parse().unwrap(),
+        17,
+        64,
+        1,
+        b"payload",
+    );
+    let mut labeled = mplamps_dataplane::lse::LabelStackEntry {
+        label: 200_000,
+        tc: 0,
+        bottom: true,
+        ttl: 64,
+    }
+    .encode()
+    .to_vec();
+    labeled.extend_from_slice(&ip);
+    let Forwarding::Forward { router, frame, .. } = forward::process(
+        &tables,
+        Frame {
+            mpls: true,
+            bytes: labeled,
+        },
+        mplamps_core::fec::Topology::Regular,
+        0,
+    ) else {
+        panic!("not forwarded");
+    };
+    assert_eq!(router, sim.net.routers[pe2].router_id.to_ipv4());
+    assert!(!frame.mpls, "popped at the penultimate hop");
+    // Wavelength cross-connects are not MPLS labels: OXC2 installs nothing.
+    let oxc2 = sim.net.router_index("OXC2").unwrap();
+    assert!(sim.router_tables(oxc2).lfib.is_empty());
+}

@@ -164,6 +164,8 @@ pub enum Output {
 /// interfaces are the LSP's ends (the ingress's own traffic, the egress's delivery).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CrossConnect {
+    /// The LSP's session: its egress is the FEC the labels stand for.
+    pub session: Session,
     pub in_interface: Option<usize>,
     pub in_label: Option<u32>,
     pub out_interface: Option<usize>,

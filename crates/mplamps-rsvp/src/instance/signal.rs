@@ -122,6 +122,7 @@ impl Lsp {
             return Vec::new();
         }
         let mut out = vec![CrossConnect {
+            session: self.key.0,
             in_interface: self.in_if,
             in_label: self.in_label,
             out_interface: self.out_if,
@@ -129,6 +130,7 @@ impl Lsp {
         }];
         if self.bidirectional {
             out.push(CrossConnect {
+                session: self.key.0,
                 in_interface: self.out_if,
                 in_label: self.up_out_label,
                 out_interface: self.in_if,
