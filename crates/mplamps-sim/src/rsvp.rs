@@ -9,14 +9,13 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use mplamps_core::fec::{Fec, Topology};
+use mplamps_core::label::IMPLICIT_NULL;
+use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation};
 use mplamps_rsvp::instance::{self as rsvp, LspRequest, RouteHop};
 use mplamps_te::LspSpec;
 use mplamps_te::cspf::{self, ComputedPath, PathRequest, TeGraph};
 use serde::Serialize;
-
-use mplamps_core::fec::{Fec, Topology};
-use mplamps_core::label::IMPLICIT_NULL;
-use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation};
 
 use crate::Sim;
 use crate::scenario::Action;
@@ -345,7 +344,7 @@ impl Sim {
         self.lsps.iter().position(|r| r.name == name)
     }
 
-    /// What the ingress of router `r` reported about its LSPs.
+    /// What an ingress reported about its LSPs (the names are the runs' names).
     pub(crate) fn lsp_event(&mut self, output: rsvp::Output) {
         match output {
             rsvp::Output::LspUp { name } => {
@@ -379,10 +378,7 @@ impl Sim {
                     let _ = self.fail_over(&spec_name);
                 }
             }
-            rsvp::Output::Retry { reason, .. } => {
-                self.last_change = self.now;
-                let _ = reason;
-            }
+            rsvp::Output::Retry { .. } => self.last_change = self.now,
             rsvp::Output::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
             rsvp::Output::Transmit { .. } => {}
         }
@@ -603,7 +599,7 @@ impl Sim {
         })
     }
 
-    /// The link between two routers named by router ID, for addressing messages.
+    /// The router ID at the far end of router `r`'s interface `interface`.
     pub(crate) fn neighbor_id(&self, r: usize, interface: usize) -> Option<Ipv4Addr> {
         let &l = self.interface_links.get(r)?.get(interface)?;
         let [(a, _), (b, _)] = self.link_ends[l];
