@@ -123,6 +123,7 @@ pub fn run(args: RsvpArgs) -> Result<()> {
                 hold_priority: 7,
                 label_set: None,
                 suggested_label: None,
+                notify: false,
             },
             0,
         )?;

@@ -82,6 +82,11 @@ enum SimEvent {
         peer: Ipv4Addr,
         segment: Segment,
     },
+    /// An RSVP message IP routed to a router that is not a neighbor (a Notify).
+    Routed {
+        router: usize,
+        payload: Arc<[u8]>,
+    },
     Wake(usize),
     Scenario(usize),
     /// Run `k` of `Sim::lsps` computes its path and signals.
@@ -651,9 +656,18 @@ impl Sim {
     fn drain_rsvp(&mut self, r: usize) {
         let now = self.now;
         while let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) {
-            let mplamps_rsvp::instance::Output::Transmit { interface, message } = output else {
-                self.lsp_event(output);
-                continue;
+            let (interface, message) = match output {
+                mplamps_rsvp::instance::Output::Transmit { interface, message } => {
+                    (interface, message)
+                }
+                mplamps_rsvp::instance::Output::Routed { to, message } => {
+                    self.send_routed(r, to, &message);
+                    continue;
+                }
+                other => {
+                    self.lsp_event(other);
+                    continue;
+                }
             };
             let src = self.configs[r].router_id;
             // RFC 2205 §3.1.3: a Path travels toward the session's destination; the other
@@ -681,6 +695,61 @@ impl Sim {
             }
             self.send_datagram(r, interface, src, dst, Protocol::Rsvp, payload);
         }
+    }
+
+    /// Sends an RSVP message from router `r` to the router with ID `to` across the network:
+    /// it arrives after one link delay per hop of the shortest up path (IP forwarding is not
+    /// simulated hop by hop), and is lost when no path is up.
+    fn send_routed(&mut self, r: usize, to: Ipv4Addr, message: &mplamps_rsvp::packet::Message) {
+        let src = self.configs[r].router_id;
+        let payload = message.encode();
+        self.stats.packets_sent += 1;
+        if let Some(sink) = self.capture.as_mut() {
+            sink(Sent {
+                at: self.now,
+                src,
+                dst: to,
+                carrier: Carrier::Rsvp { ttl: 64 },
+                payload: &payload,
+            });
+        }
+        let Some(target) = self.router_by_id(to) else {
+            self.stats.packets_lost += 1;
+            return;
+        };
+        let Some(hops) = self.hops_between(r, target) else {
+            self.stats.packets_lost += 1;
+            return;
+        };
+        self.in_flight += 1;
+        self.push(
+            self.now + self.model.delay * hops,
+            SimEvent::Routed {
+                router: target,
+                payload: payload.into(),
+            },
+        );
+    }
+
+    /// Hops on the shortest path of up links and routers from `a` to `b`.
+    fn hops_between(&self, a: usize, b: usize) -> Option<u32> {
+        let mut seen = vec![false; self.routers.len()];
+        let mut frontier = std::collections::VecDeque::from([(a, 0u32)]);
+        *seen.get_mut(a)? = true;
+        while let Some((n, d)) = frontier.pop_front() {
+            if n == b {
+                return Some(d);
+            }
+            for &l in &self.interface_links[n] {
+                let [(x, _), (y, _)] = self.link_ends[l];
+                let far = if x == n { y } else { x };
+                if self.link_up[l] && self.routers[far].up && !seen[far] {
+                    seen[far] = true;
+                    frontier.push_back((far, d + 1));
+                }
+            }
+        }
+        None
     }
 
     /// Handles the next event; false when none is left.
@@ -763,6 +832,27 @@ impl Sim {
                     }
                     self.drain(r);
                 }
+            }
+            SimEvent::Routed { router, payload } => {
+                self.in_flight -= 1;
+                if !self.routers[router].up {
+                    self.stats.packets_dropped_down += 1;
+                    return Ok(true);
+                }
+                self.stats.packets_delivered += 1;
+                match mplamps_rsvp::packet::Message::decode(&payload) {
+                    Ok(message) => {
+                        if let Some(i) = self.routers[router].rsvp.as_mut() {
+                            // A routed message names its LSP; the interface is not used.
+                            i.handle_message(0, &message, rsvp::millis(at));
+                        }
+                    }
+                    Err(e) => {
+                        self.stats.rsvp_malformed += 1;
+                        self.warn(format!("RSVP message dropped: {e}"));
+                    }
+                }
+                self.drain(router);
             }
             SimEvent::LspStart(k) => {
                 if self

@@ -309,6 +309,8 @@ impl Sim {
             hold_priority: run.spec.hold_priority,
             label_set: run.spec.label_set.clone(),
             suggested_label: path.labels.first().copied().flatten(),
+            // A protected LSP's ingress wants to hear of failures at once (RFC 3473 §4.3).
+            notify: run.spec.secondary.is_some(),
         };
         let Some(instance) = self.routers[ingress].rsvp.as_mut() else {
             return;
@@ -380,7 +382,7 @@ impl Sim {
             }
             rsvp::Output::Retry { .. } => self.last_change = self.now,
             rsvp::Output::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
-            rsvp::Output::Transmit { .. } => {}
+            rsvp::Output::Transmit { .. } | rsvp::Output::Routed { .. } => {}
         }
     }
 

@@ -27,6 +27,7 @@ impl Instance {
             .collect();
         for (key, downstream_lost) in crossing {
             if downstream_lost {
+                self.notify(&key, error::ROUTING_PROBLEM, routing::NO_ROUTE);
                 self.release_downstream(&key);
                 let me = self.config.router_id;
                 self.path_failed(&key, me, fail(error::ROUTING_PROBLEM, routing::NO_ROUTE));

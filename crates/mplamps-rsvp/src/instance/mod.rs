@@ -12,6 +12,7 @@
 
 mod failure;
 mod labels;
+mod notify;
 mod protection;
 mod signal;
 #[cfg(test)]
@@ -111,6 +112,8 @@ pub struct LspRequest {
     pub hold_priority: u8,
     /// Restricts the labels of the first link (RFC 3471 §3.5).
     pub label_set: Option<LabelSet>,
+    /// Ask every node to send a Notify here when the LSP fails (RFC 3473 §4.2.1).
+    pub notify: bool,
     /// Suggested Label for the first link (RFC 3471 §3.4), e.g. the one CSPF found free end
     /// to end; also the first choice of upstream label.
     pub suggested_label: Option<u32>,
@@ -139,6 +142,12 @@ pub enum Output {
     /// Send on interface `interface` (an index into `Config::interfaces`).
     Transmit {
         interface: usize,
+        message: Message,
+    },
+    /// Send to a node that is not a neighbor (a Notify to its NOTIFY_REQUEST address): IP
+    /// routes it.
+    Routed {
+        to: Ipv4Addr,
         message: Message,
     },
     LspUp {

@@ -130,6 +130,7 @@ impl Instance {
                 return;
             };
             self.counters.preempted += 1;
+            self.notify(&victim, error::SERVICE_PREEMPTED, 0);
             self.send_path_tear(&victim);
             let me = self.config.router_id;
             self.path_failed(&victim, me, fail(error::SERVICE_PREEMPTED, 0));

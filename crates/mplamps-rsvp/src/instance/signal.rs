@@ -36,6 +36,8 @@ pub(super) struct Lsp {
     secondary: bool,
     /// Was a secondary and carries traffic now.
     switched_over: bool,
+    /// Where Notify messages about this LSP go (RFC 3473 §4.2.1).
+    notify_node: Option<Ipv4Addr>,
     session_name: String,
     /// The explicit route still to go, starting with the next hop.
     ero: Vec<EroSubobject>,
@@ -95,6 +97,23 @@ impl Lsp {
     pub(super) fn set_dedicated(&mut self) {
         self.secondary = false;
         self.switched_over = true;
+    }
+
+    pub(super) fn notify_node(&self) -> Option<Ipv4Addr> {
+        self.notify_node
+    }
+
+    pub(super) fn state_now(&self) -> LspState {
+        self.state
+    }
+
+    pub(super) fn name(&self) -> Option<String> {
+        self.name.clone()
+    }
+
+    pub(super) fn mark_failed(&mut self, error: LspError) {
+        self.state = LspState::Failed;
+        self.error = Some(error);
     }
 
     pub(super) fn share(&self) -> Share {
@@ -331,6 +350,7 @@ impl Instance {
             link_protection: req.link_protection,
             secondary: req.secondary,
             switched_over: false,
+            notify_node: req.notify.then_some(self.config.router_id),
             session_name: req.name.clone(),
             ero,
             in_set: req.label_set.clone(),
@@ -395,6 +415,7 @@ impl Instance {
                 }
             }
             MessageType::ResvTear => {}
+            MessageType::Notify => self.handle_notify(msg),
             _ => self.drop_message(format!("{} not handled", msg.msg_type.name())),
         }
     }
@@ -448,7 +469,7 @@ impl Instance {
         self.config.refresh_ms / 2 + self.config.refresh_ms * spread / 1024
     }
 
-    fn drop_message(&mut self, reason: String) {
+    pub(super) fn drop_message(&mut self, reason: String) {
         self.counters.dropped += 1;
         self.out.push_back(Output::Dropped { reason });
     }
@@ -758,6 +779,7 @@ impl Instance {
             link_protection,
             secondary: protection.is_some_and(|p| p.secondary),
             switched_over: false,
+            notify_node: super::notify::requested_by(msg),
             session_name: attributes.map(|a| a.name).unwrap_or_default(),
             ero,
             in_set,
@@ -1390,6 +1412,9 @@ impl Instance {
         }
         if lsp.admin != AdminStatus::default() {
             objects.push(Object::AdminStatus(lsp.admin));
+        }
+        if let Some(node) = lsp.notify_node {
+            objects.push(Object::NotifyRequest { node });
         }
         objects.extend(lsp.forward.iter().cloned());
         Message::new(MessageType::Path, objects)

@@ -111,6 +111,14 @@ impl Net {
                             self.log.push((n, peer, back.msg_type));
                             self.nodes[peer].handle_message(pif, &back, self.now);
                         }
+                        Output::Routed { to, message } => {
+                            let peer = (0..self.nodes.len())
+                                .find(|&p| rid(p) == to)
+                                .expect("routed to a node of the net");
+                            let back = Message::decode(&message.encode()).expect("decodes");
+                            self.log.push((n, peer, back.msg_type));
+                            self.nodes[peer].handle_message(0, &back, self.now);
+                        }
                         other => self.events.push((n, other)),
                     }
                 }
@@ -166,6 +174,7 @@ fn request(name: &str, route: &[usize], switching: SwitchingType) -> LspRequest 
         hold_priority: 7,
         label_set: None,
         suggested_label: None,
+        notify: false,
     }
 }
 
@@ -669,6 +678,50 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
     for (node, name) in [(0, "p"), (0, "s"), (2, "n"), (2, "x"), (2, "x2")] {
         assert!(net.nodes[node].teardown(name, 10), "{name}");
     }
+    net.run();
+    net.assert_clean();
+}
+
+/// RFC 3473 §4.3: the ingress asked for notification (NOTIFY_REQUEST in its Path); the node
+/// that loses the link sends it a Notify straight away, beside the hop-by-hop PathErr, and the
+/// ingress reports the failure from whichever comes first.
+#[test]
+fn the_node_that_loses_a_link_notifies_the_ingress_directly() {
+    let mut net = Net::new(4, &[], &[packet(0, 1), packet(1, 2), packet(2, 3)]);
+    let mut req = request("p", &[1, 2, 3], SwitchingType::Psc);
+    req.notify = true;
+    net.nodes[0].setup(req, 0).unwrap();
+    net.run();
+    up(&net, 0, "p");
+    net.log.clear();
+    net.events.clear();
+    net.nodes[2].interface_down(1, 10);
+    net.nodes[3].interface_down(0, 10);
+    net.run();
+    assert_eq!(net.log[0], (2, 0, MessageType::Notify), "{:?}", net.log);
+    assert!(net.log.contains(&(2, 1, MessageType::PathErr)));
+    let failures: Vec<_> = net
+        .events
+        .iter()
+        .filter_map(|(n, e)| match e {
+            Output::LspFailed { name, error } if *n == 0 => {
+                Some((name.clone(), error.node, error.code, error.value))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        failures[0],
+        (
+            "p".to_string(),
+            rid(2),
+            error::ROUTING_PROBLEM,
+            routing::NO_ROUTE
+        )
+    );
+    assert_eq!(net.nodes[0].counters().sent.get("Notify"), None);
+    assert_eq!(net.nodes[2].counters().sent.get("Notify"), Some(&1));
+    assert!(net.nodes[0].teardown("p", 20));
     net.run();
     net.assert_clean();
 }
