@@ -16,9 +16,9 @@ impl Instance {
             .lsps
             .iter()
             .filter_map(|(k, l)| {
-                if l.out_if() == Some(interface) {
+                if l.out_if == Some(interface) {
                     Some((*k, true))
-                } else if l.in_if() == Some(interface) {
+                } else if l.in_if == Some(interface) {
                     Some((*k, false))
                 } else {
                     None

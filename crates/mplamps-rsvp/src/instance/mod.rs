@@ -10,8 +10,11 @@
 //! Admission is done when the Path passes (the outgoing link's bandwidth is booked then and
 //! released on any error or teardown), so a Resv never meets a link that filled up meanwhile.
 
+mod admin;
+mod errors;
 mod failure;
 mod labels;
+mod messages;
 mod notify;
 mod protection;
 mod signal;

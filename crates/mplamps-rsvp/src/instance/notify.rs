@@ -14,7 +14,7 @@ impl Instance {
         let Some(to) = self
             .lsps
             .get(key)
-            .and_then(|l| l.notify_node())
+            .and_then(|l| l.notify_node)
             .filter(|n| *n != me)
         else {
             return;
@@ -58,7 +58,7 @@ impl Instance {
         let Some(lsp) = self.lsps.get_mut(&key) else {
             return;
         };
-        if lsp.in_if().is_some() || lsp.state_now() == LspState::Failed {
+        if lsp.in_if.is_some() || lsp.state == LspState::Failed {
             return;
         }
         let error = LspError {
@@ -68,7 +68,7 @@ impl Instance {
             reason: error::describe(spec.code, spec.value),
         };
         lsp.mark_failed(error.clone());
-        if let Some(name) = lsp.name() {
+        if let Some(name) = lsp.name.clone() {
             self.out.push_back(Output::LspFailed { name, error });
         }
     }

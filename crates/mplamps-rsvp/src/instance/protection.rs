@@ -75,11 +75,11 @@ impl Instance {
         let Some(key) = self.names.get(name).copied() else {
             return false;
         };
-        if !self.lsps.get(&key).is_some_and(|l| l.is_secondary()) {
+        if !self.lsps.get(&key).is_some_and(|l| l.secondary) {
             return false;
         }
         self.activate_secondary(&key);
-        if let Some(out) = self.lsps.get(&key).and_then(|l| l.out_if()) {
+        if let Some(out) = self.lsps.get(&key).and_then(|l| l.out_if) {
             let path = self.path_message(&key);
             self.emit(out, path);
         }
@@ -93,8 +93,8 @@ impl Instance {
             return;
         };
         let links = [
-            lsp.out_if().map(|i| (i, lsp.booked_out())),
-            lsp.in_if().map(|i| (i, lsp.booked_in())),
+            lsp.out_if.map(|i| (i, lsp.booked_out)),
+            lsp.in_if.map(|i| (i, lsp.booked_in)),
         ];
         for (i, bps) in links.into_iter().flatten() {
             if let Some(l) = self.lent.get_mut(i) {
@@ -122,7 +122,7 @@ impl Instance {
                 .lsps
                 .iter()
                 .filter(|(_, l)| {
-                    l.share() == Share::Extra && (l.out_if() == Some(i) || l.in_if() == Some(i))
+                    l.share() == Share::Extra && (l.out_if == Some(i) || l.in_if == Some(i))
                 })
                 .max_by_key(|(k, _)| (k.1.lsp_id, k.0.tunnel_id))
                 .map(|(k, _)| *k);

@@ -12,103 +12,70 @@ use super::{
 use crate::packet::error::{self, routing};
 use crate::packet::object::class;
 use crate::packet::{
-    AdminStatus, EroSubobject, ErrorSpec, Hop, IntServ, InterfaceId, Label, LabelRequest,
-    LabelRole, LspSender, Message, MessageType, Object, Protection, Session, SessionAttribute,
-    Style, UnknownClassRule,
+    AdminStatus, EroSubobject, InterfaceId, Label, LabelRequest, LabelRole, LspSender, Message,
+    MessageType, Object, Session, UnknownClassRule,
 };
 
 /// An LSP as this node holds it.
 #[derive(Debug, Clone)]
 pub(super) struct Lsp {
-    key: LspKey,
-    name: Option<String>,
-    egress: bool,
-    in_if: Option<usize>,
-    out_if: Option<usize>,
-    encoding: u8,
-    switching: u8,
-    gpid: u16,
-    bandwidth_bps: f64,
-    setup_priority: u8,
-    hold_priority: u8,
-    bidirectional: bool,
-    link_protection: u8,
-    secondary: bool,
+    pub(super) key: LspKey,
+    pub(super) name: Option<String>,
+    pub(super) egress: bool,
+    pub(super) in_if: Option<usize>,
+    pub(super) out_if: Option<usize>,
+    pub(super) encoding: u8,
+    pub(super) switching: u8,
+    pub(super) gpid: u16,
+    pub(super) bandwidth_bps: f64,
+    pub(super) setup_priority: u8,
+    pub(super) hold_priority: u8,
+    pub(super) bidirectional: bool,
+    pub(super) link_protection: u8,
+    pub(super) secondary: bool,
     /// Was a secondary and carries traffic now.
-    switched_over: bool,
+    pub(super) switched_over: bool,
     /// Where Notify messages about this LSP go (RFC 3473 §4.2.1).
-    notify_node: Option<Ipv4Addr>,
-    session_name: String,
+    pub(super) notify_node: Option<Ipv4Addr>,
+    pub(super) session_name: String,
     /// The explicit route still to go, starting with the next hop.
-    ero: Vec<EroSubobject>,
+    pub(super) ero: Vec<EroSubobject>,
     /// Labels usable on the incoming link: the previous hop's Label Set ∩ what is free.
-    in_set: Option<LabelSet>,
-    in_suggested: Option<u32>,
-    in_label: Option<u32>,
-    in_label_allocated: bool,
-    out_label: Option<u32>,
-    up_in_label: Option<u32>,
-    up_out_label: Option<u32>,
-    up_out_allocated: bool,
+    pub(super) in_set: Option<LabelSet>,
+    pub(super) in_suggested: Option<u32>,
+    pub(super) in_label: Option<u32>,
+    pub(super) in_label_allocated: bool,
+    pub(super) out_label: Option<u32>,
+    pub(super) up_in_label: Option<u32>,
+    pub(super) up_out_label: Option<u32>,
+    pub(super) up_out_allocated: bool,
     /// The Label Set and Suggested Label sent downstream.
-    offered_out: Option<LabelSet>,
-    suggested_out: Option<u32>,
+    pub(super) offered_out: Option<LabelSet>,
+    pub(super) suggested_out: Option<u32>,
     /// Upstream labels refused downstream; with the acceptable set when one came.
-    avoid_up: Vec<u32>,
-    acceptable_up: Option<LabelSet>,
-    booked_out: f64,
-    booked_in: f64,
+    pub(super) avoid_up: Vec<u32>,
+    pub(super) acceptable_up: Option<LabelSet>,
+    pub(super) booked_out: f64,
+    pub(super) booked_in: f64,
     /// Objects of unknown classes whose class number says forward (RFC 2205 §3.10).
-    forward: Vec<Object>,
+    pub(super) forward: Vec<Object>,
     /// ADMIN_STATUS carried in Paths (RFC 3473 §7.2), and the one reflected in Resvs.
-    admin: AdminStatus,
-    admin_reflected: AdminStatus,
+    pub(super) admin: AdminStatus,
+    pub(super) admin_reflected: AdminStatus,
     /// The ingress asked for graceful deletion and waits for the reflected D bit.
-    deleting: bool,
-    state: LspState,
-    error: Option<LspError>,
-    expires_ms: u64,
-    next_refresh_ms: u64,
+    pub(super) deleting: bool,
+    pub(super) state: LspState,
+    pub(super) error: Option<LspError>,
+    pub(super) expires_ms: u64,
+    pub(super) next_refresh_ms: u64,
 }
 
 impl Lsp {
-    pub(super) fn in_if(&self) -> Option<usize> {
-        self.in_if
-    }
-
-    pub(super) fn out_if(&self) -> Option<usize> {
-        self.out_if
-    }
-
-    pub(super) fn booked_out(&self) -> f64 {
-        self.booked_out
-    }
-
-    pub(super) fn booked_in(&self) -> f64 {
-        self.booked_in
-    }
-
-    pub(super) fn is_secondary(&self) -> bool {
-        self.secondary
-    }
-
     /// After a switchover the PROTECTION object stays, with the S bit clear, so every
     /// node downstream sees the change (RFC 3471 §7).
     pub(super) fn set_dedicated(&mut self) {
         self.secondary = false;
         self.switched_over = true;
-    }
-
-    pub(super) fn notify_node(&self) -> Option<Ipv4Addr> {
-        self.notify_node
-    }
-
-    pub(super) fn state_now(&self) -> LspState {
-        self.state
-    }
-
-    pub(super) fn name(&self) -> Option<String> {
-        self.name.clone()
     }
 
     pub(super) fn mark_failed(&mut self, error: LspError) {
@@ -163,9 +130,9 @@ impl Lsp {
 /// Why a Path could not go on: the ERROR_SPEC code/value and, for unacceptable labels, the
 /// labels that would be (RFC 3471 §5).
 pub(super) struct Failure {
-    code: u8,
-    value: u16,
-    acceptable: Option<LabelSet>,
+    pub(super) code: u8,
+    pub(super) value: u16,
+    pub(super) acceptable: Option<LabelSet>,
 }
 
 pub(super) fn fail(code: u8, value: u16) -> Failure {
@@ -178,7 +145,7 @@ pub(super) fn fail(code: u8, value: u16) -> Failure {
 
 /// A label as a link of this kind carries it: generalized on label-switched links, a plain
 /// MPLS label on packet links.
-fn label_for_link(label: u32, switched: bool) -> Label {
+pub(super) fn label_for_link(label: u32, switched: bool) -> Label {
     if switched {
         Label::Generalized(label)
     } else {
@@ -188,7 +155,7 @@ fn label_for_link(label: u32, switched: bool) -> Label {
 
 /// One LABEL_SET object: a single range as a range, anything else as an inclusive list. A
 /// list longer than 1024 labels is cut there; that only narrows what the next hop may pick.
-fn set_object(set: &LabelSet, acceptable: bool) -> Object {
+pub(super) fn set_object(set: &LabelSet, acceptable: bool) -> Object {
     Object::LabelSet {
         acceptable,
         set: if set.ranges().len() == 1 {
@@ -202,7 +169,7 @@ fn set_object(set: &LabelSet, acceptable: bool) -> Object {
     }
 }
 
-fn set_from_object(set: &crate::packet::LabelSet) -> Option<LabelSet> {
+pub(super) fn set_from_object(set: &crate::packet::LabelSet) -> Option<LabelSet> {
     use crate::packet::label::action;
     match set.action {
         action::INCLUSIVE_LIST => Some(LabelSet::from_ranges(
@@ -217,7 +184,7 @@ fn set_from_object(set: &crate::packet::LabelSet) -> Option<LabelSet> {
     }
 }
 
-fn is_me(sub: &EroSubobject, me: Ipv4Addr) -> bool {
+pub(super) fn is_me(sub: &EroSubobject, me: Ipv4Addr) -> bool {
     match sub {
         EroSubobject::Ipv4 { addr, .. } => *addr == me,
         EroSubobject::Unnumbered { router_id, .. } => *router_id == me,
@@ -226,7 +193,7 @@ fn is_me(sub: &EroSubobject, me: Ipv4Addr) -> bool {
 }
 
 /// The next hop of an explicit route and the labels pinned on the link into it.
-fn next_hop(ero: &[EroSubobject]) -> Option<(Ipv4Addr, Option<u32>, Option<u32>)> {
+pub(super) fn next_hop(ero: &[EroSubobject]) -> Option<(Ipv4Addr, Option<u32>, Option<u32>)> {
     let router = match ero.first()? {
         EroSubobject::Ipv4 { addr, .. } => *addr,
         EroSubobject::Unnumbered { router_id, .. } => *router_id,
@@ -252,7 +219,7 @@ fn next_hop(ero: &[EroSubobject]) -> Option<(Ipv4Addr, Option<u32>, Option<u32>)
 }
 
 /// The route without its first hop and that hop's label subobjects.
-fn strip_first(ero: &[EroSubobject]) -> Vec<EroSubobject> {
+pub(super) fn strip_first(ero: &[EroSubobject]) -> Vec<EroSubobject> {
     ero.iter()
         .skip(1)
         .skip_while(|s| matches!(s, EroSubobject::Label { .. }))
@@ -261,7 +228,7 @@ fn strip_first(ero: &[EroSubobject]) -> Vec<EroSubobject> {
 }
 
 impl Instance {
-    fn lifetime_ms(&self) -> u64 {
+    pub(super) fn lifetime_ms(&self) -> u64 {
         // RFC 2205 §3.7: L ≥ (K + 0.5) × 1.5 × R = (2K + 1) × 3R / 4.
         (2 * u64::from(self.config.keep_multiplier) + 1) * self.config.refresh_ms * 3 / 4
     }
@@ -291,7 +258,7 @@ impl Instance {
         }
     }
 
-    fn switched(&self, i: Option<usize>) -> bool {
+    pub(super) fn switched(&self, i: Option<usize>) -> bool {
         i.and_then(|i| self.links.get(i))
             .is_some_and(|l| l.is_switched())
     }
@@ -460,7 +427,7 @@ impl Instance {
     }
 
     /// R jittered over [0.5 R, 1.5 R] (RFC 2205 §3.7), deterministically from the LSP.
-    fn jittered_refresh(&self, key: &LspKey) -> u64 {
+    pub(super) fn jittered_refresh(&self, key: &LspKey) -> u64 {
         let seed = u64::from(u32::from(key.0.endpoint))
             ^ (u64::from(key.0.tunnel_id) << 32)
             ^ u64::from(key.1.lsp_id)
@@ -474,7 +441,7 @@ impl Instance {
         self.out.push_back(Output::Dropped { reason });
     }
 
-    fn handle_path(&mut self, interface: usize, msg: &Message) {
+    pub(super) fn handle_path(&mut self, interface: usize, msg: &Message) {
         let (Some(key), Some(hop), Some(request)) = (
             key_of(msg, true),
             msg.hop().cloned(),
@@ -525,9 +492,9 @@ impl Instance {
         if let Some(existing) = self.lsps.get_mut(&key) {
             if existing.up_in_label == upstream {
                 existing.expires_ms = expires;
-                if existing.is_secondary() && !secondary {
+                if existing.secondary && !secondary {
                     // RFC 3471 §7: the ingress switched traffic onto this secondary.
-                    let out = existing.out_if();
+                    let out = existing.out_if;
                     self.activate_secondary(&key);
                     if let Some(o) = out {
                         let path = self.path_message(&key);
@@ -819,7 +786,7 @@ impl Instance {
     }
 
     /// Books the outgoing link and its labels and sends the Path on (RFC 3471 §3.4–§4, §6).
-    fn forward_path(&mut self, key: &LspKey) -> Result<(), Failure> {
+    pub(super) fn forward_path(&mut self, key: &LspKey) -> Result<(), Failure> {
         self.release_downstream(key);
         let me_converts = self.config.label_conversion;
         let Some(lsp) = self.lsps.get(key).cloned() else {
@@ -980,7 +947,7 @@ impl Instance {
     /// Picks the downstream label of the incoming link: the egress and converters choose
     /// (the suggested label when it is usable, RFC 3471 §3.4), a non-converting node keeps
     /// the label it got from downstream (continuity).
-    fn choose_in_label(
+    pub(super) fn choose_in_label(
         &mut self,
         key: &LspKey,
         from_downstream: Option<u32>,
@@ -1028,7 +995,7 @@ impl Instance {
         Ok(())
     }
 
-    fn handle_resv(&mut self, interface: usize, msg: &Message) {
+    pub(super) fn handle_resv(&mut self, interface: usize, msg: &Message) {
         let Some(key) = key_of(msg, false) else {
             return self.drop_message("Resv without SESSION or FILTER_SPEC".into());
         };
@@ -1097,383 +1064,9 @@ impl Instance {
             }
         }
     }
-
-    /// A Resv brought a new reflected ADMIN_STATUS: pass it upstream, or at the ingress
-    /// finish a graceful deletion (RFC 3473 §7.2.1: the D bit came back, now tear down).
-    fn admin_reflected(&mut self, key: &LspKey, reflected: AdminStatus) {
-        let Some(lsp) = self.lsps.get_mut(key) else {
-            return;
-        };
-        lsp.admin_reflected = reflected;
-        let (in_if, deleting, name) = (lsp.in_if, lsp.deleting, lsp.name.clone());
-        if in_if.is_some() {
-            self.send_resv(key);
-        } else if deleting
-            && reflected.has(AdminStatus::DELETION)
-            && let Some(name) = name
-        {
-            self.teardown(&name, self.now_ms);
-        }
-    }
-
-    /// Sets the administrative status of an LSP at its ingress (RFC 3471 §8): the bits go
-    /// downstream with the Reflect bit, and every node records them.
-    pub fn set_admin_status(&mut self, name: &str, bits: u32, now_ms: u64) -> bool {
-        self.now_ms = now_ms;
-        let Some(key) = self.names.get(name).copied() else {
-            return false;
-        };
-        let Some(lsp) = self.lsps.get_mut(&key) else {
-            return false;
-        };
-        lsp.admin = AdminStatus(bits | AdminStatus::REFLECT);
-        if let Some(out) = lsp.out_if {
-            let path = self.path_message(&key);
-            self.emit(out, path);
-        }
-        true
-    }
-
-    /// Graceful deletion (RFC 3473 §7.2.1): a Path with the D bit first, so that no node
-    /// raises alarms when the data path goes; PathTear when the D bit comes back in a Resv.
-    pub fn delete_gracefully(&mut self, name: &str, now_ms: u64) -> bool {
-        let Some(key) = self.names.get(name).copied() else {
-            return false;
-        };
-        let bits = self.lsps.get(&key).map_or(0, |l| l.admin.0) | AdminStatus::DELETION;
-        if let Some(lsp) = self.lsps.get_mut(&key) {
-            lsp.deleting = true;
-        }
-        self.set_admin_status(name, bits, now_ms)
-    }
-
-    fn handle_path_err(&mut self, msg: &Message) {
-        let (Some(key), Some(spec)) = (key_of(msg, true), msg.error_spec().cloned()) else {
-            return self
-                .drop_message("PathErr without SESSION, SENDER_TEMPLATE or ERROR_SPEC".into());
-        };
-        let Some(lsp) = self.lsps.get(&key).cloned() else {
-            return;
-        };
-        let acceptable = msg.find(|o| match o {
-            Object::LabelSet {
-                acceptable: true,
-                set,
-            } => set_from_object(set),
-            _ => None,
-        });
-        let refused_up = lsp.up_out_label;
-        let retry = spec.code == error::ROUTING_PROBLEM
-            && refused_up.is_some()
-            && (spec.value == routing::LABEL_ALLOCATION_FAILURE
-                || (spec.value == routing::UNACCEPTABLE_LABEL && acceptable.is_some()))
-            && lsp.avoid_up.len() < 64;
-        if retry && let Some(refused) = refused_up {
-            // RFC 3471 §4.2 (lost contention) and §5 (acceptable label set): try again with
-            // another upstream label.
-            if let Some(l) = self.lsps.get_mut(&key) {
-                l.avoid_up.push(refused);
-                if acceptable.is_some() {
-                    l.acceptable_up = acceptable;
-                }
-            }
-            self.out.push_back(Output::Retry {
-                name: lsp.name.clone(),
-                reason: format!(
-                    "upstream label {refused} refused by {}: {}",
-                    spec.node,
-                    error::describe(spec.code, spec.value)
-                ),
-            });
-            if let Err(f) = self.forward_path(&key) {
-                let me = self.config.router_id;
-                self.path_failed(&key, me, f);
-            }
-            return;
-        }
-        let node = spec.node;
-        self.path_failed(
-            &key,
-            node,
-            Failure {
-                code: spec.code,
-                value: spec.value,
-                acceptable: None,
-            },
-        );
-    }
-
-    fn handle_resv_err(&mut self, msg: &Message) {
-        let (Some(key), Some(spec)) = (key_of(msg, false), msg.error_spec().cloned()) else {
-            return self.drop_message("ResvErr without SESSION, FILTER_SPEC or ERROR_SPEC".into());
-        };
-        let Some(lsp) = self.lsps.get(&key).cloned() else {
-            return;
-        };
-        let acceptable = msg.find(|o| match o {
-            Object::LabelSet {
-                acceptable: true,
-                set,
-            } => set_from_object(set),
-            _ => None,
-        });
-        let can_choose = lsp.egress || self.config.label_conversion || !self.switched(lsp.out_if);
-        if spec.code == error::ROUTING_PROBLEM
-            && spec.value == routing::UNACCEPTABLE_LABEL
-            && can_choose
-            && let (Some(acc), Some(i), Some(old)) = (acceptable, lsp.in_if, lsp.in_label)
-            && self.switched(Some(i))
-        {
-            self.links[i].release(old, &key);
-            let narrowed = lsp.in_set.clone().unwrap_or_default().intersection(&acc);
-            if let Some(l) = self.lsps.get_mut(&key) {
-                l.in_set = Some(narrowed);
-                l.in_label = None;
-            }
-            self.out.push_back(Output::Retry {
-                name: lsp.name.clone(),
-                reason: format!("label {old} refused upstream; picking an acceptable one"),
-            });
-            match self.choose_in_label(&key, lsp.out_label) {
-                Ok(()) => self.send_resv(&key),
-                Err(f) => {
-                    let me = self.config.router_id;
-                    self.send_path_tear(&key);
-                    self.path_failed(&key, me, f);
-                }
-            }
-            return;
-        }
-        let me = self.config.router_id;
-        self.send_path_tear(&key);
-        self.path_failed(
-            &key,
-            me,
-            Failure {
-                code: spec.code,
-                value: spec.value,
-                acceptable: None,
-            },
-        );
-    }
-
-    /// An error ends the LSP here: state removed, the error relayed upstream with
-    /// Path_State_Removed (RFC 3473 §4.4), or reported when this is the ingress.
-    pub(super) fn path_failed(&mut self, key: &LspKey, node: Ipv4Addr, f: Failure) {
-        let Some(lsp) = self.lsps.get(key).cloned() else {
-            return;
-        };
-        match lsp.in_if {
-            Some(i) => {
-                let mut msg = self.error_message(
-                    MessageType::PathErr,
-                    key,
-                    f.code,
-                    f.value,
-                    f.acceptable.as_ref(),
-                );
-                for o in &mut msg.objects {
-                    if let Object::ErrorSpec(e) = o {
-                        e.node = node;
-                        e.flags |= ErrorSpec::FLAG_PATH_STATE_REMOVED;
-                    }
-                }
-                self.remove(key);
-                self.emit(i, msg);
-            }
-            None => {
-                let error = LspError {
-                    node,
-                    code: f.code,
-                    value: f.value,
-                    reason: error::describe(f.code, f.value),
-                };
-                self.release_downstream(key);
-                if let Some(l) = self.lsps.get_mut(key) {
-                    l.state = LspState::Failed;
-                    l.error = Some(error.clone());
-                    l.next_refresh_ms = u64::MAX;
-                }
-                if let Some(name) = lsp.name {
-                    self.out.push_back(Output::LspFailed { name, error });
-                }
-            }
-        }
-    }
-
-    /// A PathErr for a Path that never became state here.
-    fn path_err_to(&mut self, interface: usize, path: &Message, f: Failure) {
-        let (Some(key), Some(hop)) = (key_of(path, true), path.hop()) else {
-            return;
-        };
-        let upstream = self.interface_to(hop.addr).unwrap_or(interface);
-        let mut msg = self.error_message(
-            MessageType::PathErr,
-            &key,
-            f.code,
-            f.value,
-            f.acceptable.as_ref(),
-        );
-        for o in &mut msg.objects {
-            if let Object::ErrorSpec(e) = o {
-                e.flags |= ErrorSpec::FLAG_PATH_STATE_REMOVED;
-            }
-        }
-        self.emit(upstream, msg);
-    }
-
-    pub(super) fn send_path_tear(&mut self, key: &LspKey) {
-        let Some(out) = self.lsps.get(key).and_then(|l| l.out_if) else {
-            return;
-        };
-        let msg = Message::new(
-            MessageType::PathTear,
-            vec![
-                Object::Session(key.0),
-                self.hop_object(out),
-                Object::SenderTemplate(key.1),
-            ],
-        );
-        self.emit(out, msg);
-    }
-
-    fn send_resv(&mut self, key: &LspKey) {
-        if let Some(i) = self.lsps.get(key).and_then(|l| l.in_if) {
-            let msg = self.resv_message(key);
-            self.emit(i, msg);
-        }
-    }
-
-    fn hop_object(&self, interface: usize) -> Object {
-        let id = self.config.interfaces.get(interface).map_or(0, |i| i.id);
-        Object::Hop(Hop {
-            addr: self.config.router_id,
-            lih: id,
-            interface_ids: Some(vec![InterfaceId::IfIndex {
-                addr: self.config.router_id,
-                id,
-            }]),
-        })
-    }
-
-    /// SESSION, RSVP_HOP and TIME_VALUES: what every Path and Resv of an LSP opens with.
-    fn opening_objects(&self, key: &LspKey, interface: usize) -> Vec<Object> {
-        vec![
-            Object::Session(key.0),
-            self.hop_object(interface),
-            Object::TimeValues {
-                refresh_ms: u32::try_from(self.config.refresh_ms).unwrap_or(u32::MAX),
-            },
-        ]
-    }
-
-    pub(super) fn path_message(&self, key: &LspKey) -> Message {
-        let Some(lsp) = self.lsps.get(key) else {
-            return Message::new(MessageType::Path, Vec::new());
-        };
-        let out = lsp.out_if.unwrap_or(0);
-        let switched = self.switched(Some(out));
-        let rate = (lsp.bandwidth_bps / 8.0) as f32;
-        let mut objects = self.opening_objects(key, out);
-        objects.extend([
-            Object::ExplicitRoute(lsp.ero.clone()),
-            Object::LabelRequest(LabelRequest::Generalized {
-                encoding: lsp.encoding,
-                switching: lsp.switching,
-                gpid: lsp.gpid,
-            }),
-            Object::SessionAttribute(SessionAttribute {
-                affinities: None,
-                setup_priority: lsp.setup_priority,
-                hold_priority: lsp.hold_priority,
-                flags: 0,
-                name: lsp.session_name.clone(),
-            }),
-            Object::SenderTemplate(key.1),
-            Object::SenderTspec(IntServ::bandwidth(IntServ::SERVICE_DEFAULT, rate)),
-        ]);
-        if let Some(set) = &lsp.offered_out {
-            objects.push(set_object(set, false));
-        }
-        if let Some(s) = lsp.suggested_out {
-            objects.push(Object::Label(LabelRole::Suggested, Label::Generalized(s)));
-        }
-        if let Some(up) = lsp.up_out_label {
-            objects.push(Object::Label(
-                LabelRole::Upstream,
-                label_for_link(up, switched),
-            ));
-        }
-        if lsp.link_protection != 0 || lsp.secondary || lsp.switched_over {
-            objects.push(Object::Protection(Protection {
-                secondary: lsp.secondary,
-                link_flags: lsp.link_protection,
-            }));
-        }
-        if lsp.admin != AdminStatus::default() {
-            objects.push(Object::AdminStatus(lsp.admin));
-        }
-        if let Some(node) = lsp.notify_node {
-            objects.push(Object::NotifyRequest { node });
-        }
-        objects.extend(lsp.forward.iter().cloned());
-        Message::new(MessageType::Path, objects)
-    }
-
-    fn resv_message(&self, key: &LspKey) -> Message {
-        let Some(lsp) = self.lsps.get(key) else {
-            return Message::new(MessageType::Resv, Vec::new());
-        };
-        let i = lsp.in_if.unwrap_or(0);
-        let switched = self.switched(Some(i));
-        let rate = (lsp.bandwidth_bps / 8.0) as f32;
-        let mut objects = self.opening_objects(key, i);
-        objects.extend([
-            Object::Style(Style::FIXED_FILTER),
-            Object::Flowspec(IntServ::bandwidth(IntServ::SERVICE_CONTROLLED_LOAD, rate)),
-            Object::FilterSpec(key.1),
-        ]);
-        if let Some(label) = lsp.in_label {
-            objects.push(Object::Label(
-                LabelRole::Label,
-                label_for_link(label, switched),
-            ));
-        }
-        // The egress reflects what came with R set; transit nodes pass on what they got.
-        let reflected = if lsp.egress && lsp.admin.has(AdminStatus::REFLECT) {
-            AdminStatus(lsp.admin.0 & !AdminStatus::REFLECT)
-        } else {
-            lsp.admin_reflected
-        };
-        if reflected != AdminStatus::default() {
-            objects.push(Object::AdminStatus(reflected));
-        }
-        Message::new(MessageType::Resv, objects)
-    }
-
-    fn error_message(
-        &self,
-        msg_type: MessageType,
-        key: &LspKey,
-        code: u8,
-        value: u16,
-        acceptable: Option<&LabelSet>,
-    ) -> Message {
-        let spec = Object::ErrorSpec(ErrorSpec::new(self.config.router_id, code, value));
-        let mut objects = vec![Object::Session(key.0), spec];
-        objects.push(if msg_type == MessageType::ResvErr {
-            Object::FilterSpec(key.1)
-        } else {
-            Object::SenderTemplate(key.1)
-        });
-        if let Some(set) = acceptable {
-            objects.push(set_object(set, true));
-        }
-        Message::new(msg_type, objects)
-    }
 }
 
-fn key_of(msg: &Message, sender: bool) -> Option<LspKey> {
+pub(super) fn key_of(msg: &Message, sender: bool) -> Option<LspKey> {
     let session = *msg.session()?;
     let who = msg.find(|o| match o {
         Object::SenderTemplate(s) if sender => Some(*s),
@@ -1483,7 +1076,7 @@ fn key_of(msg: &Message, sender: bool) -> Option<LspKey> {
     Some((session, who))
 }
 
-fn is_known_class(c: u8) -> bool {
+pub(super) fn is_known_class(c: u8) -> bool {
     matches!(
         c,
         class::SESSION
