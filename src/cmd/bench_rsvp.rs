@@ -108,22 +108,14 @@ pub fn run(args: RsvpArgs) -> Result<()> {
     for k in 0..args.lsps {
         ingress.setup(
             LspRequest {
-                name: format!("lsp{k}"),
                 tunnel_id: (k / 60_000) as u16 + 1,
                 lsp_id: (k % 60_000) as u16 + 1,
-                route: vec![RouteHop::to(rid(2)), RouteHop::to(rid(3))],
                 bandwidth_bps: 1e6,
-                switching: SwitchingType::Psc,
-                encoding: SwitchingType::Psc.default_encoding(),
-                gpid: 0x0800,
-                bidirectional: false,
-                link_protection: 0,
-                secondary: false,
-                setup_priority: 7,
-                hold_priority: 7,
-                label_set: None,
-                suggested_label: None,
-                notify: false,
+                ..LspRequest::new(
+                    format!("lsp{k}"),
+                    vec![RouteHop::to(rid(2)), RouteHop::to(rid(3))],
+                    SwitchingType::Psc,
+                )
             },
             0,
         )?;

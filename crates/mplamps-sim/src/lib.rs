@@ -533,6 +533,12 @@ impl Sim {
         );
     }
 
+    /// The router at the other end of link `link` from router `r`.
+    fn far_end(&self, link: usize, r: usize) -> usize {
+        let [(a, _), (b, _)] = self.link_ends[link];
+        if a == r { b } else { a }
+    }
+
     /// The first up link between two routers: LDP sessions run over their direct link.
     fn link_between(&self, a: usize, b: usize) -> Option<usize> {
         self.interface_links.get(a)?.iter().copied().find(|&l| {
@@ -741,8 +747,7 @@ impl Sim {
                 return Some(d);
             }
             for &l in &self.interface_links[n] {
-                let [(x, _), (y, _)] = self.link_ends[l];
-                let far = if x == n { y } else { x };
+                let far = self.far_end(l, n);
                 if self.link_up[l] && self.routers[far].up && !seen[far] {
                     seen[far] = true;
                     frontier.push_back((far, d + 1));
@@ -1030,8 +1035,7 @@ impl Sim {
             let expected = self.interface_links[r]
                 .iter()
                 .filter(|&&l| {
-                    let [(a, _), (b, _)] = self.link_ends[l];
-                    let far = if a == r { b } else { a };
+                    let far = self.far_end(l, r);
                     self.link_up[l] && self.routers[far].up
                 })
                 .count();
@@ -1049,8 +1053,7 @@ impl Sim {
     fn ldp_converged(&self, r: usize) -> bool {
         let sessions = self.routers[r].ldp.sessions();
         self.interface_links[r].iter().all(|&l| {
-            let [(a, _), (b, _)] = self.link_ends[l];
-            let far = if a == r { b } else { a };
+            let far = self.far_end(l, r);
             !self.link_up[l]
                 || !self.routers[far].up
                 || sessions.iter().any(|(p, s)| {

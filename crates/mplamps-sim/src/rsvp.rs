@@ -93,20 +93,11 @@ pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
         .iter()
         .map(|&l| {
             let link = &net.links[l];
-            let [(a, _), (b, _)] = sim.link_ends[l];
-            let far = if a == r { b } else { a };
-            let switching = link
-                .gmpls
-                .switching
-                .unwrap_or(mplamps_core::SwitchingType::Psc);
             rsvp::Interface {
                 id: l as u32 + 1,
-                neighbor: sim.configs[far].router_id,
-                switching,
-                encoding: link
-                    .gmpls
-                    .encoding
-                    .unwrap_or_else(|| switching.default_encoding()),
+                neighbor: sim.configs[sim.far_end(l, r)].router_id,
+                switching: link.gmpls.switching_or_psc(),
+                encoding: link.gmpls.encoding_in_use(),
                 labels: link.gmpls.labels.clone(),
                 protection: link.gmpls.protection.unwrap_or_default(),
                 bandwidth_bps: link.available.bps(),
@@ -604,8 +595,6 @@ impl Sim {
     /// The router ID at the far end of router `r`'s interface `interface`.
     pub(crate) fn neighbor_id(&self, r: usize, interface: usize) -> Option<Ipv4Addr> {
         let &l = self.interface_links.get(r)?.get(interface)?;
-        let [(a, _), (b, _)] = self.link_ends[l];
-        let far = if a == r { b } else { a };
-        Some(self.configs[far].router_id)
+        Some(self.configs[self.far_end(l, r)].router_id)
     }
 }

@@ -3,6 +3,8 @@
 
 use std::net::Ipv4Addr;
 
+use mplamps_core::gmpls::LabelSet;
+
 use super::signal::{Failure, key_of, set_from_object};
 use super::{Instance, LspError, LspKey, LspState, Output};
 use crate::packet::error::{self, routing};
@@ -17,13 +19,7 @@ impl Instance {
         let Some(lsp) = self.lsps.get(&key).cloned() else {
             return;
         };
-        let acceptable = msg.find(|o| match o {
-            Object::LabelSet {
-                acceptable: true,
-                set,
-            } => set_from_object(set),
-            _ => None,
-        });
+        let acceptable = acceptable_set(msg);
         let refused_up = lsp.up_out_label;
         let retry = spec.code == error::ROUTING_PROBLEM
             && refused_up.is_some()
@@ -72,13 +68,7 @@ impl Instance {
         let Some(lsp) = self.lsps.get(&key).cloned() else {
             return;
         };
-        let acceptable = msg.find(|o| match o {
-            Object::LabelSet {
-                acceptable: true,
-                set,
-            } => set_from_object(set),
-            _ => None,
-        });
+        let acceptable = acceptable_set(msg);
         let can_choose = lsp.egress || self.config.label_conversion || !self.switched(lsp.out_if);
         if spec.code == error::ROUTING_PROBLEM
             && spec.value == routing::UNACCEPTABLE_LABEL
@@ -183,4 +173,15 @@ impl Instance {
         }
         self.emit(upstream, msg);
     }
+}
+
+/// The Acceptable Label Set an error carries (RFC 3471 §5).
+fn acceptable_set(msg: &Message) -> Option<LabelSet> {
+    msg.find(|o| match o {
+        Object::LabelSet {
+            acceptable: true,
+            set,
+        } => set_from_object(set),
+        _ => None,
+    })
 }

@@ -122,6 +122,31 @@ pub struct LspRequest {
     pub suggested_label: Option<u32>,
 }
 
+impl LspRequest {
+    /// An unprotected, unidirectional request of no bandwidth along `route`, tunnel 1 LSP 1,
+    /// at the usual priorities (setup and hold 7), carrying IPv4 (G-PID 0x0800).
+    pub fn new(name: impl Into<String>, route: Vec<RouteHop>, switching: SwitchingType) -> Self {
+        LspRequest {
+            name: name.into(),
+            tunnel_id: 1,
+            lsp_id: 1,
+            route,
+            bandwidth_bps: 0.0,
+            switching,
+            encoding: switching.default_encoding(),
+            gpid: 0x0800,
+            bidirectional: false,
+            link_protection: 0,
+            secondary: false,
+            setup_priority: 7,
+            hold_priority: 7,
+            label_set: None,
+            suggested_label: None,
+            notify: false,
+        }
+    }
+}
+
 /// Where an LSP stands at its ingress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

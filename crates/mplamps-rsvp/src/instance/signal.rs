@@ -483,12 +483,11 @@ impl Instance {
             })
             .unwrap_or_default();
         let expires = self.now_ms + self.lifetime_ms();
-        let secondary = msg
-            .find(|o| match o {
-                Object::Protection(p) => Some(p.secondary),
-                _ => None,
-            })
-            .unwrap_or(false);
+        let protection = msg.find(|o| match o {
+            Object::Protection(p) => Some(*p),
+            _ => None,
+        });
+        let secondary = protection.is_some_and(|p| p.secondary);
         if let Some(existing) = self.lsps.get_mut(&key) {
             if existing.up_in_label == upstream {
                 existing.expires_ms = expires;
@@ -579,10 +578,6 @@ impl Instance {
                 fail(error::ROUTING_PROBLEM, routing::UNSUPPORTED_ENCODING),
             );
         }
-        let protection = msg.find(|o| match o {
-            Object::Protection(p) => Some(*p),
-            _ => None,
-        });
         let link_protection = protection.map_or(0, |p| p.link_flags);
         // Extra traffic asks for resources held by secondaries, which admission checks; it
         // is not a protection type the link must offer.

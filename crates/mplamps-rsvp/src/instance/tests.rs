@@ -159,22 +159,12 @@ impl Net {
 
 fn request(name: &str, route: &[usize], switching: SwitchingType) -> LspRequest {
     LspRequest {
-        name: name.into(),
-        tunnel_id: 1,
-        lsp_id: 1,
-        route: route.iter().map(|&r| RouteHop::to(rid(r))).collect(),
         bandwidth_bps: 1e9,
-        switching,
-        encoding: switching.default_encoding(),
-        gpid: 0x0800,
-        bidirectional: false,
-        link_protection: 0,
-        secondary: false,
-        setup_priority: 7,
-        hold_priority: 7,
-        label_set: None,
-        suggested_label: None,
-        notify: false,
+        ..LspRequest::new(
+            name,
+            route.iter().map(|&r| RouteHop::to(rid(r))).collect(),
+            switching,
+        )
     }
 }
 

@@ -73,7 +73,7 @@ impl TeGraph {
             .collect();
         let mut links = Vec::with_capacity(net.links.len() * 2);
         for (i, link) in net.links.iter().enumerate() {
-            let switching = link.gmpls.switching.unwrap_or(SwitchingType::Psc);
+            let switching = link.gmpls.switching_or_psc();
             let power_cost = metrics
                 .links
                 .get(i)
@@ -94,10 +94,7 @@ impl TeGraph {
                     te_metric: link.gmpls.te_metric.unwrap_or(link.metric),
                     power_cost,
                     switching,
-                    encoding: link
-                        .gmpls
-                        .encoding
-                        .unwrap_or_else(|| switching.default_encoding()),
+                    encoding: link.gmpls.encoding_in_use(),
                     labels: link.gmpls.labels.clone(),
                     protection: link.gmpls.protection.unwrap_or_default(),
                     srlg: link.gmpls.srlg.clone(),

@@ -175,6 +175,19 @@ pub struct LinkGmpls {
     pub unnumbered: bool,
 }
 
+impl LinkGmpls {
+    /// The switching capability in use: PSC when the link declares none.
+    pub fn switching_or_psc(&self) -> SwitchingType {
+        self.switching.unwrap_or(SwitchingType::Psc)
+    }
+
+    /// The encoding in use: the declared one, else the switching capability's usual one.
+    pub fn encoding_in_use(&self) -> LspEncoding {
+        self.encoding
+            .unwrap_or_else(|| self.switching_or_psc().default_encoding())
+    }
+}
+
 /// An IPv4 interface address with its prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct InterfaceAddress {
