@@ -103,6 +103,14 @@ pub enum LabelError {
     Exhausted(LabelOwner),
     #[error("label {label} is not allocated to {owner}")]
     NotAllocated { label: u32, owner: LabelOwner },
+    #[error("label {label} is outside the range {range} of {owner}")]
+    OutOfRange {
+        label: u32,
+        owner: LabelOwner,
+        range: LabelRange,
+    },
+    #[error("label {label} of {owner} is already allocated")]
+    InUse { label: u32, owner: LabelOwner },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +196,31 @@ impl LabelSpace {
         };
         pool.allocated.insert(label);
         Ok(label)
+    }
+
+    /// Allocates one given label: a restarting node takes back the labels its preserved
+    /// forwarding state still uses (RFC 3473 §9.5.2) before it hands out new ones.
+    pub fn reserve(&mut self, owner: LabelOwner, label: u32) -> Result<(), LabelError> {
+        let pool = self.pool_mut(owner)?;
+        if !pool.range.contains(label) {
+            return Err(LabelError::OutOfRange {
+                label,
+                owner,
+                range: pool.range,
+            });
+        }
+        if pool.allocated.contains(&label) {
+            return Err(LabelError::InUse { label, owner });
+        }
+        if label >= pool.next_fresh {
+            // The labels skipped over stay available, lowest first.
+            pool.free.extend(pool.next_fresh..label);
+            pool.next_fresh = label + 1;
+        } else {
+            pool.free.remove(&label);
+        }
+        pool.allocated.insert(label);
+        Ok(())
     }
 
     pub fn release(&mut self, owner: LabelOwner, label: u32) -> Result<(), LabelError> {
@@ -288,7 +321,61 @@ mod tests {
         assert_eq!(space.allocate(LabelOwner::LdpPower), Ok(100));
     }
 
+    #[test]
+    fn reserve_takes_one_label_and_keeps_the_rest_available() {
+        let range = LabelRange {
+            first: 100,
+            last: 110,
+        };
+        let mut space = LabelSpace::new(&[(LabelOwner::RsvpTe, range)]).unwrap();
+        assert_eq!(space.reserve(LabelOwner::RsvpTe, 104), Ok(()));
+        assert_eq!(
+            space.reserve(LabelOwner::RsvpTe, 104),
+            Err(LabelError::InUse {
+                label: 104,
+                owner: LabelOwner::RsvpTe
+            })
+        );
+        assert!(matches!(
+            space.reserve(LabelOwner::RsvpTe, 111),
+            Err(LabelError::OutOfRange { .. })
+        ));
+        let next: Vec<u32> = (0..5)
+            .map(|_| space.allocate(LabelOwner::RsvpTe).unwrap())
+            .collect();
+        assert_eq!(next, vec![100, 101, 102, 103, 105]);
+        space.release(LabelOwner::RsvpTe, 101).unwrap();
+        assert_eq!(space.reserve(LabelOwner::RsvpTe, 101), Ok(()));
+        assert_eq!(space.allocated(LabelOwner::RsvpTe), 6);
+    }
+
     proptest! {
+        /// Reserved and allocated labels never collide, whatever the order.
+        #[test]
+        fn reserved_labels_are_never_handed_out_again(reserve in proptest::collection::btree_set(16u32..80, 0..20), allocs in 0usize..64) {
+            let range = LabelRange { first: 16, last: 79 };
+            let mut space = LabelSpace::new(&[(LabelOwner::RsvpTe, range)]).unwrap();
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, &label) in reserve.iter().enumerate() {
+                if i % 2 == 0
+                    && let Ok(l) = space.allocate(LabelOwner::RsvpTe)
+                {
+                    prop_assert!(seen.insert(l));
+                }
+                if !seen.contains(&label) {
+                    prop_assert_eq!(space.reserve(LabelOwner::RsvpTe, label), Ok(()));
+                    prop_assert!(seen.insert(label));
+                }
+            }
+            for _ in 0..allocs {
+                match space.allocate(LabelOwner::RsvpTe) {
+                    Ok(l) => prop_assert!(seen.insert(l)),
+                    Err(e) => prop_assert_eq!(e, LabelError::Exhausted(LabelOwner::RsvpTe)),
+                }
+            }
+            prop_assert_eq!(space.allocated(LabelOwner::RsvpTe), seen.len());
+        }
+
         /// Any sequence of allocations and releases: labels stay in their owner's range,
         /// are never handed out twice, and releasing everything leaves nothing allocated.
         #[test]

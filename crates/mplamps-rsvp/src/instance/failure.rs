@@ -12,6 +12,22 @@ impl Instance {
     /// node.
     pub fn interface_down(&mut self, interface: usize, now_ms: u64) {
         self.now_ms = now_ms;
+        if let Some(down) = self.if_down.get_mut(interface) {
+            *down = true;
+        }
+        self.drop_lsps_across(interface);
+    }
+
+    /// Data link `interface` is up again: Hellos may use it.
+    pub fn interface_up(&mut self, interface: usize, now_ms: u64) {
+        self.now_ms = now_ms;
+        if let Some(down) = self.if_down.get_mut(interface) {
+            *down = false;
+        }
+    }
+
+    /// Tears down every LSP across `interface`, as a failure of its data link would.
+    pub(super) fn drop_lsps_across(&mut self, interface: usize) {
         let crossing: Vec<(LspKey, bool)> = self
             .lsps
             .iter()

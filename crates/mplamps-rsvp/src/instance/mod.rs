@@ -13,10 +13,12 @@
 mod admin;
 mod errors;
 mod failure;
+mod hello;
 mod labels;
 mod messages;
 mod notify;
 mod protection;
+mod restart;
 mod signal;
 #[cfg(test)]
 mod tests;
@@ -29,6 +31,7 @@ use mplamps_core::label::{LabelError, LabelSpace};
 use serde::Serialize;
 
 use crate::packet::{LspSender, Message, Session};
+pub use hello::{HelloState, NeighborView};
 pub use labels::LinkLabels;
 pub use protection::EXTRA_TRAFFIC;
 
@@ -60,6 +63,15 @@ pub struct Config {
     /// K: refreshes that may be lost before state times out.
     pub keep_multiplier: u32,
     pub labels: LabelSpace,
+    /// Hello interval (RFC 3209 §5); `None` runs no Hello, so control-channel faults and
+    /// neighbor restarts go unseen (RFC 3471 §9.2).
+    pub hello_ms: Option<u64>,
+    /// Src_Instance of this incarnation of the control plane: a restart takes a new one.
+    pub instance: u32,
+    /// RESTART_CAP (RFC 3473 §9.2): how long neighbors keep our state after Hellos stop.
+    pub restart_ms: u32,
+    /// How long a restart that kept forwarding state may take to recover it.
+    pub recovery_ms: u32,
 }
 
 impl Config {
@@ -71,6 +83,10 @@ impl Config {
             refresh_ms: 30_000,
             keep_multiplier: 3,
             labels: LabelSpace::default(),
+            hello_ms: None,
+            instance: 1,
+            restart_ms: 60_000,
+            recovery_ms: 30_000,
         }
     }
 }
@@ -203,6 +219,7 @@ pub enum Output {
 pub struct CrossConnect {
     /// The LSP's session: its egress is the FEC the labels stand for.
     pub session: Session,
+    pub sender: LspSender,
     pub in_interface: Option<usize>,
     pub in_label: Option<u32>,
     pub out_interface: Option<usize>,
@@ -240,6 +257,17 @@ pub struct Counters {
     pub contentions_lost: u64,
     /// Extra-traffic LSPs preempted by a switchover (RFC 3471 §7).
     pub preempted: u64,
+    /// Neighbors whose Hellos stopped (RFC 3471 §9.2).
+    pub control_channel_faults: u64,
+    /// Control channels that came back to a neighbor that kept its state.
+    pub resynchronizations: u64,
+    /// Neighbors seen with a new Src_Instance.
+    pub neighbor_restarts: u64,
+    /// After our restart: preserved LSPs a Path claimed again, and those none did.
+    pub recovered_lsps: u64,
+    pub unclaimed_lsps: u64,
+    /// State removed because the neighbor did not refresh it after a resynchronization.
+    pub stale_removed: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -267,6 +295,13 @@ pub struct Instance {
     out: VecDeque<Output>,
     counters: Counters,
     now_ms: u64,
+    neighbors: BTreeMap<Ipv4Addr, hello::Neighbor>,
+    next_hello_ms: u64,
+    /// Interfaces whose data link is down; Hellos avoid them.
+    if_down: Vec<bool>,
+    /// Forwarding state kept across a restart of this node, until claimed or recovered.
+    preserved: BTreeMap<LspKey, restart::Preserved>,
+    recovering_until: Option<u64>,
 }
 
 impl Instance {
@@ -277,7 +312,13 @@ impl Instance {
             .map(|i| LinkLabels::new(i.labels.clone()))
             .collect();
         let reserved = vec![[0.0; 8]; config.interfaces.len()];
+        let neighbors = hello::neighbor_table(config.interfaces.iter().map(|i| i.neighbor));
         Instance {
+            neighbors,
+            next_hello_ms: 0,
+            if_down: vec![false; reserved.len()],
+            preserved: BTreeMap::new(),
+            recovering_until: None,
             config,
             links,
             lent: vec![protection::Lent::default(); reserved.len()],
@@ -343,11 +384,13 @@ impl Instance {
             .map(signal::Lsp::view)
     }
 
-    /// The cross-connects of every LSP through this node, both directions.
+    /// The cross-connects of every LSP through this node, both directions, and those kept
+    /// across a restart that no LSP has taken back yet.
     pub fn cross_connects(&self) -> Vec<CrossConnect> {
         self.lsps
             .values()
             .flat_map(signal::Lsp::cross_connects)
+            .chain(self.preserved_cross_connects())
             .collect()
     }
 

@@ -68,6 +68,11 @@ pub(super) struct Lsp {
     pub(super) error: Option<LspError>,
     pub(super) expires_ms: u64,
     pub(super) next_refresh_ms: u64,
+    /// A neighbor came back (RFC 3471 §9.2): the Path must be refreshed by then, or the
+    /// state is stale.
+    pub(super) resync_until: Option<u64>,
+    /// The labels this node held for the LSP before its control plane restarted.
+    pub(super) recovered: Option<super::restart::Recovered>,
 }
 
 impl Lsp {
@@ -109,6 +114,7 @@ impl Lsp {
         }
         let mut out = vec![CrossConnect {
             session: self.key.0,
+            sender: self.key.1,
             in_interface: self.in_if,
             in_label: self.in_label,
             out_interface: self.out_if,
@@ -117,6 +123,7 @@ impl Lsp {
         if self.bidirectional {
             out.push(CrossConnect {
                 session: self.key.0,
+                sender: self.key.1,
                 in_interface: self.out_if,
                 in_label: self.up_out_label,
                 out_interface: self.in_if,
@@ -258,6 +265,20 @@ impl Instance {
         }
     }
 
+    /// An MPLS label from the RSVP-TE range: `wanted` when it is free (the label a restart
+    /// preserved), else the next one.
+    fn allocate_label(
+        &mut self,
+        wanted: Option<u32>,
+    ) -> Result<u32, mplamps_core::label::LabelError> {
+        if let Some(l) = wanted
+            && self.config.labels.reserve(LabelOwner::RsvpTe, l).is_ok()
+        {
+            return Ok(l);
+        }
+        self.config.labels.allocate(LabelOwner::RsvpTe)
+    }
+
     pub(super) fn switched(&self, i: Option<usize>) -> bool {
         i.and_then(|i| self.links.get(i))
             .is_some_and(|l| l.is_switched())
@@ -301,6 +322,8 @@ impl Instance {
                 }
             }
         }
+        // A restarted ingress takes its preserved labels back (RFC 3473 §9.5.2).
+        let recovered = self.claim_preserved(&key, None);
         let lsp = Lsp {
             key,
             name: Some(req.name.clone()),
@@ -342,6 +365,8 @@ impl Instance {
             error: None,
             expires_ms: u64::MAX,
             next_refresh_ms: now_ms + self.config.refresh_ms,
+            resync_until: None,
+            recovered,
         };
         self.names.insert(req.name, key);
         self.lsps.insert(key, lsp);
@@ -383,6 +408,7 @@ impl Instance {
             }
             MessageType::ResvTear => {}
             MessageType::Notify => self.handle_notify(msg),
+            MessageType::Hello => self.handle_hello(interface, msg),
             _ => self.drop_message(format!("{} not handled", msg.msg_type.name())),
         }
     }
@@ -390,23 +416,50 @@ impl Instance {
     /// Refreshes state (RFC 2205 §3.7) and times out state whose refreshes stopped.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
+        self.hello_timeout();
+        self.recovery_timeout();
         let keys: Vec<LspKey> = self.lsps.keys().copied().collect();
         for key in keys {
             let Some(lsp) = self.lsps.get(&key) else {
                 continue;
             };
-            if now_ms >= lsp.expires_ms {
+            let upstream_lost = self
+                .neighbor_of(lsp.in_if)
+                .is_some_and(|n| self.neighbor_lost(n));
+            let downstream_lost = self
+                .neighbor_of(lsp.out_if)
+                .is_some_and(|n| self.neighbor_lost(n));
+            if lsp.resync_until.is_some_and(|t| now_ms >= t) {
+                self.counters.stale_removed += 1;
                 self.send_path_tear(&key);
                 self.remove(&key);
                 continue;
             }
+            if now_ms >= lsp.expires_ms {
+                if upstream_lost || lsp.resync_until.is_some() {
+                    // RFC 3471 §9.2: silence on a control channel that is down says
+                    // nothing about the data; the neighbor's Restart_Time decides, then
+                    // its Recovery_Time.
+                    let lifetime = self.lifetime_ms();
+                    if let Some(l) = self.lsps.get_mut(&key) {
+                        l.expires_ms = now_ms + lifetime;
+                    }
+                } else {
+                    self.send_path_tear(&key);
+                    self.remove(&key);
+                    continue;
+                }
+            }
+            let Some(lsp) = self.lsps.get(&key) else {
+                continue;
+            };
             if now_ms >= lsp.next_refresh_ms {
                 let (out_if, in_if, has_in) = (lsp.out_if, lsp.in_if, lsp.in_label.is_some());
-                if let Some(o) = out_if {
+                if let (Some(o), false) = (out_if, downstream_lost) {
                     let msg = self.path_message(&key);
                     self.emit(o, msg);
                 }
-                if let (Some(i), true) = (in_if, has_in) {
+                if let (Some(i), true, false) = (in_if, has_in, upstream_lost) {
                     let msg = self.resv_message(&key);
                     self.emit(i, msg);
                 }
@@ -422,7 +475,13 @@ impl Instance {
     pub fn poll_timeout(&self) -> Option<u64> {
         self.lsps
             .values()
-            .map(|l| l.next_refresh_ms.min(l.expires_ms))
+            .map(|l| {
+                l.next_refresh_ms
+                    .min(l.expires_ms)
+                    .min(l.resync_until.unwrap_or(u64::MAX))
+            })
+            .chain(self.hello_deadline())
+            .chain(self.recovering_until)
             .min()
     }
 
@@ -491,6 +550,13 @@ impl Instance {
         if let Some(existing) = self.lsps.get_mut(&key) {
             if existing.up_in_label == upstream {
                 existing.expires_ms = expires;
+                if existing.resync_until.take().is_some() && existing.in_label.is_some() {
+                    // The neighbor came back and refreshed: answer now, not a period later.
+                    self.send_resv(&key);
+                }
+                let Some(existing) = self.lsps.get_mut(&key) else {
+                    return;
+                };
                 if existing.secondary && !secondary {
                     // RFC 3471 §7: the ingress switched traffic onto this secondary.
                     let out = existing.out_if;
@@ -709,6 +775,7 @@ impl Instance {
             }
         }
         let share = Share::of(protection.is_some_and(|p| p.secondary), link_protection);
+        let recovery = msg.label(LabelRole::Recovery).and_then(Label::value);
         if bidirectional {
             if !self.admits(data_if, setup_priority, bandwidth_bps, share) {
                 if let Some(up) = upstream.filter(|_| switched_in) {
@@ -725,6 +792,8 @@ impl Instance {
             }
             self.book_as(data_if, hold_priority, bandwidth_bps, share);
         }
+        // RFC 3473 §9.5.2: a Path for an LSP this node forwarded before it restarted.
+        let recovered = self.claim_preserved(&key, recovery);
         let lsp = Lsp {
             key,
             name: None,
@@ -745,7 +814,9 @@ impl Instance {
             session_name: attributes.map(|a| a.name).unwrap_or_default(),
             ero,
             in_set,
-            in_suggested: msg.label(LabelRole::Suggested).and_then(Label::value),
+            in_suggested: recovered
+                .and_then(|r| r.in_label)
+                .or(msg.label(LabelRole::Suggested).and_then(Label::value)),
             in_label: None,
             in_label_allocated: false,
             out_label: None,
@@ -766,6 +837,8 @@ impl Instance {
             error: None,
             expires_ms: self.now_ms + self.lifetime_ms(),
             next_refresh_ms: self.now_ms + self.config.refresh_ms,
+            resync_until: None,
+            recovered,
         };
         self.lsps.insert(key, lsp);
         let result = if egress {
@@ -816,12 +889,16 @@ impl Instance {
             }
             // The ingress's own suggestion (from its path computation) counts like one
             // received from upstream.
-            suggested = lsp
-                .in_suggested
-                .filter(|s| (continuity || lsp.in_if.is_none()) && set.contains(*s))
+            let recovered_out = lsp.recovered.and_then(|r| r.out_label);
+            suggested = recovered_out
+                .filter(|s| set.contains(*s))
+                .or(lsp
+                    .in_suggested
+                    .filter(|s| (continuity || lsp.in_if.is_none()) && set.contains(*s)))
                 .or_else(|| set.first());
             if lsp.bidirectional {
                 let candidate = pin_up
+                    .or(lsp.recovered.and_then(|r| r.up_out_label))
                     .or(if continuity { lsp.up_in_label } else { None })
                     .or_else(|| {
                         let mut choices = free.clone();
@@ -865,10 +942,9 @@ impl Instance {
             }
             offered = Some(set);
         } else if lsp.bidirectional {
+            let recovered = lsp.recovered.and_then(|r| r.up_out_label);
             let label = self
-                .config
-                .labels
-                .allocate(LabelOwner::RsvpTe)
+                .allocate_label(recovered)
                 .map_err(|_| fail(error::ROUTING_PROBLEM, routing::LABEL_ALLOCATION_FAILURE))?;
             up_label = Some(label);
             up_allocated = true;
@@ -974,9 +1050,7 @@ impl Instance {
             (IMPLICIT_NULL, false)
         } else {
             let label = self
-                .config
-                .labels
-                .allocate(LabelOwner::RsvpTe)
+                .allocate_label(lsp.recovered.and_then(|r| r.in_label))
                 .map_err(|_| fail(error::ROUTING_PROBLEM, routing::LABEL_ALLOCATION_FAILURE))?;
             (label, true)
         };

@@ -7,7 +7,9 @@ use mplamps_core::label::LabelOwner;
 
 use super::*;
 use crate::packet::error::{self, routing};
-use crate::packet::{Message, MessageType, Object};
+use crate::packet::{LabelRole, Message, MessageType, Object};
+
+mod recovery;
 
 fn rid(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, 0, 0, i as u8 + 1)
@@ -55,11 +57,25 @@ struct Net {
     wires: Vec<Vec<(usize, usize)>>,
     events: Vec<(usize, Output)>,
     log: Vec<(usize, usize, MessageType)>,
+    /// Messages that carried a RECOVERY_LABEL (RFC 3473 §9.5.3).
+    recovery_labels: usize,
+    /// Control channels that are down, as node pairs: their messages are lost, their data
+    /// links stay up (RFC 3471 §9).
+    cut: Vec<(usize, usize)>,
     now: u64,
 }
 
 impl Net {
     fn new(n: usize, converters: &[usize], links: &[LinkSpec]) -> Net {
+        Net::with_config(n, converters, links, |_| {})
+    }
+
+    fn with_config(
+        n: usize,
+        converters: &[usize],
+        links: &[LinkSpec],
+        tweak: impl Fn(&mut Config),
+    ) -> Net {
         let mut interfaces: Vec<Vec<Interface>> = vec![Vec::new(); n];
         let mut wires: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
         for (i, l) in links.iter().enumerate() {
@@ -84,6 +100,7 @@ impl Net {
             .map(|(i, ifs)| {
                 let mut c = Config::new(rid(i), ifs);
                 c.label_conversion = converters.contains(&i);
+                tweak(&mut c);
                 Instance::new(c)
             })
             .collect();
@@ -92,6 +109,8 @@ impl Net {
             wires,
             events: Vec::new(),
             log: Vec::new(),
+            recovery_labels: 0,
+            cut: Vec::new(),
             now: 0,
         }
     }
@@ -106,9 +125,15 @@ impl Net {
                     match out {
                         Output::Transmit { interface, message } => {
                             let (peer, pif) = self.wires[n][interface];
+                            if self.cut.contains(&(n.min(peer), n.max(peer))) {
+                                continue;
+                            }
                             let bytes = message.encode();
                             let back = Message::decode(&bytes).expect("our messages decode");
                             self.log.push((n, peer, back.msg_type));
+                            if back.label(LabelRole::Recovery).is_some() {
+                                self.recovery_labels += 1;
+                            }
                             self.nodes[peer].handle_message(pif, &back, self.now);
                         }
                         Output::Routed { to, message } => {
@@ -128,6 +153,19 @@ impl Net {
             }
         }
         panic!("signaling did not settle");
+    }
+
+    /// Lets time pass to `until` in steps of `step` ms, running every timer that is due.
+    fn advance(&mut self, until: u64, step: u64) {
+        while self.now < until {
+            self.now = (self.now + step).min(until);
+            for n in 0..self.nodes.len() {
+                if self.nodes[n].poll_timeout().is_some_and(|t| t <= self.now) {
+                    self.nodes[n].handle_timeout(self.now);
+                }
+            }
+            self.run();
+        }
     }
 
     fn sent(&self, t: MessageType) -> usize {
