@@ -276,6 +276,37 @@ pub fn render(report: &SimReport) -> String {
     if !report.lsps.is_empty() {
         out.push('\n');
         out.push_str(&render_lsps(&report.lsps));
+        out.push_str(&render_rsvp_recovery(report));
     }
     out
+}
+
+/// One line on RFC 3471 §9 events, when there were any: control channels lost and
+/// resynchronized, neighbor restarts, LSPs recovered after a restart.
+fn render_rsvp_recovery(report: &SimReport) -> String {
+    let mut total = mplamps_rsvp::instance::Counters::default();
+    for r in report.routers.iter().filter_map(|r| r.rsvp.as_ref()) {
+        total.absorb(&r.counters);
+    }
+    let recovery = [
+        total.control_channel_faults,
+        total.resynchronizations,
+        total.neighbor_restarts,
+        total.recovered_lsps,
+        total.unclaimed_lsps,
+        total.stale_removed,
+    ];
+    if recovery.iter().all(|&n| n == 0) {
+        return String::new();
+    }
+    format!(
+        "\nRSVP-TE control plane (RFC 3471 §9): {} control channels lost, {} resynchronized, {} neighbor restarts seen, {} LSP states recovered after a restart ({} unclaimed), {} stale states removed; {} messages lost to a control channel or control plane that was down\n",
+        total.control_channel_faults,
+        total.resynchronizations,
+        total.neighbor_restarts,
+        total.recovered_lsps,
+        total.unclaimed_lsps,
+        total.stale_removed,
+        report.stats.rsvp_control_lost,
+    )
 }

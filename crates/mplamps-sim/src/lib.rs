@@ -91,6 +91,8 @@ enum SimEvent {
     Scenario(usize),
     /// Run `k` of `Sim::lsps` computes its path and signals.
     LspStart(usize),
+    /// A router's RSVP-TE control plane starts again after a restart.
+    RsvpBoot(usize),
 }
 
 /// Receives every packet a router sends.
@@ -129,6 +131,13 @@ struct RouterSlot {
     instance: Instance,
     ldp: ldp::Instance,
     rsvp: Option<mplamps_rsvp::instance::Instance>,
+    /// RSVP-TE control planes started so far: each start has its own Src_Instance.
+    rsvp_boots: u32,
+    /// While the RSVP-TE control plane is down for a restart: the cross-connects the data
+    /// plane keeps forwarding on.
+    rsvp_kept: Option<Vec<mplamps_rsvp::instance::CrossConnect>>,
+    /// What the router's earlier RSVP-TE control planes counted.
+    rsvp_counted: mplamps_rsvp::instance::Counters,
     up: bool,
     wake: Option<Duration>,
 }
@@ -147,6 +156,9 @@ pub struct Stats {
     pub segments_unroutable: u64,
     /// RSVP messages that did not decode (counted and dropped, RFC 2205 §3.1.1).
     pub rsvp_malformed: u64,
+    /// RSVP messages lost on a control channel that was down, or to a control plane
+    /// that was restarting.
+    pub rsvp_control_lost: u64,
 }
 
 pub struct Sim {
@@ -185,6 +197,8 @@ pub struct Sim {
     stream_clock: std::collections::HashMap<(usize, usize), Duration>,
     /// LSPs signaled with RSVP-TE (`[[lsp]]` tables and their secondaries).
     lsps: Vec<rsvp::LspRun>,
+    /// RSVP-TE control channels that are down, as router pairs (lower index first).
+    control_cut: std::collections::BTreeSet<(usize, usize)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,6 +245,9 @@ impl Sim {
                 instance: Instance::new(c.clone()),
                 ldp: ldp::Instance::new(l.clone()),
                 rsvp: None,
+                rsvp_boots: 0,
+                rsvp_kept: None,
+                rsvp_counted: Default::default(),
                 up: false,
                 wake: None,
             })
@@ -264,6 +281,7 @@ impl Sim {
             by_id,
             stream_clock: std::collections::HashMap::new(),
             lsps,
+            control_cut: std::collections::BTreeSet::new(),
         }
     }
 
@@ -397,15 +415,18 @@ impl Sim {
         slot.instance = Instance::new(self.configs[r].clone());
         slot.instance.share_lsa_storage(self.lsa_store.clone());
         slot.ldp = ldp::Instance::new(self.ldp_configs[r].clone());
-        slot.rsvp = None;
+        if let Some(old) = slot.rsvp.take() {
+            slot.rsvp_counted.absorb(old.counters());
+        }
         slot.up = true;
         slot.wake = None;
         slot.instance.start(now);
         if self.ldp_enabled {
             slot.ldp.start(now);
         }
+        self.routers[r].rsvp_kept = None;
         if self.rsvp_enabled() {
-            let config = rsvp::rsvp_config(self, r);
+            let config = self.next_rsvp_config(r);
             self.routers[r].rsvp = Some(mplamps_rsvp::instance::Instance::new(config));
         }
         let interfaces = self.interface_links[r].clone();
@@ -784,16 +805,24 @@ impl Sim {
                     return Ok(true);
                 }
                 self.stats.packets_delivered += 1;
-                let slot = &mut self.routers[router];
                 match protocol {
-                    Protocol::Ospf => slot
+                    Protocol::Ospf => self.routers[router]
                         .instance
                         .handle_packet(at, interface, src, dst, &payload),
-                    Protocol::LdpHello => slot.ldp.handle_datagram(at, interface, src, &payload),
+                    Protocol::LdpHello => self.routers[router]
+                        .ldp
+                        .handle_datagram(at, interface, src, &payload),
                     Protocol::Rsvp => match mplamps_rsvp::packet::Message::decode(&payload) {
                         Ok(message) => {
-                            if let Some(i) = slot.rsvp.as_mut() {
-                                i.handle_message(interface, &message, rsvp::millis(at));
+                            let from = link.map(|l| self.far_end(l, router));
+                            let cut = from.is_some_and(|f| {
+                                self.control_cut.contains(&(f.min(router), f.max(router)))
+                            });
+                            match self.routers[router].rsvp.as_mut() {
+                                Some(i) if !cut => {
+                                    i.handle_message(interface, &message, rsvp::millis(at))
+                                }
+                                _ => self.stats.rsvp_control_lost += 1,
                             }
                         }
                         Err(e) => {
@@ -859,6 +888,11 @@ impl Sim {
                 }
                 self.drain(router);
             }
+            SimEvent::RsvpBoot(r) => {
+                if self.routers[r].up {
+                    self.rsvp_boot(r);
+                }
+            }
             SimEvent::LspStart(k) => {
                 if self
                     .lsps
@@ -912,6 +946,9 @@ impl Sim {
                         slot.instance.interface_up(now, i);
                         if ldp {
                             slot.ldp.interface_up(now, i);
+                        }
+                        if let Some(rsvp) = slot.rsvp.as_mut() {
+                            rsvp.interface_up(i, rsvp::millis(now));
                         }
                     } else {
                         slot.instance.interface_down(now, i);
@@ -984,6 +1021,30 @@ impl Sim {
             | Action::LspTeardown(_)
             | Action::LspModify { .. }
             | Action::LspFailover(_) => self.apply_lsp_action(&e.action)?,
+            Action::ControlDown(a, b) | Action::ControlUp(a, b) => {
+                let (a, b) = (self.router_index(a)?, self.router_index(b)?);
+                if !self.adjacent(a, b) {
+                    return Err(format!(
+                        "{} and {} share no link, so no control channel",
+                        self.net.routers[a].name, self.net.routers[b].name
+                    ));
+                }
+                let pair = (a.min(b), a.max(b));
+                if matches!(e.action, Action::ControlDown(..)) {
+                    self.control_cut.insert(pair);
+                } else {
+                    self.control_cut.remove(&pair);
+                }
+            }
+            Action::RsvpRestart {
+                router,
+                down_for,
+                keep_forwarding,
+            } => {
+                let r = self.router_index(router)?;
+                self.rsvp_stop(r, *keep_forwarding)?;
+                self.push(now + *down_for, SimEvent::RsvpBoot(r));
+            }
         }
         Ok(())
     }
@@ -1046,7 +1107,7 @@ impl Sim {
                 return false;
             }
         }
-        self.lsps_settled()
+        self.lsps_settled() && self.rsvp_settled()
     }
 
     /// Every neighbor over an up link has an operational LDP session with `r`.

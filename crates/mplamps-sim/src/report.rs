@@ -35,6 +35,28 @@ pub struct RouterReport {
     /// LDP sessions and the LFIB, when LDP runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ldp: Option<LdpReport>,
+    /// The RSVP-TE control plane, when LSPs are signaled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rsvp: Option<RsvpReport>,
+}
+
+/// One router's RSVP-TE control plane: its Hello neighbors (RFC 3209 §5, RFC 3473 §9) and
+/// what it counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RsvpReport {
+    /// Src_Instance of the running control plane (a restart takes a new one).
+    pub instance: u32,
+    /// Within the Recovery_Time after a restart.
+    pub recovering: bool,
+    pub neighbors: Vec<RsvpNeighborReport>,
+    pub counters: mplamps_rsvp::instance::Counters,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RsvpNeighborReport {
+    pub router: String,
+    pub hello: mplamps_rsvp::instance::HelloState,
+    pub instance: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -242,6 +264,22 @@ impl Sim {
                             .collect(),
                         counters: l.counters().clone(),
                         drops: self.drops(r).cloned().unwrap_or_default(),
+                    }),
+                    rsvp: self.rsvp_instance(r).map(|i| RsvpReport {
+                        instance: i.hello_instance(),
+                        recovering: i.recovering(),
+                        neighbors: i
+                            .neighbors()
+                            .map(|n| RsvpNeighborReport {
+                                router: names
+                                    .get(&n.router_id)
+                                    .cloned()
+                                    .unwrap_or_else(|| n.router_id.to_string()),
+                                hello: n.state,
+                                instance: n.instance,
+                            })
+                            .collect(),
+                        counters: self.rsvp_counters(r).unwrap_or_default(),
                     }),
                 }
             })

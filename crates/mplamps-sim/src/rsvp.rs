@@ -20,6 +20,8 @@ use serde::Serialize;
 use crate::Sim;
 use crate::scenario::Action;
 
+mod restart;
+
 /// Which LSP of a protected pair a run is (RFC 3471 §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,6 +61,8 @@ pub struct LspRun {
     pub error: Option<String>,
     /// A secondary that carries the traffic since its primary failed or was switched.
     pub active: bool,
+    /// What the ingress was asked to signal, for signaling it again after a restart.
+    request: Option<LspRequest>,
 }
 
 /// The labels on the link into `router`, as that router holds them.
@@ -106,8 +110,13 @@ pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
         .collect();
     let mut config = rsvp::Config::new(sim.configs[r].router_id, interfaces);
     config.label_conversion = net.routers[r].label_conversion;
+    config.hello_ms = Some(HELLO_MS);
     config
 }
+
+/// Hello interval of the simulated routers (RFC 3209 §5): a lost control channel is noticed
+/// after 3.5 s.
+pub const HELLO_MS: u64 = 1_000;
 
 pub(crate) fn millis(at: Duration) -> u64 {
     u64::try_from(at.as_millis()).unwrap_or(u64::MAX)
@@ -130,6 +139,7 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
             setup_time: None,
             error: None,
             active: false,
+            request: None,
         };
         out.push(run(Role::Primary, spec.name.clone(), 1));
         if spec.secondary.is_some() {
@@ -306,9 +316,10 @@ impl Sim {
         let Some(instance) = self.routers[ingress].rsvp.as_mut() else {
             return;
         };
-        let outcome = instance.setup(request, millis(now));
+        let outcome = instance.setup(request.clone(), millis(now));
         let run = &mut self.lsps[k];
         run.path = path.nodes;
+        run.request = Some(request);
         match outcome {
             Ok(()) => {
                 run.state = RunState::Signaling;
@@ -346,6 +357,10 @@ impl Sim {
                 };
                 let now = self.now;
                 let run = &mut self.lsps[k];
+                if run.state == RunState::Up {
+                    // Signaled again by a restarted ingress: it never stopped.
+                    return;
+                }
                 run.state = RunState::Up;
                 run.setup_time = run.started.map(|s| now.saturating_sub(s));
                 run.active = run.role == Role::Primary;
@@ -535,12 +550,12 @@ impl Sim {
     /// gave upstream, swapped for the next hop's (or popped when the next hop asked for
     /// implicit null). Label-switched links (wavelengths, ports) are not MPLS and stay out.
     pub fn rsvp_lfib(&self, r: usize) -> Vec<(u32, LfibEntry)> {
-        let Some(instance) = self.rsvp_instance(r) else {
-            return Vec::new();
+        let packet = |i: usize| {
+            self.interface_links[r]
+                .get(i)
+                .is_some_and(|&l| self.net.links[l].gmpls.labels.is_none())
         };
-        let packet = |i: usize| instance.link_labels(i).is_some_and(|l| !l.is_switched());
-        instance
-            .cross_connects()
+        self.rsvp_cross_connects(r)
             .into_iter()
             .filter_map(|cc| {
                 let (Some(label), Some(i), Some(o)) =

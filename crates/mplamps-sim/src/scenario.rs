@@ -48,6 +48,17 @@ pub enum Action {
     },
     /// Moves the traffic of a protected LSP onto its secondary (RFC 3471 §7).
     LspFailover(String),
+    /// The RSVP-TE control channel between two neighbors fails; their data links stay up
+    /// (RFC 3471 §9.2).
+    ControlDown(String, String),
+    ControlUp(String, String),
+    /// A router's RSVP-TE control plane stops for `down_for` and starts again with a new
+    /// instance; its data plane keeps forwarding when `keep_forwarding` (RFC 3473 §9.5).
+    RsvpRestart {
+        router: String,
+        down_for: Duration,
+        keep_forwarding: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +105,27 @@ struct RawEvent {
     lsp_teardown: Option<String>,
     lsp_modify: Option<RawModify>,
     lsp_failover: Option<String>,
+    control_down: Option<[String; 2]>,
+    control_up: Option<[String; 2]>,
+    rsvp_restart: Option<RawRestart>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestart {
+    router: String,
+    #[serde(default = "default_down_for")]
+    down_for: String,
+    #[serde(default = "default_true")]
+    keep_forwarding: bool,
+}
+
+fn default_down_for() -> String {
+    "0s".into()
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -170,9 +202,25 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError
             bandwidth: m.bandwidth,
         }));
         actions.extend(e.lsp_failover.clone().map(Action::LspFailover));
+        actions.extend(
+            e.control_down
+                .clone()
+                .map(|[a, b]| Action::ControlDown(a, b)),
+        );
+        actions.extend(e.control_up.clone().map(|[a, b]| Action::ControlUp(a, b)));
+        if let Some(r) = &e.rsvp_restart {
+            let down_for = parse_duration(&r.down_for).ok_or_else(|| {
+                err("rsvp_restart.down_for: expected a duration like \"3s\" or \"500ms\"".into())
+            })?;
+            actions.push(Action::RsvpRestart {
+                router: r.router.clone(),
+                down_for,
+                keep_forwarding: r.keep_forwarding,
+            });
+        }
         let [action] = <[Action; 1]>::try_from(actions).map_err(|found| {
             err(format!(
-                "expected exactly one of link_down, link_up, router_crash, router_restart, available, power, metric, lsp_setup, lsp_teardown, lsp_modify, lsp_failover; found {}",
+                "expected exactly one of link_down, link_up, router_crash, router_restart, available, power, metric, lsp_setup, lsp_teardown, lsp_modify, lsp_failover, control_down, control_up, rsvp_restart; found {}",
                 found.len()
             ))
         })?;

@@ -263,3 +263,117 @@ fn packet_lsp_labels_are_installed_in_the_lfib() {
     let oxc2 = sim.net.router_index("OXC2").unwrap();
     assert!(sim.router_tables(oxc2).lfib.is_empty());
 }
+
+/// What the LSP report says of every LSP: state, path, labels per hop, setup time.
+fn lsp_labels(sim: &Sim) -> Vec<LspReport> {
+    sim.lsp_reports()
+}
+
+fn counters(sim: &Sim, router: &str) -> mplamps_rsvp::instance::Counters {
+    let r = sim.net.router_index(router).unwrap();
+    sim.rsvp_instance(r).unwrap().counters().clone()
+}
+
+fn p2_swaps_to_pe2(sim: &Sim) -> bool {
+    let p2 = sim.net.router_index("P2").unwrap();
+    sim.router_tables(p2).lfib.contains_key(&200_000)
+}
+
+/// RFC 3471 §9.2: the control channel P2–PE2 is down for 50 s, within the 60 s Restart_Time
+/// both advertise: the LSP stays, its LFIB entry too, and the two resynchronize after. Down
+/// for 100 s, the neighbor is given up and the LSP fails as on a link failure.
+#[test]
+fn a_control_channel_fault_leaves_lsps_in_place_within_the_restart_time() {
+    let baseline = lsp_labels(&run(gmpls(), Vec::new()));
+    let outage = |secs: f64| {
+        let mut sim = Sim::new(gmpls(), 3, LinkModel::default());
+        sim.add_scenario(vec![
+            at(1.0, Action::ControlDown("P2".into(), "PE2".into())),
+            at(1.0 + secs, Action::ControlUp("PE2".into(), "P2".into())),
+        ]);
+        sim.start();
+        sim
+    };
+    let mut sim = outage(50.0);
+    sim.run(Duration::from_secs(50), false).unwrap();
+    assert!(p2_swaps_to_pe2(&sim));
+    assert!(sim.stats.rsvp_control_lost > 0);
+    assert_eq!(counters(&sim, "P2").control_channel_faults, 1);
+    assert!(sim.run(Duration::from_secs(600), true).unwrap());
+    assert_eq!(lsp_labels(&sim), baseline);
+    assert_eq!(counters(&sim, "PE2").resynchronizations, 1);
+    assert_eq!(counters(&sim, "P2").resynchronizations, 1);
+    assert!(p2_swaps_to_pe2(&sim));
+
+    let mut sim = outage(100.0);
+    assert!(sim.run(Duration::from_secs(600), true).unwrap());
+    let lsps = sim.lsp_reports();
+    let power = lsp(&lsps, "pe1-pe2-power");
+    assert_eq!(power.state, RunState::Failed);
+    let error = power.error.as_deref().unwrap();
+    assert!(error.contains("24/5) at P2"), "{error}");
+    assert!(!p2_swaps_to_pe2(&sim));
+}
+
+/// RFC 3473 §9.5: P2's and OXC2's control planes restart while their data planes forward.
+/// Both come back with the labels they had, recovered from their neighbors; nothing fails.
+#[test]
+fn restarted_control_planes_recover_their_lsps() {
+    let baseline = lsp_labels(&run(gmpls(), Vec::new()));
+    let restart = |router: &str| Action::RsvpRestart {
+        router: router.into(),
+        down_for: Duration::from_secs(5),
+        keep_forwarding: true,
+    };
+    let mut sim = Sim::new(gmpls(), 3, LinkModel::default());
+    sim.add_scenario(vec![at(1.0, restart("P2")), at(1.5, restart("OXC2"))]);
+    sim.start();
+    sim.run(Duration::from_secs(4), false).unwrap();
+    let p2 = sim.net.router_index("P2").unwrap();
+    assert!(
+        sim.rsvp_instance(p2).is_none(),
+        "P2's control plane is down"
+    );
+    assert!(p2_swaps_to_pe2(&sim), "its data plane is not");
+    assert!(sim.run(Duration::from_secs(600), true).unwrap());
+    assert_eq!(lsp_labels(&sim), baseline);
+    for router in ["P2", "OXC2"] {
+        let c = counters(&sim, router);
+        assert_eq!((c.recovered_lsps, c.unclaimed_lsps), (1, 0), "{router}");
+    }
+    assert_eq!(counters(&sim, "PE1").neighbor_restarts, 1);
+    assert!(p2_swaps_to_pe2(&sim));
+}
+
+/// A control plane that restarts without its forwarding state (Recovery_Time 0) loses its
+/// LSPs; the ingress hears of it and the books return to zero once it is torn down.
+#[test]
+fn a_restart_that_kept_nothing_fails_the_lsps_through_it() {
+    let sim = run(
+        gmpls(),
+        vec![
+            at(
+                1.0,
+                Action::RsvpRestart {
+                    router: "P2".into(),
+                    down_for: Duration::from_secs(2),
+                    keep_forwarding: false,
+                },
+            ),
+            at(20.0, Action::LspTeardown("pe1-pe2-power".into())),
+        ],
+    );
+    let lsps = sim.lsp_reports();
+    let power = lsp(&lsps, "pe1-pe2-power");
+    assert_eq!(power.state, RunState::Down);
+    assert!(!p2_swaps_to_pe2(&sim));
+    for router in ["PE1", "P2", "PE2"] {
+        let r = sim.net.router_index(router).unwrap();
+        let i = sim.rsvp_instance(r).unwrap();
+        assert_eq!(i.label_space().allocated(LabelOwner::RsvpTe), 0, "{router}");
+        assert!(
+            (0..i.config().interfaces.len()).all(|k| i.reserved_bps(k).abs() < 1e-6),
+            "{router}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ impl Instance {
             *down = true;
         }
         self.drop_lsps_across(interface);
+        self.forget_unreachable_neighbor(interface);
     }
 
     /// Data link `interface` is up again: Hellos may use it.

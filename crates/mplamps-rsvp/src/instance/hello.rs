@@ -330,6 +330,20 @@ impl Instance {
         self.emit(out, msg);
     }
 
+    /// The last data link to the neighbor behind `interface` went down, taking the in-band
+    /// control channel and every LSP with it: there is nothing left to wait for.
+    pub(super) fn forget_unreachable_neighbor(&mut self, interface: usize) {
+        let Some(router) = self.neighbor_of(Some(interface)) else {
+            return;
+        };
+        if self.control_interface(router).is_none()
+            && let Some(n) = self.neighbors.get_mut(&router)
+        {
+            n.view.state = HelloState::Init;
+            n.view.instance = 0;
+        }
+    }
+
     /// The neighbor is gone for good (Restart_Time passed, or it restarted without its
     /// forwarding state): its LSPs are torn down as if every data link to it had failed.
     fn give_up_neighbor(&mut self, router: Ipv4Addr) {

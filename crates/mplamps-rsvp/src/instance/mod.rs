@@ -270,6 +270,37 @@ pub struct Counters {
     pub stale_removed: u64,
 }
 
+impl Counters {
+    /// Adds `other` in: totals over routers, or over the control planes a router ran.
+    pub fn absorb(&mut self, other: &Counters) {
+        for (mine, theirs) in [
+            (&mut self.sent, &other.sent),
+            (&mut self.received, &other.received),
+        ] {
+            for (name, n) in theirs {
+                *mine.entry(name).or_default() += n;
+            }
+        }
+        for (mine, theirs) in [
+            (&mut self.dropped, other.dropped),
+            (&mut self.contentions_won, other.contentions_won),
+            (&mut self.contentions_lost, other.contentions_lost),
+            (&mut self.preempted, other.preempted),
+            (
+                &mut self.control_channel_faults,
+                other.control_channel_faults,
+            ),
+            (&mut self.resynchronizations, other.resynchronizations),
+            (&mut self.neighbor_restarts, other.neighbor_restarts),
+            (&mut self.recovered_lsps, other.recovered_lsps),
+            (&mut self.unclaimed_lsps, other.unclaimed_lsps),
+            (&mut self.stale_removed, other.stale_removed),
+        ] {
+            *mine += theirs;
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SetupError {
     #[error("LSP {0:?} already exists")]

@@ -1,0 +1,103 @@
+//! RFC 3471 §9 in the simulator: control channels that fail apart from the data links, and
+//! RSVP-TE control planes that restart while their data planes keep forwarding.
+
+use mplamps_rsvp::instance::{self as rsvp, CrossConnect};
+
+use super::{RunState, millis};
+use crate::Sim;
+
+impl Sim {
+    /// The RSVP-TE configuration of router `r`'s next control plane: a new Src_Instance
+    /// each start, so neighbors can tell a restart from a control-channel fault.
+    pub(crate) fn next_rsvp_config(&mut self, r: usize) -> rsvp::Config {
+        let mut config = super::rsvp_config(self, r);
+        let slot = &mut self.routers[r];
+        slot.rsvp_boots += 1;
+        config.instance = slot.rsvp_boots;
+        config
+    }
+
+    /// Routers `a` and `b` share a link.
+    pub(crate) fn adjacent(&self, a: usize, b: usize) -> bool {
+        self.interface_links[a]
+            .iter()
+            .any(|&l| self.far_end(l, a) == b)
+    }
+
+    /// Stops router `r`'s RSVP-TE control plane. The data plane keeps the cross-connects it
+    /// had when `keep_forwarding`; messages to the router are lost until it starts again.
+    pub(crate) fn rsvp_stop(&mut self, r: usize, keep_forwarding: bool) -> Result<(), String> {
+        let slot = &mut self.routers[r];
+        let Some(old) = slot.rsvp.take() else {
+            return Err(format!(
+                "{} runs no RSVP-TE control plane now",
+                self.net.routers[r].name
+            ));
+        };
+        slot.rsvp_counted.absorb(old.counters());
+        slot.rsvp_kept = Some(if keep_forwarding {
+            old.cross_connects()
+        } else {
+            Vec::new()
+        });
+        Ok(())
+    }
+
+    /// Starts router `r`'s RSVP-TE control plane again (RFC 3473 §9.5.2): from the
+    /// cross-connects its data plane kept, and the LSPs it is the ingress of signaled again
+    /// with the labels they had.
+    pub(crate) fn rsvp_boot(&mut self, r: usize) {
+        let now = self.now;
+        let kept: Vec<CrossConnect> = self.routers[r].rsvp_kept.take().unwrap_or_default();
+        let config = self.next_rsvp_config(r);
+        let mut instance = rsvp::Instance::restarted(config, kept, millis(now));
+        for (i, &l) in self.interface_links[r].iter().enumerate() {
+            if !self.link_up[l] {
+                instance.interface_down(i, millis(now));
+            }
+        }
+        for run in &self.lsps {
+            let live = matches!(run.state, RunState::Up | RunState::Signaling);
+            if let (true, true, Some(request)) = (run.spec.from == r, live, &run.request) {
+                // The request was accepted once; it can only fail again as signaling does.
+                let _ = instance.setup(request.clone(), millis(now));
+            }
+        }
+        self.routers[r].rsvp = Some(instance);
+        self.last_change = now;
+        self.drain(r);
+    }
+
+    /// No RSVP-TE control plane is down for a restart or still recovering, and no neighbor
+    /// is waited for: every control channel is up again or given up.
+    pub(crate) fn rsvp_settled(&self) -> bool {
+        self.routers.iter().all(|slot| {
+            slot.rsvp_kept.is_none()
+                && slot.rsvp.as_ref().is_none_or(|i| {
+                    !i.recovering() && i.neighbors().all(|n| n.state != rsvp::HelloState::Lost)
+                })
+        })
+    }
+
+    /// What router `r`'s RSVP-TE control planes counted, the running one and those before
+    /// it.
+    pub fn rsvp_counters(&self, r: usize) -> Option<rsvp::Counters> {
+        let slot = self.routers.get(r)?;
+        let mut total = slot.rsvp_counted.clone();
+        if let Some(i) = &slot.rsvp {
+            total.absorb(i.counters());
+        }
+        (slot.rsvp.is_some() || slot.rsvp_kept.is_some()).then_some(total)
+    }
+
+    /// The cross-connects router `r` forwards on: its control plane's, or what the data
+    /// plane kept while the control plane is down.
+    pub(crate) fn rsvp_cross_connects(&self, r: usize) -> Vec<CrossConnect> {
+        let slot = &self.routers[r];
+        match (&slot.rsvp, &slot.rsvp_kept) {
+            (Some(i), _) => i.cross_connects(),
+            (None, Some(kept)) => kept.clone(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
