@@ -53,6 +53,7 @@ fn link(id: u32, neighbor: Ipv4Addr) -> Interface {
         labels: None,
         protection: ProtectionFlags(0x02),
         bandwidth_bps: 1e15,
+        carries_control: true,
     }
 }
 

@@ -105,6 +105,8 @@ pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
                 labels: link.gmpls.labels.clone(),
                 protection: link.gmpls.protection.unwrap_or_default(),
                 bandwidth_bps: link.available.bps(),
+                // Every simulated link carries IP, so each is its own control channel.
+                carries_control: true,
             }
         })
         .collect();

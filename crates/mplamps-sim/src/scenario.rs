@@ -229,3 +229,64 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError
     out.sort_by_key(|e| e.at);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn control_channel_and_restart_events_parse_with_their_defaults() {
+        let text = r#"
+[[event]]
+at = "5s"
+control_down = ["P2", "PE2"]
+[[event]]
+at = "15s"
+control_up = ["PE2", "P2"]
+[[event]]
+at = "20s"
+rsvp_restart = { router = "P2" }
+[[event]]
+at = "30s"
+rsvp_restart = { router = "P1", down_for = "3s", keep_forwarding = false }
+"#;
+        let events = parse("s.toml", text).unwrap();
+        let actions: Vec<Action> = events.into_iter().map(|e| e.action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::ControlDown("P2".into(), "PE2".into()),
+                Action::ControlUp("PE2".into(), "P2".into()),
+                Action::RsvpRestart {
+                    router: "P2".into(),
+                    down_for: Duration::ZERO,
+                    keep_forwarding: true
+                },
+                Action::RsvpRestart {
+                    router: "P1".into(),
+                    down_for: Duration::from_secs(3),
+                    keep_forwarding: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_control_and_restart_events_say_what_was_expected() {
+        let one_router = "[[event]]\nat = \"1s\"\ncontrol_down = [\"P2\"]\n";
+        let e = parse("s.toml", one_router).unwrap_err().to_string();
+        assert!(e.starts_with("s.toml:") && e.contains("2"), "{e}");
+        let bad_time =
+            "[[event]]\nat = \"1s\"\nrsvp_restart = { router = \"P2\", down_for = \"soon\" }\n";
+        let e = parse("s.toml", bad_time).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "s.toml: event 1 (at 1s): rsvp_restart.down_for: expected a duration like \"3s\" or \"500ms\""
+        );
+        let typo = "[[event]]\nat = \"1s\"\nrsvp_restart = { router = \"P2\", keep = true }\n";
+        let e = parse("s.toml", typo).unwrap_err().to_string();
+        assert!(e.contains("unknown field `keep`"), "{e}");
+    }
+}

@@ -137,13 +137,18 @@ impl Instance {
         msg
     }
 
-    /// The interface the control channel to `router` uses: the first one not down.
-    fn control_interface(&self, router: Ipv4Addr) -> Option<usize> {
+    /// The interface the control channel to `router` uses: the first one that is up and
+    /// carries control.
+    pub(super) fn control_interface(&self, router: Ipv4Addr) -> Option<usize> {
         self.config
             .interfaces
             .iter()
             .enumerate()
-            .find(|(i, x)| x.neighbor == router && !self.if_down.get(*i).copied().unwrap_or(true))
+            .find(|(i, x)| {
+                x.neighbor == router
+                    && x.carries_control
+                    && !self.if_down.get(*i).copied().unwrap_or(true)
+            })
             .map(|(i, _)| i)
     }
 

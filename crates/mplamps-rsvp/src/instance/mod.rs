@@ -50,6 +50,10 @@ pub struct Interface {
     pub protection: ProtectionFlags,
     /// Reservable bandwidth in the outgoing direction, bits per second.
     pub bandwidth_bps: f64,
+    /// The link can carry the control channel in band. A link that cannot (a fibre whose
+    /// wavelengths are all data) is signaled over another link to the same neighbor, its
+    /// IF_ID RSVP_HOP naming it (RFC 3471 §9.1).
+    pub carries_control: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -432,16 +436,40 @@ impl Instance {
             .position(|i| i.neighbor == neighbor)
     }
 
+    /// The data link toward `neighbor` for an LSP of `switching`: the first one up that
+    /// switches it, else the first one (whose refusal then names the mismatch).
+    fn data_interface_to(&self, neighbor: Ipv4Addr, switching: u8) -> Option<usize> {
+        let up_and_switching = self
+            .config
+            .interfaces
+            .iter()
+            .enumerate()
+            .position(|(i, x)| {
+                x.neighbor == neighbor
+                    && x.switching.code() == switching
+                    && !self.if_down.get(i).copied().unwrap_or(true)
+            });
+        up_and_switching.or_else(|| self.interface_to(neighbor))
+    }
+
     fn interface_by_id(&self, id: u32) -> Option<usize> {
         self.config.interfaces.iter().position(|i| i.id == id)
     }
 
+    /// Sends a message about data link `interface` on the control channel to its neighbor:
+    /// the link itself when it carries control in band (RFC 3471 §9).
     fn emit(&mut self, interface: usize, message: Message) {
         *self
             .counters
             .sent
             .entry(message.msg_type.name())
             .or_default() += 1;
+        let interface = match self.config.interfaces.get(interface) {
+            Some(x) if !x.carries_control => {
+                self.control_interface(x.neighbor).unwrap_or(interface)
+            }
+            _ => interface,
+        };
         self.out.push_back(Output::Transmit { interface, message });
     }
 }

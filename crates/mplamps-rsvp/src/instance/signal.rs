@@ -514,25 +514,12 @@ impl Instance {
             );
             return;
         };
-        // RFC 3471 §9: the data link may differ from the channel the Path came on.
-        let data_if = match hop.interface_ids.as_ref().and_then(|ids| {
-            ids.iter().find_map(|id| match id {
-                InterfaceId::IfIndex { id, .. } => Some(*id),
-                _ => None,
-            })
-        }) {
-            Some(id) => match self.interface_by_id(id) {
-                Some(i) => i,
-                None => {
-                    self.path_err_to(
-                        interface,
-                        msg,
-                        fail(error::ROUTING_PROBLEM, routing::UNKNOWN_INTERFACE_INDEX),
-                    );
-                    return;
-                }
-            },
-            None => interface,
+        let Some(data_if) = self.data_interface(interface, &hop) else {
+            return self.path_err_to(
+                interface,
+                msg,
+                fail(error::ROUTING_PROBLEM, routing::UNKNOWN_INTERFACE_INDEX),
+            );
         };
         let upstream = msg.label(LabelRole::Upstream).and_then(Label::value);
         let admin = msg
@@ -853,6 +840,26 @@ impl Instance {
         }
     }
 
+    /// RFC 3471 §9.1: the data link a message is about, which its IF_ID RSVP_HOP names
+    /// when it differs from the channel `interface` the message came on; `None` for an
+    /// interface ID this node does not have.
+    pub(super) fn data_interface(
+        &self,
+        interface: usize,
+        hop: &crate::packet::Hop,
+    ) -> Option<usize> {
+        let named = hop.interface_ids.as_ref().and_then(|ids| {
+            ids.iter().find_map(|id| match id {
+                InterfaceId::IfIndex { id, .. } => Some(*id),
+                _ => None,
+            })
+        });
+        match named {
+            Some(id) => self.interface_by_id(id),
+            None => Some(interface),
+        }
+    }
+
     /// Books the outgoing link and its labels and sends the Path on (RFC 3471 §3.4–§4, §6).
     pub(super) fn forward_path(&mut self, key: &LspKey) -> Result<(), Failure> {
         self.release_downstream(key);
@@ -863,7 +870,7 @@ impl Instance {
         let (router, pin_down, pin_up) =
             next_hop(&lsp.ero).ok_or(fail(error::ROUTING_PROBLEM, routing::BAD_EXPLICIT_ROUTE))?;
         let out = self
-            .interface_to(router)
+            .data_interface_to(router, lsp.switching)
             .ok_or(fail(error::ROUTING_PROBLEM, routing::BAD_STRICT_NODE))?;
         if !self.admits(out, lsp.setup_priority, lsp.bandwidth_bps, lsp.share()) {
             return Err(fail(
@@ -1086,8 +1093,11 @@ impl Instance {
             }
             return;
         }
-        let Some(out) = lsp.out_if.filter(|o| *o == interface) else {
-            return self.drop_message("Resv on an interface the LSP does not leave by".into());
+        let data_if = msg
+            .hop()
+            .and_then(|hop| self.data_interface(interface, hop));
+        let Some(out) = lsp.out_if.filter(|o| Some(*o) == data_if) else {
+            return self.drop_message("Resv for a data link the LSP does not leave by".into());
         };
         if self.switched(Some(out)) {
             let acceptable = lsp

@@ -26,6 +26,8 @@ struct LinkSpec {
     labels_b: Option<&'static str>,
     bandwidth_bps: f64,
     protection: u8,
+    /// The link carries the control channel in band (RFC 3471 §9).
+    control: bool,
 }
 
 fn packet(a: usize, b: usize) -> LinkSpec {
@@ -37,6 +39,7 @@ fn packet(a: usize, b: usize) -> LinkSpec {
         labels_b: None,
         bandwidth_bps: 10e9,
         protection: 0x02,
+        control: true,
     }
 }
 
@@ -59,6 +62,8 @@ struct Net {
     log: Vec<(usize, usize, MessageType)>,
     /// Messages that carried a RECOVERY_LABEL (RFC 3473 §9.5.3).
     recovery_labels: usize,
+    /// (node, interface) of every message sent.
+    sent_on: Vec<(usize, usize)>,
     /// Control channels that are down, as node pairs: their messages are lost, their data
     /// links stay up (RFC 3471 §9).
     cut: Vec<(usize, usize)>,
@@ -89,6 +94,7 @@ impl Net {
                     labels: labels.map(|s| s.parse::<LabelSet>().unwrap()),
                     protection: ProtectionFlags(l.protection),
                     bandwidth_bps: l.bandwidth_bps,
+                    carries_control: l.control,
                 });
             }
             wires[l.a].push((l.b, ib));
@@ -110,6 +116,7 @@ impl Net {
             events: Vec::new(),
             log: Vec::new(),
             recovery_labels: 0,
+            sent_on: Vec::new(),
             cut: Vec::new(),
             now: 0,
         }
@@ -125,6 +132,7 @@ impl Net {
                     match out {
                         Output::Transmit { interface, message } => {
                             let (peer, pif) = self.wires[n][interface];
+                            self.sent_on.push((n, interface));
                             if self.cut.contains(&(n.min(peer), n.max(peer))) {
                                 continue;
                             }

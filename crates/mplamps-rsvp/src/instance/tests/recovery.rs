@@ -76,6 +76,54 @@ fn restart(net: &mut Net, n: usize, keep_forwarding: bool) {
     net.nodes[n] = Instance::restarted(config, preserved, net.now);
 }
 
+/// RFC 3471 §9.1: A–B and B–C each have a packet link, which carries the control channel,
+/// and a fibre that carries none. A lambda LSP is signaled over the packet links with IF_ID
+/// RSVP_HOPs naming the fibres, and takes its wavelengths on the fibres; a packet LSP takes
+/// the packet links. No message ever goes out on a fibre.
+#[test]
+fn signaling_for_a_fibre_without_control_goes_over_the_control_channel() {
+    let fibre = |a, b| LinkSpec {
+        control: false,
+        ..lambda(a, b, "1..8")
+    };
+    // Interfaces: A 0 packet, 1 fibre; B 0 packet to A, 1 fibre to A, 2 packet to C,
+    // 3 fibre to C; C 0 packet, 1 fibre.
+    let mut net = Net::with_config(
+        3,
+        &[],
+        &[packet(0, 1), fibre(0, 1), packet(1, 2), fibre(1, 2)],
+        graceful,
+    );
+    net.advance(3_000, 100);
+    let now = net.now;
+    net.nodes[0]
+        .setup(request("lambda", &[1, 2], SwitchingType::Lsc), now)
+        .unwrap();
+    let mut p = request("packet", &[1, 2], SwitchingType::Psc);
+    p.tunnel_id = 2;
+    net.nodes[0].setup(p, now).unwrap();
+    net.run();
+    assert_eq!(up(&net, 0, "lambda").out_label, Some(1));
+    up(&net, 0, "packet");
+    let fibres = [(0, 1), (1, 1), (1, 3), (2, 1)];
+    assert!(
+        net.sent_on.iter().all(|s| !fibres.contains(s)),
+        "nothing is sent on a fibre"
+    );
+    for (node, interface) in fibres {
+        assert_eq!(
+            net.nodes[node].link_labels(interface).unwrap().in_use(),
+            1,
+            "the wavelength is held on the fibre: node {node} if {interface}"
+        );
+    }
+    assert!(net.nodes[1].reserved_bps(3) > 0.0 && net.nodes[1].reserved_bps(2) > 0.0);
+    net.nodes[0].teardown("lambda", net.now);
+    net.nodes[0].teardown("packet", net.now);
+    net.run();
+    net.assert_clean();
+}
+
 #[test]
 fn hellos_bring_every_neighbor_up_and_nothing_else_moves() {
     let net = packet_chain();
