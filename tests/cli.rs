@@ -318,6 +318,32 @@ fn sim_lsps_json_contract() {
     assert_eq!(lsps[1]["state"], "failed");
     assert_eq!(lsps[2]["active"], true);
 
+    // RFC 3471 §9: the scenario cuts the P2–PE2 control channel, then restarts P2's control
+    // plane; the report shows each router's Hello neighbors and what it counted.
+    let router = |name: &str| {
+        v["routers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let p2 = router("P2");
+    assert_eq!(p2["rsvp"]["instance"], 2, "P2 restarted once");
+    assert_eq!(p2["rsvp"]["recovering"], false);
+    assert_eq!(p2["rsvp"]["counters"]["recovered_lsps"], 1);
+    let pe2 = router("PE2");
+    assert_eq!(pe2["rsvp"]["counters"]["resynchronizations"], 1);
+    let hellos: Vec<(&str, &str)> = pe2["rsvp"]["neighbors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["router"].as_str().unwrap(), n["hello"].as_str().unwrap()))
+        .collect();
+    assert!(hellos.contains(&("P2", "up")), "{hellos:?}");
+    assert!(v["stats"]["rsvp_control_lost"].as_u64().unwrap() > 0);
+
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(

@@ -299,14 +299,9 @@ fn render_rsvp_recovery(report: &SimReport) -> String {
     if recovery.iter().all(|&n| n == 0) {
         return String::new();
     }
+    let [lost, resynchronized, restarts, recovered, unclaimed, stale] = recovery;
+    let messages = report.stats.rsvp_control_lost;
     format!(
-        "\nRSVP-TE control plane (RFC 3471 §9): {} control channels lost, {} resynchronized, {} neighbor restarts seen, {} LSP states recovered after a restart ({} unclaimed), {} stale states removed; {} messages lost to a control channel or control plane that was down\n",
-        total.control_channel_faults,
-        total.resynchronizations,
-        total.neighbor_restarts,
-        total.recovered_lsps,
-        total.unclaimed_lsps,
-        total.stale_removed,
-        report.stats.rsvp_control_lost,
+        "\nRSVP-TE control plane (RFC 3471 §9): {lost} control channels lost, {resynchronized} resynchronized, {restarts} neighbor restarts seen, {recovered} LSP states recovered after a restart ({unclaimed} unclaimed), {stale} stale states removed; {messages} messages lost to a control channel or control plane that was down\n"
     )
 }
