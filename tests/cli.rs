@@ -358,3 +358,46 @@ fn sim_lsps_json_contract() {
         .failure()
         .stderr(predicates::str::contains("bad.toml:4:").and(predicates::str::contains("`to`")));
 }
+
+/// Issue 6 §1: `import pandapower` writes a `[grid]` section that reads back, reports what it
+/// did not import, and names the row and column of bad input.
+#[test]
+fn import_pandapower_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("multi.toml");
+    let out_arg = out.to_str().unwrap();
+    let v = json(&[
+        "import",
+        "pandapower",
+        "data/grids/example_multivoltage.json",
+        "-o",
+        out_arg,
+        "--json",
+    ]);
+    assert_eq!(v["buses"], 57);
+    assert_eq!(v["transformers"], 3);
+    assert_eq!(v["not_imported"]["xward"], 2);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("# Not imported: 1 impedance, 1 shunt, 2 xward."));
+    let grid = mplamps_grid::file::parse("multi.toml", &text)
+        .unwrap()
+        .unwrap();
+    assert_eq!(grid.buses.len(), 57);
+    assert_eq!(
+        std::fs::read_to_string("examples/grids/multivoltage.toml").unwrap(),
+        text,
+        "the example is this import"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"_object\": {\"line\": {}}}").unwrap();
+    mplamps()
+        .args(["import", "pandapower"])
+        .arg(&bad)
+        .args(["-o", out_arg])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "not a pandapower network: no `bus` table",
+        ));
+}

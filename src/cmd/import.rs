@@ -9,6 +9,19 @@ use mplamps_te::topology::to_toml;
 pub enum Format {
     /// Internet Topology Zoo GraphML.
     Graphml(GraphmlArgs),
+    /// A pandapower network saved with `pandapower.to_json` (docs/grid.md).
+    Pandapower(PandapowerArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PandapowerArgs {
+    /// The pandapower JSON file.
+    input: PathBuf,
+    /// Output file: the `[grid]` section of a topology file.
+    #[arg(long, short)]
+    output: PathBuf,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -29,7 +42,68 @@ pub struct GraphmlArgs {
 }
 
 pub fn run(format: Format) -> Result<()> {
-    let Format::Graphml(args) = format;
+    match format {
+        Format::Graphml(args) => graphml(args),
+        Format::Pandapower(args) => pandapower(args),
+    }
+}
+
+fn pandapower(args: PandapowerArgs) -> Result<()> {
+    let file = args.input.display().to_string();
+    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
+    let (mut grid, summary) = mplamps_grid::pandapower::import(&file, &text)?;
+    let source = args
+        .input
+        .file_name()
+        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    grid.attribution = Some(format!(
+        "Imported from {source} (pandapower, BSD 3-Clause, e2nIEE / Fraunhofer IEE and University of Kassel)"
+    ));
+    let mut out = format!(
+        "# Imported from {source} by `mplamps import pandapower`.\n# Units: volts, watts, ohms; `source` is the pandapower table and index (docs/grid.md).\n"
+    );
+    if !summary.not_imported.is_empty() {
+        let skipped: Vec<String> = summary
+            .not_imported
+            .iter()
+            .map(|(t, n)| format!("{n} {t}"))
+            .collect();
+        out.push_str(&format!("# Not imported: {}.\n", skipped.join(", ")));
+    }
+    out.push('\n');
+    out.push_str(&mplamps_grid::file::to_toml(&grid)?);
+    super::write_file(&args.output, &out)?;
+    if args.json {
+        return super::print_json(&summary);
+    }
+    eprintln!(
+        "wrote {}: {} buses, {} lines, {} transformers, {} switches, {} sources, {} loads ({:.3} MW){}",
+        args.output.display(),
+        summary.buses,
+        summary.lines,
+        summary.transformers,
+        summary.switches,
+        summary.sources,
+        summary.loads,
+        grid.load_w() / 1e6,
+        if summary.not_imported.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not imported: {}",
+                summary
+                    .not_imported
+                    .iter()
+                    .map(|(t, n)| format!("{n} {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    Ok(())
+}
+
+fn graphml(args: GraphmlArgs) -> Result<()> {
     let file = args.input.display().to_string();
     let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
     let options = ImportOptions {

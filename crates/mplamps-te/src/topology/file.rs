@@ -36,6 +36,9 @@ struct RawFile {
     link: Vec<Spanned<RawLink>>,
     #[serde(default)]
     lsp: Vec<Spanned<super::lsp::RawLsp>>,
+    /// The electricity grid (MPLampS), read by `mplamps_grid::file::parse`.
+    #[serde(rename = "grid")]
+    _grid: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
