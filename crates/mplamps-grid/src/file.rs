@@ -335,13 +335,10 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             source: t.source.clone(),
         });
     }
-    let switch_names: Vec<(String, Range<usize>)> = raw
-        .switch
-        .iter()
-        .map(|s| (s.get_ref().name.clone(), s.span()))
-        .collect();
     r.names(
-        switch_names.iter().map(|(n, s)| (n.as_str(), s.clone())),
+        raw.switch
+            .iter()
+            .map(|x| (x.get_ref().name.as_str(), x.span())),
         "grid.switch",
     );
     for s in &raw.switch {
@@ -392,13 +389,10 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             source: s.source.clone(),
         });
     }
-    let source_names: Vec<(String, Range<usize>)> = raw
-        .source
-        .iter()
-        .map(|s| (s.get_ref().name.clone(), s.span()))
-        .collect();
     r.names(
-        source_names.iter().map(|(n, s)| (n.as_str(), s.clone())),
+        raw.source
+            .iter()
+            .map(|x| (x.get_ref().name.as_str(), x.span())),
         "grid.source",
     );
     for s in &raw.source {
@@ -433,13 +427,10 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             source: s.source.clone(),
         });
     }
-    let load_names: Vec<(String, Range<usize>)> = raw
-        .load
-        .iter()
-        .map(|l| (l.get_ref().name.clone(), l.span()))
-        .collect();
     r.names(
-        load_names.iter().map(|(n, s)| (n.as_str(), s.clone())),
+        raw.load
+            .iter()
+            .map(|x| (x.get_ref().name.as_str(), x.span())),
         "grid.load",
     );
     for l in &raw.load {
@@ -477,6 +468,11 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
     }
 }
 
+/// A value to write: spans only matter when reading.
+fn unspanned<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
+}
+
 /// The `[grid]` section for `grid`, in the form `parse` reads.
 pub fn to_toml(grid: &Grid) -> Result<String, toml::ser::Error> {
     let bus = |i: usize| {
@@ -491,64 +487,52 @@ pub fn to_toml(grid: &Grid) -> Result<String, toml::ser::Error> {
             .customers
             .iter()
             .map(|c| {
-                Spanned::new(
-                    0..0,
-                    RawCustomer {
-                        name: c.name.clone(),
-                        guaranteed_w: c.guaranteed_w,
-                    },
-                )
+                unspanned(RawCustomer {
+                    name: c.name.clone(),
+                    guaranteed_w: c.guaranteed_w,
+                })
             })
             .collect(),
         bus: grid
             .buses
             .iter()
             .map(|b| {
-                Spanned::new(
-                    0..0,
-                    RawBus {
-                        name: b.name.clone(),
-                        voltage_v: b.voltage_v,
-                        source: b.source.clone(),
-                    },
-                )
+                unspanned(RawBus {
+                    name: b.name.clone(),
+                    voltage_v: b.voltage_v,
+                    source: b.source.clone(),
+                })
             })
             .collect(),
         line: grid
             .lines
             .iter()
             .map(|l| {
-                Spanned::new(
-                    0..0,
-                    RawLine {
-                        name: l.name.clone(),
-                        from: bus(l.from),
-                        to: bus(l.to),
-                        rating_w: l.rating_w,
-                        resistance_ohm: l.resistance_ohm,
-                        length_km: l.length_km,
-                        in_service: l.in_service,
-                        source: l.source.clone(),
-                    },
-                )
+                unspanned(RawLine {
+                    name: l.name.clone(),
+                    from: bus(l.from),
+                    to: bus(l.to),
+                    rating_w: l.rating_w,
+                    resistance_ohm: l.resistance_ohm,
+                    length_km: l.length_km,
+                    in_service: l.in_service,
+                    source: l.source.clone(),
+                })
             })
             .collect(),
         transformer: grid
             .transformers
             .iter()
             .map(|t| {
-                Spanned::new(
-                    0..0,
-                    RawTransformer {
-                        name: t.name.clone(),
-                        buses: t.windings.iter().map(|w| bus(w.bus)).collect(),
-                        ratings_w: t.windings.iter().map(|w| w.rating_w).collect(),
-                        no_load_loss_w: t.no_load_loss_w,
-                        load_loss_w: t.load_loss_w,
-                        in_service: t.in_service,
-                        source: t.source.clone(),
-                    },
-                )
+                unspanned(RawTransformer {
+                    name: t.name.clone(),
+                    buses: t.windings.iter().map(|w| bus(w.bus)).collect(),
+                    ratings_w: t.windings.iter().map(|w| w.rating_w).collect(),
+                    no_load_loss_w: t.no_load_loss_w,
+                    load_loss_w: t.load_loss_w,
+                    in_service: t.in_service,
+                    source: t.source.clone(),
+                })
             })
             .collect(),
         switch: grid
@@ -565,55 +549,46 @@ pub fn to_toml(grid: &Grid) -> Result<String, toml::ser::Error> {
                         transformer = grid.transformers.get(t).map(|t| t.name.clone());
                     }
                 }
-                Spanned::new(
-                    0..0,
-                    RawSwitch {
-                        name: s.name.clone(),
-                        bus: bus(s.bus),
-                        to_bus,
-                        line,
-                        transformer,
-                        closed: s.closed,
-                        source: s.source.clone(),
-                    },
-                )
+                unspanned(RawSwitch {
+                    name: s.name.clone(),
+                    bus: bus(s.bus),
+                    to_bus,
+                    line,
+                    transformer,
+                    closed: s.closed,
+                    source: s.source.clone(),
+                })
             })
             .collect(),
         source: grid
             .sources
             .iter()
             .map(|s| {
-                Spanned::new(
-                    0..0,
-                    RawSource {
-                        name: s.name.clone(),
-                        bus: bus(s.bus),
-                        kind: s.kind.name().to_string(),
-                        capacity_w: s.capacity_w,
-                        in_service: s.in_service,
-                        source: s.source.clone(),
-                    },
-                )
+                unspanned(RawSource {
+                    name: s.name.clone(),
+                    bus: bus(s.bus),
+                    kind: s.kind.name().to_string(),
+                    capacity_w: s.capacity_w,
+                    in_service: s.in_service,
+                    source: s.source.clone(),
+                })
             })
             .collect(),
         load: grid
             .loads
             .iter()
             .map(|l| {
-                Spanned::new(
-                    0..0,
-                    RawLoad {
-                        name: l.name.clone(),
-                        bus: bus(l.bus),
-                        power_w: l.power_w,
-                        customer: l
-                            .customer
-                            .and_then(|c| grid.customers.get(c))
-                            .map(|c| c.name.clone()),
-                        in_service: l.in_service,
-                        source: l.source.clone(),
-                    },
-                )
+                unspanned(RawLoad {
+                    name: l.name.clone(),
+                    bus: bus(l.bus),
+                    power_w: l.power_w,
+                    customer: l
+                        .customer
+                        .and_then(|c| grid.customers.get(c))
+                        .map(|c| c.name.clone()),
+                    in_service: l.in_service,
+                    source: l.source.clone(),
+                })
             })
             .collect(),
     };

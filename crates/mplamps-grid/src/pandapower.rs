@@ -252,6 +252,11 @@ struct Namer {
 }
 
 impl Namer {
+    /// Names need only be unique within one table of the `[grid]` section.
+    fn next_table(&mut self) {
+        self.used.clear();
+    }
+
     fn name(&mut self, given: Option<String>, table: &str, index: i64) -> String {
         let fallback = format!("{table} {index}");
         let name = match given.filter(|n| !n.trim().is_empty()) {
@@ -336,10 +341,7 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
 
     let lines = table(file, object, "line")?;
     let mut line_at: HashMap<i64, usize> = HashMap::new();
-    let mut names = Namer {
-        used: HashSet::new(),
-        renamed: names.renamed,
-    };
+    names.next_table();
     for row in 0..lines.rows.len() {
         let from = bus_ref(&lines, row, "from_bus")?;
         let to = bus_ref(&lines, row, "to_bus")?;
@@ -370,10 +372,7 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
         });
     }
 
-    let mut names = Namer {
-        used: HashSet::new(),
-        renamed: names.renamed,
-    };
+    names.next_table();
     let trafos = table(file, object, "trafo")?;
     let mut trafo_at: HashMap<i64, usize> = HashMap::new();
     for row in 0..trafos.rows.len() {
@@ -430,10 +429,7 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
         });
     }
 
-    let mut names = Namer {
-        used: HashSet::new(),
-        renamed: names.renamed,
-    };
+    names.next_table();
     let switches = table(file, object, "switch")?;
     for row in 0..switches.rows.len() {
         let bus = bus_ref(&switches, row, "bus")?;
