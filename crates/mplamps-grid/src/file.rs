@@ -193,16 +193,13 @@ impl Reader<'_> {
     }
 
     /// Names must be unique within a table: elements are referred to by name.
-    fn names<'n>(
-        &mut self,
-        items: impl Iterator<Item = (&'n str, Range<usize>)>,
-        table: &str,
-    ) -> HashMap<String, usize> {
+    fn names<T: Named>(&mut self, items: &[Spanned<T>], table: &str) -> HashMap<String, usize> {
         let mut out = HashMap::new();
-        for (i, (name, span)) in items.enumerate() {
+        for (i, item) in items.iter().enumerate() {
+            let name = item.get_ref().name();
             if out.insert(name.to_string(), i).is_some() {
                 self.error(
-                    span,
+                    item.span(),
                     &format!("{table}.name"),
                     format!("{name:?} is used twice"),
                 );
@@ -211,6 +208,31 @@ impl Reader<'_> {
         out
     }
 }
+
+/// A table entry others refer to by name.
+trait Named {
+    fn name(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($raw:ty),*) => {
+        $(impl Named for $raw {
+            fn name(&self) -> &str {
+                &self.name
+            }
+        })*
+    };
+}
+
+named!(
+    RawCustomer,
+    RawBus,
+    RawLine,
+    RawTransformer,
+    RawSwitch,
+    RawSource,
+    RawLoad
+);
 
 /// Reads the `[grid]` section of `text`; `Ok(None)` when the file has none.
 pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
@@ -226,30 +248,10 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
         text,
         errors: Vec::new(),
     };
-    let customers_by_name = r.names(
-        raw.customer
-            .iter()
-            .map(|c| (c.get_ref().name.as_str(), c.span())),
-        "grid.customer",
-    );
-    let buses_by_name = r.names(
-        raw.bus
-            .iter()
-            .map(|b| (b.get_ref().name.as_str(), b.span())),
-        "grid.bus",
-    );
-    let lines_by_name = r.names(
-        raw.line
-            .iter()
-            .map(|l| (l.get_ref().name.as_str(), l.span())),
-        "grid.line",
-    );
-    let transformers_by_name = r.names(
-        raw.transformer
-            .iter()
-            .map(|t| (t.get_ref().name.as_str(), t.span())),
-        "grid.transformer",
-    );
+    let customers_by_name = r.names(&raw.customer, "grid.customer");
+    let buses_by_name = r.names(&raw.bus, "grid.bus");
+    let lines_by_name = r.names(&raw.line, "grid.line");
+    let transformers_by_name = r.names(&raw.transformer, "grid.transformer");
     let mut grid = Grid {
         name: raw.name.clone(),
         attribution: raw.attribution.clone(),
@@ -335,12 +337,7 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             source: t.source.clone(),
         });
     }
-    r.names(
-        raw.switch
-            .iter()
-            .map(|x| (x.get_ref().name.as_str(), x.span())),
-        "grid.switch",
-    );
+    r.names(&raw.switch, "grid.switch");
     for s in &raw.switch {
         let (span, s) = (s.span(), s.get_ref());
         let bus = r.find(
@@ -389,12 +386,7 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             source: s.source.clone(),
         });
     }
-    r.names(
-        raw.source
-            .iter()
-            .map(|x| (x.get_ref().name.as_str(), x.span())),
-        "grid.source",
-    );
+    r.names(&raw.source, "grid.source");
     for s in &raw.source {
         let (span, s) = (s.span(), s.get_ref());
         let bus = r.find(
@@ -427,12 +419,7 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             source: s.source.clone(),
         });
     }
-    r.names(
-        raw.load
-            .iter()
-            .map(|x| (x.get_ref().name.as_str(), x.span())),
-        "grid.load",
-    );
+    r.names(&raw.load, "grid.load");
     for l in &raw.load {
         let (span, l) = (l.span(), l.get_ref());
         let bus = r.find(&buses_by_name, &l.bus, "bus", span.clone(), "grid.load.bus");

@@ -246,6 +246,7 @@ fn table<'a>(
 }
 
 /// Unique names: pandapower's own when unique, else the name with the table index.
+#[derive(Default)]
 struct Namer {
     used: HashSet<String>,
     renamed: usize,
@@ -310,10 +311,7 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
     // Buses, and the pandapower index → our index map every other table refers through.
     let buses = table(file, object, "bus")?;
     let mut bus_at: HashMap<i64, usize> = HashMap::new();
-    let mut names = Namer {
-        used: HashSet::new(),
-        renamed: 0,
-    };
+    let mut names = Namer::default();
     for row in 0..buses.rows.len() {
         let kv = buses.number(row, "vn_kv")?;
         if !(kv.is_finite() && kv > 0.0 && kv * 1000.0 < f64::from(u32::MAX)) {
