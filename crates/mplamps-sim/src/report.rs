@@ -32,6 +32,9 @@ pub struct RouterReport {
     pub lsdb_digest: String,
     pub lsa_count: usize,
     pub trees: Trees,
+    /// What the OSPF instance counted since it last booted; absent while it is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ospf: Option<mplamps_ospf::instance::Counters>,
     /// LDP sessions and the LFIB, when LDP runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ldp: Option<LdpReport>,
@@ -239,6 +242,7 @@ impl Sim {
                         power: Vec::new(),
                         regular: Vec::new(),
                     }),
+                    ospf: instance.map(|i| i.counters().clone()),
                     ldp: self.ldp_instance(r).map(|l| LdpReport {
                         sessions: l
                             .sessions()

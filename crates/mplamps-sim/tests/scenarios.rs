@@ -76,6 +76,20 @@ fn a_generated_100_router_network_converges_to_the_files_trees() {
     let d = digests(&sim);
     assert!(d.iter().all(|x| *x == d[0]));
     assert_trees_match_file(&sim, &net);
+    assert_flooding_counted(&sim);
+}
+
+/// Every LSA a router installed and did not originate arrived in an LS Update, and the
+/// mesh delivered copies of instances routers already held (flooding goes over every link).
+fn assert_flooding_counted(sim: &Sim) {
+    let mut duplicates = 0;
+    for r in 0..sim.net.routers.len() {
+        let c = sim.instance(r).unwrap().counters();
+        let new_copies = c.lsas_received - c.lsas_duplicate;
+        assert!(c.lsas_installed - c.lsas_originated <= new_copies, "{c:?}");
+        duplicates += c.lsas_duplicate;
+    }
+    assert!(duplicates > 0);
 }
 
 /// Links declared multi-access run as broadcast networks: DR/BDR election, a Network-LSA

@@ -33,6 +33,7 @@ impl Instance {
     /// One LSA of an LS Update. False when processing of the packet must stop (BadLSReq).
     fn receive_lsa(&mut self, i: usize, rid: Ipv4Addr, lsa: Lsa) -> bool {
         let now = self.now;
+        self.counters.lsas_received += 1;
         // (1) checksum, (2)-(3) LS type.
         let checked = match &self.store {
             Some(store) => store.intern_checked(lsa),
@@ -102,6 +103,7 @@ impl Instance {
                 }
                 if order == Some(std::cmp::Ordering::Equal) {
                     // (7) A duplicate: an implied acknowledgement, or a direct ack.
+                    self.counters.lsas_duplicate += 1;
                     let implied = self
                         .neighbor_mut(i, rid)
                         .is_some_and(|n| n.retransmit.remove(&key).is_some());

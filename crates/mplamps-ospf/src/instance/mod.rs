@@ -99,6 +99,10 @@ pub struct Counters {
     pub rx_dropped: u64,
     pub lsa_checksum_errors: u64,
     pub lsas_originated: u64,
+    /// LSAs of LS Updates, each copy counted (RFC 2328 §13).
+    pub lsas_received: u64,
+    /// Copies of the instance already held (§13 step 7): the redundancy of flooding.
+    pub lsas_duplicate: u64,
     pub lsas_installed: u64,
     pub spf_runs: u64,
 }
