@@ -16,10 +16,13 @@ pub enum SwitchingType {
     Tdm,
     Lsc,
     Fsc,
+    /// Electricity (MPLampS, RFC 3251 §7): switches and transformers that connect lines at
+    /// a voltage. Not registered with IANA: 240, beside the encodings' experimental range.
+    Electric,
 }
 
 impl SwitchingType {
-    pub const NAMES: [&'static str; 5] = ["psc", "l2sc", "tdm", "lsc", "fsc"];
+    pub const NAMES: [&'static str; 6] = ["psc", "l2sc", "tdm", "lsc", "fsc", "electric"];
 
     pub fn code(self) -> u8 {
         match self {
@@ -28,6 +31,7 @@ impl SwitchingType {
             SwitchingType::Tdm => 100,
             SwitchingType::Lsc => 150,
             SwitchingType::Fsc => 200,
+            SwitchingType::Electric => 240,
         }
     }
 
@@ -38,6 +42,7 @@ impl SwitchingType {
             100 => SwitchingType::Tdm,
             150 => SwitchingType::Lsc,
             200 => SwitchingType::Fsc,
+            240 => SwitchingType::Electric,
             _ => return None,
         })
     }
@@ -49,12 +54,20 @@ impl SwitchingType {
             SwitchingType::Tdm => "tdm",
             SwitchingType::Lsc => "lsc",
             SwitchingType::Fsc => "fsc",
+            SwitchingType::Electric => "electric",
         }
     }
 
     pub fn from_name(name: &str) -> Option<SwitchingType> {
         Self::NAMES.iter().position(|n| *n == name).and_then(|i| {
-            [Self::Psc, Self::L2sc, Self::Tdm, Self::Lsc, Self::Fsc]
+            [
+                Self::Psc,
+                Self::L2sc,
+                Self::Tdm,
+                Self::Lsc,
+                Self::Fsc,
+                Self::Electric,
+            ]
                 .get(i)
                 .copied()
         })
@@ -68,6 +81,7 @@ impl SwitchingType {
             SwitchingType::Tdm => LspEncoding::Sdh,
             SwitchingType::Lsc => LspEncoding::Lambda,
             SwitchingType::Fsc => LspEncoding::Fiber,
+            SwitchingType::Electric => LspEncoding::Electricity,
         }
     }
 }
@@ -84,10 +98,12 @@ pub enum LspEncoding {
     Lambda,
     Fiber,
     FiberChannel,
+    /// Alternating current at a nominal voltage (MPLampS); 240, the experimental range.
+    Electricity,
 }
 
 impl LspEncoding {
-    const ALL: [(LspEncoding, &'static str, u8); 8] = [
+    const ALL: [(LspEncoding, &'static str, u8); 9] = [
         (LspEncoding::Packet, "packet", 1),
         (LspEncoding::Ethernet, "ethernet", 2),
         (LspEncoding::Pdh, "pdh", 3),
@@ -96,6 +112,7 @@ impl LspEncoding {
         (LspEncoding::Lambda, "lambda", 8),
         (LspEncoding::Fiber, "fiber", 9),
         (LspEncoding::FiberChannel, "fiber-channel", 11),
+        (LspEncoding::Electricity, "electricity", 240),
     ];
 
     pub fn names() -> impl Iterator<Item = &'static str> {

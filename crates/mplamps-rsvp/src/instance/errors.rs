@@ -5,10 +5,10 @@ use std::net::Ipv4Addr;
 
 use mplamps_core::gmpls::LabelSet;
 
-use super::signal::{Failure, key_of, set_from_object};
+use super::signal::{Failure, fail, key_of, named_interface, set_from_object};
 use super::{Instance, LspError, LspKey, LspState, Output};
 use crate::packet::error::{self, routing};
-use crate::packet::{ErrorSpec, Message, MessageType, Object};
+use crate::packet::{ErrorSpec, InterfaceId, Message, MessageType, Object};
 
 impl Instance {
     pub(super) fn handle_path_err(&mut self, msg: &Message) {
@@ -54,9 +54,8 @@ impl Instance {
             &key,
             node,
             Failure {
-                code: spec.code,
-                value: spec.value,
-                acceptable: None,
+                interface: named_interface(&spec),
+                ..fail(spec.code, spec.value)
             },
         );
     }
@@ -102,9 +101,8 @@ impl Instance {
             &key,
             me,
             Failure {
-                code: spec.code,
-                value: spec.value,
-                acceptable: None,
+                interface: named_interface(&spec),
+                ..fail(spec.code, spec.value)
             },
         );
     }
@@ -128,6 +126,7 @@ impl Instance {
                     if let Object::ErrorSpec(e) = o {
                         e.node = node;
                         e.flags |= ErrorSpec::FLAG_PATH_STATE_REMOVED;
+                        e.interface_ids = if_id_error_spec(node, f.interface);
                     }
                 }
                 self.remove(key);
@@ -139,6 +138,7 @@ impl Instance {
                     code: f.code,
                     value: f.value,
                     reason: error::describe(f.code, f.value),
+                    interface: f.interface,
                 };
                 self.release_downstream(key);
                 if let Some(l) = self.lsps.get_mut(key) {
@@ -166,13 +166,21 @@ impl Instance {
             f.value,
             f.acceptable.as_ref(),
         );
+        let me = self.config.router_id;
         for o in &mut msg.objects {
             if let Object::ErrorSpec(e) = o {
                 e.flags |= ErrorSpec::FLAG_PATH_STATE_REMOVED;
+                e.interface_ids = if_id_error_spec(me, f.interface);
             }
         }
         self.emit(upstream, msg);
     }
+}
+
+/// The TLV of an IF_ID ERROR_SPEC (RFC 3473 §8.2) naming interface `id` of `node`; `None`
+/// keeps the plain IPv4 ERROR_SPEC.
+fn if_id_error_spec(node: Ipv4Addr, id: Option<u32>) -> Option<Vec<InterfaceId>> {
+    id.map(|id| vec![InterfaceId::IfIndex { addr: node, id }])
 }
 
 /// The Acceptable Label Set an error carries (RFC 3471 §5).

@@ -183,6 +183,9 @@ pub struct LspError {
     pub code: u8,
     pub value: u16,
     pub reason: String,
+    /// The interface the error is about, when an IF_ID ERROR_SPEC names it (RFC 3473 §8.2):
+    /// the link whose admission control refused the LSP.
+    pub interface: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -140,6 +140,8 @@ pub(super) struct Failure {
     pub(super) code: u8,
     pub(super) value: u16,
     pub(super) acceptable: Option<LabelSet>,
+    /// The interface ID of the data link at fault, sent in an IF_ID ERROR_SPEC.
+    pub(super) interface: Option<u32>,
 }
 
 pub(super) fn fail(code: u8, value: u16) -> Failure {
@@ -147,6 +149,29 @@ pub(super) fn fail(code: u8, value: u16) -> Failure {
         code,
         value,
         acceptable: None,
+        interface: None,
+    }
+}
+
+/// The interface an IF_ID ERROR_SPEC names (RFC 3473 §8.2), by its interface ID.
+pub(super) fn named_interface(spec: &crate::packet::ErrorSpec) -> Option<u32> {
+    spec.interface_ids.as_ref()?.iter().find_map(|id| match *id {
+        InterfaceId::IfIndex { id, .. } => Some(id),
+        _ => None,
+    })
+}
+
+impl Instance {
+    /// Admission control refused `interface` (RFC 2205 §3.1 code 1/2): the error names the
+    /// data link, so the ingress learns which element is short (RFC 3473 §8.2).
+    pub(super) fn bandwidth_refused(&self, interface: usize) -> Failure {
+        Failure {
+            interface: self.config.interfaces.get(interface).map(|i| i.id),
+            ..fail(
+                error::ADMISSION_CONTROL_FAILURE,
+                error::BANDWIDTH_UNAVAILABLE,
+            )
+        }
     }
 }
 
@@ -730,9 +755,8 @@ impl Instance {
                         data_if,
                         msg,
                         Failure {
-                            code: error::ROUTING_PROBLEM,
-                            value: routing::UNACCEPTABLE_LABEL,
                             acceptable,
+                            ..fail(error::ROUTING_PROBLEM, routing::UNACCEPTABLE_LABEL)
                         },
                     );
                 }
@@ -768,14 +792,8 @@ impl Instance {
                 if let Some(up) = upstream.filter(|_| switched_in) {
                     self.links[data_if].release(up, &key);
                 }
-                return self.path_err_to(
-                    data_if,
-                    msg,
-                    fail(
-                        error::ADMISSION_CONTROL_FAILURE,
-                        error::BANDWIDTH_UNAVAILABLE,
-                    ),
-                );
+                let refused = self.bandwidth_refused(data_if);
+                return self.path_err_to(data_if, msg, refused);
             }
             self.book_as(data_if, hold_priority, bandwidth_bps, share);
         }
@@ -873,10 +891,7 @@ impl Instance {
             .data_interface_to(router, lsp.switching)
             .ok_or(fail(error::ROUTING_PROBLEM, routing::BAD_STRICT_NODE))?;
         if !self.admits(out, lsp.setup_priority, lsp.bandwidth_bps, lsp.share()) {
-            return Err(fail(
-                error::ADMISSION_CONTROL_FAILURE,
-                error::BANDWIDTH_UNAVAILABLE,
-            ));
+            return Err(self.bandwidth_refused(out));
         }
         let switched_out = self.switched(Some(out));
         let continuity = switched_out && !me_converts && self.switched(lsp.in_if);
@@ -934,9 +949,8 @@ impl Instance {
                         .as_ref()
                         .map_or(free.clone(), |s| free.intersection(s));
                     return Err(Failure {
-                        code: error::ROUTING_PROBLEM,
-                        value: routing::UNACCEPTABLE_LABEL,
                         acceptable: Some(acceptable),
+                        ..fail(error::ROUTING_PROBLEM, routing::UNACCEPTABLE_LABEL)
                     });
                 }
                 if !self.links[out].take(candidate, key) {

@@ -761,3 +761,39 @@ fn the_node_that_loses_a_link_notifies_the_ingress_directly() {
     net.run();
     net.assert_clean();
 }
+
+/// RFC 3473 §8.2: a refusal by admission control names the refused data link in an IF_ID
+/// ERROR_SPEC, which survives the relay to the ingress; an ingress refusing itself names
+/// its own link.
+#[test]
+fn admission_failures_name_the_refused_link() {
+    let narrow = |a, b| LinkSpec {
+        bandwidth_bps: 1e9,
+        ..packet(a, b)
+    };
+    for (links, bidirectional, refused_by, link_id) in [
+        (vec![packet(0, 1), narrow(1, 2)], false, 1, 101),
+        (vec![narrow(0, 1), packet(1, 2)], true, 0, 100),
+    ] {
+        let mut net = Net::new(3, &[], &links);
+        let req = LspRequest {
+            bandwidth_bps: 5e9,
+            bidirectional,
+            ..request("big", &[1, 2], SwitchingType::Psc)
+        };
+        net.nodes[0].setup(req, 0).unwrap();
+        net.run();
+        let e = net.nodes[0].lsp("big").unwrap().error.expect("refused");
+        assert_eq!(
+            (e.node, e.code, e.value, e.interface),
+            (
+                rid(refused_by),
+                error::ADMISSION_CONTROL_FAILURE,
+                error::BANDWIDTH_UNAVAILABLE,
+                Some(link_id)
+            ),
+            "bidirectional: {bidirectional}"
+        );
+        net.assert_clean();
+    }
+}
