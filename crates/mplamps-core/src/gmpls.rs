@@ -68,8 +68,8 @@ impl SwitchingType {
                 Self::Fsc,
                 Self::Electric,
             ]
-                .get(i)
-                .copied()
+            .get(i)
+            .copied()
         })
     }
 

@@ -6,10 +6,13 @@
 //! - `file`: the `[grid]` section of a topology file (docs/grid.md), read with errors that
 //!   name the file, line, field and what was expected, and written back.
 //! - `pandapower`: the importer of pandapower's JSON networks.
+//! - `gmpls`: the grid as a GMPLS network (buses and transformers as LSRs, lines as TE
+//!   links labelled with their voltage, power metrics from losses).
 
 #![forbid(unsafe_code)]
 
 pub mod file;
+pub mod gmpls;
 pub mod model;
 pub mod pandapower;
 

@@ -129,13 +129,49 @@ impl Instance {
             let Some(victim) = victim else {
                 return;
             };
-            self.counters.preempted += 1;
-            self.notify(&victim, error::SERVICE_PREEMPTED, 0);
-            self.send_path_tear(&victim);
-            let me = self.config.router_id;
-            self.path_failed(&victim, me, fail(error::SERVICE_PREEMPTED, 0));
-            // An ingress keeps a failed LSP's record; its bandwidth is gone all the same.
-            self.release_downstream(&victim);
+            self.preempt(&victim);
         }
+    }
+
+    /// RFC 3209 §4.7.1: an LSP admitted at setup priority `setup` on interface `i` took
+    /// bandwidth held at worse priorities; those LSPs are preempted, worst holding priority
+    /// and newest first, until the interface is within its capacity again.
+    pub(super) fn preempt_lower(&mut self, i: usize, setup: u8, admitted: &LspKey) {
+        let capacity = self
+            .config
+            .interfaces
+            .get(i)
+            .map_or(0.0, |x| x.bandwidth_bps);
+        for _ in 0..self.lsps.len() {
+            if self.reserved_bps(i) <= capacity + 1e-6 {
+                return;
+            }
+            let victim = self
+                .lsps
+                .iter()
+                .filter(|(k, l)| {
+                    *k != admitted
+                        && l.hold_priority > setup
+                        && l.share() == Share::Dedicated
+                        && l.state != super::LspState::Failed
+                        && (l.out_if == Some(i) || (l.bidirectional && l.in_if == Some(i)))
+                })
+                .max_by_key(|(k, l)| (l.hold_priority, k.1.lsp_id, k.0.tunnel_id))
+                .map(|(k, _)| *k);
+            let Some(victim) = victim else {
+                return;
+            };
+            self.preempt(&victim);
+        }
+    }
+
+    fn preempt(&mut self, victim: &LspKey) {
+        self.counters.preempted += 1;
+        self.notify(victim, error::SERVICE_PREEMPTED, 0);
+        self.send_path_tear(victim);
+        let me = self.config.router_id;
+        self.path_failed(victim, me, fail(error::SERVICE_PREEMPTED, 0));
+        // An ingress keeps a failed LSP's record; its bandwidth is gone all the same.
+        self.release_downstream(victim);
     }
 }

@@ -155,10 +155,13 @@ pub(super) fn fail(code: u8, value: u16) -> Failure {
 
 /// The interface an IF_ID ERROR_SPEC names (RFC 3473 §8.2), by its interface ID.
 pub(super) fn named_interface(spec: &crate::packet::ErrorSpec) -> Option<u32> {
-    spec.interface_ids.as_ref()?.iter().find_map(|id| match *id {
-        InterfaceId::IfIndex { id, .. } => Some(id),
-        _ => None,
-    })
+    spec.interface_ids
+        .as_ref()?
+        .iter()
+        .find_map(|id| match *id {
+            InterfaceId::IfIndex { id, .. } => Some(id),
+            _ => None,
+        })
 }
 
 impl Instance {
@@ -266,8 +269,9 @@ impl Instance {
     }
 
     /// Bandwidth still free on interface `i` for setup priority `priority`: reservations held
-    /// at that priority or better count against it (RFC 3209 §4.7.1 without preemption).
-    pub(super) fn free_bps(&self, i: usize, priority: u8) -> f64 {
+    /// at that priority or better count against it; worse ones are preempted when the LSP
+    /// is booked (RFC 3209 §4.7.1).
+    pub fn free_bps(&self, i: usize, priority: u8) -> f64 {
         let capacity = self
             .config
             .interfaces
@@ -796,6 +800,7 @@ impl Instance {
                 return self.path_err_to(data_if, msg, refused);
             }
             self.book_as(data_if, hold_priority, bandwidth_bps, share);
+            self.preempt_lower(data_if, setup_priority, &key);
         }
         // RFC 3473 §9.5.2: a Path for an LSP this node forwarded before it restarted.
         let recovered = self.claim_preserved(&key, recovery);
@@ -971,6 +976,7 @@ impl Instance {
             up_allocated = true;
         }
         self.book_as(out, lsp.hold_priority, lsp.bandwidth_bps, lsp.share());
+        self.preempt_lower(out, lsp.setup_priority, key);
         if let Some(l) = self.lsps.get_mut(key) {
             l.out_if = Some(out);
             l.booked_out = l.bandwidth_bps;

@@ -797,3 +797,48 @@ fn admission_failures_name_the_refused_link() {
         net.assert_clean();
     }
 }
+
+/// RFC 3209 §4.7.1: an LSP with a better setup priority takes bandwidth held at a worse
+/// holding priority, and the holder is preempted at the first node where they share a
+/// link; LSPs held at its own priority or better are never preempted.
+#[test]
+fn better_setup_priority_preempts_worse_holders_only() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    let with = |name: &str, tunnel: u16, gbps: f64, prio: u8| LspRequest {
+        bandwidth_bps: gbps * 1e9,
+        tunnel_id: tunnel,
+        setup_priority: prio,
+        hold_priority: prio,
+        ..request(name, &[1, 2], SwitchingType::Psc)
+    };
+    net.nodes[0].setup(with("low", 1, 4.0, 7), 0).unwrap();
+    net.nodes[0].setup(with("low2", 2, 4.0, 7), 0).unwrap();
+    net.run();
+    up(&net, 0, "low");
+    up(&net, 0, "low2");
+    // 8 of 10 Gbit/s held at priority 7; 5 more at priority 0 preempts the newest holder.
+    net.nodes[0].setup(with("high", 3, 5.0, 0), 0).unwrap();
+    net.run();
+    up(&net, 0, "high");
+    up(&net, 0, "low");
+    let low2 = net.nodes[0].lsp("low2").unwrap();
+    assert_eq!(
+        low2.error.map(|e| e.code),
+        Some(error::SERVICE_PREEMPTED),
+        "{:?}",
+        low2.state
+    );
+    assert!(net.nodes[0].counters().preempted >= 1);
+    // Another priority-0 LSP cannot push "high" out: it is refused instead.
+    net.nodes[0].setup(with("rival", 4, 6.0, 0), 0).unwrap();
+    net.run();
+    up(&net, 0, "high");
+    let rival = net.nodes[0].lsp("rival").unwrap();
+    assert_eq!(
+        rival.error.map(|e| e.code),
+        Some(error::ADMISSION_CONTROL_FAILURE)
+    );
+    for i in 0..2 {
+        assert!(net.nodes[1].reserved_bps(i) <= 10e9 + 1e-3);
+    }
+}
