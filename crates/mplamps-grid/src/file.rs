@@ -22,6 +22,10 @@ fn yes() -> bool {
     true
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 fn is_true(b: &bool) -> bool {
     *b
 }
@@ -139,6 +143,8 @@ struct RawLoad {
     power_w: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     customer: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    peer: bool,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     in_service: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -438,6 +444,7 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
             bus,
             power_w,
             customer,
+            peer: l.peer,
             in_service: l.in_service,
             source: l.source.clone(),
         });
@@ -573,6 +580,7 @@ pub fn to_toml(grid: &Grid) -> Result<String, toml::ser::Error> {
                         .customer
                         .and_then(|c| grid.customers.get(c))
                         .map(|c| c.name.clone()),
+                    peer: l.peer,
                     in_service: l.in_service,
                     source: l.source.clone(),
                 })

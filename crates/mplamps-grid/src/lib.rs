@@ -8,11 +8,15 @@
 //! - `pandapower`: the importer of pandapower's JSON networks.
 //! - `gmpls`: the grid as a GMPLS network (buses and transformers as LSRs, lines as TE
 //!   links labelled with their voltage, power metrics from losses).
+//! - `lamps`: lamps switched on and off over RSVP-TE in the simulator, the per-element,
+//!   per-lamp and per-VPN report; `evening`: the lamp scenario file.
 
 #![forbid(unsafe_code)]
 
+pub mod evening;
 pub mod file;
 pub mod gmpls;
+pub mod lamps;
 pub mod model;
 pub mod pandapower;
 

@@ -138,6 +138,9 @@ pub struct Load {
     pub bus: usize,
     pub power_w: f64,
     pub customer: Option<usize>,
+    /// Runs RSVP-TE itself (the peer model of RFC 3251 §7.2); otherwise its bus signals
+    /// for it over the user-network interface (the overlay model).
+    pub peer: bool,
     pub in_service: bool,
     pub source: Option<String>,
 }

@@ -494,6 +494,7 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
             bus: bus_ref(&loads, row, "bus")?,
             power_w: loads.number(row, "p_mw")? * loads.number_or(row, "scaling", 1.0)? * 1e6,
             customer: None,
+            peer: false,
             in_service: loads.flag(row, "in_service", true)?,
             source: Some(loads.source(row)),
         });

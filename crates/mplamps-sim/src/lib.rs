@@ -357,6 +357,11 @@ impl Sim {
     }
 
     /// The link of `interface` on `router`.
+    /// The two ends of link `link`: (router, interface index) each.
+    pub fn link_ends(&self, link: usize) -> Option<[(usize, usize); 2]> {
+        self.link_ends.get(link).copied()
+    }
+
     pub fn interface_link(&self, router: usize, interface: usize) -> Option<usize> {
         self.interface_links.get(router)?.get(interface).copied()
     }
@@ -398,7 +403,9 @@ impl Sim {
         }
         for k in 0..self.lsps.len() {
             let at = self.lsps[k].spec.start;
-            self.push(at, SimEvent::LspStart(k));
+            if at != mplamps_te::LspSpec::ON_DEMAND {
+                self.push(at, SimEvent::LspStart(k));
+            }
         }
     }
 

@@ -63,6 +63,17 @@ pub struct LspRun {
     pub active: bool,
     /// What the ingress was asked to signal, for signaling it again after a restart.
     request: Option<LspRequest>,
+    /// The link whose admission control refused the LSP, and the bandwidth that was still
+    /// free there for its setup priority when the refusal reached the ingress.
+    pub refusal: Option<Refusal>,
+}
+
+/// Where admission control refused an LSP (the IF_ID ERROR_SPEC of its PathErr, RFC 3473
+/// §8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Refusal {
+    pub link: usize,
+    pub free_bps: f64,
 }
 
 /// The labels on the link into `router`, as that router holds them.
@@ -142,6 +153,7 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
             error: None,
             active: false,
             request: None,
+            refusal: None,
         };
         out.push(run(Role::Primary, spec.name.clone(), 1));
         if spec.secondary.is_some() {
@@ -192,8 +204,9 @@ impl Sim {
             from: spec.from,
             to: spec.to,
             // Extra traffic borrows bandwidth that secondaries hold, which the TE database
-            // shows as reserved; admission along the path decides (RFC 3471 §7.1).
-            bandwidth_bps: if spec.extra_traffic {
+            // shows as reserved; admission along the path decides (RFC 3471 §7.1), as it
+            // does for LSPs that leave admission to the hops.
+            bandwidth_bps: if spec.extra_traffic || spec.hop_admission {
                 0.0
             } else {
                 spec.bandwidth.bps()
@@ -327,6 +340,7 @@ impl Sim {
                 run.state = RunState::Signaling;
                 run.started = Some(now);
                 run.error = None;
+                run.refusal = None;
                 run.setup_time = None;
             }
             Err(e) => {
@@ -344,6 +358,29 @@ impl Sim {
             run.active = false;
         }
         self.last_change = self.now;
+    }
+
+    /// The refused link an admission-control error names, with what is free on it now.
+    fn refusal(&self, error: &rsvp::LspError, priority: u8) -> Option<Refusal> {
+        if error.code != mplamps_rsvp::packet::error::ADMISSION_CONTROL_FAILURE {
+            return None;
+        }
+        // Interface IDs are link numbers plus one on both ends (`rsvp_config`).
+        let link = usize::try_from(error.interface?).ok()?.checked_sub(1)?;
+        let router = self.router_by_id(error.node)?;
+        let interface = self.interface_links[router]
+            .iter()
+            .position(|&l| l == link)?;
+        let instance = self.routers[router].rsvp.as_ref()?;
+        Some(Refusal {
+            link,
+            free_bps: instance.free_bps(interface, priority),
+        })
+    }
+
+    /// Every LSP run, in the order they were added (a secondary after its primary).
+    pub fn lsp_runs(&self) -> &[LspRun] {
+        &self.lsps
     }
 
     fn run_named(&self, name: &str) -> Option<usize> {
@@ -377,6 +414,8 @@ impl Sim {
                     |n| self.net.routers[n].name.clone(),
                 );
                 let reason = format!("{} at {node}", error.reason);
+                let refusal = self.refusal(&error, self.lsps[k].spec.setup_priority);
+                self.lsps[k].refusal = refusal;
                 let was_active = self.lsps[k].active && self.lsps[k].role == Role::Primary;
                 self.lsp_failed(k, reason);
                 // RFC 3471 §7: a failed primary's traffic moves to its secondary.

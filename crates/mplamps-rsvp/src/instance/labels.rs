@@ -1,6 +1,10 @@
 //! Label books of one label-switched link: which of its labels are held, and by which LSP.
 //! A wavelength (port, voltage) on a link is one resource for both directions, so an LSP's
 //! downstream and upstream labels on a link may be the same label, held once.
+//!
+//! A voltage on a power line is different: every LSP on the line uses it at once, and what
+//! is booked is power, not the label (RFC 3251 §7.1). Such links keep their labels shared:
+//! a label is usable by any number of LSPs and only counted.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +19,9 @@ pub struct LinkLabels {
     offered: Option<LabelSet>,
     #[serde(skip)]
     held: BTreeMap<u32, (LspKey, u8)>,
+    /// Labels every LSP may use at once, with the number of holds on each.
+    #[serde(skip)]
+    shared: Option<BTreeMap<u32, usize>>,
 }
 
 impl LinkLabels {
@@ -22,6 +29,15 @@ impl LinkLabels {
         LinkLabels {
             offered,
             held: BTreeMap::new(),
+            shared: None,
+        }
+    }
+
+    /// A link whose labels are not exclusive (a voltage on a power line).
+    pub fn shared(offered: Option<LabelSet>) -> LinkLabels {
+        LinkLabels {
+            shared: Some(BTreeMap::new()),
+            ..LinkLabels::new(offered)
         }
     }
 
@@ -35,10 +51,10 @@ impl LinkLabels {
 
     /// Labels held now.
     pub fn in_use(&self) -> usize {
-        self.held.len()
+        self.shared.as_ref().map_or(self.held.len(), BTreeMap::len)
     }
 
-    /// The labels held now, in order.
+    /// The labels held exclusively now, in order (none on a shared link).
     pub fn held(&self) -> impl Iterator<Item = u32> + '_ {
         self.held.keys().copied()
     }
@@ -72,12 +88,25 @@ impl LinkLabels {
         if !self.usable(label, key) {
             return false;
         }
+        if let Some(holds) = &mut self.shared {
+            *holds.entry(label).or_insert(0) += 1;
+            return true;
+        }
         self.held.entry(label).or_insert((*key, 0)).1 += 1;
         true
     }
 
     /// Gives one hold of `label` by `key` back.
     pub fn release(&mut self, label: u32, key: &LspKey) {
+        if let Some(holds) = &mut self.shared {
+            if let Some(count) = holds.get_mut(&label) {
+                *count -= 1;
+                if *count == 0 {
+                    holds.remove(&label);
+                }
+            }
+            return;
+        }
         if let Some((k, count)) = self.held.get_mut(&label)
             && k == key
         {
@@ -91,6 +120,10 @@ impl LinkLabels {
     /// Takes `label` away from whoever holds it (a lost contention, RFC 3471 §4.2); returns
     /// the former holder.
     pub fn seize(&mut self, label: u32, key: &LspKey) -> Option<LspKey> {
+        if self.shared.is_some() {
+            self.take(label, key);
+            return None;
+        }
         let former = self.held.remove(&label).map(|(k, _)| k);
         self.held.insert(label, (*key, 1));
         former.filter(|k| k != key)

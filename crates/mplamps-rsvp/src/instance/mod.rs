@@ -347,7 +347,10 @@ impl Instance {
         let links = config
             .interfaces
             .iter()
-            .map(|i| LinkLabels::new(i.labels.clone()))
+            .map(|i| match i.switching {
+                SwitchingType::Electric => LinkLabels::shared(i.labels.clone()),
+                _ => LinkLabels::new(i.labels.clone()),
+            })
             .collect();
         let reserved = vec![[0.0; 8]; config.interfaces.len()];
         let neighbors = hello::neighbor_table(config.interfaces.iter().map(|i| i.neighbor));

@@ -44,8 +44,17 @@ pub struct LspSpec {
     pub setup_priority: u8,
     pub hold_priority: u8,
     /// When the ingress sends the first Path, from the start of the run (or of the scenario
-    /// event that adds it).
+    /// event that adds it); [`LspSpec::ON_DEMAND`]: only when a scenario event sets it up.
     pub start: Duration,
+    /// The path follows the topology alone and bandwidth is left to each hop's admission
+    /// control, which answers a shortfall with a PathErr (a lamp's path toward its
+    /// electricity source, RFC 3251 §7.1). Otherwise CSPF books against the TE database.
+    pub hop_admission: bool,
+}
+
+impl LspSpec {
+    /// A start time that never comes: the LSP waits for a scenario event.
+    pub const ON_DEMAND: Duration = Duration::MAX;
 }
 
 /// A hop of an `[[lsp]]` route, with the labels pinned on the link into it (RFC 3471 §6).
@@ -251,6 +260,7 @@ pub(super) fn build_lsps(
             setup_priority: setup_priority as u8,
             hold_priority: hold_priority as u8,
             start,
+            hop_admission: false,
         });
     }
     out

@@ -1,0 +1,585 @@
+//! Lamps on the GMPLS control plane (RFC 3251 §7.1–§7.4): the grid runs in the simulator
+//! as a network of LSRs running OSPF-TE and RSVP-TE; turning a lamp on signals an LSP from
+//! the lamp's switch toward its electricity source.
+//!
+//! - The Path goes from the lamp (peer model) or its bus (overlay model: the edge LSR
+//!   signals for the lamp) to the source; electricity flows the other way, so every lamp
+//!   LSP is bidirectional and carries an Upstream Label (RFC 3471 §4). The Resv sets the
+//!   voltage label at every hop; the lamp is lit when the Resv reaches its switch.
+//! - Every hop admits the lamp's watts against the rating of the line, transformer winding
+//!   or source it books (RFC 2205 admission control). A refusal comes back as a PathErr
+//!   whose IF_ID ERROR_SPEC names the link (RFC 3473 §8.2); the report names the grid
+//!   element and the shortfall, and the lamp stays off.
+//! - The path toward the source follows the topology (CSPF on the power metric, without
+//!   bandwidth): which lamps fit is the hops' decision, not the lamp's.
+//! - Voltage Protected Networks (§7.4): a customer's loads, in file order, are guaranteed up
+//!   to its `guaranteed_w` and signaled at setup and holding priority 0; every other load
+//!   at 7. A guaranteed lamp preempts best-effort lamps where it needs their watts (RFC 3209
+//!   §4.7.1) and is never preempted itself.
+//! - Migration (§7.2): a site leaving the overlay model gets its own LSR from the start of
+//!   the run; at the migration its overlay LSP is torn down and the lamp signals its own
+//!   (break before make: the RSVP instance has no shared-explicit make-before-break), and
+//!   no other site's LSP is touched.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use mplamps_sim::rsvp::{LspRun, RunState};
+use mplamps_sim::scenario::{Action, ScenarioEvent};
+use mplamps_sim::{LinkModel, Sim, SimError};
+use mplamps_te::LspSpec;
+use mplamps_te::cspf::{self, Objective, PathRequest, TeGraph};
+use serde::Serialize;
+
+use crate::evening::{LampAction, LampEvent};
+use crate::gmpls::{self, ElementKind, GridNetwork};
+use crate::model::{Grid, GridError};
+
+/// Setup and holding priority of a guaranteed (VPN) lamp, and of every other lamp.
+pub const GUARANTEED_PRIORITY: u8 = 0;
+pub const BEST_EFFORT_PRIORITY: u8 = 7;
+
+/// How a lamp reaches the control plane (RFC 3251 §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Model {
+    Overlay,
+    Peer,
+}
+
+#[derive(Debug, Clone)]
+struct Lamp {
+    /// The router of the electricity source feeding it, when one is reachable.
+    egress: Option<usize>,
+    guaranteed: bool,
+    /// The model at the start of the run, and from when it is peer (a migration).
+    model: Model,
+    migrated_at: Option<Duration>,
+}
+
+/// A grid with its lamps, running in the simulator.
+pub struct LampSim {
+    pub grid: Grid,
+    pub mapped: GridNetwork,
+    pub sim: Sim,
+    lamps: Vec<Lamp>,
+    /// Index of each LSP run by name.
+    runs: BTreeMap<String, usize>,
+    last_event: Duration,
+}
+
+fn overlay_name(load: &str) -> String {
+    load.to_string()
+}
+
+fn peer_name(load: &str) -> String {
+    format!("{load} (peer)")
+}
+
+impl LampSim {
+    /// Maps `grid` onto GMPLS and schedules `events` (lamps on, off, migrations).
+    pub fn new(grid: Grid, events: &[LampEvent], seed: u64) -> Result<LampSim, GridError> {
+        let mut migrated_at = vec![None; grid.loads.len()];
+        for e in events {
+            if let LampAction::Migrate(loads) = &e.action {
+                for &l in loads {
+                    if let Some(slot) = migrated_at.get_mut(l) {
+                        slot.get_or_insert(e.at);
+                    }
+                }
+            }
+        }
+        let peer: Vec<bool> = grid
+            .loads
+            .iter()
+            .zip(&migrated_at)
+            .map(|(l, m)| l.peer || m.is_some())
+            .collect();
+        let mut mapped = gmpls::to_network(&grid, &peer)?;
+        let metrics = mplamps_te::power::compute(&mapped.network);
+        let graph = TeGraph::from_network(&mapped.network, &metrics);
+        let guaranteed = guaranteed_loads(&grid);
+        let mut lamps = Vec::with_capacity(grid.loads.len());
+        let mut specs = Vec::new();
+        for (l, load) in grid.loads.iter().enumerate() {
+            let model = if load.peer {
+                Model::Peer
+            } else {
+                Model::Overlay
+            };
+            let bus = mapped.bus_router[load.bus];
+            let egress = nearest_source(&graph, &mapped, bus);
+            let lamp = Lamp {
+                egress,
+                guaranteed: guaranteed[l],
+                model,
+                migrated_at: migrated_at[l].filter(|_| model == Model::Overlay),
+            };
+            if let Some(to) = egress {
+                let spec =
+                    |name: String, from: usize| lamp_spec(name, from, to, load.power_w, &lamp);
+                if model == Model::Overlay {
+                    specs.push(spec(overlay_name(&load.name), bus));
+                }
+                if let Some(r) = mapped.lamp_router[l] {
+                    specs.push(spec(peer_name(&load.name), r));
+                }
+            }
+            lamps.push(lamp);
+        }
+        mapped.network.lsps = specs;
+        let scenario = scenario_events(&grid, &lamps, events);
+        let last_event = scenario.last().map_or(Duration::ZERO, |e| e.at);
+        let mut sim = Sim::new(mapped.network.clone(), seed, LinkModel::default());
+        let runs = sim
+            .lsp_runs()
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (r.name.clone(), k))
+            .collect();
+        sim.add_scenario(scenario);
+        sim.start();
+        Ok(LampSim {
+            grid,
+            mapped,
+            sim,
+            lamps,
+            runs,
+            last_event,
+        })
+    }
+
+    /// The LSP lamp `l` signals at `at`: its overlay LSP until it migrates, then its own.
+    fn lsp_name(&self, l: usize, at: Duration) -> Option<String> {
+        lsp_name(&self.grid, &self.lamps, l, at)
+    }
+
+    /// Runs until every scenario event has happened and the network has settled.
+    pub fn run(&mut self) -> Result<bool, SimError> {
+        let deadline = self.last_event + Duration::from_secs(600);
+        self.sim.run(deadline, true)
+    }
+
+    fn run_of(&self, name: &str) -> Option<&LspRun> {
+        self.runs
+            .get(name)
+            .and_then(|&k| self.sim.lsp_runs().get(k))
+    }
+
+    /// The report: every element's reservation against its rating, every lamp, every VPN.
+    pub fn report(&self, converged: bool, wall: Duration) -> GridReport {
+        let elements: Vec<ElementReport> = self
+            .mapped
+            .elements
+            .iter()
+            .map(|e| {
+                let reserved_w = e.links.first().map_or(0.0, |&l| self.reserved_w(l));
+                ElementReport {
+                    name: e.name.clone(),
+                    source: e.source.clone(),
+                    kind: e.kind,
+                    reserved_w,
+                    rating_w: e.rating_w,
+                    loading: e.rating_w.filter(|r| *r > 0.0).map(|r| reserved_w / r),
+                    losses_w: e.losses_w(reserved_w),
+                }
+            })
+            .collect();
+        let lamps: Vec<LampReport> = (0..self.grid.loads.len())
+            .map(|l| self.lamp_report(l))
+            .collect();
+        let vpns = self
+            .grid
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(c, customer)| {
+                let of_customer = || {
+                    self.grid
+                        .loads
+                        .iter()
+                        .zip(&lamps)
+                        .filter(move |(load, _)| load.customer == Some(c))
+                };
+                let watts = |state: LampState| -> f64 {
+                    of_customer()
+                        .filter(|(_, r)| r.state == state)
+                        .map(|(load, _)| load.power_w)
+                        .sum()
+                };
+                let count =
+                    |state: LampState| of_customer().filter(|(_, r)| r.state == state).count();
+                VpnReport {
+                    name: customer.name.clone(),
+                    guaranteed_w: customer.guaranteed_w,
+                    used_w: watts(LampState::On),
+                    refused_w: watts(LampState::Refused),
+                    lamps_on: count(LampState::On),
+                    lamps_refused: count(LampState::Refused),
+                }
+            })
+            .collect();
+        let on: Vec<&LampReport> = lamps.iter().filter(|l| l.state == LampState::On).collect();
+        GridReport {
+            grid: self.grid.name.clone(),
+            converged,
+            time_s: self.sim.now().as_secs_f64(),
+            wall_time_s: wall.as_secs_f64(),
+            lamps_on: on.len(),
+            lamps_refused: lamps
+                .iter()
+                .filter(|l| l.state == LampState::Refused)
+                .count(),
+            load_w: on.iter().map(|l| l.power_w).sum(),
+            losses_w: elements.iter().map(|e| e.losses_w).sum(),
+            elements,
+            lamps,
+            vpns,
+        }
+    }
+
+    /// Watts booked on TE link `link`: the larger of its two directions.
+    pub fn reserved_w(&self, link: usize) -> f64 {
+        let Some(ends) = self.sim.link_ends(link) else {
+            return 0.0;
+        };
+        ends.iter()
+            .filter_map(|&(r, i)| self.sim.rsvp_instance(r).map(|x| x.reserved_bps(i)))
+            .fold(0.0, f64::max)
+            .max(0.0)
+            / 8.0
+    }
+
+    fn lamp_report(&self, l: usize) -> LampReport {
+        let load = &self.grid.loads[l];
+        let lamp = &self.lamps[l];
+        let now = self.sim.now();
+        let name = self.lsp_name(l, now);
+        let run = name.as_deref().and_then(|n| self.run_of(n));
+        let model = match (lamp.model, lamp.migrated_at) {
+            (Model::Overlay, Some(m)) if now >= m => Model::Peer,
+            (m, _) => m,
+        };
+        let routers = &self.mapped.network.routers;
+        let (state, error) = match run {
+            None => (
+                LampState::Off,
+                lamp.egress
+                    .is_none()
+                    .then(|| "no electricity source is reachable".to_string()),
+            ),
+            Some(run) => match run.state {
+                RunState::Up => (LampState::On, None),
+                RunState::Signaling => (LampState::Signaling, None),
+                RunState::Pending | RunState::Down => (LampState::Off, None),
+                RunState::Failed => (
+                    LampState::Refused,
+                    Some(self.refusal_text(run, load.power_w)),
+                ),
+            },
+        };
+        let hops = match run {
+            Some(run) if state == LampState::On => self
+                .sim
+                .lsp_reports()
+                .into_iter()
+                .find(|r| r.name == run.name)
+                .map(|r| {
+                    r.hops
+                        .into_iter()
+                        .map(|h| LampHop {
+                            router: h.router,
+                            voltage_v: h.downstream_label,
+                            upstream_voltage_v: h.upstream_label,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        LampReport {
+            name: load.name.clone(),
+            source: load.source.clone(),
+            customer: load
+                .customer
+                .and_then(|c| self.grid.customers.get(c))
+                .map(|c| c.name.clone()),
+            model,
+            guaranteed: lamp.guaranteed,
+            power_w: load.power_w,
+            state,
+            error,
+            electricity_source: lamp
+                .egress
+                .and_then(|r| routers.get(r))
+                .map(|r| r.name.clone()),
+            path: run
+                .map(|r| {
+                    r.path
+                        .iter()
+                        .filter_map(|&n| routers.get(n))
+                        .map(|r| r.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            hops,
+            switch_to_light_s: run
+                .filter(|_| state == LampState::On)
+                .and_then(|r| r.setup_time)
+                .map(|d| d.as_secs_f64()),
+        }
+    }
+
+    /// Why a lamp stayed off: the element its PathErr names and the watts it lacked.
+    fn refusal_text(&self, run: &LspRun, power_w: f64) -> String {
+        let error = run.error.clone().unwrap_or_default();
+        let Some(refusal) = run.refusal else {
+            return error;
+        };
+        let Some(element) = self
+            .mapped
+            .link_element
+            .get(refusal.link)
+            .and_then(|&e| self.mapped.elements.get(e))
+        else {
+            return error;
+        };
+        let short = power_w - gmpls::watts_of(refusal.free_bps);
+        let what = match &element.source {
+            Some(source) => format!("{} ({}, {source})", element.name, kind_name(element.kind)),
+            None => format!("{} ({})", element.name, kind_name(element.kind)),
+        };
+        if short > 0.0 {
+            format!("{what} cannot take {power_w:.0} W: {short:.0} W short ({error})")
+        } else {
+            format!("{what} refused {power_w:.0} W ({error})")
+        }
+    }
+}
+
+/// The LSP lamp `l` signals at `at`: its overlay LSP until it migrates, then its own.
+fn lsp_name(grid: &Grid, lamps: &[Lamp], l: usize, at: Duration) -> Option<String> {
+    let (load, lamp) = (grid.loads.get(l)?, lamps.get(l)?);
+    lamp.egress?;
+    Some(match (lamp.model, lamp.migrated_at) {
+        (Model::Peer, _) => peer_name(&load.name),
+        (Model::Overlay, Some(m)) if at >= m => peer_name(&load.name),
+        (Model::Overlay, _) => overlay_name(&load.name),
+    })
+}
+
+/// The simulator's events for `events`: each lamp's LSP set up or torn down from the
+/// ingress of the model it is in at that moment.
+fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<ScenarioEvent> {
+    let mut on = vec![false; grid.loads.len()];
+    let mut out = Vec::new();
+    for e in events {
+        let mut push = |action| out.push(ScenarioEvent { at: e.at, action });
+        match &e.action {
+            LampAction::On(loads) | LampAction::Off(loads) => {
+                let switch_on = matches!(e.action, LampAction::On(_));
+                for &l in loads {
+                    let Some(name) = lsp_name(grid, lamps, l, e.at) else {
+                        continue;
+                    };
+                    if on.get(l).is_some_and(|&was| was != switch_on) {
+                        on[l] = switch_on;
+                        push(if switch_on {
+                            Action::LspSetup(name)
+                        } else {
+                            Action::LspTeardown(name)
+                        });
+                    }
+                }
+            }
+            LampAction::Migrate(loads) => {
+                for &l in loads {
+                    let (Some(load), Some(lamp)) = (grid.loads.get(l), lamps.get(l)) else {
+                        continue;
+                    };
+                    if on[l] && lamp.egress.is_some() && lamp.migrated_at == Some(e.at) {
+                        push(Action::LspTeardown(overlay_name(&load.name)));
+                        push(Action::LspSetup(peer_name(&load.name)));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn kind_name(kind: ElementKind) -> &'static str {
+    match kind {
+        ElementKind::Line => "line",
+        ElementKind::Transformer => "transformer",
+        ElementKind::Source => "source",
+        ElementKind::BusTie => "bus tie",
+        ElementKind::Service => "service link",
+    }
+}
+
+/// The loads each customer's guarantee covers, in file order (RFC 3251 §7.4).
+fn guaranteed_loads(grid: &Grid) -> Vec<bool> {
+    let mut left: Vec<f64> = grid.customers.iter().map(|c| c.guaranteed_w).collect();
+    grid.loads
+        .iter()
+        .map(|load| {
+            let Some(budget) = load.customer.and_then(|c| left.get_mut(c)) else {
+                return false;
+            };
+            if load.power_w <= *budget {
+                *budget -= load.power_w;
+                true
+            } else {
+                false
+            }
+        })
+        .collect()
+}
+
+/// The source with the least-loss path from router `from` (the power objective, no
+/// bandwidth constraint), ties to the first source.
+fn nearest_source(graph: &TeGraph, mapped: &GridNetwork, from: usize) -> Option<usize> {
+    let mut best: Option<(f64, usize)> = None;
+    for &to in mapped.source_router.iter().flatten() {
+        let req = PathRequest {
+            objective: Objective::Power,
+            switching: Some(mplamps_core::gmpls::SwitchingType::Electric),
+            from,
+            to,
+            bidirectional: true,
+            ..PathRequest::default()
+        };
+        if let Ok(path) = cspf::compute(graph, &req)
+            && best.is_none_or(|(cost, _)| path.cost < cost)
+        {
+            best = Some((path.cost, to));
+        }
+    }
+    best.map(|(_, to)| to)
+}
+
+fn lamp_spec(name: String, from: usize, to: usize, power_w: f64, lamp: &Lamp) -> LspSpec {
+    let priority = if lamp.guaranteed {
+        GUARANTEED_PRIORITY
+    } else {
+        BEST_EFFORT_PRIORITY
+    };
+    LspSpec {
+        name,
+        from,
+        to,
+        bandwidth: gmpls::bandwidth_of(power_w),
+        switching: mplamps_core::gmpls::SwitchingType::Electric,
+        encoding: mplamps_core::gmpls::LspEncoding::Electricity,
+        gpid: gmpls::ELECTRICITY_GPID,
+        bidirectional: true,
+        link_protection: Default::default(),
+        secondary: None,
+        extra_traffic: false,
+        objective: Objective::Power,
+        route: Vec::new(),
+        label_set: None,
+        setup_priority: priority,
+        hold_priority: priority,
+        start: LspSpec::ON_DEMAND,
+        hop_admission: true,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LampState {
+    Off,
+    Signaling,
+    On,
+    /// Refused by admission control or preempted: off, with an error.
+    Refused,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LampHop {
+    pub router: String,
+    /// The voltage label this router chose on the link from the previous router (toward
+    /// the source).
+    pub voltage_v: Option<u32>,
+    /// The Upstream Label the previous router chose: the voltage electricity arrives at.
+    pub upstream_voltage_v: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LampReport {
+    pub name: String,
+    pub source: Option<String>,
+    pub customer: Option<String>,
+    pub model: Model,
+    /// Within its customer's guarantee (a Voltage Protected Network).
+    pub guaranteed: bool,
+    pub power_w: f64,
+    pub state: LampState,
+    pub error: Option<String>,
+    /// The electricity source the lamp's Path goes to.
+    pub electricity_source: Option<String>,
+    pub path: Vec<String>,
+    pub hops: Vec<LampHop>,
+    /// Virtual seconds from the switch (first Path) to light (the Resv at the switch).
+    pub switch_to_light_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ElementReport {
+    pub name: String,
+    pub source: Option<String>,
+    pub kind: ElementKind,
+    pub reserved_w: f64,
+    /// `None`: no limit.
+    pub rating_w: Option<f64>,
+    pub loading: Option<f64>,
+    /// No-load plus load losses at the reserved power.
+    pub losses_w: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VpnReport {
+    pub name: String,
+    pub guaranteed_w: f64,
+    /// Watts of the customer's lamps that are on.
+    pub used_w: f64,
+    pub refused_w: f64,
+    pub lamps_on: usize,
+    pub lamps_refused: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GridReport {
+    pub grid: String,
+    pub converged: bool,
+    /// Virtual time at the end of the run.
+    pub time_s: f64,
+    pub wall_time_s: f64,
+    pub lamps_on: usize,
+    pub lamps_refused: usize,
+    /// Watts of the lamps that are on.
+    pub load_w: f64,
+    /// Losses of every element at its reserved power.
+    pub losses_w: f64,
+    pub elements: Vec<ElementReport>,
+    pub lamps: Vec<LampReport>,
+    pub vpns: Vec<VpnReport>,
+}
+
+/// Runs `grid` with `events` and reports.
+pub fn simulate(grid: Grid, events: &[LampEvent], seed: u64) -> Result<GridReport, RunError> {
+    let started = Instant::now();
+    let mut sim = LampSim::new(grid, events, seed)?;
+    let converged = sim.run()?;
+    Ok(sim.report(converged, started.elapsed()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
