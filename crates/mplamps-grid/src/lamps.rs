@@ -17,9 +17,9 @@
 //!   at 7. A guaranteed lamp preempts best-effort lamps where it needs their watts (RFC 3209
 //!   §4.7.1) and is never preempted itself.
 //! - Migration (§7.2): a site leaving the overlay model gets its own LSR from the start of
-//!   the run; at the migration its overlay LSP is torn down and the lamp signals its own
-//!   (break before make: the RSVP instance has no shared-explicit make-before-break), and
-//!   no other site's LSP is touched.
+//!   the run; at the migration its overlay LSP is torn down and, `MIGRATION_GAP` later, the
+//!   lamp signals its own (break before make: the RSVP instance has no shared-explicit
+//!   make-before-break, so the site is dark that long), and no other site's LSP is touched.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -38,6 +38,11 @@ use crate::model::{Grid, GridError};
 /// Setup and holding priority of a guaranteed (VPN) lamp, and of every other lamp.
 pub const GUARANTEED_PRIORITY: u8 = 0;
 pub const BEST_EFFORT_PRIORITY: u8 = 7;
+
+/// From a migrating site's overlay LSP being torn down (gracefully: RFC 3473 §7.2.1) to
+/// its own Path: the edge's reservation is gone by then, so the site's watts are never
+/// booked twice.
+pub const MIGRATION_GAP: Duration = Duration::from_millis(100);
 
 /// How a lamp reaches the control plane (RFC 3251 §7.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -374,7 +379,8 @@ fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<Sce
     let mut on = vec![false; grid.loads.len()];
     let mut out = Vec::new();
     for e in events {
-        let mut push = |action| out.push(ScenarioEvent { at: e.at, action });
+        let push =
+            |out: &mut Vec<ScenarioEvent>, action| out.push(ScenarioEvent { at: e.at, action });
         match &e.action {
             LampAction::On(loads) | LampAction::Off(loads) => {
                 let switch_on = matches!(e.action, LampAction::On(_));
@@ -384,11 +390,14 @@ fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<Sce
                     };
                     if on.get(l).is_some_and(|&was| was != switch_on) {
                         on[l] = switch_on;
-                        push(if switch_on {
-                            Action::LspSetup(name)
-                        } else {
-                            Action::LspTeardown(name)
-                        });
+                        push(
+                            &mut out,
+                            if switch_on {
+                                Action::LspSetup(name)
+                            } else {
+                                Action::LspTeardown(name)
+                            },
+                        );
                     }
                 }
             }
@@ -398,13 +407,17 @@ fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<Sce
                         continue;
                     };
                     if on[l] && lamp.egress.is_some() && lamp.migrated_at == Some(e.at) {
-                        push(Action::LspTeardown(overlay_name(&load.name)));
-                        push(Action::LspSetup(peer_name(&load.name)));
+                        push(&mut out, Action::LspTeardown(overlay_name(&load.name)));
+                        out.push(ScenarioEvent {
+                            at: e.at + MIGRATION_GAP,
+                            action: Action::LspSetup(peer_name(&load.name)),
+                        });
                     }
                 }
             }
         }
     }
+    out.sort_by_key(|e| e.at);
     out
 }
 

@@ -10,11 +10,13 @@
 //!   links labelled with their voltage, power metrics from losses).
 //! - `lamps`: lamps switched on and off over RSVP-TE in the simulator, the per-element,
 //!   per-lamp and per-VPN report; `evening`: the lamp scenario file.
+//! - `flowcheck`: reservations with every lamp on against pandapower's power flow.
 
 #![forbid(unsafe_code)]
 
 pub mod evening;
 pub mod file;
+pub mod flowcheck;
 pub mod gmpls;
 pub mod lamps;
 pub mod model;

@@ -274,6 +274,55 @@ impl Namer {
 }
 
 /// Imports the pandapower network in `text` (the contents of `file`).
+/// The power flow pandapower stored with a network (`res_line`, `res_trafo`), in watts,
+/// keyed by the `source` the importer gives elements (`"line:3"`, `"trafo:0"`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PowerFlow {
+    /// Active power entering each line at its from bus (`p_from_mw`) and each transformer
+    /// at its high-voltage side (`p_hv_mw`); negative when it flows the other way.
+    pub active_w: BTreeMap<String, f64>,
+    /// Sum of the line and transformer losses (`pl_mw`).
+    pub losses_w: f64,
+}
+
+/// Reads the stored power-flow results of a pandapower JSON network.
+pub fn power_flow(file: &str, text: &str) -> Result<PowerFlow, ImportError> {
+    let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Json {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let Some(Value::Object(object)) = root.get("_object") else {
+        return Err(ImportError::NotPandapower {
+            file: file.to_string(),
+            message: "no `_object` (save it with pandapower.to_json)".into(),
+        });
+    };
+    let mut flow = PowerFlow::default();
+    for (results, elements, column) in [
+        ("res_line", "line", "p_from_mw"),
+        ("res_trafo", "trafo", "p_hv_mw"),
+    ] {
+        let t = table(file, object, results)?;
+        for row in 0..t.rows.len() {
+            let index = t.index.get(row).copied().unwrap_or(row as i64);
+            // A line out of service has no result (NaN, stored as null).
+            if t.value(row, column)?.is_null() {
+                continue;
+            }
+            flow.active_w
+                .insert(format!("{elements}:{index}"), t.number(row, column)? * 1e6);
+            flow.losses_w += t.number_or(row, "pl_mw", 0.0)? * 1e6;
+        }
+    }
+    if flow.active_w.is_empty() {
+        return Err(ImportError::NotPandapower {
+            file: file.to_string(),
+            message: "no power-flow results (run pandapower.runpp before saving)".into(),
+        });
+    }
+    Ok(flow)
+}
+
 pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
     let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Json {
         file: file.to_string(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use mplamps_grid::Grid;
 use mplamps_grid::evening::{LampAction, LampEvent};
+use mplamps_grid::lamps::Model;
 use mplamps_grid::lamps::{self, GridReport, LampState};
 
 fn cigre() -> Grid {
@@ -26,7 +27,280 @@ fn all_on(grid: &Grid) -> Vec<LampEvent> {
 fn every_cigre_lamp_lights_with_voltage_labels() {
     let grid = cigre();
     let report: GridReport = lamps::simulate(grid.clone(), &all_on(&grid), 1).unwrap();
-    println!("{}", serde_json::to_string_pretty(&report).unwrap());
     assert!(report.converged);
     assert_eq!(report.lamps_on, grid.loads.len());
+    assert!((report.load_w - grid.load_w()).abs() < 1.0);
+    let r1 = report.lamps.iter().find(|l| l.name == "Load R1").unwrap();
+    assert_eq!(r1.path, ["Bus 1", "Trafo 0-1", "Bus 0", "ext_grid 0"]);
+    // The transformer converts 20 kV to 110 kV; both directions carry the same voltage.
+    let volts: Vec<(Option<u32>, Option<u32>)> = r1
+        .hops
+        .iter()
+        .map(|h| (h.voltage_v, h.upstream_voltage_v))
+        .collect();
+    assert_eq!(
+        volts,
+        [
+            (Some(20_000), Some(20_000)),
+            (Some(110_000), Some(110_000)),
+            (Some(110_000), Some(110_000)),
+        ]
+    );
+    for lamp in &report.lamps {
+        assert_eq!(lamp.state, LampState::On, "{lamp:?}");
+        // RFC 3251 promises "a few seconds"; signaling over simulated 1 ms links is faster.
+        assert!(lamp.switch_to_light_s.unwrap() < 0.05, "{lamp:?}");
+    }
+}
+
+/// With every load on, the watts reserved on each line and transformer of the radial CIGRE
+/// MV grid agree with pandapower's stored power flow within the grid's losses.
+#[test]
+fn cigre_reservations_match_pandapowers_power_flow_within_losses() {
+    let grid = cigre();
+    let report = lamps::simulate(grid.clone(), &all_on(&grid), 1).unwrap();
+    let json = include_str!("../../../data/grids/cigre_mv.json");
+    let flow = mplamps_grid::pandapower::power_flow("cigre_mv.json", json).unwrap();
+    let cmp = mplamps_grid::flowcheck::compare(&report, &flow);
+    // 12 lines in service (3 tie switches open) and 2 transformers.
+    assert_eq!(cmp.rows.len(), 14, "{cmp:#?}");
+    assert!(cmp.within_losses, "{cmp:#?}");
+    // A power flow adds losses: it never carries less than the loads behind an element.
+    for row in &cmp.rows {
+        assert!(row.difference_w >= 0.0, "{row:?}");
+        assert!(row.difference_w <= 0.06 * row.power_flow_w, "{row:?}");
+    }
+}
+
+/// A 110/20 kV feeder: line MV–A carries 600 kW, the transformer 1 MW. The hospital is a
+/// VPN guaranteed 400 kW; S1 runs RSVP-TE itself (peer), S2 is signaled for by bus B.
+const FEEDER: &str = r#"
+[grid]
+name = "feeder"
+
+[[grid.customer]]
+name = "hospital"
+guaranteed_w = 400000.0
+
+[[grid.customer]]
+name = "school"
+guaranteed_w = 300000.0
+
+[[grid.bus]]
+name = "HV"
+voltage_v = 110000
+
+[[grid.bus]]
+name = "MV"
+voltage_v = 20000
+
+[[grid.bus]]
+name = "A"
+voltage_v = 20000
+
+[[grid.bus]]
+name = "B"
+voltage_v = 20000
+
+[[grid.transformer]]
+name = "T"
+buses = ["HV", "MV"]
+ratings_w = [1000000.0, 1000000.0]
+no_load_loss_w = 1000.0
+load_loss_w = 5000.0
+
+[[grid.line]]
+name = "MV-A"
+from = "MV"
+to = "A"
+rating_w = 600000.0
+resistance_ohm = 0.5
+length_km = 1.0
+
+[[grid.line]]
+name = "MV-B"
+from = "MV"
+to = "B"
+rating_w = 1000000.0
+resistance_ohm = 0.5
+length_km = 1.0
+
+[[grid.source]]
+name = "grid"
+bus = "HV"
+kind = "external-grid"
+
+[[grid.load]]
+name = "H1"
+bus = "A"
+power_w = 400000.0
+customer = "hospital"
+
+[[grid.load]]
+name = "P1"
+bus = "A"
+power_w = 300000.0
+
+[[grid.load]]
+name = "P2"
+bus = "A"
+power_w = 250000.0
+
+[[grid.load]]
+name = "P3"
+bus = "A"
+power_w = 100000.0
+
+[[grid.load]]
+name = "S1"
+bus = "B"
+power_w = 300000.0
+customer = "school"
+peer = true
+
+[[grid.load]]
+name = "S2"
+bus = "B"
+power_w = 200000.0
+"#;
+
+fn feeder() -> Grid {
+    mplamps_grid::file::parse("feeder.toml", FEEDER)
+        .unwrap()
+        .unwrap()
+}
+
+fn events(grid: &Grid, text: &str) -> Vec<LampEvent> {
+    mplamps_grid::evening::parse("evening.toml", text, grid).unwrap()
+}
+
+fn lamp<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_grid::lamps::LampReport {
+    report.lamps.iter().find(|l| l.name == name).unwrap()
+}
+
+fn element<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_grid::lamps::ElementReport {
+    report.elements.iter().find(|e| e.name == name).unwrap()
+}
+
+#[test]
+fn a_lamp_that_would_overload_a_line_is_refused_with_the_line_and_the_shortfall() {
+    let grid = feeder();
+    let evening = events(
+        &grid,
+        r#"
+[[event]]
+at = "1s"
+lamps_on = ["P1"]
+[[event]]
+at = "2s"
+lamps_on = ["P2"]
+[[event]]
+at = "3s"
+lamps_on = ["P3"]
+"#,
+    );
+    let report = lamps::simulate(grid, &evening, 1).unwrap();
+    assert_eq!(lamp(&report, "P1").state, LampState::On);
+    assert_eq!(lamp(&report, "P2").state, LampState::On);
+    let p3 = lamp(&report, "P3");
+    assert_eq!(p3.state, LampState::Refused);
+    let error = p3.error.as_deref().unwrap();
+    assert!(error.contains("MV-A (line)"), "{error}");
+    assert!(error.contains("50000 W short"), "{error}");
+    // Nothing of the refused lamp stays booked: 550 kW on the line, within its rating.
+    assert_eq!(element(&report, "MV-A").reserved_w, 550_000.0);
+    assert_eq!(element(&report, "T").reserved_w, 550_000.0);
+    assert_eq!(report.lamps_refused, 1);
+}
+
+#[test]
+fn a_guaranteed_lamp_preempts_best_effort_lamps_and_is_reported_per_vpn() {
+    let grid = feeder();
+    let evening = events(
+        &grid,
+        r#"
+[[event]]
+at = "1s"
+lamps_on = ["P1", "P2"]
+[[event]]
+at = "2s"
+lamps_on = ["H1"]
+[[event]]
+at = "3s"
+lamps_on = ["P3"]
+"#,
+    );
+    let report = lamps::simulate(grid, &evening, 1).unwrap();
+    let h1 = lamp(&report, "H1");
+    assert!(h1.guaranteed);
+    assert_eq!(h1.state, LampState::On);
+    // 550 kW of best effort on a 600 kW line: the hospital's 400 kW preempt the newest
+    // best-effort lamp, and then the next, until it fits.
+    for name in ["P1", "P2"] {
+        let p = lamp(&report, name);
+        assert_eq!(p.state, LampState::Refused, "{p:?}");
+        assert!(p.error.as_deref().unwrap().contains("preempted"), "{p:?}");
+    }
+    // A best-effort lamp coming later cannot squeeze the guarantee either.
+    assert_eq!(lamp(&report, "P3").state, LampState::On);
+    assert!(element(&report, "MV-A").reserved_w <= 600_000.0);
+    let hospital = report.vpns.iter().find(|v| v.name == "hospital").unwrap();
+    assert_eq!(
+        (hospital.guaranteed_w, hospital.used_w, hospital.refused_w),
+        (400_000.0, 400_000.0, 0.0)
+    );
+    assert_eq!(hospital.lamps_on, 1);
+}
+
+#[test]
+fn peer_and_overlay_lamps_share_the_network() {
+    let grid = feeder();
+    let evening = events(
+        &grid,
+        "[[event]]\nat = \"1s\"\nlamps_on = [\"S1\", \"S2\"]\n",
+    );
+    let report = lamps::simulate(grid, &evening, 1).unwrap();
+    let (s1, s2) = (lamp(&report, "S1"), lamp(&report, "S2"));
+    assert_eq!((s1.model, s2.model), (Model::Peer, Model::Overlay));
+    assert_eq!((s1.state, s2.state), (LampState::On, LampState::On));
+    // The peer lamp is an LSR of its own; the overlay lamp's edge LSR signals for it.
+    assert_eq!(s1.path.first().map(String::as_str), Some("S1"));
+    assert_eq!(s2.path.first().map(String::as_str), Some("B"));
+    assert_eq!(element(&report, "MV-B").reserved_w, 500_000.0);
+    let school = report.vpns.iter().find(|v| v.name == "school").unwrap();
+    assert_eq!(school.used_w, 300_000.0);
+}
+
+#[test]
+fn a_site_migrates_from_overlay_to_peer_without_touching_other_sites() {
+    let grid = feeder();
+    let base = r#"
+[[event]]
+at = "1s"
+lamps_on = ["S1", "S2", "P1", "P3"]
+"#;
+    let migrating = format!("{base}\n[[event]]\nat = \"5s\"\nmigrate = [\"S2\"]\n");
+    let before = lamps::simulate(grid.clone(), &events(&grid, base), 1).unwrap();
+    let mut run = lamps::LampSim::new(grid.clone(), &events(&grid, &migrating), 1).unwrap();
+    // Between the overlay's teardown and the site's own Path: only S2 is dark.
+    run.sim.run(Duration::from_millis(5_050), false).unwrap();
+    let during = run.report(false, Duration::ZERO);
+    assert_ne!(lamp(&during, "S2").state, LampState::On);
+    for name in ["S1", "P1", "P3"] {
+        assert_eq!(lamp(&during, name).state, LampState::On, "{name}");
+    }
+    assert!(run.run().unwrap());
+    let after = run.report(true, Duration::ZERO);
+    let s2 = lamp(&after, "S2");
+    assert_eq!((s2.model, s2.state), (Model::Peer, LampState::On), "{s2:?}");
+    assert_eq!(s2.path.first().map(String::as_str), Some("S2"));
+    assert_eq!(lamp(&before, "S2").model, Model::Overlay);
+    for name in ["S1", "P1", "P3"] {
+        let (a, b) = (lamp(&before, name), lamp(&after, name));
+        assert_eq!((a.state, &a.path), (b.state, &b.path), "{name}");
+    }
+    assert_eq!(
+        element(&after, "MV-B").reserved_w,
+        element(&before, "MV-B").reserved_w
+    );
 }
