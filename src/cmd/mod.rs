@@ -4,6 +4,7 @@ mod bench;
 mod bench_rsvp;
 mod demo;
 mod generate;
+mod grid_sim;
 mod import;
 mod metrics;
 mod sim;

@@ -16,46 +16,53 @@ use crate::table::Table;
 #[derive(clap::Args)]
 pub struct Args {
     /// Topology file (docs/topology-format.md).
-    topology: PathBuf,
+    pub(super) topology: PathBuf,
     /// Run until "converged" (the default), or give a time with --duration.
     #[arg(long, value_parser = ["converged"], conflicts_with = "duration")]
     until: Option<String>,
     /// Virtual time to run, e.g. "60s", "2m".
     #[arg(long, value_parser = parse_time)]
-    duration: Option<Duration>,
+    pub(super) duration: Option<Duration>,
     /// Timed events (docs/simulator.md).
     #[arg(long)]
-    scenario: Option<PathBuf>,
+    pub(super) scenario: Option<PathBuf>,
     /// Write every packet to a pcap file (raw IPv4, virtual timestamps).
     #[arg(long)]
-    pcap: Option<PathBuf>,
+    pub(super) pcap: Option<PathBuf>,
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Seed of the simulator's one random generator.
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(super) seed: u64,
     /// One-way link delay.
     #[arg(long, default_value = "1ms", value_parser = parse_time)]
-    delay: Duration,
+    pub(super) delay: Duration,
     /// Extra uniform delay in [0, jitter).
     #[arg(long, default_value = "100us", value_parser = parse_time)]
-    jitter: Duration,
+    pub(super) jitter: Duration,
     /// Packet loss probability on every link, 0 to 1.
     #[arg(long, default_value_t = 0.0)]
-    loss: f64,
+    pub(super) loss: f64,
     /// Give up on convergence after this much virtual time.
     #[arg(long, default_value = "1h", value_parser = parse_time)]
     max_time: Duration,
     /// Run LDP beside OSPF (on already when the file has an [ldp] table).
     #[arg(long)]
-    ldp: bool,
+    pub(super) ldp: bool,
     /// After the run, send one packet from router SRC's loopback to DST's through the
     /// MPLS data plane and show the hops (turns LDP on).
     #[arg(long, num_args = 2, value_names = ["SRC", "DST"])]
-    trace: Option<Vec<String>>,
+    pub(super) trace: Option<Vec<String>>,
     /// Rate of the traced flow, for [[fec_policy]] rules with min_rate (e.g. "2G").
     #[arg(long, requires = "trace")]
     rate: Option<mplamps_core::Bandwidth>,
+    /// A grid (a [grid] section): switch every lamp on at 1 s (docs/grid.md).
+    #[arg(long)]
+    pub(super) all_lamps_on: bool,
+    /// A grid: compare the reservations with the power flow stored in this pandapower
+    /// JSON file (res_line, res_trafo), matched by each element's `source`.
+    #[arg(long, value_name = "PANDAPOWER_JSON")]
+    pub(super) compare: Option<PathBuf>,
 }
 
 fn parse_time(text: &str) -> Result<Duration, String> {
@@ -75,6 +82,17 @@ pub fn run(args: Args) -> Result<()> {
             "--loss: expected a probability from 0 to 1, got {}",
             args.loss
         );
+    }
+    let text = std::fs::read_to_string(&args.topology)
+        .with_context(|| format!("reading {}", args.topology.display()))?;
+    let file = args.topology.display().to_string();
+    if let Some(grid) =
+        mplamps_grid::file::parse(&file, &text).map_err(|errors| anyhow::anyhow!("{errors}"))?
+    {
+        return super::grid_sim::run(&args, grid);
+    }
+    if args.all_lamps_on || args.compare.is_some() {
+        bail!("--all-lamps-on and --compare need a grid: {file} has no [grid] section");
     }
     let net = super::load(&args.topology)?;
     let model = LinkModel {
