@@ -1,5 +1,6 @@
 //! `mplamps sim GRID.toml`: lamps switched on and off over RSVP-TE on a grid (issue 6).
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -61,27 +62,42 @@ pub fn run(args: &super::sim::Args, grid: Grid) -> Result<()> {
             power_flow: comparison.as_ref(),
         });
     }
-    print_text(&report, comparison.as_ref());
-    Ok(())
+    let text = text_report(&report, comparison.as_ref());
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing the report")
 }
 
 fn kw(w: f64) -> String {
     format!("{:.1}", w / 1e3)
 }
 
-fn print_text(r: &GridReport, comparison: Option<&FlowComparison>) {
-    println!(
-        "grid {}: {} lamps on, {} refused; {} kW delivered, {} kW lost; {} at {:.3} s virtual, {:.3} s wall",
+fn text_report(r: &GridReport, comparison: Option<&FlowComparison>) -> String {
+    let mut out = format!(
+        "grid {}: {} lamps on, {} refused; {} kW delivered, {} kW lost; {} at {:.3} s virtual, {:.3} s wall\n",
         r.grid,
         r.lamps_on,
         r.lamps_refused,
         kw(r.load_w),
         kw(r.losses_w),
-        if r.converged { "settled" } else { "NOT settled" },
+        if r.converged {
+            "settled"
+        } else {
+            "NOT settled"
+        },
         r.time_s,
         r.wall_time_s
     );
-    let mut elements = Table::new(["element", "source", "kind", "reserved kW", "rating kW", "loading", "losses kW"]);
+    let mut elements = Table::new([
+        "element",
+        "source",
+        "kind",
+        "reserved kW",
+        "rating kW",
+        "loading",
+        "losses kW",
+    ]);
     for e in &r.elements {
         elements.row(vec![
             e.name.clone(),
@@ -89,11 +105,12 @@ fn print_text(r: &GridReport, comparison: Option<&FlowComparison>) {
             format!("{:?}", e.kind).to_lowercase(),
             kw(e.reserved_w),
             e.rating_w.map_or("-".into(), kw),
-            e.loading.map_or("-".into(), |l| format!("{:.0} %", l * 100.0)),
+            e.loading
+                .map_or("-".into(), |l| format!("{:.0} %", l * 100.0)),
             kw(e.losses_w),
         ]);
     }
-    print!("{}", elements.render());
+    out += &elements.render();
     let mut lamps = Table::new(["lamp", "model", "kW", "state", "light after", "error"]);
     for l in &r.lamps {
         lamps.row(vec![
@@ -112,9 +129,16 @@ fn print_text(r: &GridReport, comparison: Option<&FlowComparison>) {
             l.error.clone().unwrap_or_default(),
         ]);
     }
-    print!("{}", lamps.render());
+    out += &lamps.render();
     if !r.vpns.is_empty() {
-        let mut vpns = Table::new(["VPN", "guaranteed kW", "used kW", "refused kW", "lamps on", "refused"]);
+        let mut vpns = Table::new([
+            "VPN",
+            "guaranteed kW",
+            "used kW",
+            "refused kW",
+            "lamps on",
+            "refused",
+        ]);
         for v in &r.vpns {
             vpns.row(vec![
                 v.name.clone(),
@@ -125,15 +149,20 @@ fn print_text(r: &GridReport, comparison: Option<&FlowComparison>) {
                 v.lamps_refused.to_string(),
             ]);
         }
-        print!("{}", vpns.render());
+        out += &vpns.render();
     }
     if let Some(c) = comparison {
-        println!(
-            "power flow: {} elements compared, largest difference {} kW, grid losses {} kW: {}",
+        out += &format!(
+            "power flow: {} elements compared, largest difference {} kW, grid losses {} kW: {}\n",
             c.rows.len(),
             kw(c.max_difference_w),
             kw(c.losses_w),
-            if c.within_losses { "within the losses" } else { "NOT within the losses" }
+            if c.within_losses {
+                "within the losses"
+            } else {
+                "NOT within the losses"
+            }
         );
     }
+    out
 }
