@@ -401,3 +401,63 @@ fn import_pandapower_contract() {
             "not a pandapower network: no `bus` table",
         ));
 }
+
+/// Issue 6 §3: `sim GRID --all-lamps-on --json` reports every element with its pandapower
+/// source and every lamp; `--compare` checks the reservations against pandapower's power
+/// flow; a lamp scenario refuses a lamp with the element and the shortfall.
+#[test]
+fn grid_sim_contract() {
+    let v = json(&[
+        "sim",
+        "examples/grids/cigre_mv.toml",
+        "--all-lamps-on",
+        "--compare",
+        "data/grids/cigre_mv.json",
+        "--json",
+    ]);
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["lamps_on"], 18);
+    let elements = v["elements"].as_array().unwrap();
+    let line0 = elements.iter().find(|e| e["source"] == "line:0").unwrap();
+    assert_eq!(line0["kind"], "line");
+    assert!(line0["reserved_w"].as_f64().unwrap() > 4e6);
+    assert!(line0["rating_w"].as_f64().unwrap() > 5e6);
+    assert!(elements.iter().any(|e| e["source"] == "trafo:1"));
+    let lamps = v["lamps"].as_array().unwrap();
+    assert_eq!(lamps.len(), 18);
+    let load5 = lamps.iter().find(|l| l["source"] == "load:5").unwrap();
+    assert_eq!(load5["state"], "on");
+    assert!(load5["error"].is_null());
+    assert_eq!(v["power_flow"]["within_losses"], true);
+
+    let v = json(&[
+        "sim",
+        "examples/grids/cigre_mv_vpn.toml",
+        "--scenario",
+        "examples/grids/evening.toml",
+        "--json",
+    ]);
+    let lamps = v["lamps"].as_array().unwrap();
+    let ev = lamps.iter().find(|l| l["name"] == "EV chargers").unwrap();
+    assert_eq!(ev["state"], "refused");
+    assert!(
+        ev["error"]
+            .as_str()
+            .unwrap()
+            .contains("Line 1-2 (line, line:0)")
+    );
+    let migrated = lamps.iter().find(|l| l["name"] == "Load R10").unwrap();
+    assert_eq!(
+        (&migrated["model"], &migrated["state"]),
+        (&"peer".into(), &"on".into())
+    );
+    let vpns = v["vpns"].as_array().unwrap();
+    assert_eq!(vpns.len(), 2);
+    assert_eq!(vpns[0]["name"], "hospital");
+
+    mplamps()
+        .args(["sim", "examples/draft-area.toml", "--all-lamps-on"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("has no [grid] section"));
+}

@@ -210,7 +210,7 @@ impl LampSim {
                     of_customer()
                         .filter(|(_, r)| r.state == state)
                         .map(|(load, _)| load.power_w)
-                        .sum()
+                        .fold(0.0, |sum, w| sum + w)
                 };
                 let count =
                     |state: LampState| of_customer().filter(|(_, r)| r.state == state).count();
@@ -235,8 +235,11 @@ impl LampSim {
                 .iter()
                 .filter(|l| l.state == LampState::Refused)
                 .count(),
-            load_w: on.iter().map(|l| l.power_w).sum(),
-            losses_w: elements.iter().map(|e| e.losses_w).sum(),
+            load_w: on.iter().map(|l| l.power_w).fold(0.0, |sum, w| sum + w),
+            losses_w: elements
+                .iter()
+                .map(|e| e.losses_w)
+                .fold(0.0, |sum, w| sum + w),
             elements,
             lamps,
             vpns,
