@@ -46,6 +46,8 @@ struct DemoReport<'a> {
     simulation: SimCheck,
     /// RSVP-TE LSPs of examples/gmpls.toml, signaled in the simulator.
     gmpls: GmplsCheck,
+    /// RFC 3251 §7.1's lamp, switched on over RSVP-TE on the CIGRE MV grid.
+    lamp: super::demo_lamp::LampDemo,
 }
 
 #[derive(Serialize)]
@@ -178,6 +180,7 @@ pub fn run(args: Args) -> Result<()> {
     let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
     let simulation = simulate(&net, &metrics, root, &power_tree, &differences)?;
     let gmpls = signal_gmpls()?;
+    let lamp = super::demo_lamp::run()?;
     let all_up = gmpls
         .lsps
         .iter()
@@ -193,6 +196,7 @@ pub fn run(args: Args) -> Result<()> {
             pictures,
             simulation,
             gmpls,
+            lamp,
         });
     }
     let color = std::io::stdout().is_terminal();
@@ -245,6 +249,11 @@ the secondary's resources:\n",
         gmpls.topology
     );
     print!("{}", super::sim::render_lsps(&gmpls.lsps));
+    println!();
+    print!("{}", super::demo_lamp::render(&lamp));
+    if lamp.lamp.state != mplamps_grid::lamps::LampState::On {
+        anyhow::bail!("the demo lamp did not light");
+    }
     if !gmpls.converged || !all_up {
         anyhow::bail!("an RSVP-TE LSP of the demo did not come up");
     }

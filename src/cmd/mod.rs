@@ -3,6 +3,7 @@
 mod bench;
 mod bench_rsvp;
 mod demo;
+mod demo_lamp;
 mod generate;
 mod grid_sim;
 mod import;
