@@ -102,7 +102,7 @@ fn text_report(r: &GridReport, comparison: Option<&FlowComparison>) -> String {
         elements.row(vec![
             e.name.clone(),
             e.source.clone().unwrap_or_default(),
-            format!("{:?}", e.kind).to_lowercase(),
+            e.kind.name().to_string(),
             kw(e.reserved_w),
             e.rating_w.map_or("-".into(), kw),
             e.loading

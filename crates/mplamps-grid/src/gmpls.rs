@@ -58,6 +58,18 @@ pub enum ElementKind {
     Service,
 }
 
+impl ElementKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ElementKind::Line => "line",
+            ElementKind::Transformer => "transformer",
+            ElementKind::Source => "source",
+            ElementKind::BusTie => "bus-tie",
+            ElementKind::Service => "service",
+        }
+    }
+}
+
 /// A grid element that admission control books: one TE link, or one per winding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Element {
@@ -164,8 +176,8 @@ impl Builder {
         }
     }
 
-    /// A TE link between routers `a` and `b` carrying `voltage_v`, booked for `element`.
-    fn link(&mut self, a: usize, b: usize, voltage_v: u32, rating_w: f64, loss_w: f64) -> usize {
+    /// A TE link between routers `a` and `b` carrying `voltage_v`, for the current element.
+    fn link(&mut self, a: usize, b: usize, voltage_v: u32, rating_w: f64, loss_w: f64) {
         let (pa, pb) = (
             self.port(a, loss_w, rating_w),
             self.port(b, loss_w, rating_w),
@@ -195,7 +207,34 @@ impl Builder {
         });
         self.link_element
             .push(self.elements.len().saturating_sub(1));
-        index
+        if let Some(e) = self.elements.last_mut() {
+            e.links.push(index);
+        }
+    }
+
+    /// Starts `element`: the links made next carry it.
+    fn element(&mut self, element: Element) {
+        self.elements.push(element);
+    }
+}
+
+impl Element {
+    /// An element without losses (a bus tie, a source's or a peer lamp's link).
+    fn lossless(
+        name: &str,
+        source: &Option<String>,
+        kind: ElementKind,
+        rating_w: Option<f64>,
+    ) -> Element {
+        Element {
+            name: name.to_string(),
+            source: source.clone(),
+            kind,
+            rating_w,
+            links: Vec::new(),
+            fixed_loss_w: 0.0,
+            rated_load_loss_w: 0.0,
+        }
     }
 }
 
@@ -230,7 +269,7 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         } else {
             0.0
         };
-        b.elements.push(Element {
+        b.element(Element {
             name: line.name.clone(),
             source: line.source.clone(),
             kind: ElementKind::Line,
@@ -239,20 +278,19 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
             fixed_loss_w: 0.0,
             rated_load_loss_w: rated_loss,
         });
-        let l = b.link(
+        b.link(
             bus_router[line.from],
             bus_router[line.to],
             voltage(line.from),
             line.rating_w,
             rated_loss,
         );
-        push_link(&mut b, l);
     }
     for (t, trafo) in grid.transformers.iter().enumerate() {
         if !trafo.in_service || open(SwitchTarget::Transformer(t)) {
             continue;
         }
-        b.elements.push(Element {
+        b.element(Element {
             name: trafo.name.clone(),
             source: trafo.source.clone(),
             kind: ElementKind::Transformer,
@@ -266,31 +304,26 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         // windings of a two-winding transformer sums to its losses.
         let share = (trafo.no_load_loss_w + trafo.load_loss_w) / trafo.windings.len() as f64;
         for w in &trafo.windings {
-            let l = b.link(router, bus_router[w.bus], voltage(w.bus), w.rating_w, share);
-            push_link(&mut b, l);
+            b.link(router, bus_router[w.bus], voltage(w.bus), w.rating_w, share);
         }
     }
     for s in &grid.switches {
         if let SwitchTarget::Bus(other) = s.target
             && s.closed
         {
-            b.elements.push(Element {
-                name: s.name.clone(),
-                source: s.source.clone(),
-                kind: ElementKind::BusTie,
-                rating_w: None,
-                links: Vec::new(),
-                fixed_loss_w: 0.0,
-                rated_load_loss_w: 0.0,
-            });
-            let l = b.link(
+            b.element(Element::lossless(
+                &s.name,
+                &s.source,
+                ElementKind::BusTie,
+                None,
+            ));
+            b.link(
                 bus_router[s.bus],
                 bus_router[other],
                 voltage(s.bus),
                 UNLIMITED_W,
                 0.0,
             );
-            push_link(&mut b, l);
         }
     }
     let mut source_router = Vec::with_capacity(grid.sources.len());
@@ -299,24 +332,20 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
             source_router.push(None);
             continue;
         }
-        b.elements.push(Element {
-            name: s.name.clone(),
-            source: s.source.clone(),
-            kind: ElementKind::Source,
-            rating_w: s.capacity_w,
-            links: Vec::new(),
-            fixed_loss_w: 0.0,
-            rated_load_loss_w: 0.0,
-        });
+        b.element(Element::lossless(
+            &s.name,
+            &s.source,
+            ElementKind::Source,
+            s.capacity_w,
+        ));
         let router = b.router(&s.name, false);
-        let l = b.link(
+        b.link(
             router,
             bus_router[s.bus],
             voltage(s.bus),
             s.capacity_w.unwrap_or(UNLIMITED_W),
             0.0,
         );
-        push_link(&mut b, l);
         source_router.push(Some(router));
     }
     let mut lamp_router = vec![None; grid.loads.len()];
@@ -324,24 +353,20 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         if !peer.get(i).copied().unwrap_or(false) {
             continue;
         }
-        b.elements.push(Element {
-            name: format!("{} service", load.name),
-            source: load.source.clone(),
-            kind: ElementKind::Service,
-            rating_w: None,
-            links: Vec::new(),
-            fixed_loss_w: 0.0,
-            rated_load_loss_w: 0.0,
-        });
+        b.element(Element::lossless(
+            &format!("{} service", load.name),
+            &load.source,
+            ElementKind::Service,
+            None,
+        ));
         let router = b.router(&load.name, false);
-        let l = b.link(
+        b.link(
             router,
             bus_router[load.bus],
             voltage(load.bus),
             UNLIMITED_W,
             0.0,
         );
-        push_link(&mut b, l);
         lamp_router[i] = Some(router);
     }
     let normalize_to = b
@@ -377,10 +402,4 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         elements: b.elements,
         link_element: b.link_element,
     })
-}
-
-fn push_link(b: &mut Builder, link: usize) {
-    if let Some(e) = b.elements.last_mut() {
-        e.links.push(link);
-    }
 }

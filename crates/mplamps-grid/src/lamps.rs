@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use mplamps_sim::rsvp::{LspRun, RunState};
+use mplamps_sim::rsvp::{LspReport, LspRun, RunState};
 use mplamps_sim::scenario::{Action, ScenarioEvent};
 use mplamps_sim::{LinkModel, Sim, SimError};
 use mplamps_te::LspSpec;
@@ -60,6 +60,16 @@ struct Lamp {
     /// The model at the start of the run, and from when it is peer (a migration).
     model: Model,
     migrated_at: Option<Duration>,
+}
+
+impl Lamp {
+    /// The model the lamp is in at `at`: peer from its migration on.
+    fn model_at(&self, at: Duration) -> Model {
+        match self.migrated_at {
+            Some(m) if at >= m => Model::Peer,
+            _ => self.model,
+        }
+    }
 }
 
 /// A grid with its lamps, running in the simulator.
@@ -190,8 +200,14 @@ impl LampSim {
                 }
             })
             .collect();
+        let lsps: BTreeMap<String, LspReport> = self
+            .sim
+            .lsp_reports()
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
         let lamps: Vec<LampReport> = (0..self.grid.loads.len())
-            .map(|l| self.lamp_report(l))
+            .map(|l| self.lamp_report(l, &lsps))
             .collect();
         let vpns = self
             .grid
@@ -258,16 +274,13 @@ impl LampSim {
             / 8.0
     }
 
-    fn lamp_report(&self, l: usize) -> LampReport {
+    fn lamp_report(&self, l: usize, lsps: &BTreeMap<String, LspReport>) -> LampReport {
         let load = &self.grid.loads[l];
         let lamp = &self.lamps[l];
         let now = self.sim.now();
         let name = self.lsp_name(l, now);
         let run = name.as_deref().and_then(|n| self.run_of(n));
-        let model = match (lamp.model, lamp.migrated_at) {
-            (Model::Overlay, Some(m)) if now >= m => Model::Peer,
-            (m, _) => m,
-        };
+        let model = lamp.model_at(now);
         let routers = &self.mapped.network.routers;
         let (state, error) = match run {
             None => (
@@ -287,16 +300,13 @@ impl LampSim {
             },
         };
         let hops = match run {
-            Some(run) if state == LampState::On => self
-                .sim
-                .lsp_reports()
-                .into_iter()
-                .find(|r| r.name == run.name)
+            Some(run) if state == LampState::On => lsps
+                .get(&run.name)
                 .map(|r| {
                     r.hops
-                        .into_iter()
+                        .iter()
                         .map(|h| LampHop {
-                            router: h.router,
+                            router: h.router.clone(),
                             voltage_v: h.downstream_label,
                             upstream_voltage_v: h.upstream_label,
                         })
@@ -354,8 +364,8 @@ impl LampSim {
         };
         let short = power_w - gmpls::watts_of(refusal.free_bps);
         let what = match &element.source {
-            Some(source) => format!("{} ({}, {source})", element.name, kind_name(element.kind)),
-            None => format!("{} ({})", element.name, kind_name(element.kind)),
+            Some(source) => format!("{} ({}, {source})", element.name, element.kind.name()),
+            None => format!("{} ({})", element.name, element.kind.name()),
         };
         if short > 0.0 {
             format!("{what} cannot take {power_w:.0} W: {short:.0} W short ({error})")
@@ -369,10 +379,9 @@ impl LampSim {
 fn lsp_name(grid: &Grid, lamps: &[Lamp], l: usize, at: Duration) -> Option<String> {
     let (load, lamp) = (grid.loads.get(l)?, lamps.get(l)?);
     lamp.egress?;
-    Some(match (lamp.model, lamp.migrated_at) {
-        (Model::Peer, _) => peer_name(&load.name),
-        (Model::Overlay, Some(m)) if at >= m => peer_name(&load.name),
-        (Model::Overlay, _) => overlay_name(&load.name),
+    Some(match lamp.model_at(at) {
+        Model::Peer => peer_name(&load.name),
+        Model::Overlay => overlay_name(&load.name),
     })
 }
 
@@ -422,16 +431,6 @@ fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<Sce
     }
     out.sort_by_key(|e| e.at);
     out
-}
-
-fn kind_name(kind: ElementKind) -> &'static str {
-    match kind {
-        ElementKind::Line => "line",
-        ElementKind::Transformer => "transformer",
-        ElementKind::Source => "source",
-        ElementKind::BusTie => "bus tie",
-        ElementKind::Service => "service link",
-    }
 }
 
 /// The loads each customer's guarantee covers, in file order (RFC 3251 §7.4).
