@@ -283,6 +283,47 @@ fn bench_rsvp_small() {
         .stderr(predicates::str::contains("--lsps"));
 }
 
+/// Issue 6: `bench lamps` times turn-ons at the asked path length and switches every lamp
+/// on and off; without a peer it says why; a path length no lamp has is an error.
+#[test]
+fn bench_lamps_small() {
+    let grid = "examples/grids/cigre_mv.toml";
+    let v = json(&[
+        "bench",
+        "lamps",
+        "--grid",
+        grid,
+        "--hops",
+        "3",
+        "--rounds",
+        "1",
+        "--lamps-per-load",
+        "2",
+        "--python",
+        "none",
+        "--json",
+    ]);
+    assert_eq!(v["buses"], 15);
+    assert_eq!(v["latency"]["hops"], 3);
+    assert!(v["latency"]["samples"].as_u64().unwrap() >= 1);
+    assert!(v["latency"]["median_ms"].as_f64().unwrap() > 0.0);
+    let by_hops = v["latency"]["by_hops"].as_array().unwrap();
+    assert!(by_hops.iter().any(|h| h["hops"] == 3));
+    assert_eq!(v["throughput"]["lamps"], 36);
+    assert_eq!(v["throughput"]["lit"], 36);
+    assert!(v["throughput"]["on_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["peer"]["not_run"], "--python none");
+    mplamps()
+        .args([
+            "bench", "lamps", "--grid", grid, "--hops", "40", "--rounds", "1",
+        ])
+        .args(["--lamps-per-load", "1", "--python", "none"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no lamp of"))
+        .stderr(predicates::str::contains("40-hop"));
+}
+
 /// Issue 5: `sim --json` reports every LSP with its path, labels per hop and setup time;
 /// a scenario file adds LSPs and events; a bad `[[lsp]]` names its line.
 #[test]

@@ -23,6 +23,9 @@ pub enum Which {
     Spf(SpfArgs),
     /// RSVP-TE LSP setups per second through one transit node, and memory per LSP.
     Rsvp(super::bench_rsvp::RsvpArgs),
+    /// Lamp turn-on latency and lamps switched per second on a grid, against admission by
+    /// power flow (pandapower).
+    Lamps(super::bench_lamps::LampArgs),
 }
 
 #[derive(clap::Args)]
@@ -62,6 +65,7 @@ pub fn run(which: Which) -> Result<()> {
     let args = match which {
         Which::Spf(args) => args,
         Which::Rsvp(args) => return super::bench_rsvp::run(args),
+        Which::Lamps(args) => return super::bench_lamps::run(args),
     };
     let progress = std::io::stderr().is_terminal();
     if args.roots == 0 {
@@ -185,7 +189,7 @@ fn check_same_distances(spt: &Spt, peer: impl Fn(NodeIndex) -> Option<f64>) -> R
     Ok(())
 }
 
-fn median(samples: &mut [f64]) -> f64 {
+pub(super) fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
 }

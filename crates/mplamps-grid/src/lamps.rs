@@ -80,6 +80,8 @@ pub struct LampSim {
     lamps: Vec<Lamp>,
     /// Index of each LSP run by name.
     runs: BTreeMap<String, usize>,
+    /// Whether each lamp is on after every event scheduled so far.
+    switched_on: Vec<bool>,
     last_event: Duration,
 }
 
@@ -92,8 +94,19 @@ fn peer_name(load: &str) -> String {
 }
 
 impl LampSim {
-    /// Maps `grid` onto GMPLS and schedules `events` (lamps on, off, migrations).
+    /// Maps `grid` onto GMPLS and schedules `events` (lamps on, off, migrations), on links
+    /// of the simulator's default model.
     pub fn new(grid: Grid, events: &[LampEvent], seed: u64) -> Result<LampSim, GridError> {
+        LampSim::with_links(grid, events, seed, LinkModel::default())
+    }
+
+    /// As `new`, every link of the grid with delay, jitter and loss `links`.
+    pub fn with_links(
+        grid: Grid,
+        events: &[LampEvent],
+        seed: u64,
+        links: LinkModel,
+    ) -> Result<LampSim, GridError> {
         let mut migrated_at = vec![None; grid.loads.len()];
         for e in events {
             if let LampAction::Migrate(loads) = &e.action {
@@ -114,6 +127,8 @@ impl LampSim {
         let metrics = mplamps_te::power::compute(&mapped.network);
         let graph = TeGraph::from_network(&mapped.network, &metrics);
         let guaranteed = guaranteed_loads(&grid);
+        // Lamps on one bus share their source: one search per bus, not per lamp.
+        let mut source_of_bus: BTreeMap<usize, Option<usize>> = BTreeMap::new();
         let mut lamps = Vec::with_capacity(grid.loads.len());
         let mut specs = Vec::new();
         for (l, load) in grid.loads.iter().enumerate() {
@@ -123,7 +138,9 @@ impl LampSim {
                 Model::Overlay
             };
             let bus = mapped.bus_router[load.bus];
-            let egress = nearest_source(&graph, &mapped, bus);
+            let egress = *source_of_bus
+                .entry(bus)
+                .or_insert_with(|| nearest_source(&graph, &mapped, bus));
             let lamp = Lamp {
                 egress,
                 guaranteed: guaranteed[l],
@@ -143,9 +160,10 @@ impl LampSim {
             lamps.push(lamp);
         }
         mapped.network.lsps = specs;
-        let scenario = scenario_events(&grid, &lamps, events);
+        let mut switched_on = vec![false; grid.loads.len()];
+        let scenario = scenario_events(&grid, &lamps, events, &mut switched_on);
         let last_event = scenario.last().map_or(Duration::ZERO, |e| e.at);
-        let mut sim = Sim::new(mapped.network.clone(), seed, LinkModel::default());
+        let mut sim = Sim::new(mapped.network.clone(), seed, links);
         let runs = sim
             .lsp_runs()
             .iter()
@@ -160,8 +178,31 @@ impl LampSim {
             sim,
             lamps,
             runs,
+            switched_on,
             last_event,
         })
+    }
+
+    /// Switches `loads` on (or off) at `at`, after the events already scheduled; a lamp
+    /// already in that state is left alone. Migrations are only known from `new`.
+    pub fn switch(&mut self, at: Duration, loads: &[usize], on: bool) {
+        let at = at.max(self.sim.now());
+        let event = LampEvent {
+            at,
+            action: if on {
+                LampAction::On(loads.to_vec())
+            } else {
+                LampAction::Off(loads.to_vec())
+            },
+        };
+        let scenario = scenario_events(&self.grid, &self.lamps, &[event], &mut self.switched_on);
+        self.last_event = self.last_event.max(at);
+        self.sim.add_scenario(scenario);
+    }
+
+    /// Runs every event up to and including `at`, converged or not.
+    pub fn run_until(&mut self, at: Duration) -> Result<(), SimError> {
+        self.sim.run(at, false).map(|_| ())
     }
 
     /// The LSP lamp `l` signals at `at`: its overlay LSP until it migrates, then its own.
@@ -274,30 +315,41 @@ impl LampSim {
             / 8.0
     }
 
+    /// The LSP run lamp `l` signals now, if it has a source to signal to.
+    fn current_run(&self, l: usize) -> Option<&LspRun> {
+        self.lsp_name(l, self.sim.now())
+            .as_deref()
+            .and_then(|n| self.run_of(n))
+    }
+
+    /// Where lamp `l` stands now, without building the whole report.
+    pub fn status(&self, l: usize) -> Option<LampStatus> {
+        self.grid.loads.get(l)?;
+        let run = self.current_run(l);
+        let state = state_of(run);
+        Some(LampStatus {
+            state,
+            hops: run.map_or(0, |r| r.path.len().saturating_sub(1)),
+            switch_to_light: run
+                .filter(|_| state == LampState::On)
+                .and_then(|r| r.setup_time),
+        })
+    }
+
     fn lamp_report(&self, l: usize, lsps: &BTreeMap<String, LspReport>) -> LampReport {
         let load = &self.grid.loads[l];
         let lamp = &self.lamps[l];
-        let now = self.sim.now();
-        let name = self.lsp_name(l, now);
-        let run = name.as_deref().and_then(|n| self.run_of(n));
-        let model = lamp.model_at(now);
+        let run = self.current_run(l);
+        let model = lamp.model_at(self.sim.now());
         let routers = &self.mapped.network.routers;
-        let (state, error) = match run {
-            None => (
-                LampState::Off,
-                lamp.egress
-                    .is_none()
-                    .then(|| "no electricity source is reachable".to_string()),
-            ),
-            Some(run) => match run.state {
-                RunState::Up => (LampState::On, None),
-                RunState::Signaling => (LampState::Signaling, None),
-                RunState::Pending | RunState::Down => (LampState::Off, None),
-                RunState::Failed => (
-                    LampState::Refused,
-                    Some(self.refusal_text(run, load.power_w)),
-                ),
-            },
+        let state = state_of(run);
+        let error = match run {
+            None => lamp
+                .egress
+                .is_none()
+                .then(|| "no electricity source is reachable".to_string()),
+            Some(run) if state == LampState::Refused => Some(self.refusal_text(run, load.power_w)),
+            Some(_) => None,
         };
         let hops = match run {
             Some(run) if state == LampState::On => lsps
@@ -375,6 +427,16 @@ impl LampSim {
     }
 }
 
+/// A lamp's state from the LSP it signals now (none: it was never switched on).
+fn state_of(run: Option<&LspRun>) -> LampState {
+    match run.map(|r| r.state) {
+        None | Some(RunState::Pending | RunState::Down) => LampState::Off,
+        Some(RunState::Up) => LampState::On,
+        Some(RunState::Signaling) => LampState::Signaling,
+        Some(RunState::Failed) => LampState::Refused,
+    }
+}
+
 /// The LSP lamp `l` signals at `at`: its overlay LSP until it migrates, then its own.
 fn lsp_name(grid: &Grid, lamps: &[Lamp], l: usize, at: Duration) -> Option<String> {
     let (load, lamp) = (grid.loads.get(l)?, lamps.get(l)?);
@@ -387,8 +449,13 @@ fn lsp_name(grid: &Grid, lamps: &[Lamp], l: usize, at: Duration) -> Option<Strin
 
 /// The simulator's events for `events`: each lamp's LSP set up or torn down from the
 /// ingress of the model it is in at that moment.
-fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<ScenarioEvent> {
-    let mut on = vec![false; grid.loads.len()];
+/// `on` is whether each lamp is on before `events`, and after them on return.
+fn scenario_events(
+    grid: &Grid,
+    lamps: &[Lamp],
+    events: &[LampEvent],
+    on: &mut [bool],
+) -> Vec<ScenarioEvent> {
     let mut out = Vec::new();
     for e in events {
         let push =
@@ -418,7 +485,10 @@ fn scenario_events(grid: &Grid, lamps: &[Lamp], events: &[LampEvent]) -> Vec<Sce
                     let (Some(load), Some(lamp)) = (grid.loads.get(l), lamps.get(l)) else {
                         continue;
                     };
-                    if on[l] && lamp.egress.is_some() && lamp.migrated_at == Some(e.at) {
+                    if on.get(l) == Some(&true)
+                        && lamp.egress.is_some()
+                        && lamp.migrated_at == Some(e.at)
+                    {
                         push(&mut out, Action::LspTeardown(overlay_name(&load.name)));
                         out.push(ScenarioEvent {
                             at: e.at + MIGRATION_GAP,
@@ -510,6 +580,16 @@ pub enum LampState {
     On,
     /// Refused by admission control or preempted: off, with an error.
     Refused,
+}
+
+/// Where one lamp stands (`LampSim::status`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LampStatus {
+    pub state: LampState,
+    /// Links on the path of the LSP it signals now (0 before it signals).
+    pub hops: usize,
+    /// Virtual time from the switch to light, when it is on.
+    pub switch_to_light: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,7 +7,8 @@ use std::time::Duration;
 use mplamps_grid::Grid;
 use mplamps_grid::evening::{LampAction, LampEvent};
 use mplamps_grid::lamps::Model;
-use mplamps_grid::lamps::{self, GridReport, LampState};
+use mplamps_grid::lamps::{self, GridReport, LampSim, LampState};
+use mplamps_sim::LinkModel;
 
 fn cigre() -> Grid {
     let text = include_str!("../../../examples/grids/cigre_mv.toml");
@@ -303,4 +304,71 @@ lamps_on = ["S1", "S2", "P1", "P3"]
         element(&after, "MV-B").reserved_w,
         element(&before, "MV-B").reserved_w
     );
+}
+
+/// Lamps switched while the network runs (what `mplamps bench lamps` does): over links
+/// that deliver at once the Resv is back at the switch in the instant of the switch, and
+/// switching off frees every watt.
+#[test]
+fn lamps_switched_during_a_run_light_in_the_instant_over_instant_links() {
+    let grid = feeder();
+    let links = LinkModel {
+        delay: Duration::ZERO,
+        jitter: Duration::ZERO,
+        ..LinkModel::default()
+    };
+    let mut sim = LampSim::with_links(grid.clone(), &[], 1, links).unwrap();
+    assert!(
+        sim.run().unwrap(),
+        "the control plane converges with no lamp on"
+    );
+    let p1 = grid.loads.iter().position(|l| l.name == "P1").unwrap();
+    assert_eq!(sim.status(p1).unwrap().state, LampState::Off);
+    let line = sim
+        .mapped
+        .elements
+        .iter()
+        .find(|e| e.name == "MV-A")
+        .map(|e| e.links[0])
+        .unwrap();
+
+    let at = sim.sim.now() + Duration::from_millis(1);
+    sim.switch(at, &[p1], true);
+    sim.run_until(at - Duration::from_nanos(1)).unwrap();
+    assert_eq!(
+        sim.status(p1).unwrap().state,
+        LampState::Off,
+        "not before the switch"
+    );
+    sim.run_until(at).unwrap();
+    let status = sim.status(p1).unwrap();
+    assert_eq!(status.state, LampState::On);
+    assert_eq!(status.switch_to_light, Some(Duration::ZERO));
+    // A → MV → transformer T → HV → the external grid.
+    assert_eq!(status.hops, 4);
+    assert!((sim.reserved_w(line) - 300_000.0).abs() < 1.0);
+
+    let off = at + Duration::from_millis(1);
+    sim.switch(off, &[p1], false);
+    sim.run_until(off).unwrap();
+    assert_eq!(sim.status(p1).unwrap().state, LampState::Off);
+    assert_eq!(sim.reserved_w(line), 0.0);
+    assert!(sim.status(grid.loads.len()).is_none());
+}
+
+/// pandapower's MV Oberrhein (179 buses, two substations whose feeders open switches keep
+/// apart): the control plane converges island by island, and with every load on the
+/// reservations agree with pandapower's power flow within the grid's losses.
+#[test]
+fn mv_oberrhein_reservations_match_pandapowers_power_flow_within_losses() {
+    let json = include_str!("../../../data/grids/mv_oberrhein.json");
+    let (grid, _) = mplamps_grid::pandapower::import("mv_oberrhein.json", json).unwrap();
+    assert_eq!(grid.buses.len(), 179);
+    let report = lamps::simulate(grid.clone(), &all_on(&grid), 1).unwrap();
+    assert!(report.converged);
+    assert_eq!(report.lamps_on, grid.loads.len());
+    let flow = mplamps_grid::pandapower::power_flow("mv_oberrhein.json", json).unwrap();
+    let cmp = mplamps_grid::flowcheck::compare(&report, &flow);
+    assert!(cmp.rows.len() > 150, "{}", cmp.rows.len());
+    assert!(cmp.within_losses, "{cmp:#?}");
 }

@@ -10,7 +10,7 @@ pub mod rsvp;
 pub mod scenario;
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -1079,10 +1079,12 @@ impl Sim {
     }
 
     /// RFC-level convergence (issue 3): every adjacency on an up link between up routers is
-    /// Full, every LSDB is identical, nothing waits for an acknowledgement, every router's
-    /// routes reflect its database.
+    /// Full, every LSDB is identical to the others of its partition (the routers joined by
+    /// up links: a grid with open switches, or a network cut in two, floods each part on its
+    /// own), nothing waits for an acknowledgement, every router's routes reflect its database.
     pub fn converged(&self) -> bool {
-        let mut digest = None;
+        let partition = self.partitions();
+        let mut digests = BTreeMap::new();
         for (r, slot) in self.routers.iter().enumerate() {
             if !slot.up {
                 continue;
@@ -1092,7 +1094,7 @@ impl Sim {
                 return false;
             }
             let d = i.lsdb().digest();
-            if *digest.get_or_insert(d) != d {
+            if *digests.entry(partition[r]).or_insert(d) != d {
                 return false;
             }
             let full = i
@@ -1115,6 +1117,32 @@ impl Sim {
             }
         }
         self.lsps_settled() && self.rsvp_settled()
+    }
+
+    /// For every router, the lowest-numbered router it reaches over up links through up
+    /// routers (itself when it is down).
+    fn partitions(&self) -> Vec<usize> {
+        let mut partition: Vec<usize> = (0..self.routers.len()).collect();
+        let mut seen = vec![false; self.routers.len()];
+        let mut stack = Vec::new();
+        for root in 0..self.routers.len() {
+            if seen[root] || !self.routers[root].up {
+                continue;
+            }
+            seen[root] = true;
+            stack.push(root);
+            while let Some(r) = stack.pop() {
+                partition[r] = root;
+                for &l in &self.interface_links[r] {
+                    let far = self.far_end(l, r);
+                    if self.link_up[l] && self.routers[far].up && !seen[far] {
+                        seen[far] = true;
+                        stack.push(far);
+                    }
+                }
+            }
+        }
+        partition
     }
 
     /// Every neighbor over an up link has an operational LDP session with `r`.

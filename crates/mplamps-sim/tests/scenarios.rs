@@ -203,6 +203,44 @@ fn link_failure_and_repair() {
     assert_trees_match_file(&sim, &net);
 }
 
+/// A router whose every link fails is a partition of its own: the network converges with
+/// two different LSDBs, one per partition, and each router's trees cover its partition.
+#[test]
+fn a_partitioned_network_converges_part_by_part() {
+    let net = draft_area();
+    let a = net.router_index("A").unwrap();
+    let cut: Vec<ScenarioEvent> = net
+        .links
+        .iter()
+        .filter(|l| l.a.router == a || l.b.router == a)
+        .map(|l| at(30.0, Action::LinkDown(l.name.clone())))
+        .collect();
+    assert!(!cut.is_empty());
+    let mut sim = started(net.clone(), cut);
+    assert!(
+        sim.run(secs(600.0), true).unwrap(),
+        "converged with A cut off"
+    );
+    let d = digests(&sim);
+    let others: Vec<u64> = d
+        .iter()
+        .enumerate()
+        .filter(|&(r, _)| r != a)
+        .map(|(_, x)| *x)
+        .collect();
+    assert!(
+        others.iter().all(|x| *x == others[0]),
+        "one LSDB among the others"
+    );
+    assert_ne!(d[a], others[0], "A's LSDB is its own");
+    let b = net.router_index("B").unwrap();
+    let b_trees = sim.trees_of(b).unwrap();
+    assert!(
+        b_trees.power.iter().all(|n| n.name != "A"),
+        "A is gone from B's tree"
+    );
+}
+
 #[test]
 fn router_crash_and_restart() {
     let net = draft_area();
