@@ -11,7 +11,9 @@
 //!   whose IF_ID ERROR_SPEC names the link (RFC 3473 §8.2); the report names the grid
 //!   element and the shortfall, and the lamp stays off.
 //! - The path toward the source follows the topology (CSPF on the power metric, without
-//!   bandwidth): which lamps fit is the hops' decision, not the lamp's.
+//!   bandwidth): which lamps fit is the hops' decision, not the lamp's. A lamp refused (or
+//!   preempted) toward its least-loss source signals toward the next one
+//!   (`LspSpec::fallback_egresses`), at most `MAX_SOURCES_TRIED`.
 //! - Voltage Protected Networks (§7.4): a customer's loads, in file order, are guaranteed up
 //!   to its `guaranteed_w` and signaled at setup and holding priority 0; every other load
 //!   at 7. A guaranteed lamp preempts best-effort lamps where it needs their watts (RFC 3209
@@ -44,6 +46,10 @@ pub const BEST_EFFORT_PRIORITY: u8 = 7;
 /// booked twice.
 pub const MIGRATION_GAP: Duration = Duration::from_millis(100);
 
+/// Sources a lamp tries, least loss first, before it stays off: each refusal costs a Path
+/// and a PathErr.
+pub const MAX_SOURCES_TRIED: usize = 8;
+
 /// How a lamp reaches the control plane (RFC 3251 §7.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -54,8 +60,9 @@ pub enum Model {
 
 #[derive(Debug, Clone)]
 struct Lamp {
-    /// The router of the electricity source feeding it, when one is reachable.
-    egress: Option<usize>,
+    /// The routers of the electricity sources it may draw from, least loss first (empty:
+    /// none is reachable).
+    sources: Vec<usize>,
     guaranteed: bool,
     /// The model at the start of the run, and from when it is peer (a migration).
     model: Model,
@@ -63,6 +70,11 @@ struct Lamp {
 }
 
 impl Lamp {
+    /// The source it signals toward first.
+    fn egress(&self) -> Option<usize> {
+        self.sources.first().copied()
+    }
+
     /// The model the lamp is in at `at`: peer from its migration on.
     fn model_at(&self, at: Duration) -> Model {
         match self.migrated_at {
@@ -127,8 +139,8 @@ impl LampSim {
         let metrics = mplamps_te::power::compute(&mapped.network);
         let graph = TeGraph::from_network(&mapped.network, &metrics);
         let guaranteed = guaranteed_loads(&grid);
-        // Lamps on one bus share their source: one search per bus, not per lamp.
-        let mut source_of_bus: BTreeMap<usize, Option<usize>> = BTreeMap::new();
+        // Lamps of one power on one bus share their sources: one search each, not per lamp.
+        let mut sources_of: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
         let mut lamps = Vec::with_capacity(grid.loads.len());
         let mut specs = Vec::new();
         for (l, load) in grid.loads.iter().enumerate() {
@@ -138,18 +150,18 @@ impl LampSim {
                 Model::Overlay
             };
             let bus = mapped.bus_router[load.bus];
-            let egress = *source_of_bus
-                .entry(bus)
-                .or_insert_with(|| nearest_source(&graph, &mapped, bus));
+            let sources = sources_of
+                .entry((bus, load.power_w.to_bits()))
+                .or_insert_with(|| sources_by_loss(&graph, &grid, &mapped, bus, load.power_w))
+                .clone();
             let lamp = Lamp {
-                egress,
+                sources,
                 guaranteed: guaranteed[l],
                 model,
                 migrated_at: migrated_at[l].filter(|_| model == Model::Overlay),
             };
-            if let Some(to) = egress {
-                let spec =
-                    |name: String, from: usize| lamp_spec(name, from, to, load.power_w, &lamp);
+            if lamp.egress().is_some() {
+                let spec = |name: String, from: usize| lamp_spec(name, from, load.power_w, &lamp);
                 if model == Model::Overlay {
                     specs.push(spec(overlay_name(&load.name), bus));
                 }
@@ -345,9 +357,9 @@ impl LampSim {
         let state = state_of(run);
         let error = match run {
             None => lamp
-                .egress
-                .is_none()
-                .then(|| "no electricity source is reachable".to_string()),
+                .sources
+                .is_empty()
+                .then(|| "no electricity source that could feed it is reachable".to_string()),
             Some(run) if state == LampState::Refused => Some(self.refusal_text(run, load.power_w)),
             Some(_) => None,
         };
@@ -379,8 +391,9 @@ impl LampSim {
             power_w: load.power_w,
             state,
             error,
-            electricity_source: lamp
-                .egress
+            electricity_source: run
+                .map(|r| r.egress)
+                .or(lamp.egress())
                 .and_then(|r| routers.get(r))
                 .map(|r| r.name.clone()),
             path: run
@@ -440,7 +453,7 @@ fn state_of(run: Option<&LspRun>) -> LampState {
 /// The LSP lamp `l` signals at `at`: its overlay LSP until it migrates, then its own.
 fn lsp_name(grid: &Grid, lamps: &[Lamp], l: usize, at: Duration) -> Option<String> {
     let (load, lamp) = (grid.loads.get(l)?, lamps.get(l)?);
-    lamp.egress?;
+    lamp.egress()?;
     Some(match lamp.model_at(at) {
         Model::Peer => peer_name(&load.name),
         Model::Overlay => overlay_name(&load.name),
@@ -486,7 +499,7 @@ fn scenario_events(
                         continue;
                     };
                     if on.get(l) == Some(&true)
-                        && lamp.egress.is_some()
+                        && lamp.egress().is_some()
                         && lamp.migrated_at == Some(e.at)
                     {
                         push(&mut out, Action::LspTeardown(overlay_name(&load.name)));
@@ -522,11 +535,26 @@ fn guaranteed_loads(grid: &Grid) -> Vec<bool> {
         .collect()
 }
 
-/// The source with the least-loss path from router `from` (the power objective, no
-/// bandwidth constraint), ties to the first source.
-fn nearest_source(graph: &TeGraph, mapped: &GridNetwork, from: usize) -> Option<usize> {
-    let mut best: Option<(f64, usize)> = None;
-    for &to in mapped.source_router.iter().flatten() {
+/// The sources a lamp at router `from` may draw `power_w` from, in the order it tries
+/// them: by the losses of the path (the power objective, no bandwidth constraint), ties in
+/// file order. A source whose capacity is below `power_w` could never feed it and is left
+/// out; none after the first source without a limit (an external grid) is needed; at most
+/// `MAX_SOURCES_TRIED`.
+fn sources_by_loss(
+    graph: &TeGraph,
+    grid: &Grid,
+    mapped: &GridNetwork,
+    from: usize,
+    power_w: f64,
+) -> Vec<usize> {
+    let mut reachable: Vec<(f64, usize, bool)> = Vec::new();
+    let candidates = mapped
+        .source_router
+        .iter()
+        .zip(&grid.sources)
+        .filter(|(_, s)| s.capacity_w.is_none_or(|c| c >= power_w))
+        .filter_map(|(r, s)| r.map(|r| (r, s.capacity_w.is_none())));
+    for (to, unlimited) in candidates {
         let req = PathRequest {
             objective: Objective::Power,
             switching: Some(mplamps_core::gmpls::SwitchingType::Electric),
@@ -535,16 +563,22 @@ fn nearest_source(graph: &TeGraph, mapped: &GridNetwork, from: usize) -> Option<
             bidirectional: true,
             ..PathRequest::default()
         };
-        if let Ok(path) = cspf::compute(graph, &req)
-            && best.is_none_or(|(cost, _)| path.cost < cost)
-        {
-            best = Some((path.cost, to));
+        if let Ok(path) = cspf::compute(graph, &req) {
+            reachable.push((path.cost, to, unlimited));
         }
     }
-    best.map(|(_, to)| to)
+    reachable.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = Vec::new();
+    for (_, to, unlimited) in reachable.into_iter().take(MAX_SOURCES_TRIED) {
+        out.push(to);
+        if unlimited {
+            break;
+        }
+    }
+    out
 }
 
-fn lamp_spec(name: String, from: usize, to: usize, power_w: f64, lamp: &Lamp) -> LspSpec {
+fn lamp_spec(name: String, from: usize, power_w: f64, lamp: &Lamp) -> LspSpec {
     let priority = if lamp.guaranteed {
         GUARANTEED_PRIORITY
     } else {
@@ -553,7 +587,7 @@ fn lamp_spec(name: String, from: usize, to: usize, power_w: f64, lamp: &Lamp) ->
     LspSpec {
         name,
         from,
-        to,
+        to: lamp.egress().unwrap_or(from),
         bandwidth: gmpls::bandwidth_of(power_w),
         switching: mplamps_core::gmpls::SwitchingType::Electric,
         encoding: mplamps_core::gmpls::LspEncoding::Electricity,
@@ -569,6 +603,7 @@ fn lamp_spec(name: String, from: usize, to: usize, power_w: f64, lamp: &Lamp) ->
         hold_priority: priority,
         start: LspSpec::ON_DEMAND,
         hop_admission: true,
+        fallback_egresses: lamp.sources.iter().skip(1).copied().collect(),
     }
 }
 

@@ -372,3 +372,67 @@ fn mv_oberrhein_reservations_match_pandapowers_power_flow_within_losses() {
     assert!(cmp.rows.len() > 150, "{}", cmp.rows.len());
     assert!(cmp.within_losses, "{cmp:#?}");
 }
+
+/// A lamp goes to its least-loss source and, when that source is full, to the next one;
+/// when every source it may draw from is refused, the refusal names the element on the
+/// path to the last.
+#[test]
+fn a_lamp_whose_nearest_source_is_full_draws_from_the_next() {
+    let text = format!(
+        "{FEEDER}
+[[grid.source]]
+name = \"PV A\"
+bus = \"A\"
+kind = \"static-generator\"
+capacity_w = 350000.0
+
+[[grid.load]]
+name = \"Big\"
+bus = \"A\"
+power_w = 320000.0
+"
+    );
+    let grid = mplamps_grid::file::parse("feeder.toml", &text)
+        .unwrap()
+        .unwrap();
+    let evening = events(
+        &grid,
+        r#"
+[[event]]
+at = "1s"
+lamps_on = ["P1"]
+[[event]]
+at = "2s"
+lamps_on = ["P2"]
+[[event]]
+at = "3s"
+lamps_on = ["P3"]
+[[event]]
+at = "4s"
+lamps_on = ["Big"]
+"#,
+    );
+    let report = lamps::simulate(grid, &evening, 1).unwrap();
+    assert!(report.converged);
+    let p1 = lamp(&report, "P1");
+    assert_eq!(p1.state, LampState::On);
+    assert_eq!(p1.electricity_source.as_deref(), Some("PV A"));
+    assert_eq!(p1.path, ["A", "PV A"]);
+    // 50 kW left at PV A: P2 and P3 are refused there and fed by the grid through MV-A.
+    for name in ["P2", "P3"] {
+        let l = lamp(&report, name);
+        assert_eq!(l.state, LampState::On, "{l:?}");
+        assert_eq!(l.electricity_source.as_deref(), Some("grid"));
+        assert_eq!(l.path, ["A", "MV", "T", "HV", "grid"]);
+    }
+    assert!((element(&report, "MV-A").reserved_w - 350_000.0).abs() < 1.0);
+    assert!((element(&report, "PV A").reserved_w - 300_000.0).abs() < 1.0);
+    // Big (320 kW): PV A has 50 kW left, MV-A 250 kW.
+    let big = lamp(&report, "Big");
+    assert_eq!(big.state, LampState::Refused);
+    let error = big.error.as_deref().unwrap();
+    assert!(
+        error.contains("MV-A") && error.contains("70000 W short"),
+        "{error}"
+    );
+}

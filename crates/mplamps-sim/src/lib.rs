@@ -91,6 +91,8 @@ enum SimEvent {
     Scenario(usize),
     /// Run `k` of `Sim::lsps` computes its path and signals.
     LspStart(usize),
+    /// Failed run `k` signals again, toward its next fallback egress.
+    LspRetry(usize),
     /// A router's RSVP-TE control plane starts again after a restart.
     RsvpBoot(usize),
 }
@@ -906,6 +908,16 @@ impl Sim {
                     .get(k)
                     .is_some_and(|l| l.state == rsvp::RunState::Pending)
                 {
+                    self.start_lsp(k);
+                }
+            }
+            SimEvent::LspRetry(k) => {
+                if self
+                    .lsps
+                    .get(k)
+                    .is_some_and(|l| l.state == rsvp::RunState::Failed)
+                {
+                    self.stop_lsp(k, false);
                     self.start_lsp(k);
                 }
             }

@@ -17,8 +17,8 @@ use mplamps_te::LspSpec;
 use mplamps_te::cspf::{self, ComputedPath, PathRequest, TeGraph};
 use serde::Serialize;
 
-use crate::Sim;
 use crate::scenario::Action;
+use crate::{Sim, SimEvent};
 
 mod restart;
 
@@ -66,6 +66,8 @@ pub struct LspRun {
     /// The link whose admission control refused the LSP, and the bandwidth that was still
     /// free there for its setup priority when the refusal reached the ingress.
     pub refusal: Option<Refusal>,
+    /// The egress of the current attempt: the spec's, or one of its fallbacks.
+    pub egress: usize,
 }
 
 /// Where admission control refused an LSP (the IF_ID ERROR_SPEC of its PathErr, RFC 3473
@@ -147,6 +149,7 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
             tunnel_id,
             lsp_id,
             state: RunState::Pending,
+            egress: spec.to,
             path: Vec::new(),
             started: None,
             setup_time: None,
@@ -199,10 +202,10 @@ impl Sim {
         graph
     }
 
-    fn path_request(&self, spec: &LspSpec) -> PathRequest {
+    fn path_request(&self, spec: &LspSpec, to: usize) -> PathRequest {
         PathRequest {
             from: spec.from,
-            to: spec.to,
+            to,
             // Extra traffic borrows bandwidth that secondaries hold, which the TE database
             // shows as reserved; admission along the path decides (RFC 3471 §7.1), as it
             // does for LSPs that leave admission to the hops.
@@ -220,7 +223,7 @@ impl Sim {
             explicit: spec
                 .route
                 .iter()
-                .filter(|h| h.router != spec.to)
+                .filter(|h| h.router != to)
                 .map(|h| cspf::ExplicitHop {
                     node: h.router,
                     loose: h.loose,
@@ -240,7 +243,7 @@ impl Sim {
     fn compute_path(&self, k: usize) -> Result<ComputedPath, cspf::Infeasible> {
         let run = &self.lsps[k];
         let graph = self.te_database();
-        let req = self.path_request(&run.spec);
+        let req = self.path_request(&run.spec, run.egress);
         match (run.role, run.spec.secondary) {
             (Role::Secondary, Some(how)) => {
                 let primary = self
@@ -287,6 +290,7 @@ impl Sim {
                     None => format!("CSPF: {:?}: {}", e.constraint, e.reason),
                 };
                 self.lsp_failed(k, message);
+                self.try_next_egress(k);
                 return;
             }
         };
@@ -418,6 +422,7 @@ impl Sim {
                 self.lsps[k].refusal = refusal;
                 let was_active = self.lsps[k].active && self.lsps[k].role == Role::Primary;
                 self.lsp_failed(k, reason);
+                self.try_next_egress(k);
                 // RFC 3471 §7: a failed primary's traffic moves to its secondary.
                 let spec_name = self.lsps[k].spec.name.clone();
                 let standby = self.lsps.iter().any(|r| {
@@ -430,6 +435,29 @@ impl Sim {
             rsvp::Output::Retry { .. } => self.last_change = self.now,
             rsvp::Output::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
             rsvp::Output::Transmit { .. } | rsvp::Output::Routed { .. } => {}
+        }
+    }
+
+    /// After run `k` failed toward its egress (refused, preempted, or its path broke): the
+    /// next of its spec's fallback egresses, signaled from nothing at once. The last
+    /// failure stays when none is left.
+    fn try_next_egress(&mut self, k: usize) {
+        let Some(run) = self.lsps.get_mut(k) else {
+            return;
+        };
+        let spec = &run.spec;
+        let next = if run.egress == spec.to {
+            spec.fallback_egresses.first()
+        } else {
+            spec.fallback_egresses
+                .iter()
+                .position(|&e| e == run.egress)
+                .and_then(|i| spec.fallback_egresses.get(i + 1))
+        };
+        if let Some(&next) = next {
+            run.egress = next;
+            let now = self.now;
+            self.push(now, SimEvent::LspRetry(k));
         }
     }
 
@@ -477,6 +505,7 @@ impl Sim {
                         // A failed LSP still has its ingress state; start from nothing.
                         self.stop_lsp(k, false);
                     }
+                    self.lsps[k].egress = self.lsps[k].spec.to;
                     self.start_lsp(k);
                 }
             }
@@ -562,7 +591,7 @@ impl Sim {
     fn hop_labels(&self, run: &LspRun) -> Vec<HopReport> {
         let ingress = run.spec.from;
         let session = mplamps_rsvp::packet::Session {
-            endpoint: self.configs[run.spec.to].router_id,
+            endpoint: self.configs[run.egress].router_id,
             tunnel_id: run.tunnel_id,
             extended_tunnel_id: u32::from(self.configs[ingress].router_id),
         };

@@ -50,6 +50,10 @@ pub struct LspSpec {
     /// control, which answers a shortfall with a PathErr (a lamp's path toward its
     /// electricity source, RFC 3251 §7.1). Otherwise CSPF books against the TE database.
     pub hop_admission: bool,
+    /// Egresses tried in order after `to` when the LSP cannot be set up toward the one
+    /// before: no path, or a hop's admission control refused it. A lamp's next-nearest
+    /// electricity source when the nearest is full (RFC 3251 §7.1).
+    pub fallback_egresses: Vec<usize>,
 }
 
 impl LspSpec {
@@ -261,6 +265,7 @@ pub(super) fn build_lsps(
             hold_priority: hold_priority as u8,
             start,
             hop_admission: false,
+            fallback_egresses: Vec::new(),
         });
     }
     out
