@@ -245,7 +245,7 @@ fn latencies(grid: &Grid, args: &LampArgs, progress: bool) -> Result<TurnOns> {
                         at_hops.push(l);
                     }
                 }
-                // No source reachable, or its source alone cannot feed it: not a turn-on.
+                // No source it may draw from can feed it: not a turn-on.
                 LampState::Off | LampState::Refused => {}
                 LampState::Signaling => bail!(
                     "{} was still signaling after every message was delivered",
