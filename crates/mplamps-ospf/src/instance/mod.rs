@@ -241,7 +241,7 @@ impl Instance {
     ) {
         self.now = now;
         self.counters.rx_packets += 1;
-        match Packet::decode(payload) {
+        match Packet::decode_using(payload, self.store.as_ref()) {
             Ok(packet) => self.receive(interface, src, dst, packet),
             Err(e) => self.drop_packet(interface, format!("malformed packet from {src}: {e}")),
         }

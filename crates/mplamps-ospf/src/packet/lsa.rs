@@ -364,6 +364,14 @@ impl Lsa {
 
     /// Decodes one LSA from the front of `r`, using the length in its header.
     pub(crate) fn decode(r: &mut Reader) -> Result<Lsa, DecodeError> {
+        Lsa::decode_using(r, None)
+    }
+
+    /// As `decode`; an instance `store` holds already is taken from it, body not decoded.
+    pub(crate) fn decode_using(
+        r: &mut Reader,
+        store: Option<&super::LsaStore>,
+    ) -> Result<Lsa, DecodeError> {
         let header = LsaHeader::decode(&mut r.clone())?;
         let length = usize::from(header.length);
         if length < LSA_HEADER_LEN {
@@ -373,6 +381,10 @@ impl Lsa {
             });
         }
         let raw = r.take(length, "LSA")?;
+        if let Some(known) = store.and_then(|s| s.find(raw.get(2..).unwrap_or_default(), header))
+        {
+            return Ok(known);
+        }
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;
         Ok(Lsa {
             header,

@@ -154,6 +154,12 @@ impl Packet {
     /// Decodes an OSPF packet (the IP payload). Octets after the packet length are ignored,
     /// as IP may pad.
     pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
+        Packet::decode_using(bytes, None)
+    }
+
+    /// As `decode`; the LSAs of an LS Update that `store` holds already are taken from it
+    /// without decoding their bodies again (most copies a router receives are such).
+    pub fn decode_using(bytes: &[u8], store: Option<&LsaStore>) -> Result<Packet, DecodeError> {
         let mut r = Reader::new(bytes);
         let version = r.u8("version")?;
         if version != VERSION {
@@ -235,7 +241,7 @@ impl Packet {
                 let count = r.u32("# LSAs")?;
                 let mut lsas = Vec::with_capacity((count as usize).min(r.remaining() / 20));
                 for _ in 0..count {
-                    lsas.push(Lsa::decode(&mut r)?);
+                    lsas.push(Lsa::decode_using(&mut r, store)?);
                 }
                 Body::LsUpdate(lsas)
             }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
-use super::Lsa;
+use super::{Lsa, LsaHeader};
 
 /// A handle on shared LSA storage; clones share the same storage.
 #[derive(Debug, Clone, Default)]
@@ -32,9 +32,7 @@ impl LsaStore {
     /// (not stored) when it fails.
     pub fn intern_checked(&self, lsa: Lsa) -> Result<Lsa, Lsa> {
         let content = lsa.content();
-        let mut hasher = FxHasher::default();
-        content.hash(&mut hasher);
-        let hash = hasher.finish();
+        let hash = content_hash(content);
         let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let bucket = inner.by_content.entry(hash).or_default();
         if let Some(known) = bucket.iter().find(|k| k.content() == content) {
@@ -51,6 +49,18 @@ impl LsaStore {
         Ok(lsa)
     }
 
+    /// The stored instance whose octets after the LS age are `content`, under `header`:
+    /// a copy received before, so its body need not be decoded again.
+    pub fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa> {
+        let inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        inner
+            .by_content
+            .get(&content_hash(content))?
+            .iter()
+            .find(|k| k.content() == content)
+            .map(|k| k.with_header(header))
+    }
+
     /// How many distinct LSA instances the store holds.
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).len
@@ -59,6 +69,12 @@ impl LsaStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+fn content_hash(content: &[u8]) -> u64 {
+    let mut hasher = FxHasher::default();
+    content.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Inner {
@@ -118,6 +134,34 @@ mod tests {
         assert!(store.is_empty());
         assert!(store.intern_checked(good).is_ok());
         assert_eq!(store.len(), 1);
+    }
+
+    /// An LS Update decoded with the store takes the instances it holds from it, under the
+    /// received age, and decodes the others.
+    #[test]
+    fn known_instances_in_an_ls_update_come_from_the_store() {
+        use crate::packet::{Body, Packet};
+        let store = LsaStore::default();
+        let held = intern(&store, lsa(0x8000_0001, 1));
+        let update = Packet {
+            router_id: Ipv4Addr::new(10, 0, 0, 2),
+            area_id: Ipv4Addr::UNSPECIFIED,
+            auth: crate::packet::Auth::default(),
+            body: Body::LsUpdate(vec![lsa(0x8000_0001, 9), lsa(0x8000_0002, 9)]),
+        };
+        let bytes = update.encode();
+        let Ok(Packet {
+            body: Body::LsUpdate(lsas),
+            ..
+        }) = Packet::decode_using(&bytes, Some(&store))
+        else {
+            panic!("an LS Update");
+        };
+        assert!(lsas[0].shares_storage_with(&held));
+        assert_eq!(lsas[0].header.age, 9);
+        assert!(!lsas[1].shares_storage_with(&held));
+        assert_eq!(lsas, [lsa(0x8000_0001, 9), lsa(0x8000_0002, 9)]);
+        assert_eq!(Packet::decode(&bytes).map(|p| p.body), Ok(Body::LsUpdate(lsas)));
     }
 
     #[test]
