@@ -4,11 +4,12 @@
 //! (draft §2, §2.4.4). The result does not depend on the order in which LSAs arrived: it is
 //! rebuilt from the whole database.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use mplamps_te::power::{Selection, pwrlink};
 use mplamps_te::topology::PowerMembership;
+use rustc_hash::FxHashMap;
 
 use crate::packet::{LinkSubTlv, LsType, LsaBody, PowerKind, RouterLinkType, TeTlv};
 
@@ -87,7 +88,7 @@ impl TedLink {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ted {
     pub nodes: Vec<TedNode>,
-    pub index: HashMap<Ipv4Addr, usize>,
+    pub index: FxHashMap<Ipv4Addr, usize>,
     pub links: Vec<TedLink>,
 }
 
@@ -147,7 +148,7 @@ impl Ted {
         let mut half: BTreeMap<Ipv4Addr, Vec<HalfLink>> = BTreeMap::new();
         let mut networks: BTreeMap<Ipv4Addr, Vec<Ipv4Addr>> = BTreeMap::new();
         let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
-        let mut ports: HashMap<(Ipv4Addr, u32), TePort> = HashMap::new();
+        let mut ports: FxHashMap<(Ipv4Addr, u32), TePort> = FxHashMap::default();
         for (key, body) in lsas {
             match (key.ls_type, body) {
                 (LsType::Router, LsaBody::Router(r)) => {
