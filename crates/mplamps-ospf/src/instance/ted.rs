@@ -206,22 +206,21 @@ impl Ted {
                 _ => {}
             }
         }
-        let mut raw_links: Vec<(Ipv4Addr, Ipv4Addr, Ipv4Addr, Ipv4Addr, u16, u16)> = Vec::new();
+        // Parallel links between one pair pair up in (subnet, Link Data) order on both sides.
+        for links in half.values_mut() {
+            links.sort_unstable_by_key(|l| (l.to, l.pair_key, l.data));
+        }
+        let mut raw_links: Vec<(Ipv4Addr, Ipv4Addr, Ipv4Addr, Ipv4Addr, u16, u16)> =
+            Vec::with_capacity(ted.nodes.len() * 2);
         for (&r, links) in &half {
-            for to in links
-                .iter()
-                .map(|l| l.to)
-                .collect::<std::collections::BTreeSet<_>>()
-            {
-                if to <= r {
+            for ours in links.chunk_by(|x, y| x.to == y.to) {
+                let Some(to) = ours.first().map(|l| l.to).filter(|&to| to > r) else {
                     continue;
-                }
+                };
                 let Some(back) = half.get(&to) else { continue };
-                let mut ours: Vec<&HalfLink> = links.iter().filter(|l| l.to == to).collect();
-                let mut theirs: Vec<&HalfLink> = back.iter().filter(|l| l.to == r).collect();
-                ours.sort_by_key(|l| (l.pair_key, l.data));
-                theirs.sort_by_key(|l| (l.pair_key, l.data));
-                for (x, y) in ours.iter().zip(&theirs) {
+                let start = back.partition_point(|l| l.to < r);
+                let theirs = back[start..].iter().take_while(|l| l.to == r);
+                for (x, y) in ours.iter().zip(theirs) {
                     raw_links.push((r, to, x.data, y.data, x.metric, y.metric));
                 }
             }
