@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use mplamps_core::fec::Topology;
 use mplamps_ldp::instance as ldp;
+use mplamps_ospf::instance::TedCache;
 use mplamps_ospf::instance::{Event, Instance, NsmState, RouterConfig};
 use mplamps_ospf::packet::LsaStore;
 use mplamps_te::Network;
@@ -161,6 +162,10 @@ pub struct Stats {
     /// RSVP messages lost on a control channel that was down, or to a control plane
     /// that was restarting.
     pub rsvp_control_lost: u64,
+    /// TE databases the OSPF instances built for SPF, and SPF runs that reused one built
+    /// for another router from the same LSAs (`TedCache`). Filled in by the report.
+    pub ted_built: u64,
+    pub ted_reused: u64,
 }
 
 pub struct Sim {
@@ -189,6 +194,7 @@ pub struct Sim {
     capture: Option<Capture>,
     /// One copy of each LSA instance for all routers.
     lsa_store: LsaStore,
+    ted_cache: TedCache,
     ldp_configs: Vec<ldp::Config>,
     ldp_enabled: bool,
     /// Router index by router ID (the LDP LSR ID and transport address).
@@ -277,6 +283,7 @@ impl Sim {
             warnings: Vec::new(),
             capture: None,
             lsa_store,
+            ted_cache: TedCache::default(),
             ldp_enabled: net_ldp_enabled,
             drops: vec![mplamps_dataplane::Drops::default(); ldp_configs.len()],
             ldp_configs,
@@ -423,6 +430,7 @@ impl Sim {
         };
         slot.instance = Instance::new(self.configs[r].clone());
         slot.instance.share_lsa_storage(self.lsa_store.clone());
+        slot.instance.share_ted_cache(self.ted_cache.clone());
         slot.ldp = ldp::Instance::new(self.ldp_configs[r].clone());
         if let Some(old) = slot.rsvp.take() {
             slot.rsvp_counted.absorb(old.counters());

@@ -299,7 +299,14 @@ impl Sim {
             } else {
                 0.0
             },
-            stats: self.stats.clone(),
+            stats: {
+                let (ted_built, ted_reused) = self.ted_cache.built_and_reused();
+                Stats {
+                    ted_built,
+                    ted_reused,
+                    ..self.stats.clone()
+                }
+            },
             warnings: self.warnings.clone(),
             routers,
             lsps: self.lsp_reports(),

@@ -40,6 +40,9 @@ impl Entry {
     }
 }
 
+/// An LSA instance: its key, sequence number and checksum.
+pub type LiveInstance = (LsaKey, u32, u16);
+
 #[derive(Debug, Default, Clone)]
 pub struct Lsdb {
     entries: BTreeMap<LsaKey, Entry>,
@@ -110,6 +113,15 @@ impl Lsdb {
     /// the same digest hold the same database.
     pub fn digest(&self) -> u64 {
         self.digest
+    }
+
+    /// Identity, sequence number and checksum of the LSAs that are not MaxAge, in key
+    /// order: what the routing calculation reads (`live`) is determined by them.
+    pub fn live_instances(&self, now: Duration) -> impl Iterator<Item = LiveInstance> + '_ {
+        self.entries
+            .iter()
+            .filter(move |(_, e)| e.age(now) < MAX_AGE)
+            .map(|(k, e)| (*k, e.lsa.header.seq, e.lsa.header.checksum))
     }
 
     /// Bodies of the LSAs that are not MaxAge, for the routing calculation (§16).

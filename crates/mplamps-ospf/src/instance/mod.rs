@@ -26,7 +26,7 @@ pub use interface::IsmState;
 pub use lsdb::{Entry, Lsdb};
 pub use neighbor::NsmState;
 pub use routes::{NextHop, Prefix, Route, Routes};
-pub use ted::{TePort, Ted, TedLink, TedNode};
+pub use ted::{TePort, Ted, TedCache, TedLink, TedNode};
 
 use crate::packet::{Body, LsaKey, LsaStore, Packet};
 use interface::Interface;
@@ -127,6 +127,7 @@ pub struct Instance {
     started: bool,
     /// Storage shared with other instances for identical LSAs (simulations).
     store: Option<LsaStore>,
+    ted_cache: Option<TedCache>,
 }
 
 impl Instance {
@@ -153,6 +154,7 @@ impl Instance {
             now: Duration::ZERO,
             started: false,
             store: None,
+            ted_cache: None,
         }
     }
 
@@ -160,6 +162,12 @@ impl Instance {
     /// a simulator of many routers keeps one copy of each LSA instead of one per router.
     pub fn share_lsa_storage(&mut self, store: LsaStore) {
         self.store = Some(store);
+    }
+
+    /// Takes TE databases from `cache`, shared with every instance given the same cache:
+    /// routers whose databases hold the same LSAs build their TE database once.
+    pub fn share_ted_cache(&mut self, cache: TedCache) {
+        self.ted_cache = Some(cache);
     }
 
     pub fn config(&self) -> &RouterConfig {

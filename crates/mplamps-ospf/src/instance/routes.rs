@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use mplamps_te::spf::Spt;
@@ -54,7 +55,7 @@ pub(super) struct SpfState {
     hold: Duration,
     pub ran_since_change: bool,
     pub routes: Routes,
-    pub ted: Ted,
+    pub ted: Arc<Ted>,
 }
 
 impl Instance {
@@ -92,11 +93,11 @@ impl Instance {
         self.spf.last_run = Some(self.now);
         self.spf.ran_since_change = true;
         self.counters.spf_runs += 1;
-        let ted = Ted::build(
-            self.lsdb.live(self.now),
-            self.config.selection,
-            self.config.power_membership,
-        );
+        let (selection, membership) = (self.config.selection, self.config.power_membership);
+        let ted = match &self.ted_cache {
+            Some(cache) => cache.get_or_build(&self.lsdb, self.now, selection, membership),
+            None => Arc::new(Ted::build(self.lsdb.live(self.now), selection, membership)),
+        };
         let routes = self.compute_routes(&ted);
         self.spf.ted = ted;
         if routes != self.spf.routes {

@@ -4,13 +4,16 @@
 //! (draft §2, §2.4.4). The result does not depend on the order in which LSAs arrived: it is
 //! rebuilt from the whole database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use mplamps_te::power::{Selection, pwrlink};
 use mplamps_te::topology::PowerMembership;
 use rustc_hash::FxHashMap;
 
+use super::lsdb::{LiveInstance, Lsdb};
 use crate::packet::{LinkSubTlv, LsType, LsaBody, PowerKind, RouterLinkType, TeTlv};
 
 /// One router of the TE database.
@@ -292,5 +295,122 @@ impl Ted {
             })
             .collect();
         mplamps_te::spf::Graph::new(self.nodes.len(), &links)
+    }
+}
+
+/// TE databases shared by the instances given one cache. The TE database is a function of
+/// the live LSAs alone, and the routers of one area hold the same LSAs once a flood has
+/// passed, so in a simulator of many routers most SPF runs would build one already built.
+/// An entry is reused only for exactly the same LSA instances (key, sequence number,
+/// checksum) and the same power rules.
+#[derive(Debug, Clone, Default)]
+pub struct TedCache(Arc<Mutex<CacheInner>>);
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    entries: VecDeque<CachedTed>,
+    built: u64,
+    reused: u64,
+}
+
+#[derive(Debug)]
+struct CachedTed {
+    selection: Selection,
+    membership: PowerMembership,
+    instances: Vec<LiveInstance>,
+    ted: Arc<Ted>,
+}
+
+/// Databases kept, most recently used first: a flood wave leaves routers on a few
+/// databases at a time.
+const CACHED_TEDS: usize = 4;
+
+impl TedCache {
+    /// The TE database of `lsdb`'s live LSAs at `now`, from the cache or built.
+    pub fn get_or_build(
+        &self,
+        lsdb: &Lsdb,
+        now: Duration,
+        selection: Selection,
+        membership: PowerMembership,
+    ) -> Arc<Ted> {
+        let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let hit = inner.entries.iter().position(|c| {
+            c.selection == selection
+                && c.membership == membership
+                && c.instances.iter().copied().eq(lsdb.live_instances(now))
+        });
+        if let Some(entry) = hit.and_then(|i| inner.entries.remove(i)) {
+            let ted = Arc::clone(&entry.ted);
+            inner.entries.push_front(entry);
+            inner.reused += 1;
+            return ted;
+        }
+        let ted = Arc::new(Ted::build(lsdb.live(now), selection, membership));
+        inner.built += 1;
+        inner.entries.push_front(CachedTed {
+            selection,
+            membership,
+            instances: lsdb.live_instances(now).collect(),
+            ted: Arc::clone(&ted),
+        });
+        inner.entries.truncate(CACHED_TEDS);
+        ted
+    }
+
+    /// How many TE databases were built, and how many times one was reused.
+    pub fn built_and_reused(&self) -> (u64, u64) {
+        let inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        (inner.built, inner.reused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{Lsa, LsaHeader};
+
+    fn lsa(id: u8, seq: u32) -> Lsa {
+        let header = LsaHeader {
+            age: 1,
+            options: 0,
+            ls_type: LsType::OpaqueArea,
+            id: Ipv4Addr::new(1, 0, 0, id),
+            adv_router: Ipv4Addr::new(10, 0, 0, 1),
+            seq,
+            checksum: 0,
+            length: 0,
+        };
+        Lsa::new(header, LsaBody::Raw(vec![id, 0, 0, 0]))
+    }
+
+    fn lsdb(lsas: &[Lsa]) -> Lsdb {
+        let mut db = Lsdb::default();
+        for l in lsas {
+            db.install(l.clone(), Duration::ZERO);
+        }
+        db
+    }
+
+    #[test]
+    fn routers_with_the_same_lsas_share_one_te_database() {
+        let cache = TedCache::default();
+        let at = Duration::from_secs(1);
+        let (min, both) = (Selection::Min, PowerMembership::default());
+        let one = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0001)]);
+        let same = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0001)]);
+        let newer = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0002)]);
+        let first = cache.get_or_build(&one, at, min, both);
+        assert!(Arc::ptr_eq(
+            &first,
+            &cache.get_or_build(&same, at, min, both)
+        ));
+        assert!(!Arc::ptr_eq(
+            &first,
+            &cache.get_or_build(&newer, at, min, both)
+        ));
+        let other_rule = cache.get_or_build(&one, at, Selection::Consumed, both);
+        assert!(!Arc::ptr_eq(&first, &other_rule));
+        assert_eq!(cache.built_and_reused(), (3, 1));
     }
 }

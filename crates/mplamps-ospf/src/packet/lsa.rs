@@ -381,8 +381,7 @@ impl Lsa {
             });
         }
         let raw = r.take(length, "LSA")?;
-        if let Some(known) = store.and_then(|s| s.find(raw.get(2..).unwrap_or_default(), header))
-        {
+        if let Some(known) = store.and_then(|s| s.find(raw.get(2..).unwrap_or_default(), header)) {
             return Ok(known);
         }
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;

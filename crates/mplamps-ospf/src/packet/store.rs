@@ -161,7 +161,10 @@ mod tests {
         assert_eq!(lsas[0].header.age, 9);
         assert!(!lsas[1].shares_storage_with(&held));
         assert_eq!(lsas, [lsa(0x8000_0001, 9), lsa(0x8000_0002, 9)]);
-        assert_eq!(Packet::decode(&bytes).map(|p| p.body), Ok(Body::LsUpdate(lsas)));
+        assert_eq!(
+            Packet::decode(&bytes).map(|p| p.body),
+            Ok(Body::LsUpdate(lsas))
+        );
     }
 
     #[test]
