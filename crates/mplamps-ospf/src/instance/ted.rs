@@ -300,7 +300,9 @@ impl Ted {
 
 /// TE databases shared by the instances given one cache. The TE database is a function of
 /// the live LSAs alone, and the routers of one area hold the same LSAs once a flood has
-/// passed, so in a simulator of many routers most SPF runs would build one already built.
+/// passed, so in a simulator of many routers SPF runs would build the same one again and
+/// again (a quarter of them in a 300-router network converging from cold; the last run of
+/// every router).
 /// An entry is reused only for exactly the same LSA instances (key, sequence number,
 /// checksum) and the same power rules.
 #[derive(Debug, Clone, Default)]
