@@ -169,6 +169,8 @@ pub struct Stats {
 }
 
 pub struct Sim {
+    /// The model. Read it freely; it changes only through scenario actions, which rebuild
+    /// what is derived from it.
     pub net: Network,
     configs: Vec<RouterConfig>,
     routers: Vec<RouterSlot>,
@@ -195,6 +197,9 @@ pub struct Sim {
     /// One copy of each LSA instance for all routers.
     lsa_store: LsaStore,
     ted_cache: TedCache,
+    /// The TE graph of `net` before link states and reservations, built on first use and
+    /// dropped when a scenario changes the model (`reconfigure`).
+    te_base: std::cell::RefCell<Option<mplamps_te::cspf::TeGraph>>,
     ldp_configs: Vec<ldp::Config>,
     ldp_enabled: bool,
     /// Router index by router ID (the LDP LSR ID and transport address).
@@ -284,6 +289,7 @@ impl Sim {
             capture: None,
             lsa_store,
             ted_cache: TedCache::default(),
+            te_base: std::cell::RefCell::new(None),
             ldp_enabled: net_ldp_enabled,
             drops: vec![mplamps_dataplane::Drops::default(); ldp_configs.len()],
             ldp_configs,
@@ -1080,6 +1086,7 @@ impl Sim {
     /// the running instances; each decides whether anything it advertises moved.
     fn reconfigure(&mut self) {
         let now = self.now;
+        *self.te_base.get_mut() = None;
         let metrics = mplamps_te::power::compute(&self.net);
         let configs = RouterConfig::from_network(&self.net, &metrics);
         for (r, config) in configs.into_iter().enumerate() {

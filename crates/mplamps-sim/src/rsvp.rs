@@ -170,8 +170,14 @@ impl Sim {
     /// The TE database an ingress sees now: the model, links and routers that are down
     /// taken out, bandwidth and labels that RSVP holds taken away.
     pub fn te_database(&self) -> TeGraph {
-        let metrics = mplamps_te::power::compute(&self.net);
-        let mut graph = TeGraph::from_network(&self.net, &metrics);
+        let mut graph = self
+            .te_base
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let metrics = mplamps_te::power::compute(&self.net);
+                TeGraph::from_network(&self.net, &metrics)
+            })
+            .clone();
         for (id, link) in graph.links.iter_mut().enumerate() {
             let l = id / 2;
             let [(a, _), (b, _)] = self.link_ends[l];

@@ -377,3 +377,28 @@ fn a_restart_that_kept_nothing_fails_the_lsps_through_it() {
         );
     }
 }
+
+/// CSPF at the ingress sees the model as the scenario changed it: once PE1–P2 has only
+/// 1 Gb/s available, the 2 Gb/s LSP signaled again goes through P1.
+#[test]
+fn cspf_sees_bandwidth_a_scenario_took_away() {
+    let one_g = mplamps_core::Bandwidth::from_gbps(1.0).unwrap();
+    let sim = run(
+        gmpls(),
+        vec![
+            at(
+                1.0,
+                Action::Available {
+                    link: "PE1-P2".into(),
+                    value: one_g,
+                },
+            ),
+            at(2.0, Action::LspTeardown("pe1-pe2-power".into())),
+            at(3.0, Action::LspSetup("pe1-pe2-power".into())),
+        ],
+    );
+    let lsps = sim.lsp_reports();
+    let power = lsp(&lsps, "pe1-pe2-power");
+    assert_eq!(power.state, RunState::Up);
+    assert_eq!(power.path, ["PE1", "P1", "PE2"]);
+}
