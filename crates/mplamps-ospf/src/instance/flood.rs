@@ -317,7 +317,8 @@ impl Instance {
         let Some(iface) = self.interfaces.get_mut(i) else {
             return;
         };
-        let queue = std::mem::take(&mut iface.flood_queue);
+        let mut queue: Vec<(LsaKey, Lsa)> = iface.flood_queue.drain().collect();
+        queue.sort_unstable_by_key(|(key, _)| *key);
         let lsas: Vec<Lsa> = queue
             .into_iter()
             .filter(|(key, lsa)| {

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use rustc_hash::FxHashMap;
+
 use super::config::{InterfaceConfig, InterfaceKind};
 use super::neighbor::{Neighbor, NsmEvent, NsmState};
 use super::{Instance, Timer};
@@ -41,7 +43,8 @@ pub(super) struct Interface {
     pub wait_due: Option<std::time::Duration>,
     /// LSAs to flood out of this interface: at the end of the current input, or when the
     /// flood pacing allows. One entry per LSA, the newest instance.
-    pub flood_queue: BTreeMap<LsaKey, Lsa>,
+    /// LSAs waiting for the next flood-pacing slot; sent in key order.
+    pub flood_queue: FxHashMap<LsaKey, Lsa>,
     /// When the last LS Update was flooded, and when the next may go (paced).
     pub flood_sent_at: Option<std::time::Duration>,
     pub flood_due: Option<std::time::Duration>,
@@ -60,7 +63,7 @@ impl Interface {
             bdr: Ipv4Addr::UNSPECIFIED,
             hello_due: None,
             wait_due: None,
-            flood_queue: BTreeMap::new(),
+            flood_queue: FxHashMap::default(),
             flood_sent_at: None,
             flood_due: None,
             ack_queue: Vec::new(),
