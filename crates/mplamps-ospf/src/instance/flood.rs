@@ -317,7 +317,11 @@ impl Instance {
         let Some(iface) = self.interfaces.get_mut(i) else {
             return;
         };
-        let mut queue: Vec<(LsaKey, Lsa)> = iface.flood_queue.drain().collect();
+        // Taken, not drained: a queue that held the database during a synchronisation
+        // would otherwise keep its room for good.
+        let mut queue: Vec<(LsaKey, Lsa)> = std::mem::take(&mut iface.flood_queue)
+            .into_iter()
+            .collect();
         queue.sort_unstable_by_key(|(key, _)| *key);
         let lsas: Vec<Lsa> = queue
             .into_iter()
