@@ -319,9 +319,8 @@ impl Instance {
         };
         // Taken, not drained: a queue that held the database during a synchronisation
         // would otherwise keep its room for good.
-        let mut queue: Vec<(LsaKey, Lsa)> = std::mem::take(&mut iface.flood_queue)
-            .into_iter()
-            .collect();
+        let mut queue: Vec<(LsaKey, Lsa)> =
+            std::mem::take(&mut iface.flood_queue).into_iter().collect();
         queue.sort_unstable_by_key(|(key, _)| *key);
         let lsas: Vec<Lsa> = queue
             .into_iter()
