@@ -294,6 +294,7 @@ impl Instance {
             if let Some(l) = self.lsps.get_mut(&key) {
                 l.resync_until = Some(deadline);
             }
+            self.arm_lsp(&key);
             self.send_resv(&key);
         }
         for key in to {
@@ -309,6 +310,7 @@ impl Instance {
             if let Some(l) = self.lsps.get_mut(&key) {
                 l.resync_until = Some(deadline);
             }
+            self.arm_lsp(&key);
         }
         for key in to {
             self.send_path(&key, true);

@@ -23,7 +23,8 @@ mod signal;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::net::Ipv4Addr;
 
 use mplamps_core::gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
@@ -329,6 +330,11 @@ pub struct Instance {
     /// Per interface: bandwidth held by secondaries and lent to extra traffic.
     lent: Vec<protection::Lent>,
     lsps: BTreeMap<LspKey, signal::Lsp>,
+    /// For every LSP, an entry no later than its earliest deadline (refresh, state
+    /// timeout, resynchronisation): finding the next timeout is not a walk over every
+    /// LSP. Entries left behind by deadlines that moved later, or by LSPs gone, are
+    /// skipped when they come due.
+    lsp_timers: BinaryHeap<Reverse<(u64, LspKey)>>,
     names: BTreeMap<String, LspKey>,
     out: VecDeque<Output>,
     counters: Counters,
@@ -365,6 +371,7 @@ impl Instance {
             lent: vec![protection::Lent::default(); reserved.len()],
             reserved,
             lsps: BTreeMap::new(),
+            lsp_timers: BinaryHeap::new(),
             names: BTreeMap::new(),
             out: VecDeque::new(),
             counters: Counters::default(),

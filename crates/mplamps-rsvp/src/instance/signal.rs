@@ -399,6 +399,7 @@ impl Instance {
         };
         self.names.insert(req.name, key);
         self.lsps.insert(key, lsp);
+        self.arm_lsp(&key);
         if let Err(f) = self.forward_path(&key) {
             self.path_failed(&key, self.config.router_id, f);
         }
@@ -447,8 +448,18 @@ impl Instance {
         self.now_ms = now_ms;
         self.hello_timeout();
         self.recovery_timeout();
-        let keys: Vec<LspKey> = self.lsps.keys().copied().collect();
-        for key in keys {
+        let mut due = Vec::new();
+        while let Some(&std::cmp::Reverse((at, key))) = self.lsp_timers.peek() {
+            if at > now_ms {
+                break;
+            }
+            self.lsp_timers.pop();
+            due.push(key);
+        }
+        // In key order, as a walk over every LSP would meet them.
+        due.sort_unstable();
+        due.dedup();
+        for &key in &due {
             let Some(lsp) = self.lsps.get(&key) else {
                 continue;
             };
@@ -498,17 +509,30 @@ impl Instance {
                 }
             }
         }
+        for key in &due {
+            self.arm_lsp(key);
+        }
+    }
+
+    /// Puts LSP `key`'s earliest deadline on the timer heap. Needed where a deadline can
+    /// come earlier than the LSP's entries there: a new LSP, a resynchronisation.
+    pub(super) fn arm_lsp(&mut self, key: &LspKey) {
+        let deadline = self.lsps.get(key).map(|l| {
+            l.next_refresh_ms
+                .min(l.expires_ms)
+                .min(l.resync_until.unwrap_or(u64::MAX))
+        });
+        if let Some(at) = deadline.filter(|&at| at != u64::MAX) {
+            self.lsp_timers.push(std::cmp::Reverse((at, *key)));
+        }
     }
 
     /// The earliest time `handle_timeout` has work.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.lsps
-            .values()
-            .map(|l| {
-                l.next_refresh_ms
-                    .min(l.expires_ms)
-                    .min(l.resync_until.unwrap_or(u64::MAX))
-            })
+        self.lsp_timers
+            .peek()
+            .map(|std::cmp::Reverse((at, _))| *at)
+            .into_iter()
             .chain(self.hello_deadline())
             .chain(self.recovering_until)
             .min()
@@ -851,6 +875,7 @@ impl Instance {
             recovered,
         };
         self.lsps.insert(key, lsp);
+        self.arm_lsp(&key);
         let result = if egress {
             self.choose_in_label(&key, None)
                 .map(|()| self.send_resv(&key))

@@ -566,6 +566,50 @@ fn state_times_out_without_refreshes_and_refreshes_keep_it() {
     assert_eq!(net.nodes[1].label_space().allocated(LabelOwner::RsvpTe), 0);
 }
 
+/// The next timeout an instance asks for (`poll_timeout`) is never later than any LSP's
+/// refresh, state timeout or resynchronisation deadline, however the LSPs' timers drift
+/// apart; and driven by it alone, refreshes keep every LSP.
+#[test]
+fn the_next_timeout_is_never_later_than_any_lsp_deadline() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    for (k, name) in ["a", "b", "c"].into_iter().enumerate() {
+        net.now = k as u64 * 7_000;
+        let req = LspRequest {
+            tunnel_id: k as u16 + 1,
+            ..request(name, &[1, 2], SwitchingType::Psc)
+        };
+        net.nodes[0].setup(req, net.now).unwrap();
+        net.run();
+    }
+    let earliest = |i: &Instance| {
+        i.lsps
+            .values()
+            .map(|l| {
+                l.next_refresh_ms
+                    .min(l.expires_ms)
+                    .min(l.resync_until.unwrap_or(u64::MAX))
+            })
+            .min()
+    };
+    for until in (10_000..=300_000).step_by(10_000) {
+        net.advance(until, 1_000);
+        for (n, node) in net.nodes.iter().enumerate() {
+            if let Some(deadline) = earliest(node) {
+                let next = node.poll_timeout();
+                assert!(
+                    next.is_some_and(|t| t <= deadline),
+                    "node {n} at {until}: next timeout {next:?}, an LSP is due at {deadline}"
+                );
+            }
+        }
+    }
+    assert_eq!(net.nodes[2].lsps().count(), 3, "refreshes kept every LSP");
+    assert!(
+        net.sent(MessageType::Path) > 3 * 2 * 5,
+        "Paths were refreshed"
+    );
+}
+
 /// RFC 3471 §8 / RFC 3473 §7.2: the status reaches every node and comes back reflected;
 /// graceful deletion sends the D bit down, waits for it to return, then tears down.
 #[test]
