@@ -220,3 +220,49 @@ fn a_withdrawn_te_lsa_is_flushed_from_both_databases() {
     assert!(back.lsa.header.seq > gone_seq, "a fresh sequence number");
     assert!(pair.same_databases());
 }
+
+/// RFC 2328 §12.4, MinLSInterval: a change within 5 s of the last origination is held
+/// back, however many packets arrive meanwhile, and the state at the end of the interval
+/// is what goes out.
+#[test]
+fn min_ls_interval_holds_a_second_change_back_and_sends_the_last_state() {
+    let mut pair = Pair::up();
+    let key = router_lsa_key(&pair.routers[0]);
+    let seq = |p: &Pair| p.routers[0].lsdb().get(&key).unwrap().lsa.header.seq;
+    let p2p_links = |p: &Pair| match &*p.routers[1].lsdb().get(&key).unwrap().lsa.body {
+        mplamps_ospf::packet::LsaBody::Router(r) => r
+            .links
+            .iter()
+            .filter(|l| l.link_type == mplamps_ospf::packet::RouterLinkType::PointToPoint)
+            .count(),
+        _ => 0,
+    };
+    let first = seq(&pair);
+    assert_eq!(p2p_links(&pair), 2);
+
+    let now = pair.now;
+    for r in &mut pair.routers {
+        r.interface_down(now, 1);
+    }
+    pair.run_for(Duration::from_millis(100));
+    assert_eq!(seq(&pair), first + 1, "the first change goes out at once");
+    assert_eq!(p2p_links(&pair), 1);
+
+    let now = pair.now;
+    for r in &mut pair.routers {
+        r.interface_up(now, 1);
+    }
+    pair.run_for(Duration::from_secs(4));
+    assert_eq!(seq(&pair), first + 1, "held back by MinLSInterval");
+
+    pair.run_for(Duration::from_secs(60));
+    assert_eq!(p2p_links(&pair), 2, "the last state went out");
+    assert!(pair.same_databases());
+    let originated = pair.routers[0].counters().lsas_originated;
+    pair.run_for(Duration::from_secs(60));
+    assert_eq!(
+        pair.routers[0].counters().lsas_originated,
+        originated,
+        "then quiet"
+    );
+}

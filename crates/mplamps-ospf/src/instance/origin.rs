@@ -29,6 +29,8 @@ pub(super) struct OriginState {
     last_seq: BTreeMap<LsaKey, u32>,
     /// LSAs at MaxSequenceNumber being flushed before starting over (§12.1.6).
     wrapping: BTreeSet<LsaKey>,
+    /// LSAs held back by MinLSInterval, each with its timer armed: not rebuilt before then.
+    held: BTreeSet<LsaKey>,
     warned_draft: bool,
 }
 
@@ -106,8 +108,16 @@ impl Instance {
         if !self.started {
             return;
         }
+        let now = self.now;
         let pending = std::mem::take(&mut self.origin.pending);
         for key in pending {
+            // Held by MinLSInterval: whatever changes before its timer goes out then, so
+            // building the LSA again on every input until then would change nothing.
+            if self.origin.held.contains(&key) && now < self.min_ls_interval_ends(&key) {
+                self.origin.pending.insert(key);
+                continue;
+            }
+            self.origin.held.remove(&key);
             let body = self.desired_body(&key);
             self.originate(key, body);
         }
@@ -159,16 +169,16 @@ impl Instance {
             return;
         }
         // MinLSInterval (RFC 2328 §12.4): at most one new instance per interval.
-        if let Some(&last) = self.origin.last_originated.get(&key) {
-            let ready = last + self.config.timers.min_ls_interval;
-            if now < ready {
-                self.origin.pending.insert(key);
-                if forced {
-                    self.origin.forced.insert(key);
-                }
-                self.arm(ready, Timer::Originate);
-                return;
+        let ready = self.min_ls_interval_ends(&key);
+        if now < ready {
+            self.origin.pending.insert(key);
+            if forced {
+                self.origin.forced.insert(key);
             }
+            if self.origin.held.insert(key) {
+                self.arm(ready, Timer::Originate);
+            }
+            return;
         }
         let seq = match &current {
             None => self
@@ -192,6 +202,16 @@ impl Instance {
             Some(l) => l.header.seq.wrapping_add(1),
         };
         self.originate_with_seq(key, body, seq);
+    }
+
+    /// When MinLSInterval lets a new instance of `key` go: zero if none was originated.
+    fn min_ls_interval_ends(&self, key: &LsaKey) -> Duration {
+        self.origin
+            .last_originated
+            .get(key)
+            .map_or(Duration::ZERO, |&last| {
+                last + self.config.timers.min_ls_interval
+            })
     }
 
     fn originate_with_seq(&mut self, key: LsaKey, body: LsaBody, seq: u32) {
