@@ -1,6 +1,7 @@
 //! LS Update reception and flooding (RFC 2328 §13), acknowledgements (§13.5, §13.7),
 //! retransmission (§13.6) and aging (§14).
 
+use std::collections::hash_map::Entry;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -394,10 +395,10 @@ impl Instance {
             return;
         }
         for h in headers {
-            if let Some(pending) = n.retransmit.get(&h.key())
-                && h.compare_instance(pending).is_eq()
+            if let Entry::Occupied(pending) = n.retransmit.entry(h.key())
+                && h.compare_instance(pending.get()).is_eq()
             {
-                n.retransmit.remove(&h.key());
+                pending.remove();
             }
         }
         if n.retransmit.is_empty() && n.in_flight.is_empty() {
