@@ -1,5 +1,6 @@
 //! Path and Resv processing: the per-LSP state machine of one node.
 
+use std::cmp::Reverse;
 use std::net::Ipv4Addr;
 
 use mplamps_core::gmpls::{LabelSet, SwitchingType};
@@ -449,7 +450,7 @@ impl Instance {
         self.hello_timeout();
         self.recovery_timeout();
         let mut due = Vec::new();
-        while let Some(&std::cmp::Reverse((at, key))) = self.lsp_timers.peek() {
+        while let Some(&Reverse((at, key))) = self.lsp_timers.peek() {
             if at > now_ms {
                 break;
             }
@@ -523,7 +524,7 @@ impl Instance {
                 .min(l.resync_until.unwrap_or(u64::MAX))
         });
         if let Some(at) = deadline.filter(|&at| at != u64::MAX) {
-            self.lsp_timers.push(std::cmp::Reverse((at, *key)));
+            self.lsp_timers.push(Reverse((at, *key)));
         }
     }
 
@@ -531,7 +532,7 @@ impl Instance {
     pub fn poll_timeout(&self) -> Option<u64> {
         self.lsp_timers
             .peek()
-            .map(|std::cmp::Reverse((at, _))| *at)
+            .map(|Reverse((at, _))| *at)
             .into_iter()
             .chain(self.hello_deadline())
             .chain(self.recovering_until)
