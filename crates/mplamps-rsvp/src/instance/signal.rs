@@ -77,6 +77,13 @@ pub(super) struct Lsp {
 }
 
 impl Lsp {
+    /// The earliest of its refresh, state timeout and resynchronisation deadlines.
+    pub(super) fn next_deadline(&self) -> u64 {
+        self.next_refresh_ms
+            .min(self.expires_ms)
+            .min(self.resync_until.unwrap_or(u64::MAX))
+    }
+
     /// After a switchover the PROTECTION object stays, with the S bit clear, so every
     /// node downstream sees the change (RFC 3471 §7).
     pub(super) fn set_dedicated(&mut self) {
@@ -518,11 +525,7 @@ impl Instance {
     /// Puts LSP `key`'s earliest deadline on the timer heap. Needed where a deadline can
     /// come earlier than the LSP's entries there: a new LSP, a resynchronisation.
     pub(super) fn arm_lsp(&mut self, key: &LspKey) {
-        let deadline = self.lsps.get(key).map(|l| {
-            l.next_refresh_ms
-                .min(l.expires_ms)
-                .min(l.resync_until.unwrap_or(u64::MAX))
-        });
+        let deadline = self.lsps.get(key).map(Lsp::next_deadline);
         if let Some(at) = deadline.filter(|&at| at != u64::MAX) {
             self.lsp_timers.push(Reverse((at, *key)));
         }
