@@ -102,9 +102,12 @@ pub fn router_index(net: &Network, name: &str) -> Result<usize> {
 }
 
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Stdout is line-buffered, and pretty JSON is many short lines: a large report would
+    // otherwise take one write per line.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value).context("writing JSON")?;
     writeln!(out)?;
+    out.flush().context("writing JSON")?;
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! LS Update reception and flooding (RFC 2328 §13), acknowledgements (§13.5, §13.7),
 //! retransmission (§13.6) and aging (§14).
 
-use std::collections::hash_map::Entry;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -75,19 +74,23 @@ impl Instance {
                 {
                     return true;
                 }
-                // (5c) before (5b): the lists are keyed by LSA, so dropping the old copy
-                // after flooding would drop the new one too.
-                self.remove_from_retransmit_lists(&key);
-                let flooded_back = self.flood(&lsa, Some((i, rid)));
-                self.install(lsa.clone());
+                // (5c)-(5d), then (5b): the retransmission lists live on the database
+                // entry, so installing the new instance takes the old one off every list,
+                // and flooding then lists the new one.
+                let header = lsa.header;
+                self.install(lsa);
+                let flooded_back = self.flood(&key, Some((i, rid)));
                 if !flooded_back && let Some(iface) = self.interfaces.get_mut(i) {
-                    iface.ack_queue.push(lsa.header);
+                    iface.ack_queue.push(header);
                 }
                 if let Some(n) = self.neighbor_mut(i, rid) {
                     n.requests.remove(&key);
                 }
                 // (5f) Our own LSA, newer than what we hold: originate past it or flush.
-                if key.adv_router == self.config.router_id {
+                if key.adv_router == self.config.router_id
+                    && let Some(entry) = self.lsdb.get(&key)
+                {
+                    let lsa = entry.lsa.clone();
                     self.received_own_lsa(&lsa);
                 }
             }
@@ -105,14 +108,10 @@ impl Instance {
                 if order == Some(std::cmp::Ordering::Equal) {
                     // (7) A duplicate: an implied acknowledgement, or a direct ack.
                     self.counters.lsas_duplicate += 1;
-                    let implied = self
-                        .neighbor_mut(i, rid)
-                        .is_some_and(|n| n.retransmit.remove(&key).is_some());
+                    let (implied, held) = self.take_implied_ack(i, rid, &key);
                     if !implied {
                         self.send_direct_ack(i, lsa.header);
-                    } else if let Some(iface) = self.interfaces.get_mut(i)
-                        && iface.flood_queue.remove(&key).is_some()
-                    {
+                    } else if held && let Some(iface) = self.interfaces.get_mut(i) {
                         // Our copy is still held by flood pacing, so the neighbor has seen
                         // no implied acknowledgement from us: acknowledge instead.
                         iface.ack_queue.push(lsa.header);
@@ -128,6 +127,27 @@ impl Instance {
             }
         }
         true
+    }
+
+    /// §13 (7a): a duplicate from a neighbor whose retransmission list holds the LSA is
+    /// an implied acknowledgement. Returns whether it was one, and whether our copy was
+    /// still waiting in the interface's flood queue (then it leaves the queue).
+    fn take_implied_ack(&mut self, i: usize, rid: Ipv4Addr, key: &LsaKey) -> (bool, bool) {
+        let Some(n) = self
+            .interfaces
+            .get_mut(i)
+            .and_then(|f| f.neighbors.get_mut(&rid))
+        else {
+            return (false, false);
+        };
+        let Some(entry) = self.lsdb.get_mut(key) else {
+            return (false, false);
+        };
+        if !entry.waiting.remove(n.slot) {
+            return (false, false);
+        }
+        n.listed -= 1;
+        (true, entry.queued.remove(i))
     }
 
     fn any_exchanging(&self) -> bool {
@@ -147,7 +167,19 @@ impl Instance {
         let key = lsa.key();
         let age = lsa.header.plain_age();
         self.counters.lsas_installed += 1;
-        if self.lsdb.install(lsa, self.now) {
+        let installed = self.lsdb.install(lsa, self.now);
+        if !installed.waited_for.is_empty() {
+            for n in self
+                .interfaces
+                .iter_mut()
+                .flat_map(|f| f.neighbors.values_mut())
+            {
+                if installed.waited_for.contains(n.slot) {
+                    n.listed -= 1;
+                }
+            }
+        }
+        if installed.changed {
             self.lsdb_changed();
         }
         if age >= MAX_AGE {
@@ -178,10 +210,14 @@ impl Instance {
         }
     }
 
-    /// Queues `lsa` on every interface where some neighbor should get it (RFC 2328
-    /// §13.3). Returns true when it went back out of the interface it came in on.
-    pub(super) fn flood(&mut self, lsa: &Lsa, from: Option<(usize, Ipv4Addr)>) -> bool {
-        let key = lsa.key();
+    /// Lists the database's instance of `key` for every neighbor that should get it and
+    /// queues it on their interfaces (RFC 2328 §13.3). Returns true when it went back out
+    /// of the interface it came in on.
+    pub(super) fn flood(&mut self, key: &LsaKey, from: Option<(usize, Ipv4Addr)>) -> bool {
+        let Some(entry) = self.lsdb.get_mut(key) else {
+            return false;
+        };
+        let header = entry.lsa.header;
         let mut flooded_back = false;
         for (i, iface) in self.interfaces.iter_mut().enumerate() {
             if !iface.is_up() {
@@ -193,23 +229,25 @@ impl Instance {
                     continue;
                 }
                 if n.state != NsmState::Full
-                    && let Some(req) = n.requests.get(&key)
+                    && let Some(req) = n.requests.get(key)
                 {
-                    match lsa.header.compare_instance(req) {
+                    match header.compare_instance(req) {
                         std::cmp::Ordering::Less => continue,
                         std::cmp::Ordering::Equal => {
-                            n.requests.remove(&key);
+                            n.requests.remove(key);
                             continue;
                         }
                         std::cmp::Ordering::Greater => {
-                            n.requests.remove(&key);
+                            n.requests.remove(key);
                         }
                     }
                 }
                 if from == Some((i, n.router_id)) {
                     continue;
                 }
-                n.retransmit.insert(key, lsa.header);
+                if entry.waiting.insert(n.slot) {
+                    n.listed += 1;
+                }
                 added = true;
             }
             if !added {
@@ -228,7 +266,9 @@ impl Instance {
                 }
                 flooded_back = true;
             }
-            iface.flood_queue.insert(key, lsa.clone());
+            if entry.queued.insert(i) {
+                iface.flood_queue.push(*key);
+            }
         }
         self.arm_retransmits();
         flooded_back
@@ -239,7 +279,7 @@ impl Instance {
         let mut arm = Vec::new();
         for (i, iface) in self.interfaces.iter_mut().enumerate() {
             for n in iface.neighbors.values_mut() {
-                if !n.retransmit.is_empty() && n.ls_rxmt_due.is_none() {
+                if n.listed > 0 && n.ls_rxmt_due.is_none() {
                     n.ls_rxmt_due = Some(at);
                     arm.push((i, n.router_id));
                 }
@@ -250,12 +290,24 @@ impl Instance {
         }
     }
 
-    pub(super) fn remove_from_retransmit_lists(&mut self, key: &LsaKey) {
-        for iface in &mut self.interfaces {
-            for n in iface.neighbors.values_mut() {
-                n.retransmit.remove(key);
+    /// Empties the retransmission list of the neighbor in `slot` (it left the exchange).
+    pub(super) fn unlist_neighbor(&mut self, slot: usize) {
+        for entry in self.lsdb.entries_mut() {
+            entry.waiting.remove(slot);
+        }
+    }
+
+    /// Empties the flood queue of interface `i` (it went down).
+    pub(super) fn clear_flood_queue(&mut self, i: usize) {
+        let Some(iface) = self.interfaces.get_mut(i) else {
+            return;
+        };
+        for key in std::mem::take(&mut iface.flood_queue) {
+            if let Some(entry) = self.lsdb.get_mut(&key) {
+                entry.queued.remove(i);
             }
         }
+        iface.flood_due = None;
     }
 
     /// Sends LSAs in as few LS Updates as the MTU allows, aging each by InfTransDelay.
@@ -320,24 +372,28 @@ impl Instance {
         };
         // Taken, not drained: a queue that held the database during a synchronisation
         // would otherwise keep its room for good.
-        let mut queue: Vec<(LsaKey, Lsa)> =
-            std::mem::take(&mut iface.flood_queue).into_iter().collect();
-        queue.sort_unstable_by_key(|(key, _)| *key);
-        let lsas: Vec<Lsa> = queue
-            .into_iter()
-            .filter(|(key, lsa)| {
-                iface.neighbors.values().any(|n| {
-                    n.retransmit
-                        .get(key)
-                        .is_some_and(|r| r.compare_instance(&lsa.header).is_eq())
-                })
-            })
-            .map(|(_, lsa)| lsa)
-            .collect();
+        let mut keys = std::mem::take(&mut iface.flood_queue);
+        keys.sort_unstable();
+        keys.dedup();
+        let now = self.now;
+        let mut lsas = Vec::with_capacity(keys.len());
+        for key in keys {
+            let Some(entry) = self.lsdb.get_mut(&key) else {
+                continue;
+            };
+            if entry.queued.remove(i)
+                && iface
+                    .neighbors
+                    .values()
+                    .any(|n| entry.waiting.contains(n.slot))
+            {
+                lsas.push(entry.current(now));
+            }
+        }
         if lsas.is_empty() {
             return;
         }
-        iface.flood_sent_at = Some(self.now);
+        iface.flood_sent_at = Some(now);
         self.send_ls_updates(i, ALL_SPF_ROUTERS, lsas);
     }
 
@@ -388,20 +444,27 @@ impl Instance {
 
     /// RFC 2328 §13.7.
     pub(super) fn receive_ls_ack(&mut self, i: usize, rid: Ipv4Addr, headers: Vec<LsaHeader>) {
-        let Some(n) = self.neighbor_mut(i, rid) else {
+        let now = self.now;
+        let Some(n) = self
+            .interfaces
+            .get_mut(i)
+            .and_then(|f| f.neighbors.get_mut(&rid))
+        else {
             return;
         };
         if n.state < NsmState::Exchange {
             return;
         }
         for h in headers {
-            if let Entry::Occupied(pending) = n.retransmit.entry(h.key())
-                && h.compare_instance(pending.get()).is_eq()
+            if let Some(entry) = self.lsdb.get_mut(&h.key())
+                && entry.waiting.contains(n.slot)
+                && h.compare_instance(&entry.header(now)).is_eq()
             {
-                pending.remove();
+                entry.waiting.remove(n.slot);
+                n.listed -= 1;
             }
         }
-        if n.retransmit.is_empty() && n.in_flight.is_empty() {
+        if n.listed == 0 && n.in_flight.is_empty() {
             n.ls_rxmt_due = None;
         }
     }
@@ -414,30 +477,20 @@ impl Instance {
         if !super::fire_if_due(&mut n.ls_rxmt_due, at) {
             return;
         }
-        let mut pending: Vec<LsaHeader> = n.retransmit.values().copied().collect();
-        pending.sort_unstable_by_key(LsaHeader::key);
+        let (slot, listed) = (n.slot, n.listed);
         let requests = !n.requests.is_empty() && n.state == NsmState::Loading;
         let dst = n.address;
-        // The list names instances; the database holds them (a newer instance replaced the
-        // entry, and a listed MaxAge LSA stays until acknowledged). Each goes out with the
-        // age it has now.
-        let mut lsas = Vec::with_capacity(pending.len());
-        let mut gone = Vec::new();
-        for h in pending {
-            match self.lsdb.get(&h.key()) {
-                Some(entry)
-                    if entry.lsa.header.seq == h.seq && entry.lsa.header.checksum == h.checksum =>
-                {
-                    lsas.push(entry.current(at));
-                }
-                _ => gone.push(h.key()),
-            }
-        }
-        if let Some(n) = self.neighbor_mut(i, rid) {
-            for key in &gone {
-                n.retransmit.remove(key);
-            }
-        }
+        // Each goes out with the age it has now, in key order.
+        let lsas: Vec<_> = if listed == 0 {
+            Vec::new()
+        } else {
+            self.lsdb
+                .iter()
+                .filter(|(_, e)| e.waiting.contains(slot))
+                .map(|(_, e)| e.current(at))
+                .collect()
+        };
+        debug_assert_eq!(lsas.len(), listed, "retransmission list count of {rid}");
         if !lsas.is_empty() {
             self.send_ls_updates(i, dst, lsas);
         }
@@ -471,9 +524,8 @@ impl Instance {
                         self.refresh_own(key);
                     }
                 } else if age >= MAX_AGE {
-                    let lsa = entry.current(self.now);
                     self.max_age.insert(key);
-                    self.flood(&lsa, None);
+                    self.flood(&key, None);
                     self.lsdb_changed();
                 }
             }
@@ -490,11 +542,7 @@ impl Instance {
         if self.max_age.is_empty() || self.any_exchanging() {
             return;
         }
-        let waited_for = |key: &LsaKey| {
-            self.interfaces
-                .iter()
-                .any(|f| f.neighbors.values().any(|n| n.retransmit.contains_key(key)))
-        };
+        let waited_for = |key: &LsaKey| self.lsdb.get(key).is_some_and(|e| !e.waiting.is_empty());
         let done: Vec<LsaKey> = self
             .max_age
             .iter()
@@ -518,8 +566,8 @@ impl Instance {
     /// Floods `lsa` aged to MaxAge: the way to withdraw it (RFC 2328 §14.1).
     pub(super) fn premature_age(&mut self, lsa: &Lsa) {
         let aged = lsa.with_age(MAX_AGE);
-        self.remove_from_retransmit_lists(&aged.key());
-        self.install(aged.clone());
-        self.flood(&aged, None);
+        let key = aged.key();
+        self.install(aged);
+        self.flood(&key, None);
     }
 }

@@ -4,12 +4,10 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use rustc_hash::FxHashMap;
-
 use super::config::{InterfaceConfig, InterfaceKind};
 use super::neighbor::{Neighbor, NsmEvent, NsmState};
 use super::{Instance, Timer};
-use crate::packet::{ALL_SPF_ROUTERS, Body, Hello, Lsa, LsaHeader, LsaKey, options};
+use crate::packet::{ALL_SPF_ROUTERS, Body, Hello, LsaHeader, LsaKey, options};
 
 /// RFC 2328 §9.1 (Loopback is not modelled: loopbacks are the router IDs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -42,9 +40,9 @@ pub(super) struct Interface {
     pub hello_due: Option<std::time::Duration>,
     pub wait_due: Option<std::time::Duration>,
     /// LSAs to flood out of this interface: at the end of the current input, or when the
-    /// flood pacing allows. One entry per LSA, the newest instance.
-    /// LSAs waiting for the next flood-pacing slot; sent in key order.
-    pub flood_queue: FxHashMap<LsaKey, Lsa>,
+    /// flood pacing allows; sent in key order. Keys only: the instance sent is the database's, and an entry's `queued` set says
+    /// whether it is still queued here (a key may be listed twice, or stale).
+    pub flood_queue: Vec<LsaKey>,
     /// When the last LS Update was flooded, and when the next may go (paced).
     pub flood_sent_at: Option<std::time::Duration>,
     pub flood_due: Option<std::time::Duration>,
@@ -63,7 +61,7 @@ impl Interface {
             bdr: Ipv4Addr::UNSPECIFIED,
             hello_due: None,
             wait_due: None,
-            flood_queue: FxHashMap::default(),
+            flood_queue: Vec::new(),
             flood_sent_at: None,
             flood_due: None,
             ack_queue: Vec::new(),
@@ -154,14 +152,14 @@ impl Instance {
                 for n in neighbors {
                     self.nsm(i, n, NsmEvent::KillNbr);
                 }
+                self.clear_flood_queue(i);
                 if let Some(iface) = self.interfaces.get_mut(i) {
-                    iface.neighbors.clear();
+                    // KillNbr removed them all (and gave their slots back).
+                    debug_assert!(iface.neighbors.is_empty());
                     iface.dr = Ipv4Addr::UNSPECIFIED;
                     iface.bdr = Ipv4Addr::UNSPECIFIED;
                     iface.hello_due = None;
                     iface.wait_due = None;
-                    iface.flood_queue.clear();
-                    iface.flood_due = None;
                     iface.ack_queue.clear();
                     iface.ack_due = None;
                 }
@@ -346,10 +344,15 @@ impl Instance {
             );
         }
         let waiting = iface.state == IsmState::Waiting;
-        let neighbor = self.interfaces[i]
-            .neighbors
-            .entry(rid)
-            .or_insert_with(|| Neighbor::new(rid, src));
+        if !self.interfaces[i].neighbors.contains_key(&rid) {
+            let slot = self.slots.take();
+            self.interfaces[i]
+                .neighbors
+                .insert(rid, Neighbor::new(rid, src, slot));
+        }
+        let Some(neighbor) = self.interfaces[i].neighbors.get_mut(&rid) else {
+            return;
+        };
         let previous = (
             neighbor.priority,
             neighbor.declared_dr,

@@ -1,10 +1,11 @@
 //! The link-state database of one area (RFC 2328 §12.2): LSAs by identity, with the time
 //! each was installed so its age can be read at any moment (§14).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
+use super::slots::SlotSet;
 use crate::packet::lsa::MAX_AGE;
 use crate::packet::{Lsa, LsaBody, LsaHeader, LsaKey};
 
@@ -13,6 +14,13 @@ pub struct Entry {
     pub lsa: Lsa,
     /// When it was installed; its age grows by one per second from `lsa.header.age`.
     pub installed_at: Duration,
+    /// The neighbors (by slot) whose link state retransmission list holds this instance
+    /// (RFC 2328 §13.3). Kept here rather than per neighbor: the entry is at hand whenever
+    /// the lists are read or changed, and a new instance starts with empty lists, which is
+    /// what §13 (5c) asks of an LSA replaced in the database.
+    pub(super) waiting: SlotSet,
+    /// The interfaces (by index) whose flood queue holds this instance.
+    pub(super) queued: SlotSet,
 }
 
 impl Entry {
@@ -40,6 +48,15 @@ impl Entry {
     }
 }
 
+/// What installing an LSA did.
+#[derive(Debug)]
+pub struct Installed {
+    /// The contents changed: the routing table needs recomputing.
+    pub changed: bool,
+    /// The neighbors whose retransmission list held the replaced instance; it left them.
+    pub waited_for: SlotSet,
+}
+
 /// An LSA instance: its key, sequence number and checksum.
 pub type LiveInstance = (LsaKey, u32, u16);
 
@@ -63,32 +80,48 @@ impl Lsdb {
         self.entries.get(key)
     }
 
-    /// Installs `lsa` (RFC 2328 §13.2). Returns true when the contents changed, which is
-    /// what makes the routing table need recomputing.
-    pub fn install(&mut self, lsa: Lsa, now: Duration) -> bool {
+    pub(super) fn get_mut(&mut self, key: &LsaKey) -> Option<&mut Entry> {
+        self.entries.get_mut(key)
+    }
+
+    pub(super) fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.entries.values_mut()
+    }
+
+    /// Installs `lsa` (RFC 2328 §13.2). Says whether the contents changed, which is what
+    /// makes the routing table need recomputing, and who waited for the replaced instance.
+    pub fn install(&mut self, lsa: Lsa, now: Duration) -> Installed {
         let key = lsa.key();
-        let changed = match self.entries.get(&key) {
-            None => true,
-            Some(old) => {
-                let (o, n) = (&old.lsa.header, &lsa.header);
-                o.options != n.options
-                    || (o.plain_age() == MAX_AGE) != (n.plain_age() == MAX_AGE)
-                    || o.length != n.length
-                    || old.lsa.body != lsa.body
-            }
-        };
         self.digest ^= fingerprint(&key, &lsa);
-        let old = self.entries.insert(
-            key,
-            Entry {
-                lsa,
-                installed_at: now,
-            },
-        );
-        if let Some(old) = old {
-            self.digest ^= fingerprint(&key, &old.lsa);
+        let entry = Entry {
+            lsa,
+            installed_at: now,
+            waiting: SlotSet::default(),
+            queued: SlotSet::default(),
+        };
+        match self.entries.entry(key) {
+            btree_map::Entry::Vacant(v) => {
+                v.insert(entry);
+                Installed {
+                    changed: true,
+                    waited_for: SlotSet::default(),
+                }
+            }
+            btree_map::Entry::Occupied(mut o) => {
+                let old = o.insert(entry);
+                self.digest ^= fingerprint(&key, &old.lsa);
+                let (new, o) = (&o.get().lsa, &old.lsa);
+                let (oh, nh) = (&o.header, &new.header);
+                let changed = oh.options != nh.options
+                    || (oh.plain_age() == MAX_AGE) != (nh.plain_age() == MAX_AGE)
+                    || oh.length != nh.length
+                    || o.body != new.body;
+                Installed {
+                    changed,
+                    waited_for: old.waiting,
+                }
+            }
         }
-        changed
     }
 
     pub fn remove(&mut self, key: &LsaKey) -> Option<Entry> {

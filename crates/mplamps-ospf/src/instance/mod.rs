@@ -12,6 +12,7 @@ mod lsdb;
 mod neighbor;
 mod origin;
 mod routes;
+mod slots;
 mod ted;
 
 use std::cmp::Reverse;
@@ -128,6 +129,8 @@ pub struct Instance {
     /// Storage shared with other instances for identical LSAs (simulations).
     store: Option<LsaStore>,
     ted_cache: Option<TedCache>,
+    /// Neighbor numbers for the LSDB entries' retransmission sets.
+    slots: slots::SlotAllocator,
 }
 
 impl Instance {
@@ -155,6 +158,7 @@ impl Instance {
             started: false,
             store: None,
             ted_cache: None,
+            slots: Default::default(),
         }
     }
 
@@ -313,7 +317,7 @@ impl Instance {
     pub fn retransmissions_pending(&self) -> bool {
         self.interfaces
             .iter()
-            .any(|i| i.neighbors.values().any(|n| !n.retransmit.is_empty()))
+            .any(|i| i.neighbors.values().any(|n| n.listed > 0))
     }
 
     /// True when nothing waits: no LSA held back by MinLSInterval, and the routing table

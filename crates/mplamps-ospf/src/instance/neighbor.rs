@@ -1,7 +1,6 @@
 //! Neighbors: the neighbor state machine (RFC 2328 §10.3), the database exchange
 //! (§10.6, §10.8) and Link State Requests (§10.7, §10.9).
 
-use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -68,9 +67,11 @@ pub(super) struct Neighbor {
     pub last_dd_sent: Option<DbDescription>,
     pub summary: VecDeque<LsaHeader>,
     pub requests: BTreeMap<LsaKey, LsaHeader>,
-    /// Keyed by hash: the list holds most of the database while a large area floods, and
-    /// is looked up once per LSA received or flooded.
-    pub retransmit: FxHashMap<LsaKey, LsaHeader>,
+    /// This neighbor's number in the LSDB entries' sets of waiting neighbors: its link
+    /// state retransmission list is the entries whose set holds it.
+    pub slot: usize,
+    /// How many entries list it.
+    pub listed: usize,
     /// The requests of the last LS Request sent.
     pub in_flight: Vec<LsaKey>,
     pub inactivity_due: Option<Duration>,
@@ -79,7 +80,7 @@ pub(super) struct Neighbor {
 }
 
 impl Neighbor {
-    pub fn new(router_id: Ipv4Addr, address: Ipv4Addr) -> Neighbor {
+    pub fn new(router_id: Ipv4Addr, address: Ipv4Addr, slot: usize) -> Neighbor {
         Neighbor {
             router_id,
             address,
@@ -94,7 +95,8 @@ impl Neighbor {
             last_dd_sent: None,
             summary: VecDeque::new(),
             requests: BTreeMap::new(),
-            retransmit: FxHashMap::default(),
+            slot,
+            listed: 0,
             in_flight: Vec::new(),
             inactivity_due: None,
             dd_rxmt_due: None,
@@ -102,10 +104,11 @@ impl Neighbor {
         }
     }
 
-    fn clear_lists(&mut self) {
+    /// Clears every list but the retransmission list, which lives on the LSDB entries
+    /// ([`Instance::clear_lists`]).
+    fn clear_own_lists(&mut self) {
         self.summary.clear();
         self.requests.clear();
-        self.retransmit.clear();
         self.in_flight.clear();
         self.last_dd_sent = None;
         self.last_dd_received = None;
@@ -127,6 +130,19 @@ pub(super) fn known_ls_type(t: LsType) -> bool {
 }
 
 impl Instance {
+    /// Empties every list of a neighbor (RFC 2328 §10.3, entering Down, Init, 2-Way or
+    /// ExStart), its retransmission list included.
+    fn clear_lists(&mut self, i: usize, rid: Ipv4Addr) {
+        let Some(n) = self.neighbor_mut(i, rid) else {
+            return;
+        };
+        n.clear_own_lists();
+        let (slot, listed) = (n.slot, std::mem::take(&mut n.listed));
+        if listed > 0 {
+            self.unlist_neighbor(slot);
+        }
+    }
+
     pub(super) fn neighbor_mut(&mut self, i: usize, rid: Ipv4Addr) -> Option<&mut Neighbor> {
         self.interfaces.get_mut(i)?.neighbors.get_mut(&rid)
     }
@@ -180,9 +196,12 @@ impl Instance {
         };
         n.state = to;
         match to {
-            NsmState::Down | NsmState::Init | NsmState::TwoWay => n.clear_lists(),
+            NsmState::Down | NsmState::Init | NsmState::TwoWay => self.clear_lists(i, rid),
             NsmState::ExStart => {
-                n.clear_lists();
+                self.clear_lists(i, rid);
+                let Some(n) = self.neighbor_mut(i, rid) else {
+                    return;
+                };
                 // Any number works (RFC 2328 §10.8); this one is deterministic.
                 n.dd_seq = (now.as_millis() as u32) ^ u32::from(rid);
                 n.master = true;
@@ -202,8 +221,12 @@ impl Instance {
             NsmState::Exchange => self.start_exchange(i, rid),
             NsmState::Loading => self.send_ls_request(i, rid),
             NsmState::Down => {
-                if let Some(iface) = self.interfaces.get_mut(i) {
-                    iface.neighbors.remove(&rid);
+                if let Some(n) = self
+                    .interfaces
+                    .get_mut(i)
+                    .and_then(|f| f.neighbors.remove(&rid))
+                {
+                    self.slots.give_back(n.slot);
                 }
             }
             _ => {}
@@ -322,23 +345,24 @@ impl Instance {
     /// retransmission list instead (RFC 2328 §10.3).
     fn start_exchange(&mut self, i: usize, rid: Ipv4Addr) {
         let now = self.now;
+        let Some(slot) = self.neighbor_mut(i, rid).map(|n| n.slot) else {
+            return;
+        };
         let mut summary = VecDeque::with_capacity(self.lsdb.len());
-        let mut aged = Vec::new();
-        for (_, entry) in self.lsdb.iter() {
-            let lsa = entry.current(now);
-            if lsa.header.age >= MAX_AGE {
-                aged.push(lsa);
+        let mut listed = 0;
+        for entry in self.lsdb.entries_mut() {
+            let header = entry.header(now);
+            if header.age >= MAX_AGE {
+                listed += usize::from(entry.waiting.insert(slot));
             } else {
-                summary.push_back(lsa.header);
+                summary.push_back(header);
             }
         }
         let Some(n) = self.neighbor_mut(i, rid) else {
             return;
         };
         n.summary = summary;
-        for lsa in aged {
-            n.retransmit.insert(lsa.key(), lsa.header);
-        }
+        n.listed += listed;
         // The master sends its first summary when it accepts the slave's reply to the
         // initial DD packet (processed as in Exchange, RFC 2328 §10.6).
     }

@@ -229,10 +229,9 @@ impl Instance {
         self.counters.lsas_originated += 1;
         self.origin.last_originated.insert(key, self.now);
         self.origin.last_seq.insert(key, seq);
-        self.remove_from_retransmit_lists(&key);
         self.max_age.remove(&key);
-        self.install(lsa.clone());
-        self.flood(&lsa, None);
+        self.install(lsa);
+        self.flood(&key, None);
     }
 
     /// A flushed LSA left the database; a wrapping one starts over (RFC 2328 §12.1.6).
