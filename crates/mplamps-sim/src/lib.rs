@@ -75,7 +75,8 @@ enum SimEvent {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         protocol: Protocol,
-        payload: Arc<[u8]>,
+        /// Moved, not shared: a datagram has one receiver.
+        payload: Vec<u8>,
     },
     Stream {
         router: usize,
@@ -572,7 +573,7 @@ impl Sim {
                 src,
                 dst,
                 protocol,
-                payload: payload.into(),
+                payload,
             },
         );
     }

@@ -186,6 +186,7 @@ impl Sim {
         let instance = self.instance(router)?;
         let (names, order, links) = (&all.routers, &all.order, &all.links);
         let ted = instance.ted();
+        let ted = ted.as_ref();
         let labels = TedNames { ted, names, links };
         let tree = |power: bool| -> Vec<NodeReport> {
             let Some(&root) = ted.index.get(&instance.router_id()) else {

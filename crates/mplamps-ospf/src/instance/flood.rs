@@ -35,10 +35,11 @@ impl Instance {
         let now = self.now;
         self.counters.lsas_received += 1;
         // (1) checksum, (2)-(3) LS type.
+        // An instance the store already holds was verified when it was stored.
         let checked = match &self.store {
-            Some(store) => store.intern_checked(lsa),
-            None if lsa.checksum_ok() => Ok(lsa),
-            None => Err(lsa),
+            Some(store) if !lsa.verified() => store.intern_checked(lsa),
+            _ if lsa.checksum_ok() => Ok(lsa),
+            _ => Err(lsa),
         };
         let Ok(lsa) = checked.map_err(|lsa| {
             self.counters.lsa_checksum_errors += 1;

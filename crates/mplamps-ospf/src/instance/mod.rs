@@ -330,9 +330,17 @@ impl Instance {
         &self.spf.routes
     }
 
-    /// The TE database as of the last SPF run.
-    pub fn ted(&self) -> &Ted {
-        &self.spf.ted
+    /// The TE database of the LSDB as it is now (after convergence, the one the routes
+    /// were computed from). Not kept between SPF runs: in a simulated area every router
+    /// would hold its own copy.
+    pub fn ted(&self) -> std::sync::Arc<Ted> {
+        let (selection, membership) = (self.config.selection, self.config.power_membership);
+        match &self.ted_cache {
+            Some(cache) => cache.get_or_build(&self.lsdb, self.now, selection, membership),
+            None => {
+                std::sync::Arc::new(Ted::build(self.lsdb.live(self.now), selection, membership))
+            }
+        }
     }
 
     fn arm(&mut self, at: Duration, timer: Timer) {

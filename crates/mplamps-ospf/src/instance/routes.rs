@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use mplamps_te::spf::Spt;
@@ -55,7 +54,6 @@ pub(super) struct SpfState {
     hold: Duration,
     pub ran_since_change: bool,
     pub routes: Routes,
-    pub ted: Arc<Ted>,
 }
 
 impl Instance {
@@ -93,13 +91,7 @@ impl Instance {
         self.spf.last_run = Some(self.now);
         self.spf.ran_since_change = true;
         self.counters.spf_runs += 1;
-        let (selection, membership) = (self.config.selection, self.config.power_membership);
-        let ted = match &self.ted_cache {
-            Some(cache) => cache.get_or_build(&self.lsdb, self.now, selection, membership),
-            None => Arc::new(Ted::build(self.lsdb.live(self.now), selection, membership)),
-        };
-        let routes = self.compute_routes(&ted);
-        self.spf.ted = ted;
+        let routes = self.compute_routes(&self.ted());
         if routes != self.spf.routes {
             self.spf.routes = routes;
             self.events.push_back(Event::RoutesChanged);

@@ -336,6 +336,9 @@ pub struct Lsa {
     pub header: LsaHeader,
     pub body: Arc<LsaBody>,
     raw: Arc<[u8]>,
+    /// The LS checksum of `raw` is known to be right: computed here, or checked once. A
+    /// simulated area receives every instance thousands of times.
+    verified: bool,
 }
 
 impl PartialEq for Lsa {
@@ -359,6 +362,7 @@ impl Lsa {
             header,
             body: Arc::new(body),
             raw: raw.into(),
+            verified: true,
         }
     }
 
@@ -389,6 +393,7 @@ impl Lsa {
             header,
             body: Arc::new(body),
             raw: raw.into(),
+            verified: false,
         })
     }
 
@@ -414,7 +419,18 @@ impl Lsa {
     }
 
     pub fn checksum_ok(&self) -> bool {
-        lsa_checksum_ok(&self.raw)
+        self.verified || lsa_checksum_ok(&self.raw)
+    }
+
+    /// True when the LS checksum is known to be right without computing it.
+    pub(crate) fn verified(&self) -> bool {
+        self.verified
+    }
+
+    /// Checks the LS checksum once; a right one is remembered.
+    pub(crate) fn verify(&mut self) -> bool {
+        self.verified = self.checksum_ok();
+        self.verified
     }
 
     pub fn len(&self) -> usize {
@@ -436,6 +452,7 @@ impl Lsa {
             header,
             body: Arc::clone(&self.body),
             raw: Arc::clone(&self.raw),
+            verified: self.verified,
         }
     }
 

@@ -30,7 +30,7 @@ impl LsaStore {
     /// `lsa` sharing the octets and body of an identical LSA seen before. Such octets
     /// passed the LS checksum check already; others are checked, and returned as `Err`
     /// (not stored) when it fails.
-    pub fn intern_checked(&self, lsa: Lsa) -> Result<Lsa, Lsa> {
+    pub fn intern_checked(&self, mut lsa: Lsa) -> Result<Lsa, Lsa> {
         let content = lsa.content();
         let hash = content_hash(content);
         let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -38,7 +38,7 @@ impl LsaStore {
         if let Some(known) = bucket.iter().find(|k| k.content() == content) {
             return Ok(known.with_header(lsa.header));
         }
-        if !lsa.checksum_ok() {
+        if !lsa.verify() {
             return Err(lsa);
         }
         bucket.push(lsa.clone());
