@@ -482,7 +482,7 @@ impl Instance {
         let requests = !n.requests.is_empty() && n.state == NsmState::Loading;
         let dst = n.address;
         // Each goes out with the age it has now, in key order.
-        let lsas: Vec<_> = if listed == 0 {
+        let mut lsas: Vec<_> = if listed == 0 {
             Vec::new()
         } else {
             self.lsdb
@@ -491,6 +491,7 @@ impl Instance {
                 .map(|(_, e)| e.current(at))
                 .collect()
         };
+        lsas.sort_unstable_by_key(Lsa::key);
         debug_assert_eq!(lsas.len(), listed, "retransmission list count of {rid}");
         if !lsas.is_empty() {
             self.send_ls_updates(i, dst, lsas);

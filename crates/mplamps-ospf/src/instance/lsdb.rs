@@ -1,9 +1,16 @@
 //! The link-state database of one area (RFC 2328 §12.2): LSAs by identity, with the time
 //! each was installed so its age can be read at any moment (§14).
+//!
+//! Kept in a hash map: every LSA received, flooded or acknowledged is looked up, and those
+//! lookups are most of a large area's flooding work. Nothing that reads the whole database
+//! depends on the order it comes in (the TE database is built order-free, summaries and
+//! retransmissions are sorted where they are made).
 
-use std::collections::{BTreeMap, btree_map};
+use std::collections::hash_map;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
+
+use rustc_hash::FxHashMap;
 
 use super::slots::SlotSet;
 use crate::packet::lsa::MAX_AGE;
@@ -21,6 +28,8 @@ pub struct Entry {
     pub(super) waiting: SlotSet,
     /// The interfaces (by index) whose flood queue holds this instance.
     pub(super) queued: SlotSet,
+    /// Of the instance's identity (key, sequence number, checksum).
+    fingerprint: u64,
 }
 
 impl Entry {
@@ -57,12 +66,20 @@ pub struct Installed {
     pub waited_for: SlotSet,
 }
 
-/// An LSA instance: its key, sequence number and checksum.
-pub type LiveInstance = (LsaKey, u32, u16);
+/// Which LSA instances (key, sequence number, checksum) are live, in a few words: equal
+/// for two databases holding the same live instances, whatever order they came in. Two
+/// different sets share one only if their 64-bit fingerprints collide twice over (XOR
+/// and sum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveSet {
+    count: usize,
+    xor: u64,
+    sum: u64,
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct Lsdb {
-    entries: BTreeMap<LsaKey, Entry>,
+    entries: FxHashMap<LsaKey, Entry>,
     /// XOR of every entry's fingerprint: order-independent, updated in O(1).
     digest: u64,
 }
@@ -84,6 +101,7 @@ impl Lsdb {
         self.entries.get_mut(key)
     }
 
+    /// Every entry, in no particular order.
     pub(super) fn entries_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
         self.entries.values_mut()
     }
@@ -92,24 +110,26 @@ impl Lsdb {
     /// makes the routing table need recomputing, and who waited for the replaced instance.
     pub fn install(&mut self, lsa: Lsa, now: Duration) -> Installed {
         let key = lsa.key();
-        self.digest ^= fingerprint(&key, &lsa);
+        let fingerprint = fingerprint(&key, &lsa);
+        self.digest ^= fingerprint;
         let entry = Entry {
             lsa,
             installed_at: now,
             waiting: SlotSet::default(),
             queued: SlotSet::default(),
+            fingerprint,
         };
         match self.entries.entry(key) {
-            btree_map::Entry::Vacant(v) => {
+            hash_map::Entry::Vacant(v) => {
                 v.insert(entry);
                 Installed {
                     changed: true,
                     waited_for: SlotSet::default(),
                 }
             }
-            btree_map::Entry::Occupied(mut o) => {
+            hash_map::Entry::Occupied(mut o) => {
                 let old = o.insert(entry);
-                self.digest ^= fingerprint(&key, &old.lsa);
+                self.digest ^= old.fingerprint;
                 let (new, o) = (&o.get().lsa, &old.lsa);
                 let (oh, nh) = (&o.header, &new.header);
                 let changed = oh.options != nh.options
@@ -126,10 +146,11 @@ impl Lsdb {
 
     pub fn remove(&mut self, key: &LsaKey) -> Option<Entry> {
         let old = self.entries.remove(key)?;
-        self.digest ^= fingerprint(key, &old.lsa);
+        self.digest ^= old.fingerprint;
         Some(old)
     }
 
+    /// Every entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&LsaKey, &Entry)> {
         self.entries.iter()
     }
@@ -148,16 +169,24 @@ impl Lsdb {
         self.digest
     }
 
-    /// Identity, sequence number and checksum of the LSAs that are not MaxAge, in key
-    /// order: what the routing calculation reads (`live`) is determined by them.
-    pub fn live_instances(&self, now: Duration) -> impl Iterator<Item = LiveInstance> + '_ {
-        self.entries
-            .iter()
-            .filter(move |(_, e)| e.age(now) < MAX_AGE)
-            .map(|(k, e)| (*k, e.lsa.header.seq, e.lsa.header.checksum))
+    /// Which instances are not MaxAge at `now`: what the routing calculation reads
+    /// (`live`) is determined by them.
+    pub fn live_set(&self, now: Duration) -> LiveSet {
+        let mut set = LiveSet {
+            count: 0,
+            xor: 0,
+            sum: 0,
+        };
+        for e in self.entries.values().filter(|e| e.age(now) < MAX_AGE) {
+            set.count += 1;
+            set.xor ^= e.fingerprint;
+            set.sum = set.sum.wrapping_add(e.fingerprint);
+        }
+        set
     }
 
-    /// Bodies of the LSAs that are not MaxAge, for the routing calculation (§16).
+    /// Bodies of the LSAs that are not MaxAge, for the routing calculation (§16), in no
+    /// particular order.
     pub fn live(&self, now: Duration) -> impl Iterator<Item = (&LsaKey, &LsaBody)> + '_ {
         self.entries
             .iter()

@@ -348,20 +348,22 @@ impl Instance {
         let Some(slot) = self.neighbor_mut(i, rid).map(|n| n.slot) else {
             return;
         };
-        let mut summary = VecDeque::with_capacity(self.lsdb.len());
+        let mut summary = Vec::with_capacity(self.lsdb.len());
         let mut listed = 0;
         for entry in self.lsdb.entries_mut() {
             let header = entry.header(now);
             if header.age >= MAX_AGE {
                 listed += usize::from(entry.waiting.insert(slot));
             } else {
-                summary.push_back(header);
+                summary.push(header);
             }
         }
+        // Described in key order, whatever order the database is kept in.
+        summary.sort_unstable_by_key(LsaHeader::key);
         let Some(n) = self.neighbor_mut(i, rid) else {
             return;
         };
-        n.summary = summary;
+        n.summary = summary.into();
         n.listed += listed;
         // The master sends its first summary when it accepts the slave's reply to the
         // initial DD packet (processed as in Exchange, RFC 2328 §10.6).

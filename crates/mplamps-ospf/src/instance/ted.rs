@@ -1,8 +1,9 @@
 //! The TE database (RFC 3630 §1: a router's view of TE links), built from the link-state
 //! database. Links come from Router-LSAs with the bidirectional check of RFC 2328 §16.1;
 //! each end is joined with its TE LSA, and PWRLINK is computed from both ends' power values
-//! (draft §2, §2.4.4). The result does not depend on the order in which LSAs arrived: it is
-//! rebuilt from the whole database.
+//! (draft §2, §2.4.4). The result does not depend on the order in which LSAs arrived, nor
+//! on the order the database is read in: it is rebuilt from the whole database, nodes in
+//! router ID order, and where two LSAs claim one thing the one with the higher key wins.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -12,8 +13,9 @@ use std::time::Duration;
 use mplamps_te::power::{Selection, pwrlink};
 use mplamps_te::topology::PowerMembership;
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 
-use super::lsdb::{LiveInstance, Lsdb};
+use super::lsdb::{LiveSet, Lsdb};
 use crate::packet::{LinkSubTlv, LsType, LsaBody, PowerKind, RouterLinkType, TeTlv};
 
 /// One router of the TE database.
@@ -149,12 +151,15 @@ impl Ted {
     ) -> Ted {
         let mut ted = Ted::default();
         let mut half: BTreeMap<Ipv4Addr, Vec<HalfLink>> = BTreeMap::new();
-        let mut networks: BTreeMap<Ipv4Addr, Vec<Ipv4Addr>> = BTreeMap::new();
+        // By Link State ID: the advertising router (the higher wins) and what it attaches.
+        let mut networks: BTreeMap<Ipv4Addr, (Ipv4Addr, &[Ipv4Addr])> = BTreeMap::new();
         let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
-        let mut ports: FxHashMap<(Ipv4Addr, u32), TePort> = FxHashMap::default();
+        // By (router, local identifier): the TE LSA's ID (the higher wins) and the port.
+        let mut ports: FxHashMap<(Ipv4Addr, u32), (Ipv4Addr, TePort)> = FxHashMap::default();
         for (key, body) in lsas {
             match (key.ls_type, body) {
-                (LsType::Router, LsaBody::Router(r)) => {
+                // RFC 2328 §12.1.4: a Router-LSA's ID is its router's.
+                (LsType::Router, LsaBody::Router(r)) if key.id == key.adv_router => {
                     let rid = key.adv_router;
                     let stubs: Vec<(Ipv4Addr, u8, u16)> = r
                         .links
@@ -188,26 +193,48 @@ impl Ted {
                         }
                     }
                     half.insert(rid, mine);
-                    ted.index.insert(rid, ted.nodes.len());
                     ted.nodes.push(TedNode {
                         router_id: rid,
                         stubs,
                     });
                 }
                 (LsType::Network, LsaBody::Network(n)) => {
-                    networks.insert(key.id, n.attached.clone());
+                    let held = networks
+                        .entry(key.id)
+                        .or_insert((key.adv_router, &n.attached));
+                    if key.adv_router > held.0 {
+                        *held = (key.adv_router, &n.attached);
+                    }
                 }
                 (LsType::OpaqueArea, LsaBody::Te(tlvs)) => {
                     for tlv in tlvs {
                         if let TeTlv::Link(subs) = tlv
                             && let (Some(local), port) = te_port(subs)
                         {
-                            ports.insert((key.adv_router, local), port);
+                            match ports.entry((key.adv_router, local)) {
+                                Entry::Occupied(mut o) if o.get().0 < key.id => {
+                                    o.insert((key.id, port));
+                                }
+                                Entry::Occupied(_) => {}
+                                Entry::Vacant(v) => {
+                                    v.insert((key.id, port));
+                                }
+                            }
                         }
                     }
                 }
                 _ => {}
             }
+        }
+        ted.nodes.sort_unstable_by_key(|n| n.router_id);
+        ted.index = ted
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.router_id, i))
+            .collect();
+        for members in transit.values_mut() {
+            members.sort_unstable();
         }
         // Parallel links between one pair pair up in (subnet, Link Data) order on both sides.
         for links in half.values_mut() {
@@ -230,7 +257,7 @@ impl Ted {
         }
         // Transit networks (RFC 2328 §16.1): routers listed by the Network-LSA and linking
         // to it are joined pairwise.
-        for (dr, attached) in &networks {
+        for (dr, (_, attached)) in &networks {
             let Some(members) = transit.get(dr) else {
                 continue;
             };
@@ -248,8 +275,8 @@ impl Ted {
             let (Some(&a), Some(&b)) = (ted.index.get(&ra), ted.index.get(&rb)) else {
                 continue;
             };
-            let te_a = ports.get(&(ra, u32::from(data_a))).cloned();
-            let te_b = ports.get(&(rb, u32::from(data_b))).cloned();
+            let te_a = ports.get(&(ra, u32::from(data_a))).map(|(_, p)| p.clone());
+            let te_b = ports.get(&(rb, u32::from(data_b))).map(|(_, p)| p.clone());
             let va = te_a.as_ref().and_then(|p| p.value(selection));
             let vb = te_b.as_ref().and_then(|p| p.value(selection));
             let (wa, wb) = (
@@ -319,7 +346,7 @@ struct CacheInner {
 struct CachedTed {
     selection: Selection,
     membership: PowerMembership,
-    instances: Vec<LiveInstance>,
+    live: LiveSet,
     ted: Arc<Ted>,
 }
 
@@ -336,12 +363,12 @@ impl TedCache {
         selection: Selection,
         membership: PowerMembership,
     ) -> Arc<Ted> {
+        let live = lsdb.live_set(now);
         let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let hit = inner.entries.iter().position(|c| {
-            c.selection == selection
-                && c.membership == membership
-                && c.instances.iter().copied().eq(lsdb.live_instances(now))
-        });
+        let hit = inner
+            .entries
+            .iter()
+            .position(|c| c.selection == selection && c.membership == membership && c.live == live);
         if let Some(entry) = hit.and_then(|i| inner.entries.remove(i)) {
             let ted = Arc::clone(&entry.ted);
             inner.entries.push_front(entry);
@@ -353,7 +380,7 @@ impl TedCache {
         inner.entries.push_front(CachedTed {
             selection,
             membership,
-            instances: lsdb.live_instances(now).collect(),
+            live,
             ted: Arc::clone(&ted),
         });
         inner.entries.truncate(CACHED_TEDS);

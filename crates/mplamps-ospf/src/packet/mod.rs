@@ -261,9 +261,22 @@ impl Packet {
         })
     }
 
+    /// The length `encode` produces: the buffer is made that size at once (a simulated
+    /// area encodes millions of LS Updates).
+    fn encoded_len(&self) -> usize {
+        HEADER_LEN
+            + match &self.body {
+                Body::Hello(h) => 20 + 4 * h.neighbors.len(),
+                Body::DbDescription(dd) => 8 + lsa::LSA_HEADER_LEN * dd.headers.len(),
+                Body::LsRequest(keys) => 12 * keys.len(),
+                Body::LsUpdate(lsas) => 4 + lsas.iter().map(Lsa::len).sum::<usize>(),
+                Body::LsAck(headers) => lsa::LSA_HEADER_LEN * headers.len(),
+            }
+    }
+
     /// Encodes the packet with its length and checksum.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(self.encoded_len());
         out.put_u8(VERSION);
         out.put_u8(self.body.packet_type().to_u8());
         out.put_u16(0);

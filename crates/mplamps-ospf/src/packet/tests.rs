@@ -267,6 +267,7 @@ proptest! {
     #[test]
     fn packets_round_trip(p in packet()) {
         let bytes = p.encode();
+        prop_assert_eq!(bytes.len(), p.encoded_len());
         let back = Packet::decode(&bytes).unwrap();
         prop_assert_eq!(&back, &p);
         prop_assert_eq!(back.encode(), bytes);
