@@ -327,3 +327,30 @@ fn a_bandwidth_change_across_the_quantum_floods_and_runs_spf_after_the_delay() {
     net.links[l1].available = "6G".parse().unwrap();
     assert_trees_match_file(&sim, &net);
 }
+
+/// The TE database is the same whatever order the database is read in (the LSDB is a
+/// hash map; routers that received the same LSAs in other orders must agree).
+#[test]
+fn the_te_database_does_not_depend_on_the_order_lsas_are_read() {
+    use mplamps_ospf::instance::Ted;
+    let net = draft_area();
+    let mut sim = started(net, vec![]);
+    assert!(sim.run(secs(600.0), true).unwrap());
+    let instance = sim.instance(0).unwrap();
+    let (selection, membership) = (
+        instance.config().selection,
+        instance.config().power_membership,
+    );
+    let now = sim.now();
+    let lsas: Vec<_> = instance.lsdb().live(now).collect();
+    let forward = Ted::build(lsas.iter().copied(), selection, membership);
+    let backward = Ted::build(lsas.iter().rev().copied(), selection, membership);
+    let mut rotated = lsas.clone();
+    rotated.rotate_left(lsas.len() / 3);
+    let shuffled = Ted::build(rotated.into_iter(), selection, membership);
+    assert_eq!(forward.nodes.len(), 6);
+    assert!(forward.links.iter().any(|l| l.pwrlink.is_some()));
+    assert_eq!(forward, backward);
+    assert_eq!(forward, shuffled);
+    assert_eq!(forward, *instance.ted());
+}
