@@ -159,7 +159,7 @@ fn an_own_lsa_at_the_maximum_sequence_number_wraps_on_the_next_change() {
     let mut header = ours.header;
     header.seq = MAX_SEQUENCE;
     header.age = 1;
-    let wrapped = Lsa::new(header, (*ours.body).clone());
+    let wrapped = Lsa::new(header, ours.body().clone());
     pair.send_update(1, wrapped);
     pair.run_for(Duration::from_secs(30));
     for r in &pair.routers {
@@ -229,7 +229,7 @@ fn min_ls_interval_holds_a_second_change_back_and_sends_the_last_state() {
     let mut pair = Pair::up();
     let key = router_lsa_key(&pair.routers[0]);
     let seq = |p: &Pair| p.routers[0].lsdb().get(&key).unwrap().lsa.header.seq;
-    let p2p_links = |p: &Pair| match &*p.routers[1].lsdb().get(&key).unwrap().lsa.body {
+    let p2p_links = |p: &Pair| match p.routers[1].lsdb().get(&key).unwrap().lsa.body() {
         mplamps_ospf::packet::LsaBody::Router(r) => r
             .links
             .iter()

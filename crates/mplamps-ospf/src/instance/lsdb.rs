@@ -135,7 +135,7 @@ impl Lsdb {
                 let changed = oh.options != nh.options
                     || (oh.plain_age() == MAX_AGE) != (nh.plain_age() == MAX_AGE)
                     || oh.length != nh.length
-                    || o.body != new.body;
+                    || o.body() != new.body();
                 Installed {
                     changed,
                     waited_for: old.waiting,
@@ -191,6 +191,6 @@ impl Lsdb {
         self.entries
             .iter()
             .filter(move |(_, e)| e.age(now) < MAX_AGE)
-            .map(|(k, e)| (k, e.lsa.body.as_ref()))
+            .map(|(k, e)| (k, e.lsa.body()))
     }
 }

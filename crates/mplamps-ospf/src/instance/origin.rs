@@ -162,7 +162,7 @@ impl Instance {
             return;
         };
         let live = current.as_ref().filter(|l| l.header.plain_age() < MAX_AGE);
-        if !forced && live.is_some_and(|l| *l.body == body) {
+        if !forced && live.is_some_and(|l| *l.body() == body) {
             return;
         }
         if self.origin.wrapping.contains(&key) {
@@ -251,7 +251,7 @@ impl Instance {
         match self.desired_body(&key) {
             Some(body) => {
                 self.origin.last_originated.remove(&key);
-                if *lsa.body != body || lsa.header.plain_age() >= MAX_AGE {
+                if *lsa.body() != body || lsa.header.plain_age() >= MAX_AGE {
                     self.origin.pending.insert(key);
                 }
             }

@@ -26,10 +26,12 @@ impl SlotAllocator {
     }
 }
 
+/// Two words on an LSDB entry: slots 64 and up, rare, sit behind a thin pointer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SlotSet {
     low: u64,
-    high: Option<Box<[u64]>>,
+    #[allow(clippy::box_collection)] // a thin pointer keeps the set at two words
+    high: Option<Box<Vec<u64>>>,
 }
 
 const WORD: usize = 64;
@@ -43,9 +45,7 @@ impl SlotSet {
             Some(h) => {
                 let high = self.high.get_or_insert_with(Default::default);
                 if high.len() <= h {
-                    let mut grown = vec![0; h + 1];
-                    grown[..high.len()].copy_from_slice(high);
-                    *high = grown.into_boxed_slice();
+                    high.resize(h + 1, 0);
                 }
                 &mut high[h]
             }
@@ -87,6 +87,11 @@ impl SlotSet {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_set_is_two_words() {
+        assert_eq!(std::mem::size_of::<super::SlotSet>(), 16);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

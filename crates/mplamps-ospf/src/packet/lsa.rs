@@ -334,16 +334,24 @@ impl LsaBody {
 #[derive(Debug, Clone)]
 pub struct Lsa {
     pub header: LsaHeader,
-    pub body: Arc<LsaBody>,
-    raw: Arc<[u8]>,
+    /// Body and octets behind one pointer: copies of an LSA are made for every list and
+    /// queue it is on.
+    data: Arc<LsaData>,
     /// The LS checksum of `raw` is known to be right: computed here, or checked once. A
     /// simulated area receives every instance thousands of times.
     verified: bool,
 }
 
+#[derive(Debug)]
+struct LsaData {
+    body: LsaBody,
+    raw: Box<[u8]>,
+}
+
 impl PartialEq for Lsa {
     fn eq(&self, other: &Lsa) -> bool {
-        self.header == other.header && self.raw[LSA_HEADER_LEN..] == other.raw[LSA_HEADER_LEN..]
+        self.header == other.header
+            && self.data.raw[LSA_HEADER_LEN..] == other.data.raw[LSA_HEADER_LEN..]
     }
 }
 
@@ -360,8 +368,10 @@ impl Lsa {
             .copy_from_slice(&header.checksum.to_be_bytes());
         Lsa {
             header,
-            body: Arc::new(body),
-            raw: raw.into(),
+            data: Arc::new(LsaData {
+                body,
+                raw: raw.into(),
+            }),
             verified: true,
         }
     }
@@ -391,8 +401,10 @@ impl Lsa {
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;
         Ok(Lsa {
             header,
-            body: Arc::new(body),
-            raw: raw.into(),
+            data: Arc::new(LsaData {
+                body,
+                raw: raw.into(),
+            }),
             verified: false,
         })
     }
@@ -406,20 +418,24 @@ impl Lsa {
         self.header.key()
     }
 
+    pub fn body(&self) -> &LsaBody {
+        &self.data.body
+    }
+
     /// The octets as stored, with the age of `self.header` written in.
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.put_u16(self.header.age);
-        out.extend_from_slice(&self.raw[2..]);
+        out.extend_from_slice(&self.data.raw[2..]);
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.raw.len());
+        let mut out = Vec::with_capacity(self.data.raw.len());
         self.encode(&mut out);
         out
     }
 
     pub fn checksum_ok(&self) -> bool {
-        self.verified || lsa_checksum_ok(&self.raw)
+        self.verified || lsa_checksum_ok(&self.data.raw)
     }
 
     /// True when the LS checksum is known to be right without computing it.
@@ -434,35 +450,34 @@ impl Lsa {
     }
 
     pub fn len(&self) -> usize {
-        self.raw.len()
+        self.data.raw.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.data.raw.is_empty()
     }
 
     /// The octets after the LS age: equal for every copy of one instance.
     pub(crate) fn content(&self) -> &[u8] {
-        self.raw.get(2..).unwrap_or_default()
+        self.data.raw.get(2..).unwrap_or_default()
     }
 
     /// This instance's storage under another header (the same instance, another age).
     pub(crate) fn with_header(&self, header: LsaHeader) -> Lsa {
         Lsa {
             header,
-            body: Arc::clone(&self.body),
-            raw: Arc::clone(&self.raw),
+            data: Arc::clone(&self.data),
             verified: self.verified,
         }
     }
 
     /// True when another `Lsa` holds the same storage.
     pub(crate) fn is_shared(&self) -> bool {
-        Arc::strong_count(&self.raw) > 1
+        Arc::strong_count(&self.data) > 1
     }
 
     pub fn shares_storage_with(&self, other: &Lsa) -> bool {
-        Arc::ptr_eq(&self.raw, &other.raw)
+        Arc::ptr_eq(&self.data, &other.data)
     }
 
     /// The same LSA with another LS age.
