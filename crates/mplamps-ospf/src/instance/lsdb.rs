@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 
 use super::slots::SlotSet;
 use crate::packet::lsa::MAX_AGE;
-use crate::packet::{Lsa, LsaBody, LsaHeader, LsaKey};
+use crate::packet::{Lsa, LsaHeader, LsaKey};
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -187,10 +187,10 @@ impl Lsdb {
 
     /// Bodies of the LSAs that are not MaxAge, for the routing calculation (§16), in no
     /// particular order.
-    pub fn live(&self, now: Duration) -> impl Iterator<Item = (&LsaKey, &LsaBody)> + '_ {
+    pub fn live(&self, now: Duration) -> impl Iterator<Item = (&LsaKey, &Lsa)> + '_ {
         self.entries
             .iter()
             .filter(move |(_, e)| e.age(now) < MAX_AGE)
-            .map(|(k, e)| (k, e.lsa.body()))
+            .map(|(k, e)| (k, &e.lsa))
     }
 }

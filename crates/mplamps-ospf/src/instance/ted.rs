@@ -16,7 +16,8 @@ use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 use super::lsdb::{LiveSet, Lsdb};
-use crate::packet::{LinkSubTlv, LsType, LsaBody, PowerKind, RouterLinkType, TeTlv};
+pub use crate::packet::te::TePort;
+use crate::packet::{LsType, Lsa, LsaBody, RouterLinkType};
 
 /// One router of the TE database.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,36 +25,6 @@ pub struct TedNode {
     pub router_id: Ipv4Addr,
     /// Stub networks of its Router-LSA: (network, prefix length, cost).
     pub stubs: Vec<(Ipv4Addr, u8, u16)>,
-}
-
-/// One end of a TE link, as its router advertised it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TePort {
-    pub te_metric: Option<u32>,
-    /// Bit/s.
-    pub max_bandwidth: Option<f64>,
-    pub unreserved: Option<f64>,
-    pub consumed_ratio: Option<f64>,
-    pub available_ratio: Option<f64>,
-    pub marginal_ratio: Option<f64>,
-    pub weight: f64,
-    pub switching: Option<u8>,
-    pub srlg: Vec<u32>,
-}
-
-impl TePort {
-    /// The port's value under the selection rule (draft §2.4.1.3).
-    pub fn value(&self, selection: Selection) -> Option<f64> {
-        match selection {
-            Selection::Min => self
-                .consumed_ratio
-                .zip(self.available_ratio)
-                .map(|(c, a)| c.min(a)),
-            Selection::Consumed => self.consumed_ratio,
-            Selection::Available => self.available_ratio,
-            Selection::Marginal => self.marginal_ratio,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,42 +81,10 @@ fn prefix_len(mask: Ipv4Addr) -> u8 {
     u32::from(mask).leading_ones() as u8
 }
 
-fn te_port(subs: &[LinkSubTlv]) -> (Option<u32>, TePort) {
-    let mut port = TePort {
-        weight: 1.0,
-        ..TePort::default()
-    };
-    let mut local = None;
-    let bps = |bytes_per_s: f32| f64::from(bytes_per_s) * 8.0;
-    for s in subs {
-        match s {
-            LinkSubTlv::LocalAddresses(a) => local = a.first().map(|a| u32::from(*a)),
-            LinkSubTlv::LinkIds { local: id, .. } => local = local.or(Some(*id)),
-            LinkSubTlv::TeMetric(m) => port.te_metric = Some(*m),
-            LinkSubTlv::MaxBandwidth(b) => port.max_bandwidth = Some(bps(*b)),
-            LinkSubTlv::UnreservedBandwidth(b) => port.unreserved = Some(bps(b[0])),
-            LinkSubTlv::Iscd(i) => port.switching = Some(i.switching),
-            LinkSubTlv::Srlg(g) => port.srlg = g.clone(),
-            LinkSubTlv::Power { kind, value, .. } => {
-                let v = Some(f64::from(*value)).filter(|v| v.is_finite() && *v >= 0.0);
-                match kind {
-                    PowerKind::ConsumedRatio => port.consumed_ratio = v,
-                    PowerKind::AvailableRatio => port.available_ratio = v,
-                    PowerKind::MarginalRatio => port.marginal_ratio = v,
-                    PowerKind::PwrlinkWeight => port.weight = v.filter(|w| *w > 0.0).unwrap_or(1.0),
-                    PowerKind::MulticastRatio => {}
-                }
-            }
-            _ => {}
-        }
-    }
-    (local, port)
-}
-
 impl Ted {
     /// Builds the TE database from the live LSAs of an area.
     pub fn build<'a>(
-        lsas: impl Iterator<Item = (&'a crate::packet::LsaKey, &'a LsaBody)>,
+        lsas: impl Iterator<Item = (&'a crate::packet::LsaKey, &'a Lsa)>,
         selection: Selection,
         membership: PowerMembership,
     ) -> Ted {
@@ -155,9 +94,9 @@ impl Ted {
         let mut networks: BTreeMap<Ipv4Addr, (Ipv4Addr, &[Ipv4Addr])> = BTreeMap::new();
         let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
         // By (router, local identifier): the TE LSA's ID (the higher wins) and the port.
-        let mut ports: FxHashMap<(Ipv4Addr, u32), (Ipv4Addr, TePort)> = FxHashMap::default();
-        for (key, body) in lsas {
-            match (key.ls_type, body) {
+        let mut ports: FxHashMap<(Ipv4Addr, u32), (Ipv4Addr, &TePort)> = FxHashMap::default();
+        for (key, lsa) in lsas {
+            match (key.ls_type, lsa.body()) {
                 // RFC 2328 §12.1.4: a Router-LSA's ID is its router's.
                 (LsType::Router, LsaBody::Router(r)) if key.id == key.adv_router => {
                     let rid = key.adv_router;
@@ -206,19 +145,15 @@ impl Ted {
                         *held = (key.adv_router, &n.attached);
                     }
                 }
-                (LsType::OpaqueArea, LsaBody::Te(tlvs)) => {
-                    for tlv in tlvs {
-                        if let TeTlv::Link(subs) = tlv
-                            && let (Some(local), port) = te_port(subs)
-                        {
-                            match ports.entry((key.adv_router, local)) {
-                                Entry::Occupied(mut o) if o.get().0 < key.id => {
-                                    o.insert((key.id, port));
-                                }
-                                Entry::Occupied(_) => {}
-                                Entry::Vacant(v) => {
-                                    v.insert((key.id, port));
-                                }
+                (LsType::OpaqueArea, LsaBody::Te(_)) => {
+                    for (local, port) in lsa.te_ports() {
+                        match ports.entry((key.adv_router, *local)) {
+                            Entry::Occupied(mut o) if o.get().0 < key.id => {
+                                o.insert((key.id, port));
+                            }
+                            Entry::Occupied(_) => {}
+                            Entry::Vacant(v) => {
+                                v.insert((key.id, port));
                             }
                         }
                     }
@@ -275,8 +210,12 @@ impl Ted {
             let (Some(&a), Some(&b)) = (ted.index.get(&ra), ted.index.get(&rb)) else {
                 continue;
             };
-            let te_a = ports.get(&(ra, u32::from(data_a))).map(|(_, p)| p.clone());
-            let te_b = ports.get(&(rb, u32::from(data_b))).map(|(_, p)| p.clone());
+            let te_a = ports
+                .get(&(ra, u32::from(data_a)))
+                .map(|(_, p)| (*p).clone());
+            let te_b = ports
+                .get(&(rb, u32::from(data_b)))
+                .map(|(_, p)| (*p).clone());
             let va = te_a.as_ref().and_then(|p| p.value(selection));
             let vb = te_b.as_ref().and_then(|p| p.value(selection));
             let (wa, wb) = (

@@ -5,14 +5,14 @@
 //! Only the LS age is rewritten on the way out.
 
 use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
 use super::DecodeError;
 use super::checksum::{LSA_CHECKSUM_OFFSET, lsa_checksum, lsa_checksum_ok};
 use super::reader::{Put, Reader};
-use super::te::{TeTlv, decode_te, encode_te};
+use super::te::{TePort, TeTlv, decode_te, encode_te};
 
 pub const LSA_HEADER_LEN: usize = 20;
 /// RFC 2328 Appendix B.
@@ -346,6 +346,18 @@ pub struct Lsa {
 struct LsaData {
     body: LsaBody,
     raw: Box<[u8]>,
+    /// The ports of a TE LSA's Link TLVs, read once for every router holding the instance.
+    te_ports: OnceLock<Vec<(u32, TePort)>>,
+}
+
+impl LsaData {
+    fn new(body: LsaBody, raw: Box<[u8]>) -> LsaData {
+        LsaData {
+            body,
+            raw,
+            te_ports: OnceLock::new(),
+        }
+    }
 }
 
 impl PartialEq for Lsa {
@@ -368,10 +380,7 @@ impl Lsa {
             .copy_from_slice(&header.checksum.to_be_bytes());
         Lsa {
             header,
-            data: Arc::new(LsaData {
-                body,
-                raw: raw.into(),
-            }),
+            data: Arc::new(LsaData::new(body, raw.into())),
             verified: true,
         }
     }
@@ -401,10 +410,7 @@ impl Lsa {
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;
         Ok(Lsa {
             header,
-            data: Arc::new(LsaData {
-                body,
-                raw: raw.into(),
-            }),
+            data: Arc::new(LsaData::new(body, raw.into())),
             verified: false,
         })
     }
@@ -420,6 +426,24 @@ impl Lsa {
 
     pub fn body(&self) -> &LsaBody {
         &self.data.body
+    }
+
+    /// The ports of the Link TLVs of a TE LSA (none for other LSAs) with their local
+    /// identifiers; Link TLVs without one are left out.
+    pub fn te_ports(&self) -> &[(u32, TePort)] {
+        self.data.te_ports.get_or_init(|| match &self.data.body {
+            LsaBody::Te(tlvs) => tlvs
+                .iter()
+                .filter_map(|tlv| match tlv {
+                    TeTlv::Link(subs) => match TePort::from_link(subs) {
+                        (Some(local), port) => Some((local, port)),
+                        (None, _) => None,
+                    },
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
     }
 
     /// The octets as stored, with the age of `self.header` written in.

@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
+use mplamps_te::power::Selection;
+
 use super::DecodeError;
 use super::reader::{Put, Reader};
 
@@ -475,4 +477,71 @@ fn encode_link_sub(s: &LinkSubTlv, out: &mut Vec<u8>) {
         }
     };
     put_tlv(out, tlv_type, &v);
+}
+
+/// One end of a TE link as its router advertises it in a Link TLV: the values the TE
+/// database and the power topology read (draft §2.4.1), flattened.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TePort {
+    pub te_metric: Option<u32>,
+    /// Bit/s.
+    pub max_bandwidth: Option<f64>,
+    pub unreserved: Option<f64>,
+    pub consumed_ratio: Option<f64>,
+    pub available_ratio: Option<f64>,
+    pub marginal_ratio: Option<f64>,
+    pub weight: f64,
+    pub switching: Option<u8>,
+    pub srlg: Vec<u32>,
+}
+
+impl TePort {
+    /// The port's value under the selection rule (draft §2.4.1.3).
+    pub fn value(&self, selection: Selection) -> Option<f64> {
+        match selection {
+            Selection::Min => self
+                .consumed_ratio
+                .zip(self.available_ratio)
+                .map(|(c, a)| c.min(a)),
+            Selection::Consumed => self.consumed_ratio,
+            Selection::Available => self.available_ratio,
+            Selection::Marginal => self.marginal_ratio,
+        }
+    }
+
+    /// The port a Link TLV's sub-TLVs advertise, and its local identifier (interface
+    /// address, else the Link Local Identifier of RFC 4203 §1.1).
+    pub fn from_link(subs: &[LinkSubTlv]) -> (Option<u32>, TePort) {
+        let mut port = TePort {
+            weight: 1.0,
+            ..TePort::default()
+        };
+        let mut local = None;
+        let bps = |bytes_per_s: f32| f64::from(bytes_per_s) * 8.0;
+        for s in subs {
+            match s {
+                LinkSubTlv::LocalAddresses(a) => local = a.first().map(|a| u32::from(*a)),
+                LinkSubTlv::LinkIds { local: id, .. } => local = local.or(Some(*id)),
+                LinkSubTlv::TeMetric(m) => port.te_metric = Some(*m),
+                LinkSubTlv::MaxBandwidth(b) => port.max_bandwidth = Some(bps(*b)),
+                LinkSubTlv::UnreservedBandwidth(b) => port.unreserved = Some(bps(b[0])),
+                LinkSubTlv::Iscd(i) => port.switching = Some(i.switching),
+                LinkSubTlv::Srlg(g) => port.srlg = g.clone(),
+                LinkSubTlv::Power { kind, value, .. } => {
+                    let v = Some(f64::from(*value)).filter(|v| v.is_finite() && *v >= 0.0);
+                    match kind {
+                        PowerKind::ConsumedRatio => port.consumed_ratio = v,
+                        PowerKind::AvailableRatio => port.available_ratio = v,
+                        PowerKind::MarginalRatio => port.marginal_ratio = v,
+                        PowerKind::PwrlinkWeight => {
+                            port.weight = v.filter(|w| *w > 0.0).unwrap_or(1.0)
+                        }
+                        PowerKind::MulticastRatio => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        (local, port)
+    }
 }

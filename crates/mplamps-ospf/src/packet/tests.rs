@@ -422,3 +422,50 @@ fn bad_checksum_and_truncation_are_named() {
         Err(DecodeError::BadVersion(3))
     ));
 }
+
+/// A TE LSA's ports are read from its Link TLVs: by local address, else by Link Local
+/// Identifier; a Link TLV naming neither end is left out.
+#[test]
+fn te_ports_come_from_the_link_tlvs() {
+    let power = |value| LinkSubTlv::Power {
+        kind: PowerKind::ConsumedRatio,
+        code: PowerKind::ConsumedRatio.code(PowerCodePoints::Experimental),
+        value,
+    };
+    let header = LsaHeader {
+        age: 0,
+        options: 0,
+        ls_type: LsType::OpaqueArea,
+        id: Ipv4Addr::new(1, 0, 0, 1),
+        adv_router: Ipv4Addr::new(10, 0, 0, 1),
+        seq: 0x8000_0001,
+        checksum: 0,
+        length: 0,
+    };
+    let lsa = Lsa::new(
+        header,
+        LsaBody::Te(vec![
+            TeTlv::Link(vec![
+                LinkSubTlv::LocalAddresses(vec![Ipv4Addr::new(192, 0, 2, 1)]),
+                LinkSubTlv::TeMetric(7),
+                power(1.5),
+            ]),
+            TeTlv::Link(vec![
+                LinkSubTlv::LinkIds {
+                    local: 42,
+                    remote: 43,
+                },
+                power(f32::NAN),
+            ]),
+            TeTlv::Link(vec![power(2.0)]),
+        ]),
+    );
+    let ports = lsa.te_ports();
+    assert_eq!(ports.len(), 2);
+    assert_eq!(ports[0].0, u32::from(Ipv4Addr::new(192, 0, 2, 1)));
+    assert_eq!(ports[0].1.te_metric, Some(7));
+    assert_eq!(ports[0].1.consumed_ratio, Some(1.5));
+    assert_eq!(ports[1].0, 42);
+    assert_eq!(ports[1].1.consumed_ratio, None, "a NaN ratio is no value");
+    assert_eq!(ports[1].1.weight, 1.0);
+}
