@@ -8,6 +8,7 @@ pub mod pcap;
 pub mod report;
 pub mod rsvp;
 pub mod scenario;
+mod window;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -197,7 +198,9 @@ pub struct Sim {
     capture: Option<Capture>,
     /// One copy of each LSA instance for all routers.
     lsa_store: LsaStore,
-    ted_cache: TedCache,
+    /// One per half of the routers (`Sim::half`): the halves run on their own threads
+    /// (`window`), and what a cache holds must not depend on which thread came first.
+    ted_caches: [TedCache; 2],
     /// The TE graph of `net` before link states and reservations, built on first use and
     /// dropped when a scenario changes the model (`reconfigure`).
     te_base: std::cell::RefCell<Option<mplamps_te::cspf::TeGraph>>,
@@ -289,7 +292,7 @@ impl Sim {
             warnings: Vec::new(),
             capture: None,
             lsa_store,
-            ted_cache: TedCache::default(),
+            ted_caches: Default::default(),
             te_base: std::cell::RefCell::new(None),
             ldp_enabled: net_ldp_enabled,
             drops: vec![mplamps_dataplane::Drops::default(); ldp_configs.len()],
@@ -430,14 +433,20 @@ impl Sim {
         self.capture = Some(sink);
     }
 
+    /// Which half of the routers `r` is in: 0 below the middle index, 1 from it on.
+    fn half(&self, r: usize) -> usize {
+        usize::from(r >= self.routers.len() / 2)
+    }
+
     fn boot(&mut self, r: usize) {
         let now = self.now;
+        let ted_cache = self.ted_caches[self.half(r)].clone();
         let Some(slot) = self.routers.get_mut(r) else {
             return;
         };
         slot.instance = Instance::new(self.configs[r].clone());
         slot.instance.share_lsa_storage(self.lsa_store.clone());
-        slot.instance.share_ted_cache(self.ted_cache.clone());
+        slot.instance.share_ted_cache(ted_cache);
         slot.ldp = ldp::Instance::new(self.ldp_configs[r].clone());
         if let Some(old) = slot.rsvp.take() {
             slot.rsvp_counted.absorb(old.counters());
@@ -1201,7 +1210,11 @@ impl Sim {
             }
             match next {
                 Some(at) if at <= deadline => {
-                    self.step()?;
+                    if self.windowed() {
+                        self.step_window(deadline)?;
+                    } else {
+                        self.step()?;
+                    }
                 }
                 _ => {
                     self.now = deadline.max(self.now);

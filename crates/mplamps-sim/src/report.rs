@@ -1,6 +1,7 @@
 //! The simulation report (issue 3 JSON contract): per router its neighbors, LSDB digest and
 //! both trees computed from its own TE database, named as in the topology file.
 
+use mplamps_ospf::instance::TedCache;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
@@ -301,7 +302,11 @@ impl Sim {
                 0.0
             },
             stats: {
-                let (ted_built, ted_reused) = self.ted_cache.built_and_reused();
+                let (ted_built, ted_reused) = self
+                    .ted_caches
+                    .iter()
+                    .map(TedCache::built_and_reused)
+                    .fold((0, 0), |(b, r), (b2, r2)| (b + b2, r + r2));
                 Stats {
                     ted_built,
                     ted_reused,

@@ -220,6 +220,8 @@ impl Instance {
         };
         let header = entry.lsa.header;
         let mut flooded_back = false;
+        // Neighbors still loading whose request list this LSA answered (§13.3 (1b)).
+        let mut answered = Vec::new();
         for (i, iface) in self.interfaces.iter_mut().enumerate() {
             if !iface.is_up() {
                 continue;
@@ -232,15 +234,16 @@ impl Instance {
                 if n.state != NsmState::Full
                     && let Some(req) = n.requests.get(key)
                 {
-                    match header.compare_instance(req) {
-                        std::cmp::Ordering::Less => continue,
-                        std::cmp::Ordering::Equal => {
-                            n.requests.remove(key);
-                            continue;
+                    let order = header.compare_instance(req);
+                    if order.is_ge() {
+                        n.requests.remove(key);
+                        // The sender's list is looked at once its whole LS Update is read.
+                        if from != Some((i, n.router_id)) {
+                            answered.push((i, n.router_id));
                         }
-                        std::cmp::Ordering::Greater => {
-                            n.requests.remove(key);
-                        }
+                    }
+                    if order.is_le() {
+                        continue;
                     }
                 }
                 if from == Some((i, n.router_id)) {
@@ -272,6 +275,11 @@ impl Instance {
             }
         }
         self.arm_retransmits();
+        // A request list emptied here ends Loading (§10.3 LoadingDone) as one emptied by
+        // the neighbor's own LS Update would: nothing else would ask again.
+        for (i, rid) in answered {
+            self.requests_progressed(i, rid);
+        }
         flooded_back
     }
 

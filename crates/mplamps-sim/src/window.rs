@@ -1,0 +1,251 @@
+//! Running the routers of one time window side by side (conservative parallel discrete
+//! events). Nothing a router sends arrives before one link delay has passed, so within a
+//! window shorter than the link delay the routers cannot affect each other: each works
+//! through its own deliveries and timers alone. What they send is put on the links after
+//! the window, sorted by (time, router, order), so the run is the same on any number of
+//! threads, and the same from run to run.
+//!
+//! Used when only OSPF runs (no LDP sessions, no RSVP-TE LSPs) over links with a delay;
+//! scenario steps end a window and are handled on their own.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use mplamps_ospf::instance::{Event, Transmit};
+
+use crate::{Carrier, Protocol, RouterSlot, Sent, Sim, SimError, SimEvent};
+
+/// One event of a router's share of a window: time, order, what.
+type Timed = (Duration, u64, SimEvent);
+
+/// What one router did in a window; applied after it, in a fixed order.
+#[derive(Default)]
+struct Output {
+    router: usize,
+    /// The time of its last event.
+    last_at: Duration,
+    events: u64,
+    delivered: u64,
+    dropped_down: u64,
+    transmits: Vec<(Duration, Transmit)>,
+    /// Wake-ups at or after the window's end, as the sequential engine would have queued.
+    wakes: Vec<Duration>,
+    last_change: Option<Duration>,
+    warnings: Vec<String>,
+}
+
+/// Local wake-ups are ordered after every queued event of the same time, as they would be
+/// in the global queue.
+const LOCAL_SEQ: u64 = 1 << 63;
+
+impl Sim {
+    /// True when the routers' work can be split by windows (see the module doc).
+    pub(crate) fn windowed(&self) -> bool {
+        !self.ldp_enabled && self.lsps.is_empty() && !self.model.delay.is_zero()
+    }
+
+    /// Handles every event before the next window's end (or the next scenario step, or
+    /// `deadline`), the routers side by side. False when no event is left.
+    pub(crate) fn step_window(&mut self, deadline: Duration) -> Result<bool, SimError> {
+        let Some(&Reverse((start, _, _))) = self.queue.peek() else {
+            return Ok(false);
+        };
+        let mut end = (start + self.model.delay).min(deadline + Duration::from_nanos(1));
+        let mut taken: Vec<(usize, Timed)> = Vec::new();
+        while let Some(&Reverse((at, seq, slot))) = self.queue.peek() {
+            if at >= end {
+                break;
+            }
+            let router = match self.slab.get(slot) {
+                Some(Some(SimEvent::Deliver {
+                    router,
+                    protocol: Protocol::Ospf,
+                    ..
+                })) => *router,
+                Some(Some(SimEvent::Wake(r))) => *r,
+                Some(None) => {
+                    self.queue.pop();
+                    continue;
+                }
+                // A scenario step or another protocol's event: on its own, in order,
+                // and nothing the routers arm for later runs before it.
+                _ => {
+                    end = at;
+                    break;
+                }
+            };
+            self.queue.pop();
+            let Some(event) = self.slab.get_mut(slot).and_then(Option::take) else {
+                continue;
+            };
+            self.free.push(slot);
+            if matches!(event, SimEvent::Deliver { .. }) {
+                self.in_flight -= 1;
+            }
+            taken.push((router, (at, seq, event)));
+        }
+        if taken.is_empty() {
+            return self.step();
+        }
+        // Stable: each router's events stay in (time, order).
+        taken.sort_by_key(|(router, _)| *router);
+        let mut shares: Vec<(usize, Vec<Timed>)> = Vec::new();
+        for (router, timed) in taken {
+            match shares.last_mut() {
+                Some((r, events)) if *r == router => events.push(timed),
+                _ => shares.push((router, vec![timed])),
+            }
+        }
+        let outputs = self.run_shares(shares, end);
+        self.apply_outputs(outputs);
+        Ok(true)
+    }
+
+    /// Runs each router's share; the routers are split in two halves by index, one per
+    /// thread, each half in router order.
+    fn run_shares(&mut self, shares: Vec<(usize, Vec<Timed>)>, end: Duration) -> Vec<Output> {
+        let mid = self.routers.len() / 2;
+        let (first, second): (Vec<_>, Vec<_>) =
+            shares.into_iter().partition(|(r, _)| self.half(*r) == 0);
+        let (low, high) = self.routers.split_at_mut(mid);
+        let (links, link_up) = (&self.interface_links, &self.link_up);
+        let run = |slots: &mut [RouterSlot], offset: usize, shares: Vec<(usize, Vec<Timed>)>| {
+            shares
+                .into_iter()
+                .filter_map(|(r, events)| {
+                    let slot = slots.get_mut(r - offset)?;
+                    let links = links.get(r)?;
+                    Some(run_router(r, slot, links, link_up, end, events))
+                })
+                .collect::<Vec<Output>>()
+        };
+        let (mut a, b) = rayon::join(|| run(low, 0, first), || run(high, mid, second));
+        a.extend(b);
+        a
+    }
+
+    /// Puts what the routers sent on the links, in (time, router, order), and queues
+    /// their wake-ups.
+    fn apply_outputs(&mut self, outputs: Vec<Output>) {
+        let mut sent = Vec::new();
+        let mut latest = self.now;
+        for out in outputs {
+            self.stats.events += out.events;
+            self.stats.packets_delivered += out.delivered;
+            self.stats.packets_dropped_down += out.dropped_down;
+            latest = latest.max(out.last_at);
+            if let Some(c) = out.last_change {
+                self.last_change = self.last_change.max(c);
+            }
+            for w in out.warnings {
+                self.warn(w);
+            }
+            for w in out.wakes {
+                self.push(w, SimEvent::Wake(out.router));
+            }
+            for (k, (at, t)) in out.transmits.into_iter().enumerate() {
+                sent.push((at, out.router, k, t));
+            }
+        }
+        sent.sort_unstable_by_key(|(at, r, k, _)| (*at, *r, *k));
+        for (at, r, _, t) in sent {
+            self.now = at;
+            self.stats.packets_sent += 1;
+            if let Some(sink) = self.capture.as_mut() {
+                sink(Sent {
+                    at,
+                    src: t.src,
+                    dst: t.dst,
+                    carrier: Carrier::Ospf,
+                    payload: &t.payload,
+                });
+            }
+            self.send_datagram(r, t.interface, t.src, t.dst, Protocol::Ospf, t.payload);
+        }
+        self.now = latest;
+    }
+}
+
+/// Works through one router's share of a window: its deliveries and timers in time order,
+/// with the timers its own work arms inside the window.
+fn run_router(
+    router: usize,
+    slot: &mut RouterSlot,
+    links: &[usize],
+    link_up: &[bool],
+    end: Duration,
+    events: Vec<Timed>,
+) -> Output {
+    let mut out = Output {
+        router,
+        ..Output::default()
+    };
+    let mut queue: BinaryHeap<Reverse<(Duration, u64, usize)>> = BinaryHeap::new();
+    let mut events: Vec<Option<SimEvent>> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, seq, e))| {
+            queue.push(Reverse((at, seq, i)));
+            Some(e)
+        })
+        .collect();
+    let mut local = LOCAL_SEQ;
+    while let Some(Reverse((at, _, i))) = queue.pop() {
+        let Some(event) = events.get_mut(i).and_then(Option::take) else {
+            continue;
+        };
+        out.events += 1;
+        out.last_at = at;
+        match event {
+            SimEvent::Deliver {
+                interface,
+                src,
+                dst,
+                payload,
+                ..
+            } => {
+                let up = links.get(interface).is_some_and(|&l| link_up[l]);
+                if !slot.up || !up {
+                    out.dropped_down += 1;
+                    continue;
+                }
+                out.delivered += 1;
+                slot.instance
+                    .handle_packet(at, interface, src, dst, &payload);
+            }
+            SimEvent::Wake(_) => {
+                if !(slot.up && slot.wake == Some(at)) {
+                    continue;
+                }
+                slot.wake = None;
+                slot.instance.handle_timeout(at);
+            }
+            _ => continue,
+        }
+        while let Some(t) = slot.instance.poll_transmit() {
+            out.transmits.push((at, t));
+        }
+        while let Some(e) = slot.instance.poll_event() {
+            match e {
+                Event::NeighborState { .. } | Event::SpfRun { .. } => out.last_change = Some(at),
+                Event::Warning(w) => out.warnings.push(w),
+                Event::RoutesChanged | Event::Dropped { .. } => {}
+            }
+        }
+        if let Some(t) = slot.instance.poll_timeout()
+            && slot.wake.is_none_or(|w| t < w || w < at)
+        {
+            slot.wake = Some(t);
+            let t = t.max(at);
+            if t < end {
+                queue.push(Reverse((t, local, events.len())));
+                events.push(Some(SimEvent::Wake(router)));
+                local += 1;
+            } else {
+                out.wakes.push(t);
+            }
+        }
+    }
+    out
+}
