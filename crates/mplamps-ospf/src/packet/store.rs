@@ -4,15 +4,18 @@
 //! parsed body of each instance, whichever router received it first.
 
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
 use super::{Lsa, LsaHeader};
 
-/// A handle on shared LSA storage; clones share the same storage.
+/// A handle on shared LSA storage; clones share the same storage. Split in shards by
+/// content, each behind its own lock: a simulator's routers decode on two threads.
 #[derive(Debug, Clone, Default)]
-pub struct LsaStore(Arc<Mutex<Inner>>);
+pub struct LsaStore(Arc<[Mutex<Inner>; SHARDS]>);
+
+const SHARDS: usize = 16;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -24,7 +27,8 @@ struct Inner {
     sweep_at: usize,
 }
 
-const FIRST_SWEEP: usize = 4096;
+/// Entries a shard holds before its first sweep.
+const FIRST_SWEEP: usize = 4096 / SHARDS;
 
 impl LsaStore {
     /// `lsa` sharing the octets and body of an identical LSA seen before. Such octets
@@ -33,7 +37,7 @@ impl LsaStore {
     pub fn intern_checked(&self, mut lsa: Lsa) -> Result<Lsa, Lsa> {
         let content = lsa.content();
         let hash = content_hash(content);
-        let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.shard(hash);
         let bucket = inner.by_content.entry(hash).or_default();
         if let Some(known) = bucket.iter().find(|k| k.content() == content) {
             return Ok(known.with_header(lsa.header));
@@ -52,18 +56,27 @@ impl LsaStore {
     /// The stored instance whose octets after the LS age are `content`, under `header`:
     /// a copy received before, so its body need not be decoded again.
     pub fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa> {
-        let inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        inner
+        let hash = content_hash(content);
+        self.shard(hash)
             .by_content
-            .get(&content_hash(content))?
+            .get(&hash)?
             .iter()
             .find(|k| k.content() == content)
             .map(|k| k.with_header(header))
     }
 
+    fn shard(&self, hash: u64) -> MutexGuard<'_, Inner> {
+        // Bits the shard's own table does not index by.
+        let i = (hash >> 32) as usize % SHARDS;
+        self.0[i].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// How many distinct LSA instances the store holds.
     pub fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).len
+        self.0
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len)
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -181,10 +194,12 @@ mod tests {
     fn unreferenced_instances_are_swept() {
         let store = LsaStore::default();
         let kept = intern(&store, lsa(0x8000_0000, 1));
-        for seq in 1..=FIRST_SWEEP as u32 {
+        // Four times what the shards hold before sweeping: what nobody holds goes.
+        let bound = FIRST_SWEEP * SHARDS;
+        for seq in 1..=4 * bound as u32 {
             intern(&store, lsa(0x8000_0000 + seq, 1));
         }
-        assert!(store.len() < FIRST_SWEEP / 2, "left {}", store.len());
+        assert!(store.len() <= bound, "left {}", store.len());
         let again = intern(&store, lsa(0x8000_0000, 3));
         assert!(kept.shares_storage_with(&again));
     }
