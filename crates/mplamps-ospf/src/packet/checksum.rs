@@ -11,16 +11,18 @@ pub const LSA_CHECKSUM_OFFSET: usize = 16;
 /// Internet checksum over the packet without its authentication field, the checksum field
 /// read as zero.
 pub fn packet_checksum(packet: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut words = packet.chunks(2).enumerate();
-    for (i, word) in &mut words {
-        let at = i * 2;
-        if at == PACKET_CHECKSUM_OFFSET || AUTH_FIELD.contains(&at) {
-            continue;
-        }
-        let hi = u32::from(word[0]);
-        let lo = u32::from(word.get(1).copied().unwrap_or(0));
-        sum += (hi << 8) | lo;
+    // Every 16-bit word is summed, then the words left out are taken back off: one
+    // branch-free pass over the packet (a simulated area checks millions).
+    let word = |w: &[u8]| match *w {
+        [hi, lo] => u64::from(u16::from_be_bytes([hi, lo])),
+        [hi] => u64::from(hi) << 8,
+        _ => 0,
+    };
+    let mut words = packet.chunks_exact(2);
+    let mut sum: u64 = words.by_ref().map(word).sum();
+    sum += word(words.remainder());
+    for at in std::iter::once(PACKET_CHECKSUM_OFFSET).chain(AUTH_FIELD.step_by(2)) {
+        sum -= packet.get(at..(at + 2).min(packet.len())).map_or(0, word);
     }
     while sum > 0xFFFF {
         sum = (sum & 0xFFFF) + (sum >> 16);
@@ -77,6 +79,35 @@ pub fn lsa_checksum_ok(lsa: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// RFC 2328 §D.4 as written, word by word: the model the fast sum is checked against.
+    fn packet_checksum_word_by_word(packet: &[u8]) -> u16 {
+        let mut sum: u32 = 0;
+        let mut words = packet.chunks(2).enumerate();
+        for (i, word) in &mut words {
+            let at = i * 2;
+            if at == PACKET_CHECKSUM_OFFSET || AUTH_FIELD.contains(&at) {
+                continue;
+            }
+            let hi = u32::from(word[0]);
+            let lo = u32::from(word.get(1).copied().unwrap_or(0));
+            sum += (hi << 8) | lo;
+        }
+        while sum > 0xFFFF {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    proptest! {
+        #[test]
+        fn packet_checksum_matches_the_word_by_word_sum(
+            packet in proptest::collection::vec(any::<u8>(), 0..300)
+        ) {
+            prop_assert_eq!(packet_checksum(&packet), packet_checksum_word_by_word(&packet));
+        }
+    }
 
     #[test]
     fn fletcher_checksum_makes_both_sums_zero() {
