@@ -59,7 +59,7 @@ impl Entry {
 
 /// What installing an LSA did.
 #[derive(Debug)]
-pub struct Installed {
+pub(crate) struct Installed {
     /// The contents changed: the routing table needs recomputing.
     pub changed: bool,
     /// The neighbors whose retransmission list held the replaced instance; it left them.
@@ -108,7 +108,7 @@ impl Lsdb {
 
     /// Installs `lsa` (RFC 2328 §13.2). Says whether the contents changed, which is what
     /// makes the routing table need recomputing, and who waited for the replaced instance.
-    pub fn install(&mut self, lsa: Lsa, now: Duration) -> Installed {
+    pub(crate) fn install(&mut self, lsa: Lsa, now: Duration) -> Installed {
         let key = lsa.key();
         let fingerprint = fingerprint(&key, &lsa);
         self.digest ^= fingerprint;
