@@ -198,9 +198,9 @@ pub struct Sim {
     capture: Option<Capture>,
     /// One copy of each LSA instance for all routers.
     lsa_store: LsaStore,
-    /// One per half of the routers (`Sim::half`): the halves run on their own threads
+    /// One per worker group (`Sim::group`): each group runs on one thread at a time
     /// (`window`), and what a cache holds must not depend on which thread came first.
-    ted_caches: [TedCache; 2],
+    ted_caches: [TedCache; window::GROUPS],
     /// The TE graph of `net` before link states and reservations, built on first use and
     /// dropped when a scenario changes the model (`reconfigure`).
     te_base: std::cell::RefCell<Option<mplamps_te::cspf::TeGraph>>,
@@ -433,14 +433,15 @@ impl Sim {
         self.capture = Some(sink);
     }
 
-    /// Which half of the routers `r` is in: 0 below the middle index, 1 from it on.
-    fn half(&self, r: usize) -> usize {
-        usize::from(r >= self.routers.len() / 2)
+    /// The worker group of router `r` (`window`): routers are dealt round-robin, so the
+    /// groups get alike shares of a network whose first routers are its hubs.
+    fn group(r: usize) -> usize {
+        r % window::GROUPS
     }
 
     fn boot(&mut self, r: usize) {
         let now = self.now;
-        let ted_cache = self.ted_caches[self.half(r)].clone();
+        let ted_cache = self.ted_caches[Sim::group(r)].clone();
         let Some(slot) = self.routers.get_mut(r) else {
             return;
         };

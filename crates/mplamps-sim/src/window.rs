@@ -13,6 +13,7 @@ use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use mplamps_ospf::instance::{Event, Transmit};
+use rayon::prelude::*;
 
 use crate::{Carrier, Protocol, RouterSlot, Sent, Sim, SimError, SimEvent};
 
@@ -34,6 +35,10 @@ struct Output {
     last_change: Option<Duration>,
     warnings: Vec<String>,
 }
+
+/// Worker groups. Each runs its routers in index order on one thread at a time, so its
+/// TE database cache sees the same lookups whichever thread runs it.
+pub(crate) const GROUPS: usize = 8;
 
 /// Local wake-ups are ordered after every queued event of the same time, as they would be
 /// in the global queue.
@@ -102,27 +107,35 @@ impl Sim {
         Ok(true)
     }
 
-    /// Runs each router's share; the routers are split in two halves by index, one per
-    /// thread, each half in router order.
+    /// Runs each router's share, group by group on the thread pool; the outputs come back
+    /// in group order, each group's in router order.
     fn run_shares(&mut self, shares: Vec<(usize, Vec<Timed>)>, end: Duration) -> Vec<Output> {
-        let mid = self.routers.len() / 2;
-        let (first, second): (Vec<_>, Vec<_>) =
-            shares.into_iter().partition(|(r, _)| self.half(*r) == 0);
-        let (low, high) = self.routers.split_at_mut(mid);
+        let mut work: Vec<Vec<(usize, &mut RouterSlot, Vec<Timed>)>> =
+            (0..GROUPS).map(|_| Vec::new()).collect();
+        let mut shares = shares.into_iter().peekable();
+        for (r, slot) in self.routers.iter_mut().enumerate() {
+            let Some((_, events)) = shares.next_if(|(s, _)| *s == r) else {
+                continue;
+            };
+            if let Some(group) = work.get_mut(Sim::group(r)) {
+                group.push((r, slot, events));
+            }
+        }
         let (links, link_up) = (&self.interface_links, &self.link_up);
-        let run = |slots: &mut [RouterSlot], offset: usize, shares: Vec<(usize, Vec<Timed>)>| {
-            shares
-                .into_iter()
-                .filter_map(|(r, events)| {
-                    let slot = slots.get_mut(r - offset)?;
-                    let links = links.get(r)?;
-                    Some(run_router(r, slot, links, link_up, end, events))
-                })
-                .collect::<Vec<Output>>()
-        };
-        let (mut a, b) = rayon::join(|| run(low, 0, first), || run(high, mid, second));
-        a.extend(b);
-        a
+        work.into_par_iter()
+            .map(|group| {
+                group
+                    .into_iter()
+                    .filter_map(|(r, slot, events)| {
+                        let links = links.get(r)?;
+                        Some(run_router(r, slot, links, link_up, end, events))
+                    })
+                    .collect::<Vec<Output>>()
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// Puts what the routers sent on the links, in (time, router, order), and queues
