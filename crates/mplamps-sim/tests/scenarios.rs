@@ -396,3 +396,51 @@ fn a_restarted_router_is_back_within_seconds_whatever_the_seed() {
         );
     }
 }
+
+/// Each prefix is routed toward its cheapest owner (a link's subnet has one at each end),
+/// at the owner's distance plus its stub cost, in both trees.
+#[test]
+fn each_prefix_is_routed_toward_its_cheapest_owner() {
+    let net = mplamps_te::generate::generate(40, 4.0, 9).unwrap();
+    let mut sim = started(net, vec![]);
+    assert!(sim.run(secs(600.0), true).unwrap());
+    for r in 0..sim.net.routers.len() {
+        let instance = sim.instance(r).unwrap();
+        let ted = instance.ted();
+        let trees = sim.trees_of(r).unwrap();
+        for (routes, tree) in [
+            (&instance.routes().regular, &trees.regular),
+            (&instance.routes().power, &trees.power),
+        ] {
+            let distance = |router_id| {
+                let name = &sim.net.routers[sim.router_by_id(router_id).unwrap()].name;
+                tree.iter().find(|n| &n.name == name).map(|n| n.distance)
+            };
+            let mut checked = 0;
+            for (prefix, route) in routes {
+                let best = ted
+                    .nodes
+                    .iter()
+                    .filter(|n| n.router_id != instance.router_id())
+                    .flat_map(|n| {
+                        n.stubs
+                            .iter()
+                            .filter(|(net, len, _)| *net == prefix.network && *len == prefix.len)
+                            .filter_map(move |(_, _, cost)| {
+                                Some(distance(n.router_id)? + f64::from(*cost))
+                            })
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                assert!((route.cost - best).abs() < 1e-9, "{prefix} from R{}", r + 1);
+                let owner = distance(route.owner).unwrap();
+                assert!(
+                    route.cost >= owner,
+                    "{prefix}: owner farther than the route"
+                );
+                assert!(!route.next_hops.is_empty());
+                checked += 1;
+            }
+            assert!(checked > 40);
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_te::spf::Spt;
+use rustc_hash::FxHashMap;
 
 use super::ted::Ted;
 use super::{Event, Instance, Timer};
@@ -23,7 +24,7 @@ impl std::fmt::Display for Prefix {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct NextHop {
     pub interface: usize,
     /// The neighbor's address on that interface.
@@ -114,7 +115,9 @@ impl Instance {
     fn tree_routes(&self, ted: &Ted, root: usize, power: bool) -> BTreeMap<Prefix, Route> {
         let graph = ted.graph(power);
         let spt = Spt::compute(&graph, root as u32);
-        let mut out = BTreeMap::new();
+        // First hops are the root's own links: each one's next hop is worked out once.
+        let mut hop_of: FxHashMap<usize, Option<NextHop>> = FxHashMap::default();
+        let mut routes: Vec<(Prefix, Route)> = Vec::with_capacity(ted.nodes.len() * 2);
         for (v, node) in ted.nodes.iter().enumerate() {
             if v == root || !spt.is_reachable(v as u32) {
                 continue;
@@ -122,27 +125,29 @@ impl Instance {
             let mut next_hops: Vec<NextHop> = spt
                 .first_hop_links(v as u32)
                 .iter()
-                .filter_map(|&l| self.next_hop(ted, root, l as usize))
+                .filter_map(|&l| {
+                    let l = l as usize;
+                    *hop_of
+                        .entry(l)
+                        .or_insert_with(|| self.next_hop(ted, root, l))
+                })
                 .collect();
             next_hops.sort();
             next_hops.dedup();
             for &(network, len, cost) in &node.stubs {
-                let prefix = Prefix { network, len };
-                let total = spt.dist(v as u32) + f64::from(cost);
-                let better = out.get(&prefix).is_none_or(|r: &Route| total < r.cost);
-                if better {
-                    out.insert(
-                        prefix,
-                        Route {
-                            cost: total,
-                            owner: node.router_id,
-                            next_hops: next_hops.clone(),
-                        },
-                    );
-                }
+                let route = Route {
+                    cost: spt.dist(v as u32) + f64::from(cost),
+                    owner: node.router_id,
+                    next_hops: next_hops.clone(),
+                };
+                routes.push((Prefix { network, len }, route));
             }
         }
-        out
+        // Each prefix from its cheapest owner; among equals the first in node order, which
+        // the stable sort keeps first.
+        routes.sort_by(|(p, a), (q, b)| p.cmp(q).then(a.cost.total_cmp(&b.cost)));
+        routes.dedup_by(|later, first| later.0 == first.0);
+        routes.into_iter().collect()
     }
 
     /// Our interface and the neighbor's address on TE link `link` leaving `root`.
