@@ -147,6 +147,20 @@ struct RouterSlot {
     wake: Option<Duration>,
 }
 
+impl RouterSlot {
+    /// Notes the router's next timeout after an input at `now`; returns when to queue a
+    /// wake-up, unless one already queued comes first (wake-ups no longer recorded in
+    /// `wake` are ignored when they come).
+    fn rearm(&mut self, timeout: Option<Duration>, now: Duration) -> Option<Duration> {
+        let t = timeout?;
+        if self.wake.is_some_and(|w| w <= t && w >= now) {
+            return None;
+        }
+        self.wake = Some(t);
+        Some(t.max(now))
+    }
+}
+
 /// Simulation counters.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Stats {
@@ -525,11 +539,8 @@ impl Sim {
             .into_iter()
             .flatten()
             .min();
-        if let Some(t) = timeout
-            && slot.wake.is_none_or(|w| t < w || w < now)
-        {
-            slot.wake = Some(t);
-            self.push(t.max(now), SimEvent::Wake(r));
+        if let Some(at) = slot.rearm(timeout, now) {
+            self.push(at, SimEvent::Wake(r));
         }
     }
 

@@ -246,11 +246,7 @@ fn run_router(
                 Event::RoutesChanged | Event::Dropped { .. } => {}
             }
         }
-        if let Some(t) = slot.instance.poll_timeout()
-            && slot.wake.is_none_or(|w| t < w || w < at)
-        {
-            slot.wake = Some(t);
-            let t = t.max(at);
+        if let Some(t) = slot.rearm(slot.instance.poll_timeout(), at) {
             if t < end {
                 queue.push(Reverse((t, local, events.len())));
                 events.push(Some(SimEvent::Wake(router)));
