@@ -22,6 +22,7 @@ impl Instance {
                 format!("LS Update from {rid} in state {}", n.state.name()),
             );
         }
+        self.lsdb.warm(lsas.iter().map(Lsa::key));
         for lsa in lsas {
             if !self.receive_lsa(i, rid, lsa) {
                 break;
@@ -384,6 +385,7 @@ impl Instance {
         let mut keys = std::mem::take(&mut iface.flood_queue);
         keys.sort_unstable();
         keys.dedup();
+        self.lsdb.warm(keys.iter().copied());
         let now = self.now;
         let mut lsas = Vec::with_capacity(keys.len());
         for key in keys {
@@ -464,6 +466,7 @@ impl Instance {
         if n.state < NsmState::Exchange {
             return;
         }
+        self.lsdb.warm(headers.iter().map(LsaHeader::key));
         for h in headers {
             if let Some(entry) = self.lsdb.get_mut(&h.key())
                 && entry.waiting.contains(n.slot)
