@@ -330,6 +330,18 @@ impl LsaBody {
     }
 }
 
+/// The octets after the LS age of each of the first `count` LSAs in `bytes`, as their
+/// length fields delimit them; stops at the first that does not fit.
+pub(crate) fn contents(mut bytes: &[u8], count: u32) -> impl Iterator<Item = &[u8]> {
+    (0..count).map_while(move |_| {
+        let length = <[u8; 2]>::try_from(bytes.get(18..20)?).ok()?;
+        let length = usize::from(u16::from_be_bytes(length));
+        let lsa = bytes.get(..length.max(LSA_HEADER_LEN))?;
+        bytes = bytes.get(lsa.len()..)?;
+        lsa.get(2..)
+    })
+}
+
 /// One LSA: its header, its parsed body and its octets.
 #[derive(Debug, Clone)]
 pub struct Lsa {

@@ -239,6 +239,9 @@ impl Packet {
             }
             PacketType::LsUpdate => {
                 let count = r.u32("# LSAs")?;
+                if let Some(store) = store {
+                    store.warm(lsa::contents(r.clone().rest(), count));
+                }
                 let mut lsas = Vec::with_capacity((count as usize).min(r.remaining() / 20));
                 for _ in 0..count {
                     lsas.push(Lsa::decode_using(&mut r, store)?);

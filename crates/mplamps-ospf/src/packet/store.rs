@@ -71,6 +71,17 @@ impl LsaStore {
         self.0[i].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Reads the stored instances matching `contents` one after the other before they are
+    /// looked up for good, so that their cache misses overlap (see `Lsdb::warm`).
+    pub fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
+        for content in contents {
+            let hash = content_hash(content);
+            let shard = self.shard(hash);
+            let first = shard.by_content.get(&hash).and_then(|b| b.first());
+            std::hint::black_box(first.and_then(|l| l.content().first().copied()));
+        }
+    }
+
     /// How many distinct LSA instances the store holds.
     pub fn len(&self) -> usize {
         self.0

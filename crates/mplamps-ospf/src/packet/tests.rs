@@ -469,3 +469,22 @@ fn te_ports_come_from_the_link_tlvs() {
     assert_eq!(ports[1].1.consumed_ratio, None, "a NaN ratio is no value");
     assert_eq!(ports[1].1.weight, 1.0);
 }
+
+proptest! {
+    /// The LSAs of an LS Update are found by their length fields, as decoding finds them;
+    /// a cut-off list yields only the LSAs that fit.
+    #[test]
+    fn lsa_contents_follow_the_length_fields(lsas in vec(lsa(), 0..5), cut in any::<usize>()) {
+        let mut bytes = Vec::new();
+        lsas.iter().for_each(|l| l.encode(&mut bytes));
+        let found: Vec<&[u8]> = lsa::contents(&bytes, lsas.len() as u32).collect();
+        prop_assert_eq!(found.len(), lsas.len());
+        for (content, l) in found.iter().zip(&lsas) {
+            prop_assert_eq!(*content, &l.to_bytes()[2..]);
+        }
+        let cut = cut % (bytes.len() + 1);
+        let fit = lsas.iter().scan(0, |end, l| { *end += l.len(); Some(*end) })
+            .filter(|end| *end <= cut).count();
+        prop_assert_eq!(lsa::contents(&bytes[..cut], lsas.len() as u32).count(), fit);
+    }
+}
