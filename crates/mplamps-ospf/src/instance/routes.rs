@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use mplamps_te::spf::Spt;
@@ -37,7 +38,9 @@ pub struct Route {
     pub cost: f64,
     /// The router that owns the prefix.
     pub owner: Ipv4Addr,
-    pub next_hops: Vec<NextHop>,
+    /// Shared by every prefix of the owner: a large area has thousands of prefixes and
+    /// few distinct next-hop sets.
+    pub next_hops: Arc<[NextHop]>,
 }
 
 /// Routes of both trees. Prefixes of this router itself are not listed (connected).
@@ -134,6 +137,7 @@ impl Instance {
                 .collect();
             next_hops.sort();
             next_hops.dedup();
+            let next_hops: Arc<[NextHop]> = next_hops.into();
             for &(network, len, cost) in &node.stubs {
                 let route = Route {
                     cost: spt.dist(v as u32) + f64::from(cost),
