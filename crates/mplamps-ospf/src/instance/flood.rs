@@ -22,7 +22,6 @@ impl Instance {
                 format!("LS Update from {rid} in state {}", n.state.name()),
             );
         }
-        self.lsdb.warm(lsas.iter().map(Lsa::key));
         for lsa in lsas {
             if !self.receive_lsa(i, rid, lsa) {
                 break;

@@ -13,7 +13,8 @@ use rustc_hash::FxHashMap;
 
 use super::slots::SlotSet;
 use crate::packet::lsa::MAX_AGE;
-use crate::packet::{Lsa, LsaHeader, LsaKey};
+use crate::packet::lsa::key_of_content;
+use crate::packet::{KnownLsas, Lsa, LsaHeader, LsaKey, LsaStore};
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -76,6 +77,32 @@ pub struct LiveSet {
     sum: u64,
 }
 
+/// What a router receiving an LS Update already knows: the instances it holds, then those
+/// of the shared store. Most LSAs a router receives are copies of ones it holds (flooding
+/// sends each over every link), and those are found by key and compared octet for octet,
+/// without hashing their octets or taking the store's lock.
+pub(super) struct HeldThenStored<'a> {
+    pub lsdb: &'a Lsdb,
+    pub store: Option<&'a LsaStore>,
+}
+
+impl KnownLsas for HeldThenStored<'_> {
+    fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa> {
+        let held = self.lsdb.get(&header.key()).map(|e| &e.lsa);
+        match held {
+            // A verified copy: equal octets have a right LS checksum too.
+            Some(lsa) if lsa.verified() && lsa.content() == content => {
+                Some(lsa.with_header(header))
+            }
+            _ => self.store?.find(content, header),
+        }
+    }
+
+    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
+        self.lsdb.warm(contents.filter_map(key_of_content));
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Lsdb {
     entries: FxHashMap<LsaKey, Entry>,
@@ -89,9 +116,8 @@ pub struct Lsdb {
 fn fingerprint(key: &LsaKey, lsa: &Lsa) -> u64 {
     let h = &lsa.header;
     let addresses = (u64::from(u32::from(key.id)) << 32) | u64::from(u32::from(key.adv_router));
-    let instance = (u64::from(key.ls_type.to_u8()) << 48)
-        | (u64::from(h.checksum) << 32)
-        | u64::from(h.seq);
+    let instance =
+        (u64::from(key.ls_type.to_u8()) << 48) | (u64::from(h.checksum) << 32) | u64::from(h.seq);
     mix(mix(addresses) ^ instance)
 }
 
@@ -273,10 +299,41 @@ mod tests {
         for l in lsas.iter().rev() {
             backward.install(l.clone(), Duration::ZERO);
         }
-        assert_eq!(forward.live_set(Duration::ZERO), backward.live_set(Duration::ZERO));
+        assert_eq!(
+            forward.live_set(Duration::ZERO),
+            backward.live_set(Duration::ZERO)
+        );
         assert_eq!(forward.digest(), backward.digest());
         backward.remove(&lsas[0].key());
-        assert_ne!(forward.live_set(Duration::ZERO), backward.live_set(Duration::ZERO));
+        assert_ne!(
+            forward.live_set(Duration::ZERO),
+            backward.live_set(Duration::ZERO)
+        );
         assert_ne!(forward.digest(), backward.digest());
+    }
+
+    #[test]
+    fn a_held_instance_is_reused_only_for_equal_octets() {
+        let held = lsa(LsType::OpaqueArea, 1, 7, 0x8000_0001, 3);
+        let mut lsdb = Lsdb::default();
+        lsdb.install(held.clone(), Duration::ZERO);
+        let known = HeldThenStored {
+            lsdb: &lsdb,
+            store: None,
+        };
+        let older = LsaHeader {
+            age: 300,
+            ..held.header
+        };
+        let found = known.find(held.content(), older).expect("the held copy");
+        assert!(found.shares_storage_with(&held));
+        assert_eq!(found.header.age, 300);
+        // Same header, other octets (a corrupted copy): not the held instance, so it is
+        // decoded and its checksum checked.
+        let mut corrupted = held.content().to_vec();
+        if let Some(last) = corrupted.last_mut() {
+            *last ^= 0x40;
+        }
+        assert!(known.find(&corrupted, older).is_none());
     }
 }

@@ -253,7 +253,11 @@ impl Instance {
     ) {
         self.now = now;
         self.counters.rx_packets += 1;
-        match Packet::decode_using(payload, self.store.as_ref()) {
+        let known = lsdb::HeldThenStored {
+            lsdb: &self.lsdb,
+            store: self.store.as_ref(),
+        };
+        match Packet::decode_using(payload, Some(&known)) {
             Ok(packet) => self.receive(interface, src, dst, packet),
             Err(e) => self.drop_packet(interface, format!("malformed packet from {src}: {e}")),
         }

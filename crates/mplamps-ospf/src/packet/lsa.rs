@@ -330,6 +330,16 @@ impl LsaBody {
     }
 }
 
+/// The identity of the LSA whose octets after the LS age are `content` (RFC 2328 §12.1).
+pub(crate) fn key_of_content(content: &[u8]) -> Option<LsaKey> {
+    let octets = |at: usize| <[u8; 4]>::try_from(content.get(at..at + 4)?).ok();
+    Some(LsaKey {
+        ls_type: LsType::from_u8(*content.get(1)?),
+        id: Ipv4Addr::from(octets(2)?),
+        adv_router: Ipv4Addr::from(octets(6)?),
+    })
+}
+
 /// The octets after the LS age of each of the first `count` LSAs in `bytes`, as their
 /// length fields delimit them; stops at the first that does not fit.
 pub(crate) fn contents(mut bytes: &[u8], count: u32) -> impl Iterator<Item = &[u8]> {
@@ -399,13 +409,13 @@ impl Lsa {
 
     /// Decodes one LSA from the front of `r`, using the length in its header.
     pub(crate) fn decode(r: &mut Reader) -> Result<Lsa, DecodeError> {
-        Lsa::decode_using(r, None)
+        Lsa::decode_using(r, None::<&super::LsaStore>)
     }
 
-    /// As `decode`; an instance `store` holds already is taken from it, body not decoded.
+    /// As `decode`; an instance `known` holds already is taken from it, body not decoded.
     pub(crate) fn decode_using(
         r: &mut Reader,
-        store: Option<&super::LsaStore>,
+        known: Option<&impl super::KnownLsas>,
     ) -> Result<Lsa, DecodeError> {
         let header = LsaHeader::decode(&mut r.clone())?;
         let length = usize::from(header.length);
@@ -416,7 +426,7 @@ impl Lsa {
             });
         }
         let raw = r.take(length, "LSA")?;
-        if let Some(known) = store.and_then(|s| s.find(raw.get(2..).unwrap_or_default(), header)) {
+        if let Some(known) = known.and_then(|k| k.find(raw.get(2..).unwrap_or_default(), header)) {
             return Ok(known);
         }
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;

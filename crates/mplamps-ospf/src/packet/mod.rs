@@ -18,7 +18,7 @@ pub use lsa::{
     LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
     SummaryLsa,
 };
-pub use store::LsaStore;
+pub use store::{KnownLsas, LsaStore};
 pub use te::{Iscd, LinkSubTlv, PowerCodePoints, PowerKind, RawTlv, Scsi, TeTlv};
 
 use reader::{Put, Reader};
@@ -154,12 +154,15 @@ impl Packet {
     /// Decodes an OSPF packet (the IP payload). Octets after the packet length are ignored,
     /// as IP may pad.
     pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
-        Packet::decode_using(bytes, None)
+        Packet::decode_using(bytes, None::<&LsaStore>)
     }
 
-    /// As `decode`; the LSAs of an LS Update that `store` holds already are taken from it
+    /// As `decode`; the LSAs of an LS Update that `known` holds already are taken from it
     /// without decoding their bodies again (most copies a router receives are such).
-    pub fn decode_using(bytes: &[u8], store: Option<&LsaStore>) -> Result<Packet, DecodeError> {
+    pub fn decode_using(
+        bytes: &[u8],
+        known: Option<&impl KnownLsas>,
+    ) -> Result<Packet, DecodeError> {
         let mut r = Reader::new(bytes);
         let version = r.u8("version")?;
         if version != VERSION {
@@ -239,12 +242,12 @@ impl Packet {
             }
             PacketType::LsUpdate => {
                 let count = r.u32("# LSAs")?;
-                if let Some(store) = store {
-                    store.warm(lsa::contents(r.clone().rest(), count));
+                if let Some(known) = known {
+                    known.warm(lsa::contents(r.clone().rest(), count));
                 }
                 let mut lsas = Vec::with_capacity((count as usize).min(r.remaining() / 20));
                 for _ in 0..count {
-                    lsas.push(Lsa::decode_using(&mut r, store)?);
+                    lsas.push(Lsa::decode_using(&mut r, known)?);
                 }
                 Body::LsUpdate(lsas)
             }

@@ -10,6 +10,18 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use super::{Lsa, LsaHeader};
 
+/// Where a decoder may find the LSA instances it receives already decoded: copies of one
+/// instance differ only in LS age, so a known one needs neither its body decoded nor its
+/// checksum computed again.
+pub trait KnownLsas {
+    /// The known instance whose octets after the LS age are `content`, under `header`.
+    fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa>;
+
+    /// Reads what finding `contents` will read, one after the other, so that the cache
+    /// misses of a packet's LSAs overlap instead of coming one by one.
+    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>);
+}
+
 /// A handle on shared LSA storage; clones share the same storage. Split in shards by
 /// content, each behind its own lock: a simulator's routers decode on two threads.
 #[derive(Debug, Clone, Default)]
@@ -53,33 +65,10 @@ impl LsaStore {
         Ok(lsa)
     }
 
-    /// The stored instance whose octets after the LS age are `content`, under `header`:
-    /// a copy received before, so its body need not be decoded again.
-    pub fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa> {
-        let hash = content_hash(content);
-        self.shard(hash)
-            .by_content
-            .get(&hash)?
-            .iter()
-            .find(|k| k.content() == content)
-            .map(|k| k.with_header(header))
-    }
-
     fn shard(&self, hash: u64) -> MutexGuard<'_, Inner> {
         // Bits the shard's own table does not index by.
         let i = (hash >> 32) as usize % SHARDS;
         self.0[i].lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Reads the stored instances matching `contents` one after the other before they are
-    /// looked up for good, so that their cache misses overlap (see `Lsdb::warm`).
-    pub fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
-        for content in contents {
-            let hash = content_hash(content);
-            let shard = self.shard(hash);
-            let first = shard.by_content.get(&hash).and_then(|b| b.first());
-            std::hint::black_box(first.and_then(|l| l.content().first().copied()));
-        }
     }
 
     /// How many distinct LSA instances the store holds.
@@ -92,6 +81,31 @@ impl LsaStore {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl KnownLsas for LsaStore {
+    /// The stored instance whose octets after the LS age are `content`, under `header`:
+    /// a copy received before, so its body need not be decoded again.
+    fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa> {
+        let hash = content_hash(content);
+        self.shard(hash)
+            .by_content
+            .get(&hash)?
+            .iter()
+            .find(|k| k.content() == content)
+            .map(|k| k.with_header(header))
+    }
+
+    /// Reads the stored instances matching `contents` one after the other before they are
+    /// looked up for good, so that their cache misses overlap (see `Lsdb::warm`).
+    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
+        for content in contents {
+            let hash = content_hash(content);
+            let shard = self.shard(hash);
+            let first = shard.by_content.get(&hash).and_then(|b| b.first());
+            std::hint::black_box(first.and_then(|l| l.content().first().copied()));
+        }
     }
 }
 
