@@ -58,7 +58,10 @@ impl Instance {
             );
             return true;
         }
-        let current = self.lsdb.get(&key).map(|e| (e.header(now), e.installed_at));
+        let current = self
+            .lsdb
+            .get(&key)
+            .map(|e| (e.header(now), e.installed_at()));
         // (4) A MaxAge LSA we do not have, while no neighbor is exchanging: ack and drop.
         if lsa.header.plain_age() >= MAX_AGE && current.is_none() && !self.any_exchanging() {
             self.send_direct_ack(i, lsa.header);

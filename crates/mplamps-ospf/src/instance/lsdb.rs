@@ -19,8 +19,10 @@ use crate::packet::{KnownLsas, Lsa, LsaHeader, LsaKey, LsaStore};
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub lsa: Lsa,
-    /// When it was installed; its age grows by one per second from `lsa.header.age`.
-    pub installed_at: Duration,
+    /// When it was installed, in nanoseconds of the instance's clock (one word, not a
+    /// `Duration`'s two: a large area holds millions of entries); its age grows by one per
+    /// second from `lsa.header.age`.
+    installed_ns: u64,
     /// The neighbors (by slot) whose link state retransmission list holds this instance
     /// (RFC 2328 §13.3). Kept here rather than per neighbor: the entry is at hand whenever
     /// the lists are read or changed, and a new instance starts with empty lists, which is
@@ -28,18 +30,26 @@ pub struct Entry {
     pub(super) waiting: SlotSet,
     /// The interfaces (by index) whose flood queue holds this instance.
     pub(super) queued: SlotSet,
-    /// Of the instance's identity (key, sequence number, checksum).
-    fingerprint: u64,
 }
 
 impl Entry {
+    /// When it was installed.
+    pub fn installed_at(&self) -> Duration {
+        Duration::from_nanos(self.installed_ns)
+    }
+
+    /// Of the instance's identity (key, sequence number, checksum).
+    fn fingerprint(&self) -> u64 {
+        fingerprint(&self.lsa.key(), &self.lsa)
+    }
+
     /// The LS age now (RFC 2328 §14), never above MaxAge.
     pub fn age(&self, now: Duration) -> u16 {
         let h = &self.lsa.header;
         if h.age & crate::packet::lsa::DO_NOT_AGE != 0 {
             return h.plain_age();
         }
-        let elapsed = now.saturating_sub(self.installed_at).as_secs();
+        let elapsed = now.saturating_sub(self.installed_at()).as_secs();
         (u64::from(h.plain_age()) + elapsed).min(u64::from(MAX_AGE)) as u16
     }
 
@@ -157,14 +167,13 @@ impl Lsdb {
     /// makes the routing table need recomputing, and who waited for the replaced instance.
     pub(crate) fn install(&mut self, lsa: Lsa, now: Duration) -> Installed {
         let key = lsa.key();
-        let fingerprint = fingerprint(&key, &lsa);
-        self.digest ^= fingerprint;
+        self.digest ^= fingerprint(&key, &lsa);
         let entry = Entry {
             lsa,
-            installed_at: now,
+            // Saturating: u64 nanoseconds last 584 years.
+            installed_ns: u64::try_from(now.as_nanos()).unwrap_or(u64::MAX),
             waiting: SlotSet::default(),
             queued: SlotSet::default(),
-            fingerprint,
         };
         match self.entries.entry(key) {
             hash_map::Entry::Vacant(v) => {
@@ -176,7 +185,7 @@ impl Lsdb {
             }
             hash_map::Entry::Occupied(mut o) => {
                 let old = o.insert(entry);
-                self.digest ^= old.fingerprint;
+                self.digest ^= old.fingerprint();
                 let (new, o) = (&o.get().lsa, &old.lsa);
                 let (oh, nh) = (&o.header, &new.header);
                 let changed = oh.options != nh.options
@@ -193,7 +202,7 @@ impl Lsdb {
 
     pub fn remove(&mut self, key: &LsaKey) -> Option<Entry> {
         let old = self.entries.remove(key)?;
-        self.digest ^= old.fingerprint;
+        self.digest ^= old.fingerprint();
         Some(old)
     }
 
@@ -226,8 +235,9 @@ impl Lsdb {
         };
         for e in self.entries.values().filter(|e| e.age(now) < MAX_AGE) {
             set.count += 1;
-            set.xor ^= e.fingerprint;
-            set.sum = set.sum.wrapping_add(e.fingerprint);
+            let fingerprint = e.fingerprint();
+            set.xor ^= fingerprint;
+            set.sum = set.sum.wrapping_add(fingerprint);
         }
         set
     }
@@ -335,5 +345,13 @@ mod tests {
             *last ^= 0x40;
         }
         assert!(known.find(&corrupted, older).is_none());
+    }
+
+    /// An area's worth of entries per router is most of a simulated network's memory.
+    #[test]
+    fn an_entry_stays_at_nine_words() {
+        assert_eq!(std::mem::size_of::<Lsa>(), 32);
+        assert_eq!(std::mem::size_of::<Entry>(), 72);
+        assert_eq!(std::mem::size_of::<(LsaKey, Entry)>(), 88);
     }
 }

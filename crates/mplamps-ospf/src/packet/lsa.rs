@@ -5,6 +5,7 @@
 //! Only the LS age is rewritten on the way out.
 
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
@@ -359,9 +360,6 @@ pub struct Lsa {
     /// Body and octets behind one pointer: copies of an LSA are made for every list and
     /// queue it is on.
     data: Arc<LsaData>,
-    /// The LS checksum of `raw` is known to be right: computed here, or checked once. A
-    /// simulated area receives every instance thousands of times.
-    verified: bool,
 }
 
 #[derive(Debug)]
@@ -370,14 +368,19 @@ struct LsaData {
     raw: Box<[u8]>,
     /// The ports of a TE LSA's Link TLVs, read once for every router holding the instance.
     te_ports: OnceLock<Vec<(u32, TePort)>>,
+    /// The LS checksum of `raw` is known to be right: computed here, or checked once. A
+    /// simulated area receives every instance thousands of times. Kept with the octets
+    /// it is about, which also keeps an `Lsa` at four words.
+    verified: AtomicBool,
 }
 
 impl LsaData {
-    fn new(body: LsaBody, raw: Box<[u8]>) -> LsaData {
+    fn new(body: LsaBody, raw: Box<[u8]>, verified: bool) -> LsaData {
         LsaData {
             body,
             raw,
             te_ports: OnceLock::new(),
+            verified: AtomicBool::new(verified),
         }
     }
 }
@@ -402,8 +405,7 @@ impl Lsa {
             .copy_from_slice(&header.checksum.to_be_bytes());
         Lsa {
             header,
-            data: Arc::new(LsaData::new(body, raw.into())),
-            verified: true,
+            data: Arc::new(LsaData::new(body, raw.into(), true)),
         }
     }
 
@@ -432,8 +434,7 @@ impl Lsa {
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;
         Ok(Lsa {
             header,
-            data: Arc::new(LsaData::new(body, raw.into())),
-            verified: false,
+            data: Arc::new(LsaData::new(body, raw.into(), false)),
         })
     }
 
@@ -481,18 +482,23 @@ impl Lsa {
     }
 
     pub fn checksum_ok(&self) -> bool {
-        self.verified || lsa_checksum_ok(&self.data.raw)
+        self.verified() || lsa_checksum_ok(&self.data.raw)
     }
 
     /// True when the LS checksum is known to be right without computing it.
     pub(crate) fn verified(&self) -> bool {
-        self.verified
+        // Relaxed: it only ever goes from false to true, and a stale false costs one
+        // checksum computation.
+        self.data.verified.load(Ordering::Relaxed)
     }
 
     /// Checks the LS checksum once; a right one is remembered.
-    pub(crate) fn verify(&mut self) -> bool {
-        self.verified = self.checksum_ok();
-        self.verified
+    pub(crate) fn verify(&self) -> bool {
+        let ok = self.checksum_ok();
+        if ok {
+            self.data.verified.store(true, Ordering::Relaxed);
+        }
+        ok
     }
 
     pub fn len(&self) -> usize {
@@ -513,7 +519,6 @@ impl Lsa {
         Lsa {
             header,
             data: Arc::clone(&self.data),
-            verified: self.verified,
         }
     }
 

@@ -46,7 +46,7 @@ impl LsaStore {
     /// `lsa` sharing the octets and body of an identical LSA seen before. Such octets
     /// passed the LS checksum check already; others are checked, and returned as `Err`
     /// (not stored) when it fails.
-    pub fn intern_checked(&self, mut lsa: Lsa) -> Result<Lsa, Lsa> {
+    pub fn intern_checked(&self, lsa: Lsa) -> Result<Lsa, Lsa> {
         let content = lsa.content();
         let hash = content_hash(content);
         let mut inner = self.shard(hash);
