@@ -332,8 +332,8 @@ impl Instance {
         let delay = self.config.timers.inf_trans_delay;
         let mut batch = Vec::new();
         let mut size = 0;
-        for lsa in lsas {
-            let lsa = lsa.with_age(lsa.header.plain_age().saturating_add(delay).min(MAX_AGE));
+        for mut lsa in lsas {
+            lsa.header.age = lsa.header.plain_age().saturating_add(delay).min(MAX_AGE);
             if !batch.is_empty() && size + lsa.len() > room {
                 self.send(i, dst, Body::LsUpdate(std::mem::take(&mut batch)));
                 size = 0;
