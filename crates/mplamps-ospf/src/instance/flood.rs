@@ -383,10 +383,10 @@ impl Instance {
             return;
         };
         // Taken, not drained: a queue that held the database during a synchronisation
-        // would otherwise keep its room for good.
-        let mut keys = std::mem::take(&mut iface.flood_queue);
-        keys.sort_unstable();
-        keys.dedup();
+        // would otherwise keep its room for good. In the order queued; a key queued twice
+        // (for two instances) is sent once, as the entry's mark for the interface is taken
+        // off the first time.
+        let keys = std::mem::take(&mut iface.flood_queue);
         self.lsdb.warm(keys.iter().copied());
         let now = self.now;
         let mut lsas = Vec::with_capacity(keys.len());

@@ -120,7 +120,7 @@ impl Instance {
         let spt = Spt::compute(&graph, root as u32);
         // First hops are the root's own links: each one's next hop is worked out once.
         let mut hop_of: FxHashMap<usize, Option<NextHop>> = FxHashMap::default();
-        let mut routes: Vec<(Prefix, Route)> = Vec::with_capacity(ted.nodes.len() * 2);
+        let mut routes: Vec<(Prefix, Route, usize)> = Vec::with_capacity(ted.nodes.len() * 2);
         for (v, node) in ted.nodes.iter().enumerate() {
             if v == root || !spt.is_reachable(v as u32) {
                 continue;
@@ -144,14 +144,15 @@ impl Instance {
                     owner: node.router_id,
                     next_hops: next_hops.clone(),
                 };
-                routes.push((Prefix { network, len }, route));
+                routes.push((Prefix { network, len }, route, v));
             }
         }
-        // Each prefix from its cheapest owner; among equals the first in node order, which
-        // the stable sort keeps first.
-        routes.sort_by(|(p, a), (q, b)| p.cmp(q).then(a.cost.total_cmp(&b.cost)));
+        // Each prefix from its cheapest owner; among equals the first in node order.
+        routes.sort_unstable_by(|(p, a, v), (q, b, w)| {
+            p.cmp(q).then(a.cost.total_cmp(&b.cost)).then(v.cmp(w))
+        });
         routes.dedup_by(|later, first| later.0 == first.0);
-        routes.into_iter().collect()
+        routes.into_iter().map(|(p, r, _)| (p, r)).collect()
     }
 
     /// Our interface and the neighbor's address on TE link `link` leaving `root`.
