@@ -266,3 +266,63 @@ fn min_ls_interval_holds_a_second_change_back_and_sends_the_last_state() {
         "then quiet"
     );
 }
+
+/// RFC 2328 §14, §16: an LSA that ages to MaxAge leaves the routing calculation at once,
+/// before the aging timer (whole seconds) has flushed it; instances sharing a TE database
+/// cache find it gone too, as their live set is worked out without reading the database.
+#[test]
+fn an_lsa_aged_to_max_age_leaves_the_te_database_before_it_is_flushed() {
+    use mplamps_ospf::instance::TedCache;
+    use mplamps_ospf::packet::lsa::LsaHeader;
+    use mplamps_ospf::packet::{LsaBody, RouterLsa};
+    use std::net::Ipv4Addr;
+
+    let mut pair = Pair::up();
+    let cache = TedCache::default();
+    for r in &mut pair.routers {
+        r.share_ted_cache(cache.clone());
+    }
+    let stranger = Ipv4Addr::new(10, 0, 0, 9);
+    let header = LsaHeader {
+        age: MAX_AGE - 5,
+        options: 0,
+        ls_type: LsType::Router,
+        id: stranger,
+        adv_router: stranger,
+        seq: INITIAL_SEQUENCE,
+        checksum: 0,
+        length: 0,
+    };
+    let lsa = Lsa::new(
+        header,
+        LsaBody::Router(RouterLsa {
+            flags: 0,
+            links: Vec::new(),
+        }),
+    );
+    // Half a second past the whole second, so MaxAge comes between two aging deadlines.
+    pair.run_for(Duration::from_millis(500));
+    pair.send_update(0, lsa);
+    let holds = |r: &Instance| r.ted().index.contains_key(&stranger);
+    assert!(
+        holds(&pair.routers[1]),
+        "in the routing calculation while young"
+    );
+    // B floods it back to A aged by InfTransDelay: A's copy is at MaxAge from 64.5 s,
+    // its aging deadline is 65 s, and B's copy is still young.
+    pair.run_for(Duration::from_millis(4_200));
+    assert!(holds(&pair.routers[1]));
+    // An instance reads the time from its inputs; nothing is due at 64.7 s.
+    let now = pair.now;
+    pair.routers[0].handle_timeout(now);
+    let a = &pair.routers[0];
+    let key = LsaKey {
+        ls_type: LsType::Router,
+        id: stranger,
+        adv_router: stranger,
+    };
+    let entry = a.lsdb().get(&key).expect("not flushed yet");
+    assert_eq!(entry.age(pair.now), MAX_AGE);
+    assert!(!holds(a), "out of the routing calculation at MaxAge");
+    assert_eq!(a.ted().nodes.len(), 2);
+}

@@ -80,11 +80,25 @@ pub(crate) struct Installed {
 /// for two databases holding the same live instances, whatever order they came in. Two
 /// different sets share one only if their 64-bit fingerprints collide twice over (XOR
 /// and sum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LiveSet {
     count: usize,
     xor: u64,
     sum: u64,
+}
+
+impl LiveSet {
+    fn add(&mut self, fingerprint: u64) {
+        self.count += 1;
+        self.xor ^= fingerprint;
+        self.sum = self.sum.wrapping_add(fingerprint);
+    }
+
+    fn remove(&mut self, fingerprint: u64) {
+        self.count -= 1;
+        self.xor ^= fingerprint;
+        self.sum = self.sum.wrapping_sub(fingerprint);
+    }
 }
 
 /// What a router receiving an LS Update already knows: the instances it holds, then those
@@ -116,8 +130,8 @@ impl KnownLsas for HeldThenStored<'_> {
 #[derive(Debug, Default, Clone)]
 pub struct Lsdb {
     entries: FxHashMap<LsaKey, Entry>,
-    /// XOR of every entry's fingerprint: order-independent, updated in O(1).
-    digest: u64,
+    /// The set of every entry, live or not, updated in O(1) as entries come and go.
+    all: LiveSet,
 }
 
 /// A 64-bit digest of the instance's identity: the key, sequence number and checksum packed
@@ -167,7 +181,7 @@ impl Lsdb {
     /// makes the routing table need recomputing, and who waited for the replaced instance.
     pub(crate) fn install(&mut self, lsa: Lsa, now: Duration) -> Installed {
         let key = lsa.key();
-        self.digest ^= fingerprint(&key, &lsa);
+        self.all.add(fingerprint(&key, &lsa));
         let entry = Entry {
             lsa,
             // Saturating: u64 nanoseconds last 584 years.
@@ -185,7 +199,7 @@ impl Lsdb {
             }
             hash_map::Entry::Occupied(mut o) => {
                 let old = o.insert(entry);
-                self.digest ^= old.fingerprint();
+                self.all.remove(old.fingerprint());
                 let (new, o) = (&o.get().lsa, &old.lsa);
                 let (oh, nh) = (&o.header, &new.header);
                 let changed = oh.options != nh.options
@@ -202,7 +216,7 @@ impl Lsdb {
 
     pub fn remove(&mut self, key: &LsaKey) -> Option<Entry> {
         let old = self.entries.remove(key)?;
-        self.digest ^= old.fingerprint();
+        self.all.remove(old.fingerprint());
         Some(old)
     }
 
@@ -222,22 +236,27 @@ impl Lsdb {
     /// A digest of every LSA's identity, sequence number and checksum: two routers with
     /// the same digest hold the same database.
     pub fn digest(&self) -> u64 {
-        self.digest
+        self.all.xor
     }
 
     /// Which instances are not MaxAge at `now`: what the routing calculation reads
-    /// (`live`) is determined by them.
+    /// (`live`) is determined by them. Reads every entry; see `live_set_given`.
     pub fn live_set(&self, now: Duration) -> LiveSet {
-        let mut set = LiveSet {
-            count: 0,
-            xor: 0,
-            sum: 0,
-        };
+        let mut set = LiveSet::default();
         for e in self.entries.values().filter(|e| e.age(now) < MAX_AGE) {
-            set.count += 1;
-            let fingerprint = e.fingerprint();
-            set.xor ^= fingerprint;
-            set.sum = set.sum.wrapping_add(fingerprint);
+            set.add(e.fingerprint());
+        }
+        set
+    }
+
+    /// As `live_set`, from the running set of all entries, when every entry that may be
+    /// MaxAge at `now` is among `maybe_max_age` (sorted, no repeats): only those are read.
+    pub fn live_set_given(&self, now: Duration, maybe_max_age: &[LsaKey]) -> LiveSet {
+        let mut set = self.all;
+        for e in maybe_max_age.iter().filter_map(|key| self.entries.get(key)) {
+            if e.age(now) >= MAX_AGE {
+                set.remove(e.fingerprint());
+            }
         }
         set
     }

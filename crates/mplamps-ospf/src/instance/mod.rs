@@ -31,6 +31,7 @@ pub use ted::{TePort, Ted, TedCache, TedLink, TedNode};
 
 use crate::packet::{Body, LsaKey, LsaStore, Packet};
 use interface::Interface;
+use lsdb::LiveSet;
 
 /// A packet to send: the OSPF packet (IP payload) and its IP addressing.
 #[derive(Debug, Clone, PartialEq)]
@@ -340,11 +341,33 @@ impl Instance {
     pub fn ted(&self) -> std::sync::Arc<Ted> {
         let (selection, membership) = (self.config.selection, self.config.power_membership);
         match &self.ted_cache {
-            Some(cache) => cache.get_or_build(&self.lsdb, self.now, selection, membership),
+            Some(cache) => {
+                let live = self.live_set();
+                cache.get_or_build(&self.lsdb, self.now, live, selection, membership)
+            }
             None => {
                 std::sync::Arc::new(Ted::build(self.lsdb.live(self.now), selection, membership))
             }
         }
+    }
+
+    /// The set of live LSAs (RFC 2328 §14: MaxAge ones take no part in the routing
+    /// calculation) without reading the whole database: an LSA at MaxAge is either
+    /// flagged for flushing (`max_age`) or has its aging deadline, rounded up to the
+    /// second, by the next whole second (`aging`).
+    fn live_set(&self) -> LiveSet {
+        let horizon = Duration::from_secs(self.now.as_secs() + 1);
+        let mut maybe: Vec<LsaKey> = self
+            .max_age
+            .iter()
+            .chain(self.aging.range(..=horizon).flat_map(|(_, keys)| keys))
+            .copied()
+            .collect();
+        maybe.sort_unstable();
+        maybe.dedup();
+        let live = self.lsdb.live_set_given(self.now, &maybe);
+        debug_assert_eq!(live, self.lsdb.live_set(self.now));
+        live
     }
 
     fn arm(&mut self, at: Duration, timer: Timer) {

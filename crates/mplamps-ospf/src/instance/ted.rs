@@ -294,15 +294,16 @@ struct CachedTed {
 const CACHED_TEDS: usize = 4;
 
 impl TedCache {
-    /// The TE database of `lsdb`'s live LSAs at `now`, from the cache or built.
+    /// The TE database of `lsdb`'s live LSAs at `now`, whose set is `live`, from the cache
+    /// or built.
     pub fn get_or_build(
         &self,
         lsdb: &Lsdb,
         now: Duration,
+        live: LiveSet,
         selection: Selection,
         membership: PowerMembership,
     ) -> Arc<Ted> {
-        let live = lsdb.live_set(now);
         let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let hit = inner
             .entries
@@ -368,16 +369,16 @@ mod tests {
         let one = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0001)]);
         let same = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0001)]);
         let newer = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0002)]);
-        let first = cache.get_or_build(&one, at, min, both);
+        let first = cache.get_or_build(&one, at, one.live_set(at), min, both);
         assert!(Arc::ptr_eq(
             &first,
-            &cache.get_or_build(&same, at, min, both)
+            &cache.get_or_build(&same, at, same.live_set(at), min, both)
         ));
         assert!(!Arc::ptr_eq(
             &first,
-            &cache.get_or_build(&newer, at, min, both)
+            &cache.get_or_build(&newer, at, newer.live_set(at), min, both)
         ));
-        let other_rule = cache.get_or_build(&one, at, Selection::Consumed, both);
+        let other_rule = cache.get_or_build(&one, at, one.live_set(at), Selection::Consumed, both);
         assert!(!Arc::ptr_eq(&first, &other_rule));
         assert_eq!(cache.built_and_reused(), (3, 1));
     }

@@ -109,16 +109,43 @@ impl LsaHeader {
         (self.age & !DO_NOT_AGE).min(MAX_AGE)
     }
 
+    /// Reads the 20 octets at once (RFC 2328 §A.4.1): every LSA received and every
+    /// header acknowledged or described goes through here.
     pub(crate) fn decode(r: &mut Reader) -> Result<LsaHeader, DecodeError> {
+        let octets = r.take(LSA_HEADER_LEN, "LSA header")?;
+        let mut h = [0u8; LSA_HEADER_LEN];
+        h.copy_from_slice(octets);
+        let [
+            a0,
+            a1,
+            options,
+            ls_type,
+            i0,
+            i1,
+            i2,
+            i3,
+            r0,
+            r1,
+            r2,
+            r3,
+            s0,
+            s1,
+            s2,
+            s3,
+            c0,
+            c1,
+            l0,
+            l1,
+        ] = h;
         Ok(LsaHeader {
-            age: r.u16("LS age")?,
-            options: r.u8("LSA options")?,
-            ls_type: LsType::from_u8(r.u8("LS type")?),
-            id: r.ipv4("Link State ID")?,
-            adv_router: r.ipv4("Advertising Router")?,
-            seq: r.u32("LS sequence number")?,
-            checksum: r.u16("LS checksum")?,
-            length: r.u16("LSA length")?,
+            age: u16::from_be_bytes([a0, a1]),
+            options,
+            ls_type: LsType::from_u8(ls_type),
+            id: Ipv4Addr::new(i0, i1, i2, i3),
+            adv_router: Ipv4Addr::new(r0, r1, r2, r3),
+            seq: u32::from_be_bytes([s0, s1, s2, s3]),
+            checksum: u16::from_be_bytes([c0, c1]),
+            length: u16::from_be_bytes([l0, l1]),
         })
     }
 
