@@ -36,8 +36,11 @@ pub struct TedLink {
     pub data_b: Ipv4Addr,
     pub metric_a: u16,
     pub metric_b: u16,
-    pub te_a: Option<TePort>,
-    pub te_b: Option<TePort>,
+    /// Each end's unreserved bandwidth (RFC 3630 §2.5.8, priority 0), bit/s, when its TE
+    /// LSA gives one. The rest of the ends' TE attributes went into `pwrlink`; a TE
+    /// database is built for every SPF run, so it keeps only what its readers use.
+    pub unreserved_a: Option<f64>,
+    pub unreserved_b: Option<f64>,
     /// PWRLINK when the link is in the power topology.
     pub pwrlink: Option<f64>,
 }
@@ -51,9 +54,7 @@ impl TedLink {
 
     /// Available bandwidth for UCMP shares: the smaller end's unreserved bandwidth.
     pub fn available_bps(&self) -> f64 {
-        let a = self.te_a.as_ref().and_then(|t| t.unreserved);
-        let b = self.te_b.as_ref().and_then(|t| t.unreserved);
-        match (a, b) {
+        match (self.unreserved_a, self.unreserved_b) {
             (Some(a), Some(b)) => a.min(b),
             (Some(v), None) | (None, Some(v)) => v,
             (None, None) => 0.0,
@@ -210,20 +211,20 @@ impl Ted {
             let (Some(&a), Some(&b)) = (ted.index.get(&ra), ted.index.get(&rb)) else {
                 continue;
             };
-            let te_a = ports
-                .get(&(ra, u32::from(data_a)))
-                .map(|(_, p)| (*p).clone());
-            let te_b = ports
-                .get(&(rb, u32::from(data_b)))
-                .map(|(_, p)| (*p).clone());
-            let va = te_a.as_ref().and_then(|p| p.value(selection));
-            let vb = te_b.as_ref().and_then(|p| p.value(selection));
+            let te_a = ports.get(&(ra, u32::from(data_a))).map(|(_, p)| *p);
+            let te_b = ports.get(&(rb, u32::from(data_b))).map(|(_, p)| *p);
+            let va = te_a.and_then(|p| p.value(selection));
+            let vb = te_b.and_then(|p| p.value(selection));
             let (wa, wb) = (
-                te_a.as_ref().map_or(1.0, |p| p.weight),
-                te_b.as_ref().map_or(1.0, |p| p.weight),
+                te_a.map_or(1.0, |p| p.weight),
+                te_b.map_or(1.0, |p| p.weight),
             );
-            let available = te_a.as_ref().and_then(|p| p.unreserved).unwrap_or(1.0) > 0.0
-                && te_b.as_ref().and_then(|p| p.unreserved).unwrap_or(1.0) > 0.0;
+            let (unreserved_a, unreserved_b) = (
+                te_a.and_then(|p| p.unreserved),
+                te_b.and_then(|p| p.unreserved),
+            );
+            let available =
+                unreserved_a.unwrap_or(1.0) > 0.0 && unreserved_b.unwrap_or(1.0) > 0.0;
             let joined = match (va, vb, membership) {
                 (Some(x), Some(y), _) => Some(pwrlink(x, wa, y, wb)),
                 (Some(v), None, PowerMembership::OneSided)
@@ -237,8 +238,8 @@ impl Ted {
                 data_b,
                 metric_a,
                 metric_b,
-                te_a,
-                te_b,
+                unreserved_a,
+                unreserved_b,
                 pwrlink: joined.filter(|_| available),
             });
         }
