@@ -19,6 +19,24 @@ pub struct Prefix {
     pub len: u8,
 }
 
+impl Prefix {
+    /// A key that sorts as `Prefix` does.
+    fn sort_key(self) -> u64 {
+        (u64::from(u32::from(self.network)) << 8) | u64::from(self.len)
+    }
+}
+
+/// A key that sorts as `f64::total_cmp` does: the sign bit flipped for positive numbers,
+/// every bit for negative ones.
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
 impl std::fmt::Display for Prefix {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "{}/{}", self.network, self.len)
@@ -120,7 +138,11 @@ impl Instance {
         let spt = Spt::compute(&graph, root as u32);
         // First hops are the root's own links: each one's next hop is worked out once.
         let mut hop_of: FxHashMap<usize, Option<NextHop>> = FxHashMap::default();
-        let mut routes: Vec<(Prefix, Route, usize)> = Vec::with_capacity(ted.nodes.len() * 2);
+        // Each prefix a reachable node announces, as a claim sortable by plain integers:
+        // (prefix, cost, node, index of its route). Sorted, each prefix's first claim is
+        // its cheapest owner, among equals the first in node order.
+        let mut claims: Vec<(u64, u64, u32, u32)> = Vec::with_capacity(ted.nodes.len() * 2);
+        let mut routes: Vec<Option<(Prefix, Route)>> = Vec::with_capacity(ted.nodes.len() * 2);
         for (v, node) in ted.nodes.iter().enumerate() {
             if v == root || !spt.is_reachable(v as u32) {
                 continue;
@@ -139,20 +161,27 @@ impl Instance {
             next_hops.dedup();
             let next_hops: Arc<[NextHop]> = next_hops.into();
             for &(network, len, cost) in &node.stubs {
+                let prefix = Prefix { network, len };
                 let route = Route {
                     cost: spt.dist(v as u32) + f64::from(cost),
                     owner: node.router_id,
                     next_hops: next_hops.clone(),
                 };
-                routes.push((Prefix { network, len }, route, v));
+                claims.push((
+                    prefix.sort_key(),
+                    total_order_key(route.cost),
+                    v as u32,
+                    routes.len() as u32,
+                ));
+                routes.push(Some((prefix, route)));
             }
         }
-        // Each prefix from its cheapest owner; among equals the first in node order.
-        routes.sort_unstable_by(|(p, a, v), (q, b, w)| {
-            p.cmp(q).then(a.cost.total_cmp(&b.cost)).then(v.cmp(w))
-        });
-        routes.dedup_by(|later, first| later.0 == first.0);
-        routes.into_iter().map(|(p, r, _)| (p, r)).collect()
+        claims.sort_unstable();
+        claims.dedup_by_key(|claim| claim.0);
+        claims
+            .into_iter()
+            .filter_map(|(_, _, _, i)| routes.get_mut(i as usize)?.take())
+            .collect()
     }
 
     /// Our interface and the neighbor's address on TE link `link` leaving `root`.
@@ -176,5 +205,26 @@ impl Instance {
             address: if numbered { theirs } else { router },
             router,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The integer keys routes are sorted by order as the values they stand for.
+        #[test]
+        fn sort_keys_order_as_their_values(
+            a: f64, b: f64, x: (u32, u8), y: (u32, u8),
+        ) {
+            prop_assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b));
+            let (p, q) = (
+                Prefix { network: Ipv4Addr::from(x.0), len: x.1 },
+                Prefix { network: Ipv4Addr::from(y.0), len: y.1 },
+            );
+            prop_assert_eq!(p.sort_key().cmp(&q.sort_key()), p.cmp(&q));
+        }
     }
 }

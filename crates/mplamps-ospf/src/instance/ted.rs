@@ -223,8 +223,7 @@ impl Ted {
                 te_a.and_then(|p| p.unreserved),
                 te_b.and_then(|p| p.unreserved),
             );
-            let available =
-                unreserved_a.unwrap_or(1.0) > 0.0 && unreserved_b.unwrap_or(1.0) > 0.0;
+            let available = unreserved_a.unwrap_or(1.0) > 0.0 && unreserved_b.unwrap_or(1.0) > 0.0;
             let joined = match (va, vb, membership) {
                 (Some(x), Some(y), _) => Some(pwrlink(x, wa, y, wb)),
                 (Some(v), None, PowerMembership::OneSided)
