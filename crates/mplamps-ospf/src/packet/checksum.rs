@@ -11,23 +11,42 @@ pub const LSA_CHECKSUM_OFFSET: usize = 16;
 /// Internet checksum over the packet without its authentication field, the checksum field
 /// read as zero.
 pub fn packet_checksum(packet: &[u8]) -> u16 {
-    // Every 16-bit word is summed, then the words left out are taken back off: one
-    // branch-free pass over the packet (a simulated area checks millions).
-    let word = |w: &[u8]| match *w {
-        [hi, lo] => u64::from(u16::from_be_bytes([hi, lo])),
-        [hi] => u64::from(hi) << 8,
-        _ => 0,
-    };
-    let mut words = packet.chunks_exact(2);
-    let mut sum: u64 = words.by_ref().map(word).sum();
-    sum += word(words.remainder());
-    for at in std::iter::once(PACKET_CHECKSUM_OFFSET).chain(AUTH_FIELD.step_by(2)) {
-        sum -= packet.get(at..(at + 2).min(packet.len())).map_or(0, word);
-    }
+    let len = packet.len();
+    let part = |from: usize, to: usize| packet.get(from.min(len)..to.min(len)).unwrap_or_default();
+    let mut sum = wide_sum(part(0, PACKET_CHECKSUM_OFFSET))
+        + wide_sum(part(PACKET_CHECKSUM_OFFSET + 2, AUTH_FIELD.start))
+        + wide_sum(part(AUTH_FIELD.end, len));
     while sum > 0xFFFF {
         sum = (sum & 0xFFFF) + (sum >> 16);
     }
     !(sum as u16)
+}
+
+/// A number congruent, modulo 0xFFFF, to the sum of `bytes` read as big-endian 16-bit
+/// words (an odd last octet as the high half of a word), and zero only when that sum is:
+/// folded with end-around carries it gives the same 16 bits (RFC 1071 §2 (B)). Read eight
+/// octets at a time (2^16 ≡ 1 modulo 0xFFFF, so a 32-bit word counts as its two halves),
+/// which the compiler turns into vector adds: a simulated area sums millions of packets.
+fn wide_sum(bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut sum: u64 = chunks
+        .by_ref()
+        .map(|c| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            let w = u64::from_be_bytes(w);
+            (w >> 32) + (w & 0xFFFF_FFFF)
+        })
+        .sum();
+    let mut words = chunks.remainder().chunks(2);
+    for word in &mut words {
+        sum += match *word {
+            [hi, lo] => u64::from(u16::from_be_bytes([hi, lo])),
+            [hi] => u64::from(hi) << 8,
+            _ => 0,
+        };
+    }
+    sum
 }
 
 /// Fletcher checksum of an LSA (whole LSA, age included but not covered), with the checksum
@@ -103,7 +122,7 @@ mod tests {
     proptest! {
         #[test]
         fn packet_checksum_matches_the_word_by_word_sum(
-            packet in proptest::collection::vec(any::<u8>(), 0..300)
+            packet in proptest::collection::vec(any::<u8>(), 0..1600)
         ) {
             prop_assert_eq!(packet_checksum(&packet), packet_checksum_word_by_word(&packet));
         }
