@@ -1,6 +1,8 @@
 //! The two OSPF checksums: the Internet checksum of a packet (RFC 2328 §D.4) and the
 //! Fletcher checksum of an LSA (RFC 2328 §12.1.7, ISO 8473 Annex C).
 
+use mplamps_core::wire::{ones_complement_add, ones_complement_sum};
+
 /// Offset of the packet checksum in the OSPF header.
 pub const PACKET_CHECKSUM_OFFSET: usize = 12;
 /// The 8-octet authentication field is left out of the packet checksum (RFC 2328 §D.4.1).
@@ -9,44 +11,20 @@ const AUTH_FIELD: std::ops::Range<usize> = 16..24;
 pub const LSA_CHECKSUM_OFFSET: usize = 16;
 
 /// Internet checksum over the packet without its authentication field, the checksum field
-/// read as zero.
+/// read as zero: the parts around those fields summed apart.
 pub fn packet_checksum(packet: &[u8]) -> u16 {
     let len = packet.len();
-    let part = |from: usize, to: usize| packet.get(from.min(len)..to.min(len)).unwrap_or_default();
-    let mut sum = wide_sum(part(0, PACKET_CHECKSUM_OFFSET))
-        + wide_sum(part(PACKET_CHECKSUM_OFFSET + 2, AUTH_FIELD.start))
-        + wide_sum(part(AUTH_FIELD.end, len));
-    while sum > 0xFFFF {
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// A number congruent, modulo 0xFFFF, to the sum of `bytes` read as big-endian 16-bit
-/// words (an odd last octet as the high half of a word), and zero only when that sum is:
-/// folded with end-around carries it gives the same 16 bits (RFC 1071 §2 (B)). Read eight
-/// octets at a time (2^16 ≡ 1 modulo 0xFFFF, so a 32-bit word counts as its two halves),
-/// which the compiler turns into vector adds: a simulated area sums millions of packets.
-fn wide_sum(bytes: &[u8]) -> u64 {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut sum: u64 = chunks
-        .by_ref()
-        .map(|c| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            let w = u64::from_be_bytes(w);
-            (w >> 32) + (w & 0xFFFF_FFFF)
-        })
-        .sum();
-    let mut words = chunks.remainder().chunks(2);
-    for word in &mut words {
-        sum += match *word {
-            [hi, lo] => u64::from(u16::from_be_bytes([hi, lo])),
-            [hi] => u64::from(hi) << 8,
-            _ => 0,
-        };
-    }
-    sum
+    let part = |from: usize, to: usize| {
+        ones_complement_sum(packet.get(from.min(len)..to.min(len)).unwrap_or_default())
+    };
+    let sum = ones_complement_add(
+        part(0, PACKET_CHECKSUM_OFFSET),
+        ones_complement_add(
+            part(PACKET_CHECKSUM_OFFSET + 2, AUTH_FIELD.start),
+            part(AUTH_FIELD.end, len),
+        ),
+    );
+    !sum
 }
 
 /// Fletcher checksum of an LSA (whole LSA, age included but not covered), with the checksum
