@@ -19,24 +19,6 @@ pub struct Prefix {
     pub len: u8,
 }
 
-impl Prefix {
-    /// A key that sorts as `Prefix` does.
-    fn sort_key(self) -> u64 {
-        (u64::from(u32::from(self.network)) << 8) | u64::from(self.len)
-    }
-}
-
-/// A key that sorts as `f64::total_cmp` does: the sign bit flipped for positive numbers,
-/// every bit for negative ones.
-fn total_order_key(x: f64) -> u64 {
-    let bits = x.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
-}
-
 impl std::fmt::Display for Prefix {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "{}/{}", self.network, self.len)
@@ -136,52 +118,53 @@ impl Instance {
     fn tree_routes(&self, ted: &Ted, root: usize, power: bool) -> BTreeMap<Prefix, Route> {
         let graph = ted.graph(power);
         let spt = Spt::compute(&graph, root as u32);
-        // First hops are the root's own links: each one's next hop is worked out once.
+        // First hops are the root's own links: each one's next hop is worked out once,
+        // and each node's set of them once.
         let mut hop_of: FxHashMap<usize, Option<NextHop>> = FxHashMap::default();
-        // Each prefix a reachable node announces, as a claim sortable by plain integers:
-        // (prefix, cost, node, index of its route). Sorted, each prefix's first claim is
-        // its cheapest owner, among equals the first in node order.
-        let mut claims: Vec<(u64, u64, u32, u32)> = Vec::with_capacity(ted.nodes.len() * 2);
-        let mut routes: Vec<Option<(Prefix, Route)>> = Vec::with_capacity(ted.nodes.len() * 2);
-        for (v, node) in ted.nodes.iter().enumerate() {
-            if v == root || !spt.is_reachable(v as u32) {
-                continue;
-            }
-            let mut next_hops: Vec<NextHop> = spt
-                .first_hop_links(v as u32)
+        let mut hops_of_node: Vec<Option<Arc<[NextHop]>>> = vec![None; ted.nodes.len()];
+        let mut routes: Vec<(Prefix, Route)> = Vec::with_capacity(ted.prefixes.len());
+        for claims in ted.prefixes.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            // The cheapest reachable owner other than us; among equals the first in node
+            // order (claims come in node order, and `min_by` keeps the first).
+            let best = claims
                 .iter()
-                .filter_map(|&l| {
-                    let l = l as usize;
-                    *hop_of
-                        .entry(l)
-                        .or_insert_with(|| self.next_hop(ted, root, l))
-                })
-                .collect();
-            next_hops.sort();
-            next_hops.dedup();
-            let next_hops: Arc<[NextHop]> = next_hops.into();
-            for &(network, len, cost) in &node.stubs {
-                let prefix = Prefix { network, len };
-                let route = Route {
-                    cost: spt.dist(v as u32) + f64::from(cost),
+                .filter(|&&(_, _, v, _)| v as usize != root && spt.is_reachable(v))
+                .map(|&(network, len, v, cost)| (network, len, v, spt.dist(v) + f64::from(cost)))
+                .min_by(|a, b| a.3.total_cmp(&b.3));
+            let Some((network, len, v, cost)) = best else {
+                continue;
+            };
+            let (Some(node), Some(hops)) =
+                (ted.nodes.get(v as usize), hops_of_node.get_mut(v as usize))
+            else {
+                continue;
+            };
+            let next_hops = hops.get_or_insert_with(|| {
+                let mut next_hops: Vec<NextHop> = spt
+                    .first_hop_links(v)
+                    .iter()
+                    .filter_map(|&l| {
+                        let l = l as usize;
+                        *hop_of
+                            .entry(l)
+                            .or_insert_with(|| self.next_hop(ted, root, l))
+                    })
+                    .collect();
+                next_hops.sort();
+                next_hops.dedup();
+                next_hops.into()
+            });
+            routes.push((
+                Prefix { network, len },
+                Route {
+                    cost,
                     owner: node.router_id,
-                    next_hops: next_hops.clone(),
-                };
-                claims.push((
-                    prefix.sort_key(),
-                    total_order_key(route.cost),
-                    v as u32,
-                    routes.len() as u32,
-                ));
-                routes.push(Some((prefix, route)));
-            }
+                    next_hops: Arc::clone(next_hops),
+                },
+            ));
         }
-        claims.sort_unstable();
-        claims.dedup_by_key(|claim| claim.0);
-        claims
-            .into_iter()
-            .filter_map(|(_, _, _, i)| routes.get_mut(i as usize)?.take())
-            .collect()
+        // In prefix order already: the map is built in one pass.
+        routes.into_iter().collect()
     }
 
     /// Our interface and the neighbor's address on TE link `link` leaving `root`.
@@ -205,26 +188,5 @@ impl Instance {
             address: if numbered { theirs } else { router },
             router,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The integer keys routes are sorted by order as the values they stand for.
-        #[test]
-        fn sort_keys_order_as_their_values(
-            a: f64, b: f64, x: (u32, u8), y: (u32, u8),
-        ) {
-            prop_assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b));
-            let (p, q) = (
-                Prefix { network: Ipv4Addr::from(x.0), len: x.1 },
-                Prefix { network: Ipv4Addr::from(y.0), len: y.1 },
-            );
-            prop_assert_eq!(p.sort_key().cmp(&q.sort_key()), p.cmp(&q));
-        }
     }
 }

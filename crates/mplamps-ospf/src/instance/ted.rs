@@ -67,6 +67,10 @@ pub struct Ted {
     pub nodes: Vec<TedNode>,
     pub index: FxHashMap<Ipv4Addr, usize>,
     pub links: Vec<TedLink>,
+    /// Every node's stub networks as (network, prefix length, node, cost), in that order:
+    /// the routing tables of both trees are read off it (one claim group per prefix)
+    /// without sorting per SPF run.
+    pub prefixes: Vec<(Ipv4Addr, u8, u32, u16)>,
 }
 
 /// A router's link toward a neighbor, from its Router-LSA.
@@ -169,6 +173,17 @@ impl Ted {
             .enumerate()
             .map(|(i, n)| (n.router_id, i))
             .collect();
+        ted.prefixes = ted
+            .nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(v, n)| {
+                n.stubs
+                    .iter()
+                    .map(move |&(network, len, cost)| (network, len, v as u32, cost))
+            })
+            .collect();
+        ted.prefixes.sort_unstable();
         for members in transit.values_mut() {
             members.sort_unstable();
         }
