@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
+use super::lsa::LSA_HEADER_LEN;
 use super::{Lsa, LsaHeader};
 
 /// Where a decoder may find the LSA instances it receives already decoded: copies of one
@@ -31,8 +32,8 @@ const SHARDS: usize = 16;
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// By a hash of the octets after the LS age, which is the only field that differs
-    /// between copies of one instance.
+    /// By a hash of the header's octets after the LS age (`content_hash`); each bucket's
+    /// instances differ in their octets after the header.
     by_content: FxHashMap<u64, Vec<Lsa>>,
     len: usize,
     /// Entries no router holds any more are dropped when `len` reaches this.
@@ -109,9 +110,14 @@ impl KnownLsas for LsaStore {
     }
 }
 
+/// A hash of the header's octets after the LS age: options, type, ID, advertising router,
+/// sequence number, checksum, length (RFC 2328 §12.1). Together they tell instances apart
+/// (§13.1); the rest is compared octet for octet when a bucket is searched, so hashing
+/// the whole body would only read it twice.
 fn content_hash(content: &[u8]) -> u64 {
+    let header = content.get(..LSA_HEADER_LEN - 2).unwrap_or(content);
     let mut hasher = FxHasher::default();
-    content.hash(&mut hasher);
+    header.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -148,6 +154,19 @@ mod tests {
             length: 0,
         };
         Lsa::new(header, LsaBody::Raw(vec![1, 2, 3, 4]))
+    }
+
+    /// Buckets are found by the header alone; the octets after it still decide.
+    #[test]
+    fn the_same_header_over_other_octets_is_not_the_stored_instance() {
+        let store = LsaStore::default();
+        let stored = intern(&store, lsa(0x8000_0001, 1));
+        let mut content = stored.content().to_vec();
+        if let Some(last) = content.last_mut() {
+            *last ^= 0x10;
+        }
+        assert!(store.find(&content, stored.header).is_none());
+        assert!(store.find(stored.content(), stored.header).is_some());
     }
 
     #[test]
