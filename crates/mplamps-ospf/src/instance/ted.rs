@@ -94,7 +94,8 @@ impl Ted {
         membership: PowerMembership,
     ) -> Ted {
         let mut ted = Ted::default();
-        let mut half: BTreeMap<Ipv4Addr, Vec<HalfLink>> = BTreeMap::new();
+        // Every point-to-point half link, by the router whose Router-LSA lists it.
+        let mut half: Vec<(Ipv4Addr, HalfLink)> = Vec::new();
         // By Link State ID: the advertising router (the higher wins) and what it attaches.
         let mut networks: BTreeMap<Ipv4Addr, (Ipv4Addr, &[Ipv4Addr])> = BTreeMap::new();
         let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
@@ -120,15 +121,17 @@ impl Ted {
                             })
                             .map_or(0, |(net, _, _)| u32::from(*net))
                     };
-                    let mut mine = Vec::new();
                     for l in &r.links {
                         match l.link_type {
-                            RouterLinkType::PointToPoint => mine.push(HalfLink {
-                                to: l.id,
-                                data: l.data,
-                                metric: l.metric,
-                                pair_key: subnet_of(l.data),
-                            }),
+                            RouterLinkType::PointToPoint => half.push((
+                                rid,
+                                HalfLink {
+                                    to: l.id,
+                                    data: l.data,
+                                    metric: l.metric,
+                                    pair_key: subnet_of(l.data),
+                                },
+                            )),
                             RouterLinkType::Transit => transit
                                 .entry(l.id)
                                 .or_default()
@@ -136,7 +139,6 @@ impl Ted {
                             _ => {}
                         }
                     }
-                    half.insert(rid, mine);
                     ted.nodes.push(TedNode {
                         router_id: rid,
                         stubs,
@@ -188,22 +190,21 @@ impl Ted {
             members.sort_unstable();
         }
         // Parallel links between one pair pair up in (subnet, Link Data) order on both sides.
-        for links in half.values_mut() {
-            links.sort_unstable_by_key(|l| (l.to, l.pair_key, l.data));
-        }
+        half.sort_unstable_by_key(|(r, l)| (*r, l.to, l.pair_key, l.data));
         let mut raw_links: Vec<(Ipv4Addr, Ipv4Addr, Ipv4Addr, Ipv4Addr, u16, u16)> =
-            Vec::with_capacity(ted.nodes.len() * 2);
-        for (&r, links) in &half {
-            for ours in links.chunk_by(|x, y| x.to == y.to) {
-                let Some(to) = ours.first().map(|l| l.to).filter(|&to| to > r) else {
-                    continue;
-                };
-                let Some(back) = half.get(&to) else { continue };
-                let start = back.partition_point(|l| l.to < r);
-                let theirs = back[start..].iter().take_while(|l| l.to == r);
-                for (x, y) in ours.iter().zip(theirs) {
-                    raw_links.push((r, to, x.data, y.data, x.metric, y.metric));
-                }
+            Vec::with_capacity(half.len() / 2);
+        for ours in half.chunk_by(|(r, x), (s, y)| r == s && x.to == y.to) {
+            let Some(&(r, HalfLink { to, .. })) = ours.first().filter(|(r, l)| l.to > *r) else {
+                continue;
+            };
+            let start = half.partition_point(|(s, l)| (*s, l.to) < (to, r));
+            let theirs = half
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|(s, l)| *s == to && l.to == r);
+            for ((_, x), (_, y)) in ours.iter().zip(theirs) {
+                raw_links.push((r, to, x.data, y.data, x.metric, y.metric));
             }
         }
         // Transit networks (RFC 2328 §16.1): routers listed by the Network-LSA and linking
