@@ -106,29 +106,27 @@ impl Put for Vec<u8> {
 /// octet is padded with zero. The Internet checksum is its complement. Zero only when every
 /// octet is; sums of the parts of a message combine with `ones_complement_add`.
 ///
-/// Read eight octets at a time, which the compiler turns into vector adds (a simulated
-/// network sums millions of packets): since 2^16 ≡ 1 modulo 0xFFFF, a 32-bit big-endian
-/// word counts as its two 16-bit halves, and the end-around-carry fold gives the same
-/// 16 bits (RFC 1071 §2 (B)).
+/// Summed eight octets at a time as little-endian words, with no byte swapping in the
+/// loop (a simulated network sums millions of packets): since 2^16 ≡ 1 modulo 0xFFFF a
+/// 32-bit word counts as its two 16-bit halves, and the sum of byte-swapped words is the
+/// byte-swapped sum (RFC 1071 §2 (A), (B)).
 pub fn ones_complement_sum(bytes: &[u8]) -> u16 {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut sum: u64 = chunks
+    let mut eights = bytes.chunks_exact(8);
+    let mut sum: u64 = eights
         .by_ref()
         .map(|c| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            let w = u64::from_be_bytes(w);
-            (w >> 32) + (w & 0xFFFF_FFFF)
+            let w = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+            (w & 0xFFFF_FFFF) + (w >> 32)
         })
         .sum();
-    for word in chunks.remainder().chunks(2) {
+    for word in eights.remainder().chunks(2) {
         sum += match *word {
-            [hi, lo] => u64::from(u16::from_be_bytes([hi, lo])),
-            [hi] => u64::from(hi) << 8,
+            [a, b] => u64::from(u16::from_le_bytes([a, b])),
+            [a] => u64::from(a),
             _ => 0,
         };
     }
-    fold(sum)
+    fold(sum).swap_bytes()
 }
 
 /// The one's complement sum of two such sums.
