@@ -93,14 +93,18 @@ impl Ted {
         selection: Selection,
         membership: PowerMembership,
     ) -> Ted {
+        // Sized for the database at once: a TE database is built for most SPF runs, and
+        // growing these tables step by step was a good part of the build.
+        let room = lsas.size_hint().1.unwrap_or(0);
         let mut ted = Ted::default();
         // Every point-to-point half link, by the router whose Router-LSA lists it.
-        let mut half: Vec<(Ipv4Addr, HalfLink)> = Vec::new();
+        let mut half: Vec<(Ipv4Addr, HalfLink)> = Vec::with_capacity(room);
         // By Link State ID: the advertising router (the higher wins) and what it attaches.
         let mut networks: BTreeMap<Ipv4Addr, (Ipv4Addr, &[Ipv4Addr])> = BTreeMap::new();
         let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
         // By (router, local identifier): the TE LSA's ID (the higher wins) and the port.
-        let mut ports: FxHashMap<(Ipv4Addr, u32), (Ipv4Addr, &TePort)> = FxHashMap::default();
+        let mut ports: FxHashMap<(Ipv4Addr, u32), (Ipv4Addr, &TePort)> =
+            FxHashMap::with_capacity_and_hasher(room, Default::default());
         for (key, lsa) in lsas {
             match (key.ls_type, lsa.body()) {
                 // RFC 2328 §12.1.4: a Router-LSA's ID is its router's.
