@@ -38,7 +38,8 @@ impl Instance {
         // An instance the store already holds was verified when it was stored.
         let checked = match &self.store {
             Some(store) if !lsa.verified() => store.intern_checked(lsa),
-            _ if lsa.checksum_ok() => Ok(lsa),
+            // Remembered, so that copies of it received later are known by their octets.
+            _ if lsa.verify() => Ok(lsa),
             _ => Err(lsa),
         };
         let Ok(lsa) = checked.map_err(|lsa| {
