@@ -356,7 +356,7 @@ impl Instance {
     /// flagged for flushing (`max_age`) or has its aging deadline, rounded up to the
     /// second, by the next whole second (`aging`).
     fn live_set(&self) -> LiveSet {
-        let horizon = Duration::from_secs(self.now.as_secs() + 1);
+        let horizon = Duration::from_secs(self.now.as_secs().saturating_add(1));
         let mut maybe: Vec<LsaKey> = self
             .max_age
             .iter()
