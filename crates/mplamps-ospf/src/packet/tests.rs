@@ -488,3 +488,33 @@ proptest! {
         prop_assert_eq!(lsa::contents(&bytes[..cut], lsas.len() as u32).count(), fit);
     }
 }
+
+/// A checksum verified once is known for every copy of the instance; a bad one is not
+/// taken for verified.
+#[test]
+fn a_verified_checksum_is_remembered_by_every_copy() {
+    let header = LsaHeader {
+        age: 3,
+        options: 0,
+        ls_type: LsType::OpaqueArea,
+        id: Ipv4Addr::new(200, 0, 0, 1),
+        adv_router: Ipv4Addr::new(10, 0, 0, 1),
+        seq: 0x8000_0001,
+        checksum: 0,
+        length: 0,
+    };
+    let bytes = Lsa::new(header, LsaBody::Raw(vec![1, 2, 3, 4])).to_bytes();
+    let decoded = Lsa::from_bytes(&bytes).unwrap();
+    let copy = decoded.with_age(9);
+    assert!(!decoded.verified());
+    assert!(decoded.verify());
+    assert!(copy.verified());
+
+    let mut corrupted = bytes.clone();
+    if let Some(last) = corrupted.last_mut() {
+        *last ^= 1;
+    }
+    let decoded = Lsa::from_bytes(&corrupted).unwrap();
+    assert!(!decoded.verify());
+    assert!(!decoded.verified());
+}
