@@ -12,8 +12,7 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 
 use super::slots::SlotSet;
-use crate::packet::lsa::MAX_AGE;
-use crate::packet::lsa::key_of_content;
+use crate::packet::lsa::{MAX_AGE, key_of_content};
 use crate::packet::{KnownLsas, Lsa, LsaHeader, LsaKey, LsaStore};
 
 #[derive(Debug, Clone)]
