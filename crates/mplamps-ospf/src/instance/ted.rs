@@ -17,14 +17,15 @@ use std::collections::hash_map::Entry;
 
 use super::lsdb::{LiveSet, Lsdb};
 pub use crate::packet::te::TePort;
-use crate::packet::{LsType, Lsa, LsaBody, RouterLinkType};
+use crate::packet::{LsType, Lsa, LsaBody};
 
 /// One router of the TE database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TedNode {
     pub router_id: Ipv4Addr,
-    /// Stub networks of its Router-LSA: (network, prefix length, cost).
-    pub stubs: Vec<(Ipv4Addr, u8, u16)>,
+    /// Stub networks of its Router-LSA: (network, prefix length, cost); shared with the
+    /// LSA instance, which works them out once.
+    pub stubs: Arc<[(Ipv4Addr, u8, u16)]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,17 +74,41 @@ pub struct Ted {
     pub prefixes: Vec<(Ipv4Addr, u8, u32, u16)>,
 }
 
-/// A router's link toward a neighbor, from its Router-LSA.
+/// A router's point-to-point link toward a neighbor, from its Router-LSA, packed for
+/// sorting: (router, neighbor, the stub network holding the Link Data, Link Data) from the
+/// high bits down, so that parallel links between one pair sort alike on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct HalfLink {
-    to: Ipv4Addr,
-    data: Ipv4Addr,
+    ends_and_data: u128,
     metric: u16,
-    /// Orders parallel links between one pair the same way on both sides.
-    pair_key: u32,
 }
 
-fn prefix_len(mask: Ipv4Addr) -> u8 {
-    u32::from(mask).leading_ones() as u8
+impl HalfLink {
+    fn new(router: Ipv4Addr, to: Ipv4Addr, subnet: u32, data: Ipv4Addr, metric: u16) -> Self {
+        let ends = (u64::from(u32::from(router)) << 32) | u64::from(u32::from(to));
+        let data = (u64::from(subnet) << 32) | u64::from(u32::from(data));
+        HalfLink {
+            ends_and_data: (u128::from(ends) << 64) | u128::from(data),
+            metric,
+        }
+    }
+
+    /// (router, neighbor).
+    fn ends(&self) -> u64 {
+        (self.ends_and_data >> 64) as u64
+    }
+
+    fn router(&self) -> Ipv4Addr {
+        Ipv4Addr::from((self.ends_and_data >> 96) as u32)
+    }
+
+    fn to(&self) -> Ipv4Addr {
+        Ipv4Addr::from((self.ends_and_data >> 64) as u32)
+    }
+
+    fn data(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.ends_and_data as u32)
+    }
 }
 
 impl Ted {
@@ -98,7 +123,7 @@ impl Ted {
         let room = lsas.size_hint().1.unwrap_or(0);
         let mut ted = Ted::default();
         // Every point-to-point half link, by the router whose Router-LSA lists it.
-        let mut half: Vec<(Ipv4Addr, HalfLink)> = Vec::with_capacity(room);
+        let mut half: Vec<HalfLink> = Vec::with_capacity(room);
         // By Link State ID: the advertising router (the higher wins) and what it attaches.
         let mut networks: BTreeMap<Ipv4Addr, (Ipv4Addr, &[Ipv4Addr])> = BTreeMap::new();
         let mut transit: BTreeMap<Ipv4Addr, Vec<(Ipv4Addr, Ipv4Addr, u16)>> = BTreeMap::new();
@@ -108,44 +133,25 @@ impl Ted {
         for (key, lsa) in lsas {
             match (key.ls_type, lsa.body()) {
                 // RFC 2328 §12.1.4: a Router-LSA's ID is its router's.
-                (LsType::Router, LsaBody::Router(r)) if key.id == key.adv_router => {
+                (LsType::Router, LsaBody::Router(_)) if key.id == key.adv_router => {
                     let rid = key.adv_router;
-                    let stubs: Vec<(Ipv4Addr, u8, u16)> = r
-                        .links
-                        .iter()
-                        .filter(|l| l.link_type == RouterLinkType::Stub)
-                        .map(|l| (l.id, prefix_len(l.data), l.metric))
-                        .collect();
-                    let subnet_of = |data: Ipv4Addr| {
-                        stubs
+                    let view = lsa.router_view();
+                    half.extend(
+                        view.point_to_point
                             .iter()
-                            .find(|(net, len, _)| {
-                                let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
-                                *len < 32 && u32::from(data) & mask == u32::from(*net)
-                            })
-                            .map_or(0, |(net, _, _)| u32::from(*net))
-                    };
-                    for l in &r.links {
-                        match l.link_type {
-                            RouterLinkType::PointToPoint => half.push((
-                                rid,
-                                HalfLink {
-                                    to: l.id,
-                                    data: l.data,
-                                    metric: l.metric,
-                                    pair_key: subnet_of(l.data),
-                                },
-                            )),
-                            RouterLinkType::Transit => transit
-                                .entry(l.id)
-                                .or_default()
-                                .push((rid, l.data, l.metric)),
-                            _ => {}
-                        }
+                            .map(|&(to, data, metric, subnet)| {
+                                HalfLink::new(rid, to, subnet, data, metric)
+                            }),
+                    );
+                    for &(network, data, metric) in &view.transit {
+                        transit
+                            .entry(network)
+                            .or_default()
+                            .push((rid, data, metric));
                     }
                     ted.nodes.push(TedNode {
                         router_id: rid,
-                        stubs,
+                        stubs: Arc::clone(&view.stubs),
                     });
                 }
                 (LsType::Network, LsaBody::Network(n)) => {
@@ -179,36 +185,49 @@ impl Ted {
             .enumerate()
             .map(|(i, n)| (n.router_id, i))
             .collect();
-        ted.prefixes = ted
+        // Sorted as packed integers, which compare in one step where the tuples take four.
+        let mut packed: Vec<u128> = ted
             .nodes
             .iter()
             .enumerate()
             .flat_map(|(v, n)| {
-                n.stubs
-                    .iter()
-                    .map(move |&(network, len, cost)| (network, len, v as u32, cost))
+                n.stubs.iter().map(move |&(network, len, cost)| {
+                    (u128::from(u32::from(network)) << 56)
+                        | (u128::from(len) << 48)
+                        | ((v as u128) << 16)
+                        | u128::from(cost)
+                })
             })
             .collect();
-        ted.prefixes.sort_unstable();
+        packed.sort_unstable();
+        ted.prefixes = packed
+            .into_iter()
+            .map(|p| {
+                let network = Ipv4Addr::from((p >> 56) as u32);
+                (network, (p >> 48) as u8, (p >> 16) as u32, p as u16)
+            })
+            .collect();
         for members in transit.values_mut() {
             members.sort_unstable();
         }
         // Parallel links between one pair pair up in (subnet, Link Data) order on both sides.
-        half.sort_unstable_by_key(|(r, l)| (*r, l.to, l.pair_key, l.data));
+        half.sort_unstable();
         let mut raw_links: Vec<(Ipv4Addr, Ipv4Addr, Ipv4Addr, Ipv4Addr, u16, u16)> =
             Vec::with_capacity(half.len() / 2);
-        for ours in half.chunk_by(|(r, x), (s, y)| r == s && x.to == y.to) {
-            let Some(&(r, HalfLink { to, .. })) = ours.first().filter(|(r, l)| l.to > *r) else {
+        for ours in half.chunk_by(|x, y| x.ends() == y.ends()) {
+            let Some(first) = ours.first().filter(|l| l.to() > l.router()) else {
                 continue;
             };
-            let start = half.partition_point(|(s, l)| (*s, l.to) < (to, r));
+            let (r, to) = (first.router(), first.to());
+            let reverse = (u64::from(u32::from(to)) << 32) | u64::from(u32::from(r));
+            let start = half.partition_point(|l| l.ends() < reverse);
             let theirs = half
                 .get(start..)
                 .unwrap_or_default()
                 .iter()
-                .take_while(|(s, l)| *s == to && l.to == r);
-            for ((_, x), (_, y)) in ours.iter().zip(theirs) {
-                raw_links.push((r, to, x.data, y.data, x.metric, y.metric));
+                .take_while(|l| l.ends() == reverse);
+            for (x, y) in ours.iter().zip(theirs) {
+                raw_links.push((r, to, x.data(), y.data(), x.metric, y.metric));
             }
         }
         // Transit networks (RFC 2328 §16.1): routers listed by the Network-LSA and linking
@@ -357,7 +376,7 @@ impl TedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{Lsa, LsaHeader};
+    use crate::packet::{Lsa, LsaHeader, RouterLinkType};
 
     fn lsa(id: u8, seq: u32) -> Lsa {
         let header = LsaHeader {
@@ -379,6 +398,96 @@ mod tests {
             db.install(l.clone(), Duration::ZERO);
         }
         db
+    }
+
+    fn router_lsa(rid: [u8; 4], links: &[(RouterLinkType, [u8; 4], [u8; 4])]) -> Lsa {
+        let rid = Ipv4Addr::from(rid);
+        let header = LsaHeader {
+            age: 1,
+            options: 0,
+            ls_type: LsType::Router,
+            id: rid,
+            adv_router: rid,
+            seq: 0x8000_0001,
+            checksum: 0,
+            length: 0,
+        };
+        let links = links
+            .iter()
+            .map(|&(link_type, id, data)| crate::packet::RouterLink {
+                id: Ipv4Addr::from(id),
+                data: Ipv4Addr::from(data),
+                link_type,
+                metric: 10,
+                tos: Vec::new(),
+            })
+            .collect();
+        Lsa::new(
+            header,
+            LsaBody::Router(crate::packet::RouterLsa { flags: 0, links }),
+        )
+    }
+
+    /// Two point-to-point links between one pair of routers: each end's Link Data is
+    /// paired with the far end's on the same subnet (RFC 2328 §16.1), whatever order the
+    /// Router-LSAs list them in.
+    #[test]
+    fn parallel_links_pair_up_by_subnet() {
+        use RouterLinkType::{PointToPoint as P2p, Stub};
+        let mask = [255, 255, 255, 252];
+        let a = router_lsa(
+            [1, 1, 1, 1],
+            &[
+                (P2p, [2, 2, 2, 2], [10, 0, 0, 5]),
+                (P2p, [2, 2, 2, 2], [10, 0, 0, 1]),
+                (Stub, [10, 0, 0, 0], mask),
+                (Stub, [10, 0, 0, 4], mask),
+            ],
+        );
+        let b = router_lsa(
+            [2, 2, 2, 2],
+            &[
+                (Stub, [10, 0, 0, 4], mask),
+                (Stub, [10, 0, 0, 0], mask),
+                (P2p, [1, 1, 1, 1], [10, 0, 0, 2]),
+                (P2p, [1, 1, 1, 1], [10, 0, 0, 6]),
+            ],
+        );
+        let view = a.router_view();
+        assert_eq!(view.stubs.len(), 2);
+        assert_eq!(
+            view.point_to_point
+                .iter()
+                .map(|&(_, _, _, subnet)| Ipv4Addr::from(subnet))
+                .collect::<Vec<_>>(),
+            [Ipv4Addr::new(10, 0, 0, 4), Ipv4Addr::new(10, 0, 0, 0)]
+        );
+        let db = lsdb(&[b, a]);
+        let ted = Ted::build(
+            db.live(Duration::ZERO),
+            Selection::Min,
+            PowerMembership::default(),
+        );
+        let pairs: Vec<(Ipv4Addr, Ipv4Addr)> =
+            ted.links.iter().map(|l| (l.data_a, l.data_b)).collect();
+        assert_eq!(
+            pairs,
+            [
+                (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)),
+                (Ipv4Addr::new(10, 0, 0, 5), Ipv4Addr::new(10, 0, 0, 6)),
+            ]
+        );
+        // Prefixes in (network, length, node) order: both routers claim both subnets.
+        let claims: Vec<(Ipv4Addr, u32)> = ted.prefixes.iter().map(|p| (p.0, p.2)).collect();
+        assert_eq!(
+            claims,
+            [
+                (Ipv4Addr::new(10, 0, 0, 0), 0),
+                (Ipv4Addr::new(10, 0, 0, 0), 1),
+                (Ipv4Addr::new(10, 0, 0, 4), 0),
+                (Ipv4Addr::new(10, 0, 0, 4), 1),
+            ]
+        );
     }
 
     #[test]

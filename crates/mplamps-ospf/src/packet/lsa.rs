@@ -236,6 +236,49 @@ pub struct RouterLsa {
     pub links: Vec<RouterLink>,
 }
 
+/// A Router-LSA's links by kind, as the routing calculation reads them (RFC 2328 §16.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouterView {
+    /// Stub networks: (network, prefix length, cost).
+    pub stubs: Arc<[(Ipv4Addr, u8, u16)]>,
+    /// Point-to-point links: (neighbor, Link Data, cost, and the stub network holding the
+    /// Link Data, 0 when none: what orders parallel links between one pair alike on both
+    /// sides).
+    pub point_to_point: Vec<(Ipv4Addr, Ipv4Addr, u16, u32)>,
+    /// Links to transit networks: (Link ID, the DR's address; Link Data; cost).
+    pub transit: Vec<(Ipv4Addr, Ipv4Addr, u16)>,
+}
+
+impl RouterView {
+    fn of(r: &RouterLsa) -> RouterView {
+        let stubs: Arc<[(Ipv4Addr, u8, u16)]> = r
+            .links
+            .iter()
+            .filter(|l| l.link_type == RouterLinkType::Stub)
+            .map(|l| (l.id, u32::from(l.data).leading_ones() as u8, l.metric))
+            .collect();
+        let subnet_of = |data: Ipv4Addr| {
+            stubs
+                .iter()
+                .find(|(net, len, _)| {
+                    let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
+                    *len < 32 && u32::from(data) & mask == u32::from(*net)
+                })
+                .map_or(0, |(net, _, _)| u32::from(*net))
+        };
+        let of_type = |t: RouterLinkType| r.links.iter().filter(move |l| l.link_type == t);
+        RouterView {
+            point_to_point: of_type(RouterLinkType::PointToPoint)
+                .map(|l| (l.id, l.data, l.metric, subnet_of(l.data)))
+                .collect(),
+            transit: of_type(RouterLinkType::Transit)
+                .map(|l| (l.id, l.data, l.metric))
+                .collect(),
+            stubs,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NetworkLsa {
     pub mask: Ipv4Addr,
@@ -395,6 +438,8 @@ struct LsaData {
     raw: Box<[u8]>,
     /// The ports of a TE LSA's Link TLVs, read once for every router holding the instance.
     te_ports: OnceLock<Vec<(u32, TePort)>>,
+    /// A Router-LSA's links as the routing calculation reads them, worked out once too.
+    router_view: OnceLock<RouterView>,
     /// The LS checksum of `raw` is known to be right: computed here, or checked once. A
     /// simulated area receives every instance thousands of times. Kept with the octets
     /// it is about, which also keeps an `Lsa` at four words.
@@ -407,6 +452,7 @@ impl LsaData {
             body,
             raw,
             te_ports: OnceLock::new(),
+            router_view: OnceLock::new(),
             verified: AtomicBool::new(verified),
         }
     }
@@ -493,6 +539,15 @@ impl Lsa {
                 })
                 .collect(),
             _ => Vec::new(),
+        })
+    }
+
+    /// The links of a Router-LSA as the routing calculation reads them (empty for other
+    /// LSAs).
+    pub fn router_view(&self) -> &RouterView {
+        self.data.router_view.get_or_init(|| match &self.data.body {
+            LsaBody::Router(r) => RouterView::of(r),
+            _ => RouterView::default(),
         })
     }
 

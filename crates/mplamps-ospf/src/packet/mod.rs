@@ -16,7 +16,7 @@ use serde::Serialize;
 
 pub use lsa::{
     LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
-    SummaryLsa,
+    RouterView, SummaryLsa,
 };
 pub use store::{KnownLsas, LsaStore};
 pub use te::{Iscd, LinkSubTlv, PowerCodePoints, PowerKind, RawTlv, Scsi, TeTlv};
