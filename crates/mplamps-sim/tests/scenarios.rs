@@ -77,6 +77,15 @@ fn a_generated_100_router_network_converges_to_the_files_trees() {
     assert!(d.iter().all(|x| *x == d[0]));
     assert_trees_match_file(&sim, &net);
     assert_flooding_counted(&sim);
+    assert_databases_hold_the_expected_lsas(&sim);
+}
+
+/// The size hint each router's database was given is what the area came to hold.
+fn assert_databases_hold_the_expected_lsas(sim: &Sim) {
+    for r in 0..sim.net.routers.len() {
+        let instance = sim.instance(r).unwrap();
+        assert_eq!(instance.lsdb().len(), instance.config().expected_lsas);
+    }
 }
 
 /// Every LSA a router installed and did not originate arrived in an LS Update, and the
@@ -112,6 +121,7 @@ fn multi_access_links_elect_a_dr_and_give_the_same_trees() {
         .count();
     assert_eq!(networks, 3, "one Network-LSA per multi-access link");
     assert_trees_match_file(&sim, &net);
+    assert_databases_hold_the_expected_lsas(&sim);
 }
 
 #[test]

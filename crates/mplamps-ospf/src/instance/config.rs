@@ -107,6 +107,10 @@ pub struct RouterConfig {
     pub selection: Selection,
     pub power_membership: PowerMembership,
     pub interfaces: Vec<InterfaceConfig>,
+    /// About how many LSAs the area will hold: the link-state database is sized for them
+    /// from the start instead of growing (and copying itself) step by step. A hint only;
+    /// 0 lets it grow.
+    pub expected_lsas: usize,
 }
 
 /// MTU of simulated interfaces: Ethernet.
@@ -127,6 +131,10 @@ impl RouterConfig {
             ack_delay: Duration::from_millis(s.ack_delay_ms),
             ..Timers::default()
         };
+        // Each router originates a Router-LSA, a TE LSA for its router address and one for
+        // each link; a multi-access link's DR adds a Network-LSA.
+        let multi_access = net.links.iter().filter(|l| l.multi_access).count();
+        let expected_lsas = 2 * net.routers.len() + 2 * net.links.len() + multi_access;
         let mut configs: Vec<RouterConfig> = net
             .routers
             .iter()
@@ -143,6 +151,7 @@ impl RouterConfig {
                 selection: net.selection,
                 power_membership: net.power_membership,
                 interfaces: Vec::new(),
+                expected_lsas,
             })
             .collect();
         let by_port: std::collections::HashMap<_, _> = metrics

@@ -154,6 +154,14 @@ fn mix(mut x: u64) -> u64 {
 }
 
 impl Lsdb {
+    /// Room for `lsas` entries before the table grows.
+    pub fn with_capacity(lsas: usize) -> Lsdb {
+        Lsdb {
+            entries: FxHashMap::with_capacity_and_hasher(lsas, Default::default()),
+            all: LiveSet::default(),
+        }
+    }
+
     pub fn get(&self, key: &LsaKey) -> Option<&Entry> {
         self.entries.get(key)
     }

@@ -143,9 +143,9 @@ impl Instance {
             .map(Interface::new)
             .collect();
         Instance {
+            lsdb: Lsdb::with_capacity(config.expected_lsas),
             config,
             interfaces,
-            lsdb: Lsdb::default(),
             timers: BinaryHeap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
