@@ -46,19 +46,29 @@ b = "B:LC1:P2"
 struct Pair {
     routers: [Instance; 2],
     now: Duration,
+    /// The LS Updates sent: (OSPF packet length, LSAs in it).
+    updates: Vec<(usize, u32)>,
 }
 
 impl Pair {
     fn up() -> Pair {
+        Pair::up_with_mtu(mplamps_ospf::instance::DEFAULT_MTU)
+    }
+
+    fn up_with_mtu(mtu: u16) -> Pair {
         let net = Network::from_toml("pair.toml", TWO_ROUTERS_TWO_LINKS).unwrap();
         let metrics = mplamps_te::power::compute(&net);
-        let configs = RouterConfig::from_network(&net, &metrics);
+        let mut configs = RouterConfig::from_network(&net, &metrics);
+        for interface in configs.iter_mut().flat_map(|c| c.interfaces.iter_mut()) {
+            interface.mtu = mtu;
+        }
         let mut pair = Pair {
             routers: [
                 Instance::new(configs[0].clone()),
                 Instance::new(configs[1].clone()),
             ],
             now: Duration::ZERO,
+            updates: Vec::new(),
         };
         for r in &mut pair.routers {
             r.start(Duration::ZERO);
@@ -77,6 +87,14 @@ impl Pair {
             for from in 0..2 {
                 while let Some(t) = self.routers[from].poll_transmit() {
                     moved = true;
+                    // OSPF header: type at octet 1; an LS Update's LSA count follows it.
+                    if t.payload.get(1) == Some(&4) {
+                        let count = t
+                            .payload
+                            .get(24..28)
+                            .map_or(0, |c| u32::from_be_bytes(c.try_into().unwrap_or_default()));
+                        self.updates.push((t.payload.len(), count));
+                    }
                     let now = self.now;
                     self.routers[1 - from].handle_packet(
                         now,
@@ -151,6 +169,33 @@ fn the_pair_comes_up_full_with_equal_databases() {
 /// before a restart, say) with the contents we would advertise: it is adopted. The next
 /// change cannot be advertised past it, so it is flushed, and the new instance starts over
 /// at InitialSequenceNumber once the old one is gone from both databases.
+/// RFC 2328 §13.3: LS Updates are sized to the interface MTU. With room for about two
+/// LSAs per packet, the databases are still exchanged whole, in packets that fit.
+#[test]
+fn ls_updates_are_split_to_fit_the_mtu() {
+    const MTU: u16 = 300;
+    let pair = Pair::up_with_mtu(MTU);
+    for r in &pair.routers {
+        let neighbors = r.neighbors();
+        assert_eq!(neighbors.len(), 2);
+        assert!(
+            neighbors.iter().all(|n| n.2 == NsmState::Full),
+            "{neighbors:?}"
+        );
+    }
+    assert!(pair.same_databases());
+    let ip_header = 20;
+    assert!(
+        pair.updates
+            .iter()
+            .all(|&(len, count)| len + ip_header <= usize::from(MTU) && count >= 1),
+        "{:?}",
+        pair.updates
+    );
+    assert!(pair.updates.iter().any(|&(_, count)| count >= 2));
+    assert!(pair.routers[0].lsdb().len() > 2);
+}
+
 #[test]
 fn an_own_lsa_at_the_maximum_sequence_number_wraps_on_the_next_change() {
     let mut pair = Pair::up();

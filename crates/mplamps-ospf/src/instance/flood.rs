@@ -324,25 +324,32 @@ impl Instance {
     }
 
     /// Sends LSAs in as few LS Updates as the MTU allows, aging each by InfTransDelay.
-    pub(super) fn send_ls_updates(&mut self, i: usize, dst: Ipv4Addr, lsas: Vec<Lsa>) {
+    pub(super) fn send_ls_updates(&mut self, i: usize, dst: Ipv4Addr, mut lsas: Vec<Lsa>) {
         let mtu = self
             .interfaces
             .get(i)
             .map_or(super::DEFAULT_MTU, |f| f.config.mtu);
         let room = usize::from(mtu).saturating_sub(20 + crate::packet::HEADER_LEN + 4);
         let delay = self.config.timers.inf_trans_delay;
-        let mut batch = Vec::new();
-        let mut size = 0;
-        for mut lsa in lsas {
+        for lsa in &mut lsas {
             lsa.header.age = lsa.header.plain_age().saturating_add(delay).min(MAX_AGE);
-            if !batch.is_empty() && size + lsa.len() > room {
-                self.send(i, dst, Body::LsUpdate(std::mem::take(&mut batch)));
-                size = 0;
-            }
-            size += lsa.len();
-            batch.push(lsa);
         }
-        if !batch.is_empty() {
+        // Most bursts fit one packet: the list then goes out as it is.
+        if lsas.iter().map(Lsa::len).sum::<usize>() <= room {
+            if !lsas.is_empty() {
+                self.send(i, dst, Body::LsUpdate(lsas));
+            }
+            return;
+        }
+        let mut lsas = lsas.into_iter().peekable();
+        while let Some(first) = lsas.next() {
+            // Each packet carries at least one LSA, however long.
+            let mut size = first.len();
+            let mut batch = vec![first];
+            while let Some(lsa) = lsas.next_if(|lsa| size + lsa.len() <= room) {
+                size += lsa.len();
+                batch.push(lsa);
+            }
             self.send(i, dst, Body::LsUpdate(batch));
         }
     }
@@ -383,16 +390,14 @@ impl Instance {
         let Some(iface) = self.interfaces.get_mut(i) else {
             return;
         };
-        // Taken, not drained: a queue that held the database during a synchronisation
-        // would otherwise keep its room for good. In the order queued; a key queued twice
-        // (for two instances) is sent once, as the entry's mark for the interface is taken
-        // off the first time.
+        // In the order queued; a key queued twice (for two instances) is sent once, as the
+        // entry's mark for the interface is taken off the first time.
         let keys = std::mem::take(&mut iface.flood_queue);
         self.lsdb.warm(keys.iter().copied());
         let now = self.now;
         let mut lsas = Vec::with_capacity(keys.len());
-        for key in keys {
-            let Some(entry) = self.lsdb.get_mut(&key) else {
+        for key in &keys {
+            let Some(entry) = self.lsdb.get_mut(key) else {
                 continue;
             };
             if entry.queued.remove(i)
@@ -404,6 +409,7 @@ impl Instance {
                 lsas.push(entry.current(now));
             }
         }
+        iface.flood_queue = reusable(keys);
         if lsas.is_empty() {
             return;
         }
@@ -453,6 +459,9 @@ impl Instance {
         let per_packet = (usize::from(iface.config.mtu) - 20 - crate::packet::HEADER_LEN) / 20;
         for chunk in acks.chunks(per_packet.max(1)) {
             self.send(i, dst, Body::LsAck(chunk.to_vec()));
+        }
+        if let Some(iface) = self.interfaces.get_mut(i) {
+            iface.ack_queue = reusable(acks);
         }
     }
 
@@ -586,4 +595,15 @@ impl Instance {
         self.install(aged);
         self.flood(&key, None);
     }
+}
+
+/// A sent queue's room, kept for the next burst unless a database synchronisation made it
+/// large: such room would otherwise stay taken for good.
+fn reusable<T>(mut queue: Vec<T>) -> Vec<T> {
+    const KEPT_ROOM: usize = 512;
+    queue.clear();
+    if queue.capacity() > KEPT_ROOM {
+        return Vec::new();
+    }
+    queue
 }

@@ -215,7 +215,7 @@ impl Packet {
                     options: r.u8("Options")?,
                     flags: r.u8("DD flags")?,
                     seq: r.u32("DD sequence number")?,
-                    headers: Vec::new(),
+                    headers: Vec::with_capacity(r.remaining() / lsa::LSA_HEADER_LEN),
                 };
                 while !r.is_empty() {
                     dd.headers.push(LsaHeader::decode(&mut r)?);
@@ -252,7 +252,7 @@ impl Packet {
                 Body::LsUpdate(lsas)
             }
             PacketType::LsAck => {
-                let mut headers = Vec::new();
+                let mut headers = Vec::with_capacity(r.remaining() / lsa::LSA_HEADER_LEN);
                 while !r.is_empty() {
                     headers.push(LsaHeader::decode(&mut r)?);
                 }
