@@ -502,3 +502,28 @@ fn grid_sim_contract() {
         .failure()
         .stderr(predicates::str::contains("has no [grid] section"));
 }
+
+/// A reader that stops early (`mplamps sim big.toml | head`) ends the command quietly:
+/// no panic, no error, for text and JSON alike.
+#[test]
+fn a_closed_output_ends_quietly() {
+    use std::process::{Command as Process, Stdio};
+    for args in [
+        &["spf", "--topology", DRAFT, "--root", "B"][..],
+        &["spf", "--topology", DRAFT, "--root", "B", "--json"][..],
+        &["sim", DRAFT, "--until", "converged"][..],
+    ] {
+        let mut child = Process::new(assert_cmd::cargo::cargo_bin("mplamps"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}

@@ -101,6 +101,15 @@ pub fn router_index(net: &Network, name: &str) -> Result<usize> {
     })
 }
 
+/// Writes a text report to standard output. Unlike `print!`, a reader that went away
+/// (`mplamps sim big.toml | head`) is an error the caller can end on quietly, not a panic.
+pub fn print_text(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to standard output")
+}
+
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     // Stdout is line-buffered, and pretty JSON is many short lines: a large report would
     // otherwise take one write per line.

@@ -153,14 +153,12 @@ pub fn run(args: Args) -> Result<()> {
         if args.json {
             return super::print_json(&trace);
         }
-        print!("{}", render_trace(&trace));
-        return Ok(());
+        return super::print_text(&render_trace(&trace));
     }
     if args.json {
         return super::print_json(&report);
     }
-    print!("{}", render(&report));
-    Ok(())
+    super::print_text(&render(&report))
 }
 
 pub fn render_trace(trace: &mplamps_sim::mpls::Trace) -> String {

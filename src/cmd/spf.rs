@@ -33,11 +33,9 @@ pub fn run(args: Args) -> Result<()> {
         return super::print_json(&tree);
     }
     if args.dot {
-        print!("{}", mplamps_te::render::dot(&net, &metrics, &tree, None));
-        return Ok(());
+        return super::print_text(&mplamps_te::render::dot(&net, &metrics, &tree, None));
     }
-    print!("{}", render(&tree));
-    Ok(())
+    super::print_text(&render(&tree))
 }
 
 pub fn render(tree: &TreeReport) -> String {
