@@ -446,10 +446,10 @@ pub fn run(args: LampArgs) -> Result<()> {
     if args.json {
         return super::print_json(&result);
     }
-    print_text(&result)
+    print_report(&result)
 }
 
-fn print_text(r: &LampBench) -> Result<()> {
+fn print_report(r: &LampBench) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -124,16 +124,22 @@ fn multi_access_links_elect_a_dr_and_give_the_same_trees() {
     assert_databases_hold_the_expected_lsas(&sim);
 }
 
+/// Runs until converged (or 600 s) and gives the JSON report, its wall time zeroed so that
+/// two runs compare equal.
+fn run_to_report(sim: &mut Sim) -> serde_json::Value {
+    let converged = sim.run(secs(600.0), true).unwrap();
+    let mut report = serde_json::to_value(sim.report(converged, 0.0)).unwrap();
+    report["wall_time_s"] = 0.into();
+    report
+}
+
 #[test]
 fn same_seed_same_run() {
     let run = || {
         let mut sim = started(draft_area(), vec![]);
         sim.model.loss = 0.05;
         sim.model.jitter = Duration::from_millis(3);
-        let converged = sim.run(secs(600.0), true).unwrap();
-        let mut report = serde_json::to_value(sim.report(converged, 0.0)).unwrap();
-        report["wall_time_s"] = 0.into();
-        report
+        run_to_report(&mut sim)
     };
     let first = run();
     assert_eq!(first["converged"], true, "5% loss still converges");
@@ -148,10 +154,7 @@ fn threads_do_not_change_the_run() {
         let net = mplamps_te::generate::generate(80, 4.0, 3).unwrap();
         let mut sim = started(net, vec![at(8.0, Action::LinkDown("L7".into()))]);
         sim.model.jitter = Duration::from_millis(2);
-        let converged = sim.run(secs(600.0), true).unwrap();
-        let mut report = serde_json::to_value(sim.report(converged, 0.0)).unwrap();
-        report["wall_time_s"] = 0.into();
-        report
+        run_to_report(&mut sim)
     };
     let first = run();
     assert_eq!(first["converged"], true);
