@@ -19,8 +19,10 @@ pub trait KnownLsas {
     fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa>;
 
     /// Reads what finding `contents` will read, one after the other, so that the cache
-    /// misses of a packet's LSAs overlap instead of coming one by one.
-    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>);
+    /// misses of a packet's LSAs overlap instead of coming one by one. Nothing by default.
+    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
+        let _ = contents;
+    }
 }
 
 /// A handle on shared LSA storage; clones share the same storage. Split in shards by
@@ -98,16 +100,8 @@ impl KnownLsas for LsaStore {
             .map(|k| k.with_header(header))
     }
 
-    /// Reads the stored instances matching `contents` one after the other before they are
-    /// looked up for good, so that their cache misses overlap (see `Lsdb::warm`).
-    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
-        for content in contents {
-            let hash = content_hash(content);
-            let shard = self.shard(hash);
-            let first = shard.by_content.get(&hash).and_then(|b| b.first());
-            std::hint::black_box(first.and_then(|l| l.content().first().copied()));
-        }
-    }
+    // No `warm`: reading ahead the store's instances, each under its shard's lock, did not
+    // pay (docs/BENCHMARKS.md, stop 17); the router's own database is read ahead instead.
 }
 
 /// A hash of the header's octets after the LS age: options, type, ID, advertising router,
