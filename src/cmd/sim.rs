@@ -140,9 +140,12 @@ pub fn run(args: Args) -> Result<()> {
         },
         None => None,
     };
-    // Dropping the simulator flushes the pcap writer.
     let report = sim.report(converged, wall);
-    drop(sim);
+    sim.end_capture();
+    // The simulator of a large network holds gigabytes in millions of allocations; freeing
+    // them one by one took 0.6 s at 1 000 routers. The process ends soon after this, and
+    // its exit returns the memory at once.
+    std::mem::forget(sim);
     if let Some(e) = pcap_error.borrow().as_ref() {
         bail!("writing the pcap file: {e}");
     }

@@ -447,6 +447,11 @@ impl Sim {
         self.capture = Some(sink);
     }
 
+    /// Ends the capture: the sink is dropped here, which flushes what it writes to.
+    pub fn end_capture(&mut self) {
+        self.capture = None;
+    }
+
     /// The worker group of router `r` (`window`): routers are dealt round-robin, so the
     /// groups get alike shares of a network whose first routers are its hubs.
     fn group(r: usize) -> usize {

@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use mplamps_ospf::instance::{Instance, Ted};
 use mplamps_te::spf::Spt;
 use mplamps_te::trees::{NodeReport, TreeKind, TreeLabels, report_with};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{Sim, Stats};
@@ -19,7 +20,7 @@ pub struct NeighborReport {
     pub link: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Trees {
     pub power: Vec<NodeReport>,
     pub regular: Vec<NodeReport>,
@@ -180,45 +181,31 @@ impl Sim {
 
     /// Both trees as `router` computes them from its own LSDB, nodes in file order.
     pub fn trees_of(&self, router: usize) -> Option<Trees> {
-        self.trees_named(router, &self.names())
-    }
-
-    fn trees_named(&self, router: usize, all: &Names) -> Option<Trees> {
-        let instance = self.instance(router)?;
-        let (names, order, links) = (&all.routers, &all.order, &all.links);
-        let ted = instance.ted();
-        let ted = ted.as_ref();
-        let labels = TedNames { ted, names, links };
-        let tree = |power: bool| -> Vec<NodeReport> {
-            let Some(&root) = ted.index.get(&instance.router_id()) else {
-                return Vec::new();
-            };
-            let graph = ted.graph(power);
-            let spt = Spt::compute(&graph, root as u32);
-            let kind = if power {
-                TreeKind::Power
-            } else {
-                TreeKind::Regular
-            };
-            let mut nodes = report_with(&labels, &graph, &spt, kind, 0.0).nodes;
-            nodes.sort_by_key(|n| order.get(n.name.as_str()).copied().unwrap_or(usize::MAX));
-            nodes
-        };
-        Some(Trees {
-            power: tree(true),
-            regular: tree(false),
-        })
+        Some(trees_named(self.instance(router)?, &self.names()))
     }
 
     pub fn report(&self, converged: bool, wall_time_s: f64) -> SimReport {
         let all = self.names();
         let names = &all.routers;
+        // Two SPF runs per router: the bulk of a large network's report, and independent.
+        let mut trees: Vec<Trees> = self
+            .routers
+            .par_iter()
+            .map(|slot| {
+                if slot.up {
+                    trees_named(&slot.instance, &all)
+                } else {
+                    Trees::default()
+                }
+            })
+            .collect();
         let routers = self
             .net
             .routers
             .iter()
+            .zip(trees.iter_mut())
             .enumerate()
-            .map(|(r, router)| {
+            .map(|(r, (router, trees))| {
                 let instance: Option<&Instance> = self.instance(r);
                 let neighbors = instance.map_or_else(Vec::new, |i| {
                     i.neighbors()
@@ -240,10 +227,7 @@ impl Sim {
                     lsdb_digest: instance
                         .map_or_else(String::new, |i| format!("{:016x}", i.lsdb().digest())),
                     lsa_count: instance.map_or(0, |i| i.lsdb().len()),
-                    trees: self.trees_named(r, &all).unwrap_or(Trees {
-                        power: Vec::new(),
-                        regular: Vec::new(),
-                    }),
+                    trees: std::mem::take(trees),
                     ospf: instance.map(|i| i.counters().clone()),
                     ldp: self.ldp_instance(r).map(|l| LdpReport {
                         sessions: l
@@ -317,5 +301,32 @@ impl Sim {
             routers,
             lsps: self.lsp_reports(),
         }
+    }
+}
+
+/// Both trees as `instance` computes them from its own TE database, nodes in file order.
+fn trees_named(instance: &Instance, all: &Names) -> Trees {
+    let (names, order, links) = (&all.routers, &all.order, &all.links);
+    let ted = instance.ted();
+    let ted = ted.as_ref();
+    let labels = TedNames { ted, names, links };
+    let tree = |power: bool| -> Vec<NodeReport> {
+        let Some(&root) = ted.index.get(&instance.router_id()) else {
+            return Vec::new();
+        };
+        let graph = ted.graph(power);
+        let spt = Spt::compute(&graph, root as u32);
+        let kind = if power {
+            TreeKind::Power
+        } else {
+            TreeKind::Regular
+        };
+        let mut nodes = report_with(&labels, &graph, &spt, kind, 0.0).nodes;
+        nodes.sort_by_key(|n| order.get(n.name.as_str()).copied().unwrap_or(usize::MAX));
+        nodes
+    };
+    Trees {
+        power: tree(true),
+        regular: tree(false),
     }
 }
