@@ -11,6 +11,7 @@ mod import;
 mod metrics;
 mod sim;
 mod spf;
+mod status_line;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -9,8 +9,9 @@ use anyhow::{Context, Result, bail};
 use mplamps_sim::pcap::PcapSink;
 use mplamps_sim::report::SimReport;
 use mplamps_sim::scenario::{self, parse_duration};
-use mplamps_sim::{LinkModel, Sim};
+use mplamps_sim::{LinkModel, Progress, Sim};
 
+use super::status_line::StatusLine;
 use crate::table::Table;
 
 #[derive(clap::Args)]
@@ -131,7 +132,11 @@ pub fn run(args: Args) -> Result<()> {
         Some(d) => (d, false),
         None => (args.max_time.max(sim.scenario_end()), true),
     };
-    let converged = sim.run(deadline, until_converged)?;
+    let mut status = StatusLine::on_terminal();
+    let converged = sim.run_observed(deadline, until_converged, |p| {
+        status.show(|wall| progress_text(p, until_converged, wall));
+    })?;
+    status.clear();
     let wall = started.elapsed().as_secs_f64();
     let trace = match &args.trace {
         Some(ends) => match ends.as_slice() {
@@ -246,6 +251,22 @@ pub fn render_lsps(lsps: &[mplamps_sim::rsvp::LspReport]) -> String {
     table.render()
 }
 
+/// The status line of a long run: how far in virtual time, and how fast.
+fn progress_text(p: Progress, until_converged: bool, wall: Duration) -> String {
+    let rate = p.events as f64 / wall.as_secs_f64().max(1e-9);
+    let goal = if until_converged {
+        "until converged".to_string()
+    } else {
+        format!("of {:.3} s", p.deadline.as_secs_f64())
+    };
+    format!(
+        "simulating: {:.3} s virtual {goal}, {} events ({rate:.0}/s), {:.1} s wall",
+        p.now.as_secs_f64(),
+        p.events,
+        wall.as_secs_f64()
+    )
+}
+
 pub fn render(report: &SimReport) -> String {
     let mut out = format!(
         "{} at {:.3} s virtual (last change), ran to {:.3} s; {:.3} s wall, {} events ({:.0}/s)\n\n",
@@ -323,4 +344,26 @@ fn render_rsvp_recovery(report: &SimReport) -> String {
     format!(
         "\nRSVP-TE control plane (RFC 3471 §9): {lost} control channels lost, {resynchronized} resynchronized, {restarts} neighbor restarts seen, {recovered} LSP states recovered after a restart ({unclaimed} unclaimed), {stale} stale states removed; {messages} messages lost to a control channel or control plane that was down\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_says_how_far_and_how_fast() {
+        let p = Progress {
+            now: Duration::from_millis(2500),
+            deadline: Duration::from_secs(60),
+            events: 300_000,
+        };
+        assert_eq!(
+            progress_text(p, false, Duration::from_secs(2)),
+            "simulating: 2.500 s virtual of 60.000 s, 300000 events (150000/s), 2.0 s wall"
+        );
+        assert_eq!(
+            progress_text(p, true, Duration::from_secs(3)),
+            "simulating: 2.500 s virtual until converged, 300000 events (100000/s), 3.0 s wall"
+        );
+    }
 }

@@ -1215,8 +1215,29 @@ impl Sim {
     /// Runs until `deadline` (virtual) or, with `until_converged`, until converged after
     /// the last scenario event. Returns whether the network converged.
     pub fn run(&mut self, deadline: Duration, until_converged: bool) -> Result<bool, SimError> {
+        self.run_observed(deadline, until_converged, |_| {})
+    }
+
+    /// As `run`, calling `observe` with how far the run has come at the start and then
+    /// once per `OBSERVE_EVERY` events or so: for a progress display on long runs. What
+    /// `observe` sees never changes the run.
+    pub fn run_observed(
+        &mut self,
+        deadline: Duration,
+        until_converged: bool,
+        mut observe: impl FnMut(Progress),
+    ) -> Result<bool, SimError> {
         let mut checked_at = None;
+        let mut observed_at = None;
         loop {
+            if observed_at.is_none_or(|e| self.stats.events >= e + OBSERVE_EVERY) {
+                observed_at = Some(self.stats.events);
+                observe(Progress {
+                    now: self.now,
+                    deadline,
+                    events: self.stats.events,
+                });
+            }
             let next = self.queue.peek().map(|Reverse((at, _, _))| *at);
             let quiet = self.in_flight == 0 && checked_at != Some(self.stats.events);
             if until_converged && quiet && self.now >= self.scenario_end() {
@@ -1240,4 +1261,18 @@ impl Sim {
             }
         }
     }
+}
+
+/// Events between two calls of a run's observer (a few milliseconds of wall time).
+pub const OBSERVE_EVERY: u64 = 4096;
+
+/// How far a run has come (`Sim::run_observed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Virtual time reached.
+    pub now: Duration,
+    /// Virtual time at which the run stops at the latest.
+    pub deadline: Duration,
+    /// Events handled so far.
+    pub events: u64,
 }

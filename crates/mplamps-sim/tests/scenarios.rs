@@ -146,6 +146,31 @@ fn same_seed_same_run() {
     assert_eq!(first, run());
 }
 
+/// A run's observer sees virtual time and events only go forward, at the start and every
+/// few thousand events, and watching does not change the run.
+#[test]
+fn an_observed_run_reports_its_progress_and_is_the_same_run() {
+    let net = || mplamps_te::generate::generate(100, 4.0, 3).unwrap();
+    let mut seen: Vec<mplamps_sim::Progress> = Vec::new();
+    let mut observed = started(net(), vec![]);
+    let converged = observed
+        .run_observed(secs(600.0), true, |p| seen.push(p))
+        .unwrap();
+    let mut report = serde_json::to_value(observed.report(converged, 0.0)).unwrap();
+    report["wall_time_s"] = 0.into();
+    assert_eq!(report, run_to_report(&mut started(net(), vec![])));
+
+    let events = observed.stats.events;
+    assert_eq!(seen.first().map(|p| p.events), Some(0));
+    assert!(seen.len() as u64 >= events / (2 * mplamps_sim::OBSERVE_EVERY));
+    assert!(seen.iter().all(|p| p.deadline == secs(600.0)));
+    for pair in seen.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(a.now <= b.now && a.events + mplamps_sim::OBSERVE_EVERY <= b.events);
+    }
+    assert!(seen.last().unwrap().events <= events);
+}
+
 /// The routers of a window run on two threads; which finishes first must not show in the
 /// run (reports equal event for event, TE database cache counts included).
 #[test]
