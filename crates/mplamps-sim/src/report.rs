@@ -203,9 +203,8 @@ impl Sim {
             .net
             .routers
             .iter()
-            .zip(trees.iter_mut())
             .enumerate()
-            .map(|(r, (router, trees))| {
+            .map(|(r, router)| {
                 let instance: Option<&Instance> = self.instance(r);
                 let neighbors = instance.map_or_else(Vec::new, |i| {
                     i.neighbors()
@@ -227,7 +226,7 @@ impl Sim {
                     lsdb_digest: instance
                         .map_or_else(String::new, |i| format!("{:016x}", i.lsdb().digest())),
                     lsa_count: instance.map_or(0, |i| i.lsdb().len()),
-                    trees: std::mem::take(trees),
+                    trees: trees.get_mut(r).map(std::mem::take).unwrap_or_default(),
                     ospf: instance.map(|i| i.counters().clone()),
                     ldp: self.ldp_instance(r).map(|l| LdpReport {
                         sessions: l
