@@ -118,7 +118,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.pcap {
         let file =
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let mut sink = PcapSink::new(std::io::BufWriter::new(file))?;
+        let mut sink = PcapSink::new(std::io::BufWriter::new(file))?.with_mtu(sim.model.mtu);
         let error = pcap_error.clone();
         sim.set_capture(Box::new(move |sent| {
             if let Err(e) = sink.write(&sent) {

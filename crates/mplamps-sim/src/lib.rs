@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mplamps_core::fec::Topology;
+use mplamps_dataplane::ipv4::fragment::fragment_count;
 use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::TedCache;
 use mplamps_ospf::instance::{Event, Instance, NsmState, RouterConfig};
@@ -31,11 +32,13 @@ use scenario::{Action, ScenarioEvent};
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkModel {
     pub delay: Duration,
-    /// Uniform extra delay in [0, jitter).
+    /// Uniform extra delay in [0, jitter). A link still delivers in the order it was
+    /// given packets: jitter delays a packet, it never overtakes the one sent before.
     pub jitter: Duration,
-    /// Probability that a packet is lost.
+    /// Probability that a packet (or one IP fragment of it) is lost.
     pub loss: f64,
-    /// IP MTU: larger datagrams are dropped.
+    /// IP MTU: a longer datagram travels in fragments (RFC 791 §2.3), each lost on its
+    /// own; it arrives with its last fragment, and is lost with any of them.
     pub mtu: usize,
 }
 
@@ -169,7 +172,11 @@ pub struct Stats {
     pub packets_sent: u64,
     pub packets_delivered: u64,
     pub packets_lost: u64,
+    /// Datagrams that could not be sent at all: an MTU below the IPv4 minimum of 68.
     pub packets_too_big: u64,
+    /// Datagrams longer than the MTU, sent in IP fragments, and the fragments sent.
+    pub packets_fragmented: u64,
+    pub fragments_sent: u64,
     pub packets_dropped_down: u64,
     /// LDP stream segments that found no link to the peer.
     pub segments_unroutable: u64,
@@ -193,6 +200,9 @@ pub struct Sim {
     /// For link i: (router, interface) of end a and of end b.
     link_ends: Vec<[(usize, usize); 2]>,
     link_up: Vec<bool>,
+    /// For link i, when the last packet sent from end a, and from end b, arrives: a link
+    /// delivers in order.
+    link_clock: Vec<[Duration; 2]>,
     /// For each router, the link of each interface.
     interface_links: Vec<Vec<usize>>,
     pub model: LinkModel,
@@ -287,6 +297,7 @@ impl Sim {
         let lsps = rsvp::runs_for(&net.lsps, 1);
         Sim {
             link_up: vec![true; net.links.len()],
+            link_clock: vec![[Duration::ZERO; 2]; net.links.len()],
             net,
             configs,
             routers,
@@ -572,27 +583,41 @@ impl Sim {
             self.stats.packets_dropped_down += 1;
             return;
         }
-        if payload.len() + 20 > self.model.mtu {
+        let Ok(fragments) = fragment_count(payload.len(), self.model.mtu) else {
             self.stats.packets_too_big += 1;
             return;
+        };
+        if fragments > 1 {
+            self.stats.packets_fragmented += 1;
+            self.stats.fragments_sent += fragments as u64;
         }
-        if self.model.loss > 0.0 && self.rng.random_bool(self.model.loss.clamp(0.0, 1.0)) {
-            self.stats.packets_lost += 1;
-            return;
+        if self.model.loss > 0.0 {
+            let loss = self.model.loss.clamp(0.0, 1.0);
+            if (0..fragments).any(|_| self.rng.random_bool(loss)) {
+                self.stats.packets_lost += 1;
+                return;
+            }
         }
         let [(a, ia), (b, ib)] = self.link_ends[link];
         let (to, interface) = if a == r { (b, ib) } else { (a, ia) };
-        let jitter = if self.model.jitter.is_zero() {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos(
-                self.rng
-                    .random_range(0..self.model.jitter.as_nanos() as u64),
-            )
-        };
+        let direction = usize::from(a != r);
+        let mut at = self.now;
+        for _ in 0..fragments {
+            let jitter = if self.model.jitter.is_zero() {
+                Duration::ZERO
+            } else {
+                Duration::from_nanos(
+                    self.rng
+                        .random_range(0..self.model.jitter.as_nanos() as u64),
+                )
+            };
+            let clock = &mut self.link_clock[link][direction];
+            at = (self.now + self.model.delay + jitter).max(*clock);
+            *clock = at;
+        }
         self.in_flight += 1;
         self.push(
-            self.now + self.model.delay + jitter,
+            at,
             SimEvent::Deliver {
                 router: to,
                 interface,
@@ -1275,4 +1300,72 @@ pub struct Progress {
     pub deadline: Duration,
     /// Events handled so far.
     pub events: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn sim(model: LinkModel) -> Sim {
+        let text = include_str!("../../../examples/draft-area.toml");
+        Sim::new(
+            Network::from_toml("draft-area.toml", text).unwrap(),
+            5,
+            model,
+        )
+    }
+
+    /// The payloads queued for delivery, in the order they will arrive.
+    fn arrivals(sim: &mut Sim) -> Vec<(Duration, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(Reverse((at, _, slot))) = sim.queue.pop() {
+            if let Some(SimEvent::Deliver { payload, .. }) = sim.slab[slot].take() {
+                out.push((at, payload));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_link_delivers_in_the_order_it_was_given_packets() {
+        let mut sim = sim(LinkModel {
+            delay: Duration::from_micros(100),
+            jitter: Duration::from_millis(10),
+            ..LinkModel::default()
+        });
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        for k in 0..50u8 {
+            sim.now = Duration::from_micros(u64::from(k) * 10);
+            sim.send_datagram(0, 0, a, b, Protocol::Ospf, vec![k]);
+        }
+        let got = arrivals(&mut sim);
+        let order: Vec<u8> = got.iter().map(|(_, p)| p[0]).collect();
+        assert_eq!(order, (0..50).collect::<Vec<u8>>());
+        assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(got.iter().all(|(at, _)| *at >= Duration::from_micros(100)));
+    }
+
+    #[test]
+    fn a_datagram_longer_than_the_mtu_arrives_with_its_last_fragment() {
+        let mut sim = sim(LinkModel {
+            jitter: Duration::ZERO,
+            ..LinkModel::default()
+        });
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        sim.send_datagram(0, 0, a, b, Protocol::Ospf, vec![7; 4000]);
+        assert_eq!(sim.stats.packets_fragmented, 1);
+        assert_eq!(sim.stats.fragments_sent, 3);
+        let got = arrivals(&mut sim);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].1.len(), 4000);
+        // Below the IPv4 minimum MTU nothing can be sent.
+        let mut tiny = self::tests::sim(LinkModel {
+            mtu: 60,
+            ..LinkModel::default()
+        });
+        tiny.send_datagram(0, 0, a, b, Protocol::Ospf, vec![7; 100]);
+        assert_eq!(tiny.stats.packets_too_big, 1);
+        assert!(arrivals(&mut tiny).is_empty());
+    }
 }

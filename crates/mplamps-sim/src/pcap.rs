@@ -2,7 +2,9 @@
 //! timestamps: OSPF behind IP protocol 89 (TTL 1, precedence 0xC0), LDP Hellos in UDP 646,
 //! and LDP session streams as TCP 646 connections — a three-way handshake when the session
 //! opens, data segments with running sequence numbers, FIN when it closes — so that
-//! Wireshark reassembles PDUs as from a real router.
+//! Wireshark reassembles PDUs as from a real router. With an MTU set, a datagram longer
+//! than it is written as the IP fragments that crossed the link (RFC 791 §2.3), and a
+//! stream's data in segments of at most one MSS.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,6 +12,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_dataplane::ipv4;
+use mplamps_dataplane::ipv4::fragment::fragment;
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 
@@ -24,6 +27,8 @@ const ACK: u8 = 0x10;
 /// The ephemeral port of the side that opens a session stream.
 const EPHEMERAL_PORT: u16 = 49152;
 const TCP_WINDOW: u16 = 65535;
+/// A TCP header without options.
+const TCP_HEADER_LEN: usize = 20;
 
 /// One direction of a synthesized TCP connection.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +44,8 @@ pub struct PcapSink<W: Write> {
     next_id: u16,
     /// Per (src, dst) direction of a TCP connection.
     flows: HashMap<(Ipv4Addr, Ipv4Addr), Flow>,
+    /// The links' IP MTU.
+    mtu: usize,
 }
 
 /// Sum of the TCP/UDP pseudo-header and segment (RFC 793 §3.1, RFC 768).
@@ -105,7 +112,14 @@ impl<W: Write> PcapSink<W> {
             writer: PcapWriter::with_header(out, header)?,
             next_id: 0,
             flows: HashMap::new(),
+            mtu: usize::from(u16::MAX),
         })
+    }
+
+    /// Writes datagrams longer than `mtu` as fragments, stream data in segments that fit.
+    pub fn with_mtu(mut self, mtu: usize) -> Self {
+        self.mtu = mtu;
+        self
     }
 
     fn packet(
@@ -119,8 +133,12 @@ impl<W: Write> PcapSink<W> {
     ) -> Result<(), pcap_file::PcapError> {
         self.next_id = self.next_id.wrapping_add(1);
         let data = ipv4::datagram(src, dst, protocol, ttl, self.next_id, payload);
-        let packet = PcapPacket::new(at, data.len() as u32, &data);
-        self.writer.write_packet(&packet)?;
+        // An MTU below the IPv4 minimum cannot carry the datagram: the simulator counts
+        // it too big and sends nothing, so nothing is written either.
+        for part in fragment(&data, self.mtu).unwrap_or_default() {
+            let packet = PcapPacket::new(at, part.len() as u32, &part);
+            self.writer.write_packet(&packet)?;
+        }
         Ok(())
     }
 
@@ -218,31 +236,126 @@ impl<W: Write> PcapSink<W> {
                     return Ok(());
                 };
                 let ack = self.flows.get(&(dst, src)).map_or(0, |f| f.seq);
-                let flags = if kind == TcpKind::Close {
-                    FIN | ACK
-                } else {
-                    PSH | ACK
-                };
-                let seg = tcp(
-                    src,
-                    dst,
-                    flow.src_port,
-                    flow.dst_port,
-                    flow.seq,
-                    ack,
-                    flags,
-                    payload,
-                );
-                self.packet(at, src, dst, TCP, TTL, &seg)?;
-                let advance = payload.len() as u32 + u32::from(kind == TcpKind::Close);
+                let mss = self
+                    .mtu
+                    .saturating_sub(ipv4::HEADER_LEN + TCP_HEADER_LEN)
+                    .max(1);
+                let mut seq = flow.seq;
+                for chunk in payload.chunks(mss) {
+                    let seg = tcp(
+                        src,
+                        dst,
+                        flow.src_port,
+                        flow.dst_port,
+                        seq,
+                        ack,
+                        PSH | ACK,
+                        chunk,
+                    );
+                    self.packet(at, src, dst, TCP, TTL, &seg)?;
+                    seq = seq.wrapping_add(chunk.len() as u32);
+                }
                 if kind == TcpKind::Close {
+                    let seg = tcp(
+                        src,
+                        dst,
+                        flow.src_port,
+                        flow.dst_port,
+                        seq,
+                        ack,
+                        FIN | ACK,
+                        &[],
+                    );
+                    self.packet(at, src, dst, TCP, TTL, &seg)?;
                     self.flows.remove(&(src, dst));
                     self.flows.remove(&(dst, src));
                 } else if let Some(f) = self.flows.get_mut(&(src, dst)) {
-                    f.seq = f.seq.wrapping_add(advance);
+                    f.seq = seq;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use mplamps_dataplane::ipv4::fragment::Reassembler;
+    use pcap_file::pcap::PcapReader;
+
+    fn written(mtu: usize, sent: &[Sent<'_>]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut sink = PcapSink::new(&mut out).unwrap().with_mtu(mtu);
+        for s in sent {
+            sink.write(s).unwrap();
+        }
+        drop(sink);
+        let mut reader = PcapReader::new(&out[..]).unwrap();
+        let mut packets = Vec::new();
+        while let Some(p) = reader.next_packet() {
+            packets.push(p.unwrap().data.to_vec());
+        }
+        packets
+    }
+
+    #[test]
+    fn a_datagram_longer_than_the_mtu_is_written_as_its_fragments() {
+        let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(224, 0, 0, 5));
+        let sent = Sent {
+            at: Duration::from_secs(1),
+            src: a,
+            dst: b,
+            carrier: Carrier::Ospf,
+            payload: &payload,
+        };
+        let packets = written(1500, &[sent]);
+        assert_eq!(packets.len(), 3);
+        assert!(packets.iter().all(|p| p.len() <= 1500));
+        let mut r = Reassembler::default();
+        let whole: Vec<Vec<u8>> = packets
+            .iter()
+            .filter_map(|p| r.accept(Duration::ZERO, p).unwrap())
+            .collect();
+        assert_eq!(whole.len(), 1);
+        assert_eq!(ipv4::data(&whole[0]), &payload[..]);
+    }
+
+    #[test]
+    fn stream_data_goes_in_segments_of_one_mss() {
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        let pdu = vec![9u8; 4000];
+        let tcp = |kind, payload| Sent {
+            at: Duration::ZERO,
+            src: a,
+            dst: b,
+            carrier: Carrier::Tcp { port: 646, kind },
+            payload,
+        };
+        let packets = written(
+            1500,
+            &[
+                tcp(TcpKind::Open, &[]),
+                tcp(TcpKind::Data, &pdu),
+                tcp(TcpKind::Close, &[]),
+            ],
+        );
+        // Handshake, three segments (1460 + 1460 + 1080), FIN.
+        assert_eq!(packets.len(), 3 + 3 + 1);
+        let data: Vec<&[u8]> = packets[3..6].iter().map(|p| &ipv4::data(p)[20..]).collect();
+        assert_eq!(
+            data.iter().map(|d| d.len()).collect::<Vec<_>>(),
+            [1460, 1460, 1080]
+        );
+        let seq = |p: &[u8]| u32::from_be_bytes(ipv4::data(p)[4..8].try_into().unwrap());
+        assert_eq!(seq(&packets[4]), seq(&packets[3]).wrapping_add(1460));
+        assert_eq!(seq(&packets[6]), seq(&packets[5]).wrapping_add(1080));
+        assert!(
+            packets
+                .iter()
+                .all(|p| ipv4::parse(p).is_some_and(|h| !h.is_fragment()))
+        );
     }
 }

@@ -482,3 +482,69 @@ fn each_prefix_is_routed_toward_its_cheapest_owner() {
         }
     }
 }
+
+/// A hub with 70 spokes in a chain: its Router-LSA does not fit a 1 500-octet packet.
+fn hub_and_spokes(spokes: usize) -> Network {
+    let mut model = mplamps_te::generate::DefaultModel::new(5);
+    let names = std::iter::once("Hub".to_string())
+        .chain((1..=spokes).map(|i| format!("S{i}")))
+        .collect();
+    let mut links: Vec<_> = (1..=spokes).map(|s| (0, s, None)).collect();
+    links.extend((1..spokes).map(|s| (s, s + 1, None)));
+    mplamps_te::generate::assemble(
+        Some("hub".into()),
+        names,
+        vec![None; spokes + 1],
+        &links,
+        &mut model,
+    )
+}
+
+/// RFC 2328 §A.1: an LS Update longer than the MTU travels in IP fragments. A router with
+/// 70 links converges, and its LSAs are the ones that went in fragments.
+#[test]
+fn a_router_whose_lsas_exceed_the_mtu_converges_through_fragments() {
+    let net = hub_and_spokes(70);
+    let mut sim = started(net.clone(), vec![]);
+    assert!(sim.run(secs(600.0), true).unwrap());
+    let d = digests(&sim);
+    assert_eq!(d.len(), 71);
+    assert!(d.iter().all(|x| *x == d[0]));
+    assert_trees_match_file(&sim, &net);
+    assert_eq!(sim.stats.packets_too_big, 0);
+    assert!(sim.stats.packets_fragmented > 0);
+    assert!(sim.stats.fragments_sent >= 2 * sim.stats.packets_fragmented);
+}
+
+/// A fragment lost loses its datagram; retransmission (RFC 2328 §13.6) still gets the
+/// LSA through.
+#[test]
+fn lost_fragments_are_made_good_by_retransmission() {
+    let net = hub_and_spokes(70);
+    let model = LinkModel {
+        loss: 0.05,
+        ..LinkModel::default()
+    };
+    let mut sim = Sim::new(net, 3, model);
+    sim.start();
+    assert!(sim.run(secs(900.0), true).unwrap());
+    let d = digests(&sim);
+    assert!(d.iter().all(|x| *x == d[0]));
+    assert!(sim.stats.packets_lost > 0 && sim.stats.packets_fragmented > 0);
+}
+
+/// Jitter ten times the link delay: links still deliver in order (unit test in the crate),
+/// so the area converges to the file's trees as without jitter.
+#[test]
+fn jitter_beyond_the_delay_still_converges() {
+    let net = draft_area();
+    let model = LinkModel {
+        delay: Duration::from_micros(500),
+        jitter: Duration::from_millis(5),
+        ..LinkModel::default()
+    };
+    let mut sim = Sim::new(net.clone(), 11, model);
+    sim.start();
+    assert!(sim.run(secs(600.0), true).unwrap());
+    assert_trees_match_file(&sim, &net);
+}
