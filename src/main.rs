@@ -19,6 +19,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of our output closed it (`| head`): nothing is left to tell it.
         Err(err) if reader_went_away(&err) => ExitCode::SUCCESS,
+        Err(err) if err.is::<cmd::NotConverged>() => {
+            eprintln!("{err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

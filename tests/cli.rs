@@ -527,3 +527,49 @@ fn a_closed_output_ends_quietly() {
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
     }
 }
+
+/// A run that cannot converge stops early, says why, and exits with status 2; a run cut
+/// short says what it was still waiting for. Issue 22 §1.
+#[test]
+fn a_network_that_does_not_converge_says_why_and_exits_2() {
+    let out = mplamps()
+        .args(["sim", DRAFT, "--loss", "1", "--json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("the network did not converge"))
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["converged"], false);
+    // Stopped once nothing had changed for 10 minutes, not at the 1 h limit.
+    assert!(v["end_time_s"].as_f64().unwrap() < 700.0);
+    let why = v["why_not_converged"].as_array().unwrap();
+    assert_eq!(why[0]["kind"], "stalled");
+    let adjacency = why.iter().find(|u| u["kind"] == "adjacency").unwrap();
+    assert_eq!(adjacency["routers"].as_array().unwrap().len(), 2);
+    assert!(adjacency["link"].is_string());
+    assert!(
+        adjacency["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no Hello heard")
+    );
+
+    mplamps()
+        .args(["sim", DRAFT, "--duration", "20ms"])
+        .assert()
+        .code(2)
+        .stdout(predicates::str::contains("NOT converged:"))
+        .stdout(predicates::str::contains(
+            "wait for an acknowledgement from",
+        ));
+
+    mplamps()
+        .args(["sim", DRAFT, "--mtu", "40"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "an IPv4 MTU is from 68 to 65535 octets",
+        ));
+}

@@ -64,6 +64,26 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// A simulation that did not converge: the report is printed, and the process exits
+/// with status 2 (1 is for errors that leave no report).
+#[derive(Debug)]
+pub struct NotConverged {
+    pub first: String,
+    pub more: usize,
+}
+
+impl std::fmt::Display for NotConverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the network did not converge: {}", self.first)?;
+        if self.more > 0 {
+            write!(f, " (and {} more reasons in the report)", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NotConverged {}
+
 /// Which tree, on the command line.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum TreeArg {

@@ -44,6 +44,9 @@ pub struct Args {
     /// Packet loss probability on every link, 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     pub(super) loss: f64,
+    /// IP MTU of every link, in octets: longer datagrams travel in IP fragments.
+    #[arg(long, default_value_t = 1500, value_parser = parse_mtu)]
+    pub(super) mtu: usize,
     /// Give up on convergence after this much virtual time.
     #[arg(long, default_value = "1h", value_parser = parse_time)]
     max_time: Duration,
@@ -64,6 +67,19 @@ pub struct Args {
     /// JSON file (res_line, res_trafo), matched by each element's `source`.
     #[arg(long, value_name = "PANDAPOWER_JSON")]
     pub(super) compare: Option<PathBuf>,
+}
+
+fn parse_mtu(text: &str) -> Result<usize, String> {
+    let mtu: usize = text
+        .parse()
+        .map_err(|_| format!("expected a whole number of octets, got {text:?}"))?;
+    if !(mplamps_sim::MIN_MTU..=usize::from(u16::MAX)).contains(&mtu) {
+        return Err(format!(
+            "an IPv4 MTU is from {} to 65535 octets, got {mtu}",
+            mplamps_sim::MIN_MTU
+        ));
+    }
+    Ok(mtu)
 }
 
 fn parse_time(text: &str) -> Result<Duration, String> {
@@ -100,7 +116,7 @@ pub fn run(args: Args) -> Result<()> {
         delay: args.delay,
         jitter: args.jitter,
         loss: args.loss,
-        ..LinkModel::default()
+        mtu: args.mtu,
     };
     let mut sim = Sim::new(net, args.seed, model);
     if args.ldp || args.trace.is_some() {
@@ -159,14 +175,23 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(trace) = trace {
         if args.json {
-            return super::print_json(&trace);
+            super::print_json(&trace)?;
+        } else {
+            super::print_text(&render_trace(&trace))?;
         }
-        return super::print_text(&render_trace(&trace));
+    } else if args.json {
+        super::print_json(&report)?;
+    } else {
+        super::print_text(&render(&report))?;
     }
-    if args.json {
-        return super::print_json(&report);
+    match report.why_not_converged.first() {
+        Some(first) if !report.converged => Err(super::NotConverged {
+            first: first.detail.clone(),
+            more: report.why_not_converged.len() - 1,
+        }
+        .into()),
+        _ => Ok(()),
     }
-    super::print_text(&render(&report))
 }
 
 pub fn render_trace(trace: &mplamps_sim::mpls::Trace) -> String {
@@ -273,7 +298,7 @@ pub fn render(report: &SimReport) -> String {
         if report.converged {
             "converged"
         } else {
-            "NOT converged"
+            "NOT converged (why: below)"
         },
         report.convergence_time_s,
         report.end_time_s,
@@ -317,6 +342,28 @@ pub fn render(report: &SimReport) -> String {
         out.push('\n');
         out.push_str(&render_lsps(&report.lsps));
         out.push_str(&render_rsvp_recovery(report));
+    }
+    out.push_str(&render_why(&report.why_not_converged));
+    out
+}
+
+/// Reasons shown in the text report; `--json` has them all (up to `WHY_LIMIT`).
+const WHY_SHOWN: usize = 12;
+
+/// Why the network has not converged, the first reasons one per line.
+fn render_why(why: &[mplamps_sim::Unsettled]) -> String {
+    if why.is_empty() {
+        return String::new();
+    }
+    let mut out = "\nNOT converged:\n".to_string();
+    for u in why.iter().take(WHY_SHOWN) {
+        out.push_str(&format!("  - {}\n", u.detail));
+    }
+    if why.len() > WHY_SHOWN {
+        out.push_str(&format!(
+            "  … and {} more (--json lists them, `why_not_converged`)\n",
+            why.len() - WHY_SHOWN
+        ));
     }
     out
 }

@@ -3,6 +3,7 @@
 //! input and seed give the same run, event for event.
 #![forbid(unsafe_code)]
 
+mod diagnose;
 pub mod mpls;
 pub mod pcap;
 pub mod report;
@@ -11,21 +12,24 @@ pub mod scenario;
 mod window;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use mplamps_core::fec::Topology;
+/// The smallest MTU a link may have (RFC 791 §3.2).
+pub use mplamps_dataplane::ipv4::fragment::MIN_MTU;
 use mplamps_dataplane::ipv4::fragment::fragment_count;
 use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::TedCache;
-use mplamps_ospf::instance::{Event, Instance, NsmState, RouterConfig};
+use mplamps_ospf::instance::{Event, Instance, RouterConfig};
 use mplamps_ospf::packet::LsaStore;
 use mplamps_te::Network;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub use diagnose::{STALL_LIMIT, Unsettled, UnsettledKind};
 use scenario::{Action, ScenarioEvent};
 
 /// How simulated links behave.
@@ -216,6 +220,9 @@ pub struct Sim {
     pub stats: Stats,
     /// Time of the last protocol change (neighbor state, SPF run, scenario step).
     pub last_change: Duration,
+    /// When a run until converged stopped early because nothing had changed since this
+    /// time for `STALL_LIMIT` (`diagnose`).
+    stalled_since: Option<Duration>,
     in_flight: usize,
     /// Warnings from instances (e.g. the draft code points).
     pub warnings: Vec<String>,
@@ -313,6 +320,7 @@ impl Sim {
             scenario: Vec::new(),
             stats: Stats::default(),
             last_change: Duration::ZERO,
+            stalled_since: None,
             in_flight: 0,
             warnings: Vec::new(),
             capture: None,
@@ -1157,47 +1165,6 @@ impl Sim {
         }
     }
 
-    /// RFC-level convergence (issue 3): every adjacency on an up link between up routers is
-    /// Full, every LSDB is identical to the others of its partition (the routers joined by
-    /// up links: a grid with open switches, or a network cut in two, floods each part on its
-    /// own), nothing waits for an acknowledgement, every router's routes reflect its database.
-    pub fn converged(&self) -> bool {
-        let partition = self.partitions();
-        let mut digests = BTreeMap::new();
-        for (r, slot) in self.routers.iter().enumerate() {
-            if !slot.up {
-                continue;
-            }
-            let i = &slot.instance;
-            if i.retransmissions_pending() || !i.settled() {
-                return false;
-            }
-            let d = i.lsdb().digest();
-            if *digests.entry(partition[r]).or_insert(d) != d {
-                return false;
-            }
-            let full = i
-                .neighbors()
-                .iter()
-                .filter(|(_, _, s)| *s == NsmState::Full)
-                .count();
-            let expected = self.interface_links[r]
-                .iter()
-                .filter(|&&l| {
-                    let far = self.far_end(l, r);
-                    self.link_up[l] && self.routers[far].up
-                })
-                .count();
-            if full != expected {
-                return false;
-            }
-            if self.ldp_enabled && !self.ldp_converged(r) {
-                return false;
-            }
-        }
-        self.lsps_settled() && self.rsvp_settled()
-    }
-
     /// For every router, the lowest-numbered router it reaches over up links through up
     /// routers (itself when it is down).
     fn partitions(&self) -> Vec<usize> {
@@ -1224,21 +1191,10 @@ impl Sim {
         partition
     }
 
-    /// Every neighbor over an up link has an operational LDP session with `r`.
-    fn ldp_converged(&self, r: usize) -> bool {
-        let sessions = self.routers[r].ldp.sessions();
-        self.interface_links[r].iter().all(|&l| {
-            let far = self.far_end(l, r);
-            !self.link_up[l]
-                || !self.routers[far].up
-                || sessions.iter().any(|(p, s)| {
-                    *p == self.configs[far].router_id && *s == ldp::SessionState::Operational
-                })
-        })
-    }
-
     /// Runs until `deadline` (virtual) or, with `until_converged`, until converged after
-    /// the last scenario event. Returns whether the network converged.
+    /// the last scenario event, or until it has stalled (nothing changed for
+    /// `STALL_LIMIT` and no timed event is to come). Returns whether the network converged;
+    /// `why_not_converged` says why not.
     pub fn run(&mut self, deadline: Duration, until_converged: bool) -> Result<bool, SimError> {
         self.run_observed(deadline, until_converged, |_| {})
     }
@@ -1269,6 +1225,12 @@ impl Sim {
                 checked_at = Some(self.stats.events);
                 if self.converged() {
                     return Ok(true);
+                }
+                let since = self.last_change.max(self.scenario_end());
+                if self.now.saturating_sub(since) >= STALL_LIMIT && self.next_milestone().is_none()
+                {
+                    self.stalled_since = Some(since);
+                    return Ok(false);
                 }
             }
             match next {

@@ -89,6 +89,9 @@ pub struct LdpReport {
     pub drops: mplamps_dataplane::Drops,
 }
 
+/// Reasons a report gives at most for a network that has not converged.
+pub const WHY_LIMIT: usize = 1000;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SimReport {
     pub converged: bool,
@@ -99,6 +102,9 @@ pub struct SimReport {
     pub events_per_s: f64,
     pub stats: Stats,
     pub warnings: Vec<String>,
+    /// Why the network has not converged (at most `WHY_LIMIT` reasons); absent once it has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub why_not_converged: Vec<crate::Unsettled>,
     pub routers: Vec<RouterReport>,
     /// RSVP-TE LSPs (`[[lsp]]` tables), in file order, each secondary after its primary.
     pub lsps: Vec<crate::rsvp::LspReport>,
@@ -274,6 +280,11 @@ impl Sim {
             })
             .collect();
         SimReport {
+            why_not_converged: if converged {
+                Vec::new()
+            } else {
+                self.why_not_converged(WHY_LIMIT)
+            },
             converged,
             convergence_time_s: self.last_change.as_secs_f64(),
             end_time_s: self.now().as_secs_f64(),

@@ -675,14 +675,6 @@ impl Sim {
             .collect()
     }
 
-    /// Every LSP whose start has come has settled: up, failed or torn down.
-    pub(crate) fn lsps_settled(&self) -> bool {
-        self.lsps.iter().all(|r| {
-            r.state != RunState::Signaling
-                && (r.state != RunState::Pending || r.spec.start > self.now)
-        })
-    }
-
     /// The router ID at the far end of router `r`'s interface `interface`.
     pub(crate) fn neighbor_id(&self, r: usize, interface: usize) -> Option<Ipv4Addr> {
         let &l = self.interface_links.get(r)?.get(interface)?;

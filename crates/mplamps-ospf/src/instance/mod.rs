@@ -325,10 +325,33 @@ impl Instance {
             .any(|i| i.neighbors.values().any(|n| n.listed > 0))
     }
 
+    /// Neighbors whose acknowledgement some LSA waits for: (interface, router ID, LSAs
+    /// waiting).
+    pub fn unacknowledged(&self) -> Vec<(usize, Ipv4Addr, usize)> {
+        self.interfaces
+            .iter()
+            .enumerate()
+            .flat_map(|(i, iface)| iface.neighbors.values().map(move |n| (i, n)))
+            .filter(|(_, n)| n.listed > 0)
+            .map(|(i, n)| (i, n.router_id, n.listed))
+            .collect()
+    }
+
     /// True when nothing waits: no LSA held back by MinLSInterval, and the routing table
     /// reflects the current database.
     pub fn settled(&self) -> bool {
-        self.origin.is_idle() && !self.spf.pending && self.spf.ran_since_change
+        self.waits_for().is_none()
+    }
+
+    /// What keeps the router from being settled, in words.
+    pub fn waits_for(&self) -> Option<&'static str> {
+        if !self.origin.is_idle() {
+            Some("an LSA origination held back by MinLSInterval")
+        } else if self.spf.pending || !self.spf.ran_since_change {
+            Some("an SPF run since its database changed")
+        } else {
+            None
+        }
     }
 
     pub fn routes(&self) -> &Routes {

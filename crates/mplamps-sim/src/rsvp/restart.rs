@@ -68,17 +68,6 @@ impl Sim {
         self.drain(r);
     }
 
-    /// No RSVP-TE control plane is down for a restart or still recovering, and no neighbor
-    /// is waited for: every control channel is up again or given up.
-    pub(crate) fn rsvp_settled(&self) -> bool {
-        self.routers.iter().all(|slot| {
-            slot.rsvp_kept.is_none()
-                && slot.rsvp.as_ref().is_none_or(|i| {
-                    !i.recovering() && i.neighbors().all(|n| n.state != rsvp::HelloState::Lost)
-                })
-        })
-    }
-
     /// What router `r`'s RSVP-TE control planes counted, the running one and those before
     /// it.
     pub fn rsvp_counters(&self, r: usize) -> Option<rsvp::Counters> {
