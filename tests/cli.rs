@@ -573,3 +573,56 @@ fn a_network_that_does_not_converge_says_why_and_exits_2() {
             "an IPv4 MTU is from 68 to 65535 octets",
         ));
 }
+
+/// A network in three parts: the importer warns, and the demo compares LSDBs part by part
+/// instead of reporting a mismatch. Issue 22 §1.
+#[test]
+fn a_disconnected_network_is_named_and_compared_part_by_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let graphml = dir.path().join("split.graphml");
+    let nodes: String = ["A", "B", "C", "D", "E", "F"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!(r#"<node id="{i}"><data key="label">{n}</data></node>"#))
+        .collect();
+    let edges: String = [(0, 1), (1, 2), (2, 0), (3, 4)]
+        .iter()
+        .map(|(a, b)| format!(r#"<edge source="{a}" target="{b}"/>"#))
+        .collect();
+    std::fs::write(
+        &graphml,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+<key attr.name="label" attr.type="string" for="node" id="label"/>
+<graph edgedefault="undirected">{nodes}{edges}</graph></graphml>"#
+        ),
+    )
+    .unwrap();
+    let toml = dir.path().join("split.toml");
+    mplamps()
+        .args(["import", "graphml"])
+        .arg(&graphml)
+        .arg("-o")
+        .arg(&toml)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "the network is disconnected: 3 parts of 3, 2, 1 routers",
+        ));
+    let out = mplamps()
+        .args(["demo", "--root", "A", "--json", "--topology"])
+        .arg(&toml)
+        .arg("--out")
+        .arg(dir.path().join("pictures"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let s = &v["simulation"];
+    assert_eq!(s["connected_parts"], serde_json::json!([3, 2, 1]));
+    assert_eq!(s["identical_lsdbs"], true);
+    assert_eq!(s["routers_matching_file"], 6);
+}

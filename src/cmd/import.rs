@@ -142,5 +142,8 @@ fn graphml(args: GraphmlArgs) -> Result<()> {
         summary.self_loops_dropped,
         summary.routers_without_position
     );
+    if let Some(warning) = super::disconnected_warning(&summary.connected_parts) {
+        eprintln!("warning: {warning}");
+    }
     Ok(())
 }

@@ -84,6 +84,23 @@ impl std::fmt::Display for NotConverged {
 
 impl std::error::Error for NotConverged {}
 
+/// Says that a network with more than one connected part (sizes largest first) is
+/// disconnected; `None` when it is connected.
+pub fn disconnected_warning(part_sizes: &[usize]) -> Option<String> {
+    if part_sizes.len() < 2 {
+        return None;
+    }
+    let mut sizes: Vec<String> = part_sizes.iter().take(8).map(usize::to_string).collect();
+    if part_sizes.len() > 8 {
+        sizes.push("…".into());
+    }
+    Some(format!(
+        "the network is disconnected: {} parts of {} routers; each part floods and routes on its own, and no tree reaches across",
+        part_sizes.len(),
+        sizes.join(", ")
+    ))
+}
+
 /// Which tree, on the command line.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum TreeArg {

@@ -275,3 +275,18 @@ fn generated_networks_match_the_formulas_under_every_selection_and_quantum() {
         }
     }
 }
+
+#[test]
+fn components_find_the_parts_of_a_disconnected_network() {
+    assert_eq!(draft_area().components(), vec![(0..6).collect::<Vec<_>>()]);
+    let mut model = mplamps_te::generate::DefaultModel::new(1);
+    // 0–1–2, 3–4, and 5 alone.
+    let net = mplamps_te::generate::assemble(
+        None,
+        (0..6).map(|i| format!("R{i}")).collect(),
+        vec![None; 6],
+        &[(0, 1, None), (3, 4, None), (1, 2, None)],
+        &mut model,
+    );
+    assert_eq!(net.components(), vec![vec![0, 1, 2], vec![3, 4], vec![5]]);
+}

@@ -53,6 +53,8 @@ pub struct ImportSummary {
     pub self_loops_dropped: usize,
     pub links_with_default_capacity: usize,
     pub routers_without_position: usize,
+    /// Sizes of the network's connected parts, largest first: one entry when connected.
+    pub connected_parts: Vec<usize>,
 }
 
 /// Options of the seeded model.
@@ -200,6 +202,7 @@ pub fn import(
     summary.links = links.len();
     let mut model = DefaultModel::new(options.seed);
     let net = assemble(graph_name, names, positions, &links, &mut model);
+    summary.connected_parts = net.components().iter().map(Vec::len).collect();
     Ok((net, summary))
 }
 

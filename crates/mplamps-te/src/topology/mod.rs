@@ -348,6 +348,45 @@ impl Network {
         Some([end(1), end(2)])
     }
 
+    /// The connected parts of the network, largest first (ties by their first router):
+    /// each part's routers in file order. A connected network has one part.
+    pub fn components(&self) -> Vec<Vec<usize>> {
+        let n = self.routers.len();
+        let mut neighbors = vec![Vec::new(); n];
+        for link in &self.links {
+            let (a, b) = (link.a.router, link.b.router);
+            if a < n && b < n {
+                neighbors[a].push(b);
+                neighbors[b].push(a);
+            }
+        }
+        let mut part_of = vec![usize::MAX; n];
+        let mut parts: Vec<Vec<usize>> = Vec::new();
+        let mut stack = Vec::new();
+        for root in 0..n {
+            if part_of[root] != usize::MAX {
+                continue;
+            }
+            let index = parts.len();
+            part_of[root] = index;
+            stack.push(root);
+            let mut members = Vec::new();
+            while let Some(r) = stack.pop() {
+                members.push(r);
+                for &far in &neighbors[r] {
+                    if part_of[far] == usize::MAX {
+                        part_of[far] = index;
+                        stack.push(far);
+                    }
+                }
+            }
+            members.sort_unstable();
+            parts.push(members);
+        }
+        parts.sort_by_key(|p| (std::cmp::Reverse(p.len()), p.first().copied()));
+        parts
+    }
+
     /// Default IGP cost of a link: reference bandwidth ÷ capacity, truncated, within 1..=65535
     /// (the rule of FRR's `auto-cost reference-bandwidth`).
     pub fn default_metric(reference: Bandwidth, capacity: Bandwidth) -> u32 {
