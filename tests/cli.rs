@@ -626,3 +626,25 @@ fn a_disconnected_network_is_named_and_compared_part_by_part() {
     assert_eq!(s["identical_lsdbs"], true);
     assert_eq!(s["routers_matching_file"], 6);
 }
+
+/// Issue 22 §3: `bench load` times the load against the TOML parser on the same text and
+/// says whether the target applies.
+#[test]
+fn bench_load_small() {
+    let v = json(&[
+        "bench",
+        "load",
+        "--nodes",
+        "2000",
+        "--repeats",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(v["nodes"], 2000);
+    assert!(v["file_bytes"].as_u64().unwrap() > 100_000);
+    for key in ["load_s", "metrics_s", "toml_parse_s", "load_vs_toml_parse"] {
+        assert!(v[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    // The 3 s target is for 100 000 routers.
+    assert_eq!(v["target_met"], Value::Null);
+}

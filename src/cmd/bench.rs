@@ -26,6 +26,8 @@ pub enum Which {
     /// Lamp turn-on latency and lamps switched per second on a grid, against admission by
     /// power flow (pandapower).
     Lamps(super::bench_lamps::LampArgs),
+    /// Loading a generated topology file, against the TOML parser alone on the same text.
+    Load(super::bench_load::LoadArgs),
 }
 
 #[derive(clap::Args)]
@@ -66,6 +68,7 @@ pub fn run(which: Which) -> Result<()> {
         Which::Spf(args) => args,
         Which::Rsvp(args) => return super::bench_rsvp::run(args),
         Which::Lamps(args) => return super::bench_lamps::run(args),
+        Which::Load(args) => return super::bench_load::run(args),
     };
     let progress = std::io::stderr().is_terminal();
     if args.roots == 0 {

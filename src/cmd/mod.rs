@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_lamps;
+mod bench_load;
 mod bench_rsvp;
 mod demo;
 mod demo_lamp;

@@ -988,6 +988,7 @@ fn build_links(
     let mut names = HashSet::new();
     let mut used_ports: HashMap<PortRef, String> = HashMap::new();
     let mut links = Vec::with_capacity(raw.len());
+    let ports = PortIndex::new(routers);
     for spanned in raw {
         let l = spanned.get_ref();
         let name = l.name.get_ref().clone();
@@ -1002,7 +1003,7 @@ fn build_links(
             );
         }
         let ends = [(&l.a, "a"), (&l.b, "b")].map(|(reference, field)| {
-            let port = resolve_port(check, routers, reference, field)?;
+            let port = ports.resolve(check, reference, field)?;
             if let Some(other) = used_ports.insert(port, name.clone()) {
                 check.error(
                     reference.span(),
@@ -1105,53 +1106,77 @@ fn build_links(
     links
 }
 
-fn resolve_port(
-    check: &mut Checker,
-    routers: &[Router],
-    reference: &Spanned<String>,
-    field: &str,
-) -> Option<PortRef> {
-    let text = reference.get_ref();
-    let parts: Vec<&str> = text.split(':').collect();
-    let [router_name, card_name, port_name] = parts.as_slice() else {
-        check.error(
-            reference.span(),
-            field,
-            format!("expected \"router:linecard:port\", got {text:?}"),
-        );
-        return None;
-    };
-    let Some(router) = routers.iter().position(|r| r.name == *router_name) else {
-        check.error(
-            reference.span(),
-            field,
-            format!("no router named {router_name:?}"),
-        );
-        return None;
-    };
-    let cards = &routers[router].linecards;
-    let Some(linecard) = cards.iter().position(|c| c.name == *card_name) else {
-        check.error(
-            reference.span(),
-            field,
-            format!("router {router_name:?} has no line card {card_name:?}"),
-        );
-        return None;
-    };
-    let Some(port) = cards[linecard].ports.iter().position(|p| p == port_name) else {
-        let known = cards[linecard].ports.join(", ");
-        check.error(
-            reference.span(),
-            field,
-            format!(
-                "line card {router_name}:{card_name} has no port {port_name:?} (it has {known})"
+/// Routers by name, and each router's ports by (line card, port) name: a link's ends are
+/// found in constant time, so a file loads in time linear in its size.
+struct PortIndex<'a> {
+    routers: &'a [Router],
+    by_name: HashMap<&'a str, usize>,
+    ports: HashMap<(usize, &'a str, &'a str), (usize, usize)>,
+}
+
+impl<'a> PortIndex<'a> {
+    fn new(routers: &'a [Router]) -> PortIndex<'a> {
+        let mut by_name = HashMap::with_capacity(routers.len());
+        let mut ports = HashMap::new();
+        for (r, router) in routers.iter().enumerate() {
+            // A duplicate name was reported when the routers were read; the first one wins.
+            by_name.entry(router.name.as_str()).or_insert(r);
+            for (c, card) in router.linecards.iter().enumerate() {
+                for (p, port) in card.ports.iter().enumerate() {
+                    ports
+                        .entry((r, card.name.as_str(), port.as_str()))
+                        .or_insert((c, p));
+                }
+            }
+        }
+        PortIndex {
+            routers,
+            by_name,
+            ports,
+        }
+    }
+
+    /// The port `router:linecard:port` names, or an error naming the part that is wrong.
+    fn resolve(
+        &self,
+        check: &mut Checker,
+        reference: &Spanned<String>,
+        field: &str,
+    ) -> Option<PortRef> {
+        let text = reference.get_ref();
+        let parts: Vec<&str> = text.split(':').collect();
+        let [router_name, card_name, port_name] = parts.as_slice() else {
+            check.error(
+                reference.span(),
+                field,
+                format!("expected \"router:linecard:port\", got {text:?}"),
+            );
+            return None;
+        };
+        let Some(&router) = self.by_name.get(router_name) else {
+            check.error(
+                reference.span(),
+                field,
+                format!("no router named {router_name:?}"),
+            );
+            return None;
+        };
+        if let Some(&(linecard, port)) = self.ports.get(&(router, *card_name, *port_name)) {
+            return Some(PortRef {
+                router,
+                linecard,
+                port,
+            });
+        }
+        let cards = &self.routers[router].linecards;
+        let message = match cards.iter().find(|c| c.name == *card_name) {
+            None => format!("router {router_name:?} has no line card {card_name:?}"),
+            Some(card) => format!(
+                "line card {router_name}:{card_name} has no port {port_name:?} (it has {})",
+                card.ports.join(", ")
             ),
-        );
-        return None;
-    };
-    Some(PortRef {
-        router,
-        linecard,
-        port,
-    })
+        };
+        check.error(reference.span(), field, message);
+        None
+    }
 }
