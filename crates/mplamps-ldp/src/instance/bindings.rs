@@ -118,15 +118,24 @@ impl Instance {
         })
     }
 
-    /// The peer whose addresses include `address`.
+    /// The operational peer whose addresses (or LSR ID) include `address`.
     fn peer_at(&self, address: Ipv4Addr) -> Option<Ipv4Addr> {
-        self.sessions
-            .iter()
-            .find(|(p, s)| {
-                s.state == SessionState::Operational
-                    && (s.addresses.contains(&address) || **p == address)
-            })
-            .map(|(p, _)| *p)
+        self.peer_index.get(&address).copied()
+    }
+
+    /// Rebuilds the address → peer index `peer_at` reads. Sessions and their addresses
+    /// change only with a change that brings every binding in line (`all_dirty`), which
+    /// rebuilds it first. Where two peers claim an address, the lower peer has it.
+    fn index_peers(&mut self) {
+        self.peer_index.clear();
+        for (&peer, s) in &self.sessions {
+            if s.state != SessionState::Operational {
+                continue;
+            }
+            for &address in s.addresses.iter().chain(std::iter::once(&peer)) {
+                self.peer_index.entry(address).or_insert(peer);
+            }
+        }
     }
 
     /// The label `peer` gave for `fec` usable on `topology`, and whether it is a fallback.
@@ -170,51 +179,89 @@ impl Instance {
         self.config.local_prefixes.contains(&fec)
     }
 
-    /// Which bindings this router should advertise now (§2.6.1).
-    fn desired(&self) -> BTreeSet<(Topology, Fec)> {
-        let mut topologies = vec![Topology::Regular];
-        if self.config.power.is_some() {
-            topologies.push(Topology::Power);
-        }
-        let mut out = BTreeSet::new();
-        for topology in topologies {
-            for &fec in &self.config.local_prefixes {
-                out.insert((topology, fec));
-            }
-            let Some(routes) = self.routes.get(&topology) else {
+    /// `peer` gave (`gained`) or withdrew a label for `key`. Only a next hop's labels
+    /// decide our bindings (ordered control), so the binding is brought in line at the
+    /// end of the input when `peer` is a next hop of the FEC: on `key`'s topology, and for
+    /// a regular FEC also on the power tree, which may fall back on it (draft §2.4.4).
+    /// With liberal retention most labels come from peers that are no next hop and change
+    /// nothing; and a label gained changes nothing where we advertise a binding already.
+    fn mark(&mut self, peer: Ipv4Addr, (topology, fec): (Topology, Fec), gained: bool) {
+        let affected: &[Topology] = match topology {
+            Topology::Regular => &[Topology::Regular, Topology::Power],
+            Topology::Power => &[Topology::Power],
+        };
+        for &t in affected {
+            if gained && self.local.contains_key(&(t, fec)) {
                 continue;
-            };
-            for &fec in routes.keys() {
-                if self.is_local(fec) {
-                    continue;
-                }
-                let ready = match self.config.control {
-                    Control::Independent => true,
-                    Control::Ordered => !self.nhlfes(topology, fec).is_empty(),
-                };
-                if ready {
-                    out.insert((topology, fec));
-                }
+            }
+            let via_peer = self
+                .routes
+                .get(&t)
+                .and_then(|r| r.get(&fec))
+                .is_some_and(|hops| hops.iter().any(|h| self.peer_at(h.address) == Some(peer)));
+            if via_peer {
+                self.dirty.insert((t, fec));
             }
         }
-        out
     }
 
-    /// Brings advertised bindings in line with routes and downstream labels: new ones are
-    /// allocated and advertised to every eligible peer, stale ones withdrawn. Repeats
-    /// nothing already sent.
-    pub(super) fn recompute(&mut self) {
-        let desired = self.desired();
-        let stale: Vec<_> = self
-            .local
-            .keys()
-            .filter(|k| !desired.contains(k))
-            .copied()
-            .collect();
-        for key in stale {
-            self.withdraw_local(key);
+    /// Whether this router should advertise a binding for `fec` on `topology` now
+    /// (§2.6.1): as its egress, or for a routed FEC under independent control, or once a
+    /// next hop gave a label under ordered control.
+    fn desired(&self, topology: Topology, fec: Fec) -> bool {
+        if topology == Topology::Power && self.config.power.is_none() {
+            return false;
         }
-        for (topology, fec) in desired {
+        if self.is_local(fec) {
+            return true;
+        }
+        if !self
+            .routes
+            .get(&topology)
+            .is_some_and(|r| r.contains_key(&fec))
+        {
+            return false;
+        }
+        match self.config.control {
+            Control::Independent => true,
+            Control::Ordered => !self.nhlfes(topology, fec).is_empty(),
+        }
+    }
+
+    /// Every key a binding may exist for: what we advertise, our prefixes, routed FECs.
+    fn all_keys(&self) -> BTreeSet<(Topology, Fec)> {
+        let mut keys: BTreeSet<_> = self.local.keys().copied().collect();
+        for topology in [Topology::Regular, Topology::Power] {
+            keys.extend(self.config.local_prefixes.iter().map(|&f| (topology, f)));
+            if let Some(routes) = self.routes.get(&topology) {
+                keys.extend(routes.keys().map(|&f| (topology, f)));
+            }
+        }
+        keys
+    }
+
+    /// Brings advertised bindings in line with routes and downstream labels, for the keys
+    /// an input touched (or all after a session change): new ones are allocated and
+    /// advertised to every eligible peer, stale ones withdrawn. Repeats nothing already
+    /// sent.
+    pub(super) fn recompute(&mut self) {
+        let keys = if std::mem::take(&mut self.all_dirty) {
+            self.dirty.clear();
+            self.index_peers();
+            self.all_keys()
+        } else {
+            std::mem::take(&mut self.dirty)
+        };
+        let (wanted, stale): (Vec<_>, Vec<_>) = keys
+            .into_iter()
+            .partition(|&(topology, fec)| self.desired(topology, fec));
+        for key in stale {
+            if self.local.contains_key(&key) {
+                self.withdraw_local(key);
+            }
+        }
+        let peers: Vec<Ipv4Addr> = self.sessions.keys().copied().collect();
+        for (topology, fec) in wanted {
             if !self.local.contains_key(&(topology, fec)) {
                 let label = if self.is_local(fec) {
                     IMPLICIT_NULL
@@ -236,13 +283,10 @@ impl Instance {
                 );
                 self.forwarding_dirty = true;
             }
-            let peers: Vec<_> = self
-                .sessions
-                .keys()
-                .copied()
-                .filter(|&p| self.eligible(topology, p))
-                .collect();
-            for peer in peers {
+            for &peer in &peers {
+                if !self.eligible(topology, peer) {
+                    continue;
+                }
                 let Some(b) = self.local.get_mut(&(topology, fec)) else {
                     continue;
                 };
@@ -311,7 +355,7 @@ impl Instance {
             }
         }
         self.forwarding_dirty = true;
-        self.bindings_dirty = true;
+        self.all_dirty = true;
     }
 
     pub(super) fn send_addresses(&mut self, peer: Ipv4Addr) {
@@ -366,17 +410,20 @@ impl Instance {
                 s.addresses.retain(|a| !addresses.contains(a));
             }
         }
+        // Next hops map onto peers by address: any FEC may have moved.
         self.forwarding_dirty = true;
-        self.bindings_dirty = true;
+        self.all_dirty = true;
     }
 
-    fn fec_and_label(
+    /// The FEC elements and label of a label message; a missing FEC TLV is answered
+    /// (§3.4.1, Missing Message Parameters).
+    fn fec_and_label<'m>(
         &mut self,
         peer: Ipv4Addr,
-        m: &Message,
-    ) -> Option<(Vec<FecElement>, Option<u32>)> {
+        m: &'m Message,
+    ) -> Option<(&'m [FecElement], Option<u32>)> {
         let fec = m.tlvs.iter().find_map(|t| match &t.body {
-            TlvBody::Fec(elements) => Some(elements.clone()),
+            TlvBody::Fec(elements) => Some(elements.as_slice()),
             _ => None,
         });
         let label = m.tlvs.iter().find_map(|t| match t.body {
@@ -411,7 +458,7 @@ impl Instance {
                 m.kind.to_u16(),
             );
         };
-        for e in &elements {
+        for e in elements {
             let Some(key) = self.element_key(e) else {
                 // §3.4.1: an unknown FEC (or a power binding we do not take) is refused.
                 self.counters.unknown_fec += 1;
@@ -423,6 +470,7 @@ impl Instance {
                 self.notify(peer, status::UNKNOWN_FEC, m.id, m.kind.to_u16());
                 continue;
             }
+            self.mark(peer, key, true);
             let old = self
                 .sessions
                 .get_mut(&peer)
@@ -435,7 +483,6 @@ impl Instance {
             }
         }
         self.forwarding_dirty = true;
-        self.bindings_dirty = true;
     }
 
     pub(super) fn receive_withdraw(&mut self, peer: Ipv4Addr, m: &Message) {
@@ -443,7 +490,7 @@ impl Instance {
             return;
         };
         let mut released = Vec::new();
-        for e in &elements {
+        for e in elements {
             let keys: Vec<_> = match e {
                 FecElement::Wildcard => self
                     .sessions
@@ -464,19 +511,19 @@ impl Instance {
         }
         // §3.5.10: a withdraw is always answered with a release.
         for ((topology, fec), l) in released {
+            self.mark(peer, (topology, fec), false);
             let release = self.label_message(MessageType::LabelRelease, topology, fec, l);
             self.counters.releases_sent += 1;
             self.queue(peer, release);
         }
         self.forwarding_dirty = true;
-        self.bindings_dirty = true;
     }
 
     pub(super) fn receive_release(&mut self, peer: Ipv4Addr, m: &Message) {
         let Some((elements, label)) = self.fec_and_label(peer, m) else {
             return;
         };
-        for e in &elements {
+        for e in elements {
             let Some(key) = self.element_key(e) else {
                 continue;
             };
@@ -504,7 +551,7 @@ impl Instance {
         let Some((elements, _)) = self.fec_and_label(peer, m) else {
             return;
         };
-        for e in &elements {
+        for e in elements {
             let binding = self
                 .element_key(e)
                 .and_then(|key| self.local.get(&key).map(|b| (key, b.label)));

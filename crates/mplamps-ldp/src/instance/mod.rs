@@ -153,9 +153,52 @@ pub struct Instance {
     events: VecDeque<Event>,
     counters: Counters,
     forwarding_dirty: bool,
-    /// Routes, sessions or received bindings changed: bindings are brought in line once,
-    /// at the end of the input (not once per message of a PDU).
-    bindings_dirty: bool,
+    /// The (topology, FEC) keys whose route or received labels changed: their bindings
+    /// are brought in line once, at the end of the input (not once per message of a PDU),
+    /// and only theirs.
+    dirty: BTreeSet<(Topology, Fec)>,
+    /// A change that concerns every binding (a session came or went, a peer's addresses
+    /// changed): all of them are brought in line.
+    all_dirty: bool,
+    /// Operational peers by each of their addresses and LSR ID (`peer_at`).
+    peer_index: std::collections::HashMap<Ipv4Addr, Ipv4Addr>,
+}
+
+/// The FECs whose next hops differ between two route tables of one topology, in order:
+/// added, removed or changed.
+fn changed_keys(old: &TopologyRoutes, new: &TopologyRoutes) -> Vec<Fec> {
+    let mut out = Vec::new();
+    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return out,
+            (Some((k, _)), None) => {
+                out.push(**k);
+                a.next();
+            }
+            (None, Some((k, _))) => {
+                out.push(**k);
+                b.next();
+            }
+            (Some((ka, va)), Some((kb, vb))) => match ka.cmp(kb) {
+                std::cmp::Ordering::Less => {
+                    out.push(**ka);
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    out.push(**kb);
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if va != vb {
+                        out.push(**ka);
+                    }
+                    a.next();
+                    b.next();
+                }
+            },
+        }
+    }
 }
 
 /// Largest PDU we send (RFC 5036 §3.5.3 default maximum).
@@ -181,7 +224,9 @@ impl Instance {
             events: VecDeque::new(),
             counters: Counters::default(),
             forwarding_dirty: false,
-            bindings_dirty: false,
+            dirty: BTreeSet::new(),
+            all_dirty: false,
+            peer_index: std::collections::HashMap::new(),
         }
     }
 
@@ -204,7 +249,7 @@ impl Instance {
     /// Starts the instance: egress bindings exist from the beginning.
     pub fn start(&mut self, now: Duration) {
         self.now = now;
-        self.bindings_dirty = true;
+        self.all_dirty = true;
         self.finish();
     }
 
@@ -239,11 +284,14 @@ impl Instance {
     /// New routes of one topology from the IGP.
     pub fn set_routes(&mut self, now: Duration, topology: Topology, routes: TopologyRoutes) {
         self.now = now;
-        if self.routes.get(&topology) != Some(&routes) {
-            self.routes.insert(topology, routes);
+        let old = self.routes.remove(&topology).unwrap_or_default();
+        let changed = changed_keys(&old, &routes);
+        if !changed.is_empty() {
             self.forwarding_dirty = true;
-            self.bindings_dirty = true;
+            self.dirty
+                .extend(changed.into_iter().map(|fec| (topology, fec)));
         }
+        self.routes.insert(topology, routes);
         self.finish();
     }
 
@@ -343,7 +391,7 @@ impl Instance {
 
     /// Packs queued messages into PDUs of at most [`MAX_PDU_LEN`] octets per peer.
     fn finish(&mut self) {
-        if std::mem::take(&mut self.bindings_dirty) {
+        if self.all_dirty || !self.dirty.is_empty() {
             self.recompute();
         }
         for peer in self.outbox.keys().copied().collect::<Vec<_>>() {

@@ -260,7 +260,7 @@ impl Instance {
         }
         self.send_addresses(peer);
         self.forwarding_dirty = true;
-        self.bindings_dirty = true;
+        self.all_dirty = true;
     }
 
     fn send_init(&mut self, peer: Ipv4Addr) {
@@ -424,7 +424,7 @@ impl Instance {
             }
         }
         self.forwarding_dirty = true;
-        self.bindings_dirty = true;
+        self.all_dirty = true;
     }
 
     /// Sends a Notification (§3.5.1) about message `message_id` of type `message_type`.
