@@ -301,3 +301,52 @@ fn tracing_without_ldp_is_an_error() {
         1
     );
 }
+
+/// LDP brings only the FECs an input touched in line (issue 22 §3). At any moment, mid
+/// flood or converged, through failures, cost changes and a crash, every router advertises
+/// exactly what a full pass over all its FECs would.
+#[test]
+fn incremental_bindings_always_equal_a_full_pass() {
+    let mut net = mplamps_te::generate::generate(40, 3.5, 4).unwrap();
+    net.ldp.enabled = true;
+    let (l1, l2) = (net.links[3].name.clone(), net.links[17].name.clone());
+    let crash = net.routers[5].name.clone();
+    let at = |s: u64, action| ScenarioEvent {
+        at: Duration::from_secs(s),
+        action,
+    };
+    let mut sim = Sim::new(net, 9, LinkModel::default());
+    sim.add_scenario(vec![
+        at(60, Action::LinkDown(l1.clone())),
+        at(
+            90,
+            Action::Metric {
+                link: l2,
+                value: 40,
+            },
+        ),
+        at(120, Action::RouterCrash(crash.clone())),
+        at(150, Action::RouterRestart(crash)),
+        at(200, Action::LinkUp(l1)),
+    ]);
+    sim.start();
+    let mut checked = 0;
+    for until in [
+        2.0, 5.2, 30.0, 60.5, 61.0, 90.1, 95.0, 125.0, 150.2, 155.0, 200.3, 300.0,
+    ] {
+        sim.run(Duration::from_secs_f64(until), false).unwrap();
+        for r in 0..sim.net.routers.len() {
+            if let Some(ldp) = sim.ldp_instance(r) {
+                let off = ldp.binding_discrepancies();
+                assert!(
+                    off.is_empty(),
+                    "{} at {until} s: {off:?}",
+                    sim.net.routers[r].name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 400);
+    assert!(sim.run(Duration::from_secs(900), true).unwrap());
+}

@@ -600,6 +600,30 @@ impl Instance {
         Forwarding { fecs }
     }
 
+    /// Where the advertised bindings differ from what a full pass over every FEC would
+    /// advertise now: a binding missing or stale, or a peer that lacks one it should have.
+    /// Empty after every input, since each brings the touched FECs in line; a check of
+    /// that incremental bookkeeping.
+    pub fn binding_discrepancies(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (topology, fec) in self.all_keys() {
+            let wanted = self.desired(topology, fec);
+            match self.local.get(&(topology, fec)) {
+                None if wanted => out.push(format!("{topology} {fec}: no binding advertised")),
+                Some(_) if !wanted => out.push(format!("{topology} {fec}: stale binding")),
+                Some(b) => {
+                    for &peer in self.sessions.keys() {
+                        if self.eligible(topology, peer) && !b.sent_to.contains(&peer) {
+                            out.push(format!("{topology} {fec}: not sent to {peer}"));
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        out
+    }
+
     /// Every label this router holds: advertised ones and withdrawn ones awaiting release.
     pub fn labels_in_use(&self) -> BTreeSet<u32> {
         self.local
