@@ -724,34 +724,7 @@ impl Sim {
     fn drain_ldp(&mut self, r: usize) {
         let now = self.now;
         while let Some(t) = self.routers[r].ldp.poll_transmit() {
-            match t {
-                ldp::Transmit::Hello { interface, payload } => {
-                    let src = self.ldp_configs[r]
-                        .interfaces
-                        .get(interface)
-                        .copied()
-                        .unwrap_or(self.configs[r].router_id);
-                    let dst = mplamps_ldp::packet::ALL_ROUTERS;
-                    self.stats.packets_sent += 1;
-                    if let Some(sink) = self.capture.as_mut() {
-                        sink(Sent {
-                            at: now,
-                            src,
-                            dst,
-                            carrier: Carrier::Udp {
-                                port: mplamps_ldp::packet::LDP_PORT,
-                            },
-                            payload: &payload,
-                        });
-                    }
-                    self.send_datagram(r, interface, src, dst, Protocol::LdpHello, payload);
-                }
-                ldp::Transmit::Connect { peer, .. } => self.send_segment(r, peer, Segment::Open),
-                ldp::Transmit::Stream { peer, payload } => {
-                    self.send_segment(r, peer, Segment::Data(payload.into()))
-                }
-                ldp::Transmit::Close { peer } => self.send_segment(r, peer, Segment::Close),
-            }
+            self.send_ldp(r, t);
         }
         while let Some(e) = self.routers[r].ldp.poll_event() {
             match e {
@@ -760,6 +733,39 @@ impl Sim {
                 }
                 ldp::Event::Warning(w) => self.warn(w),
             }
+        }
+    }
+
+    /// Puts what router `r`'s LDP instance sent on the wire: a Hello on its link, a
+    /// session segment toward its peer.
+    fn send_ldp(&mut self, r: usize, t: ldp::Transmit) {
+        match t {
+            ldp::Transmit::Hello { interface, payload } => {
+                let src = self.ldp_configs[r]
+                    .interfaces
+                    .get(interface)
+                    .copied()
+                    .unwrap_or(self.configs[r].router_id);
+                let dst = mplamps_ldp::packet::ALL_ROUTERS;
+                self.stats.packets_sent += 1;
+                if let Some(sink) = self.capture.as_mut() {
+                    sink(Sent {
+                        at: self.now,
+                        src,
+                        dst,
+                        carrier: Carrier::Udp {
+                            port: mplamps_ldp::packet::LDP_PORT,
+                        },
+                        payload: &payload,
+                    });
+                }
+                self.send_datagram(r, interface, src, dst, Protocol::LdpHello, payload);
+            }
+            ldp::Transmit::Connect { peer, .. } => self.send_segment(r, peer, Segment::Open),
+            ldp::Transmit::Stream { peer, payload } => {
+                self.send_segment(r, peer, Segment::Data(payload.into()))
+            }
+            ldp::Transmit::Close { peer } => self.send_segment(r, peer, Segment::Close),
         }
     }
 

@@ -5,17 +5,27 @@
 //! the window, sorted by (time, router, order), so the run is the same on any number of
 //! threads, and the same from run to run.
 //!
-//! Used when only OSPF runs (no LDP sessions, no RSVP-TE LSPs) over links with a delay;
-//! scenario steps end a window and are handled on their own.
+//! Used when OSPF runs, with or without LDP beside it (no RSVP-TE LSPs), over links with a
+//! delay: an LDP Hello crosses a link like an OSPF packet, and a session segment arrives
+//! one link delay after it was sent at the earliest. Scenario steps end a window and are
+//! handled on their own.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use mplamps_core::fec::Topology;
+use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::{Event, Transmit};
 use rayon::prelude::*;
 
-use crate::{Carrier, Protocol, RouterSlot, Sent, Sim, SimError, SimEvent};
+use crate::{Carrier, Protocol, RouterSlot, Segment, Sent, Sim, SimError, SimEvent};
+
+/// What a router sent within a window, put on the links after it.
+enum Outgoing {
+    Ospf(Transmit),
+    Ldp(ldp::Transmit),
+}
 
 /// One event of a router's share of a window: time, order, what.
 type Timed = (Duration, u64, SimEvent);
@@ -29,7 +39,7 @@ struct Output {
     events: u64,
     delivered: u64,
     dropped_down: u64,
-    transmits: Vec<(Duration, Transmit)>,
+    transmits: Vec<(Duration, Outgoing)>,
     /// Wake-ups at or after the window's end, as the sequential engine would have queued.
     wakes: Vec<Duration>,
     last_change: Option<Duration>,
@@ -47,7 +57,7 @@ const LOCAL_SEQ: u64 = 1 << 63;
 impl Sim {
     /// True when the routers' work can be split by windows (see the module doc).
     pub(crate) fn windowed(&self) -> bool {
-        !self.ldp_enabled && self.lsps.is_empty() && !self.model.delay.is_zero()
+        self.lsps.is_empty() && !self.model.delay.is_zero()
     }
 
     /// Handles every event before the next window's end (or the next scenario step, or
@@ -65,9 +75,10 @@ impl Sim {
             let router = match self.slab.get(slot) {
                 Some(Some(SimEvent::Deliver {
                     router,
-                    protocol: Protocol::Ospf,
+                    protocol: Protocol::Ospf | Protocol::LdpHello,
                     ..
                 })) => *router,
+                Some(Some(SimEvent::Stream { router, .. })) => *router,
                 Some(Some(SimEvent::Wake(r))) => *r,
                 Some(None) => {
                     self.queue.pop();
@@ -85,7 +96,7 @@ impl Sim {
                 continue;
             };
             self.free.push(slot);
-            if matches!(event, SimEvent::Deliver { .. }) {
+            if matches!(event, SimEvent::Deliver { .. } | SimEvent::Stream { .. }) {
                 self.in_flight -= 1;
             }
             taken.push((router, (at, seq, event)));
@@ -121,14 +132,14 @@ impl Sim {
                 group.push((r, slot, events));
             }
         }
-        let (links, link_up) = (&self.interface_links, &self.link_up);
+        let (links, link_up, ldp) = (&self.interface_links, &self.link_up, self.ldp_enabled);
         work.into_par_iter()
             .map(|group| {
                 group
                     .into_iter()
                     .filter_map(|(r, slot, events)| {
                         let links = links.get(r)?;
-                        Some(run_router(r, slot, links, link_up, end, events))
+                        Some(run_router(r, slot, links, link_up, ldp, end, events))
                     })
                     .collect::<Vec<Output>>()
             })
@@ -162,8 +173,15 @@ impl Sim {
             }
         }
         sent.sort_unstable_by_key(|(at, r, k, _)| (*at, *r, *k));
-        for (at, r, _, t) in sent {
+        for (at, r, _, out) in sent {
             self.now = at;
+            let t = match out {
+                Outgoing::Ospf(t) => t,
+                Outgoing::Ldp(t) => {
+                    self.send_ldp(r, t);
+                    continue;
+                }
+            };
             self.stats.packets_sent += 1;
             if let Some(sink) = self.capture.as_mut() {
                 sink(Sent {
@@ -181,12 +199,15 @@ impl Sim {
 }
 
 /// Works through one router's share of a window: its deliveries and timers in time order,
-/// with the timers its own work arms inside the window.
+/// with the timers its own work arms inside the window. With `ldp`, its LDP instance
+/// takes its Hellos, session segments and timers, and the routes of each SPF run, as the
+/// one-event-at-a-time engine gives them (`Sim::drain`).
 fn run_router(
     router: usize,
     slot: &mut RouterSlot,
     links: &[usize],
     link_up: &[bool],
+    ldp: bool,
     end: Duration,
     events: Vec<Timed>,
 ) -> Output {
@@ -215,6 +236,7 @@ fn run_router(
                 interface,
                 src,
                 dst,
+                protocol,
                 payload,
                 ..
             } => {
@@ -224,8 +246,26 @@ fn run_router(
                     continue;
                 }
                 out.delivered += 1;
-                slot.instance
-                    .handle_packet(at, interface, src, dst, &payload);
+                match protocol {
+                    Protocol::Ospf => slot
+                        .instance
+                        .handle_packet(at, interface, src, dst, &payload),
+                    Protocol::LdpHello => slot.ldp.handle_datagram(at, interface, src, &payload),
+                    // Not taken into a window (`step_window`).
+                    Protocol::Rsvp => {}
+                }
+            }
+            SimEvent::Stream { peer, segment, .. } => {
+                if !slot.up {
+                    out.dropped_down += 1;
+                    continue;
+                }
+                out.delivered += 1;
+                match segment {
+                    Segment::Open => slot.ldp.stream_connected(at, peer),
+                    Segment::Data(bytes) => slot.ldp.handle_stream(at, peer, &bytes),
+                    Segment::Close => slot.ldp.stream_closed(at, peer),
+                }
             }
             SimEvent::Wake(_) => {
                 if !(slot.up && slot.wake == Some(at)) {
@@ -233,20 +273,45 @@ fn run_router(
                 }
                 slot.wake = None;
                 slot.instance.handle_timeout(at);
+                if ldp {
+                    slot.ldp.handle_timeout(at);
+                }
             }
             _ => continue,
         }
         while let Some(t) = slot.instance.poll_transmit() {
-            out.transmits.push((at, t));
+            out.transmits.push((at, Outgoing::Ospf(t)));
         }
         while let Some(e) = slot.instance.poll_event() {
             match e {
                 Event::NeighborState { .. } | Event::SpfRun { .. } => out.last_change = Some(at),
                 Event::Warning(w) => out.warnings.push(w),
+                Event::RoutesChanged if ldp => {
+                    let routes = slot.instance.routes();
+                    let regular = crate::mpls::ldp_routes(&routes.regular);
+                    let power = crate::mpls::ldp_routes(&routes.power);
+                    slot.ldp.set_routes(at, Topology::Regular, regular);
+                    slot.ldp.set_routes(at, Topology::Power, power);
+                }
                 Event::RoutesChanged | Event::Dropped { .. } => {}
             }
         }
-        if let Some(t) = slot.rearm(slot.instance.poll_timeout(), at) {
+        let mut timeout = slot.instance.poll_timeout();
+        if ldp {
+            while let Some(t) = slot.ldp.poll_transmit() {
+                out.transmits.push((at, Outgoing::Ldp(t)));
+            }
+            while let Some(e) = slot.ldp.poll_event() {
+                match e {
+                    ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged => {
+                        out.last_change = Some(at)
+                    }
+                    ldp::Event::Warning(w) => out.warnings.push(w),
+                }
+            }
+            timeout = timeout.into_iter().chain(slot.ldp.poll_timeout()).min();
+        }
+        if let Some(t) = slot.rearm(timeout, at) {
             if t < end {
                 queue.push(Reverse((t, local, events.len())));
                 events.push(Some(SimEvent::Wake(router)));

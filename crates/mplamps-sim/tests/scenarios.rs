@@ -175,17 +175,22 @@ fn an_observed_run_reports_its_progress_and_is_the_same_run() {
 /// run (reports equal event for event, TE database cache counts included).
 #[test]
 fn threads_do_not_change_the_run() {
-    let run = || {
-        let net = mplamps_te::generate::generate(80, 4.0, 3).unwrap();
-        let mut sim = started(net, vec![at(8.0, Action::LinkDown("L7".into()))]);
-        sim.model.jitter = Duration::from_millis(2);
-        run_to_report(&mut sim)
-    };
-    let first = run();
-    assert_eq!(first["converged"], true);
-    assert!(first["stats"]["ted_reused"].as_u64().unwrap() > 0);
-    for _ in 0..3 {
-        assert_eq!(first, run());
+    // OSPF alone, and with LDP beside it (sessions and labels in the report).
+    for ldp in [false, true] {
+        let run = || {
+            let mut net = mplamps_te::generate::generate(80, 4.0, 3).unwrap();
+            net.ldp.enabled = ldp;
+            let mut sim = started(net, vec![at(8.0, Action::LinkDown("L7".into()))]);
+            sim.model.jitter = Duration::from_millis(2);
+            run_to_report(&mut sim)
+        };
+        let first = run();
+        assert_eq!(first["converged"], true);
+        assert!(first["stats"]["ted_reused"].as_u64().unwrap() > 0);
+        assert_eq!(first["routers"][0]["ldp"].is_object(), ldp);
+        for _ in 0..3 {
+            assert_eq!(first, run(), "ldp {ldp}");
+        }
     }
 }
 
