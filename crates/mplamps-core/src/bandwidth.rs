@@ -20,7 +20,7 @@ pub struct Bandwidth(f64);
 )]
 pub struct BandwidthParseError {
     pub got: String,
-    pub why: &'static str,
+    pub why: String,
 }
 
 const PREFIXES: [(char, f64); 4] = [('t', 1e12), ('g', 1e9), ('m', 1e6), ('k', 1e3)];
@@ -80,11 +80,28 @@ impl FromStr for Bandwidth {
     type Err = BandwidthParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let fail = |why| BandwidthParseError {
+        let fail = |why: String| BandwidthParseError {
             got: text.to_string(),
             why,
         };
-        let lower = text.trim().to_ascii_lowercase();
+        let trimmed = text.trim();
+        if trimmed.starts_with('-') {
+            return Err(fail("a bandwidth cannot be negative".into()));
+        }
+        // A capital B is bytes: "5GB" is not 5 Gb/s.
+        if let Some(bytes) = ["B/s", "Bps", "B"]
+            .iter()
+            .find_map(|unit| trimmed.strip_suffix(unit))
+        {
+            let bits = format!("{bytes}b")
+                .parse::<Bandwidth>()
+                .map(|b| format!(" ({bytes}B/s is \"{}\")", Bandwidth(b.0 * 8.0)))
+                .unwrap_or_default();
+            return Err(fail(format!(
+                "B means bytes; bandwidths are in bits: write b, bps or no unit{bits}"
+            )));
+        }
+        let lower = trimmed.to_ascii_lowercase();
         let mut rest = lower.as_str();
         for unit in UNIT_SUFFIXES {
             if let Some(stripped) = rest.strip_suffix(unit) {
@@ -103,21 +120,42 @@ impl FromStr for Bandwidth {
         }
         let number = rest.trim();
         if number.is_empty() {
-            return Err(fail("no number"));
+            return Err(fail("no number".into()));
         }
         if !number
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == 'e' || c == '_')
         {
             return Err(fail(
-                "unknown unit; use K, M, G or T, optionally followed by bps",
+                "unknown unit; use K, M, G or T, optionally followed by bps".into(),
             ));
         }
         let value: f64 = number
             .replace('_', "")
             .parse()
-            .map_err(|_| fail("not a number"))?;
-        Bandwidth::from_bps(value * scale).ok_or_else(|| fail("must be finite and not negative"))
+            .map_err(|_| fail("not a number".into()))?;
+        Bandwidth::checked(value * scale).map_err(fail)
+    }
+}
+
+impl Bandwidth {
+    /// A bandwidth from a number of bit/s a person wrote, or why it is none: negative, not
+    /// finite, or a fraction of one bit/s, which is a slip (a ratio, or a unit left out)
+    /// that would silently round to nothing.
+    fn checked(bps: f64) -> Result<Bandwidth, String> {
+        if bps.is_nan() || bps.is_infinite() {
+            return Err("must be a finite number".into());
+        }
+        if bps < 0.0 {
+            return Err("a bandwidth cannot be negative".into());
+        }
+        if bps > 0.0 && bps < 1.0 {
+            return Err(format!(
+                "{bps} bit/s is less than one bit per second; give the unit, e.g. \"{}\"",
+                Bandwidth(bps * 1e9)
+            ));
+        }
+        Ok(Bandwidth(bps.round()))
     }
 }
 
@@ -157,11 +195,8 @@ impl<'de> Deserialize<'de> for Bandwidth {
                 self.visit_f64(v as f64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Bandwidth, E> {
-                Bandwidth::from_bps(v).ok_or_else(|| {
-                    E::custom(format!(
-                        "expected a finite, non-negative number of bit/s, got {v}"
-                    ))
-                })
+                Bandwidth::checked(v)
+                    .map_err(|why| E::custom(format!("expected a number of bit/s, got {v}: {why}")))
             }
         }
         deserializer.deserialize_any(BandwidthVisitor)
@@ -197,6 +232,34 @@ mod tests {
             assert_eq!(err.got, bad);
             assert!(err.to_string().contains("expected a bandwidth"));
         }
+    }
+
+    /// Issue 22: the mistakes a person makes get their own words.
+    #[test]
+    fn bytes_signs_and_fractions_are_named() {
+        let why = |text: &str| text.parse::<Bandwidth>().unwrap_err().why;
+        assert_eq!(
+            why("5GB"),
+            "B means bytes; bandwidths are in bits: write b, bps or no unit (5GB/s is \"40G\")"
+        );
+        assert!(why("1.25GBps").contains("(1.25GB/s is \"10G\")"));
+        assert_eq!(why("-10G"), "a bandwidth cannot be negative");
+        assert!(why("0.4").starts_with("0.4 bit/s is less than one bit per second"));
+        assert_eq!(bw("5Gb"), 5e9, "a small b is bits");
+        assert_eq!(bw("0"), 0.0);
+        let number = |v: f64| {
+            Bandwidth::deserialize(
+                serde::de::value::F64Deserializer::<serde::de::value::Error>::new(v),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert!(
+            number(0.4).contains("less than one bit per second"),
+            "{}",
+            number(0.4)
+        );
+        assert!(number(-3.0).contains("cannot be negative"));
     }
 
     #[test]

@@ -470,3 +470,57 @@ fn lsp_tables_load_round_trip_and_fail_clearly() {
     let err = mplamps_te::topology::parse_lsps("s.toml", clash, &net).unwrap_err();
     assert_eq!((err.0[0].line, err.0[0].field.as_str()), (2, "name"));
 }
+
+/// Issue 22 §4: every type error of a file, in file order, in plain words; a required
+/// field taken out to find the next error is not reported missing.
+#[test]
+fn all_type_errors_are_listed_in_file_order() {
+    let text = ROUTERS
+        .replace("name = \"A\"", "name = \"A\"\nrouter_id = 5")
+        .replace("ports = 2", "ports = \"two\"")
+        .replace("consumed_w = 100.0", "consumed_w = true")
+        + &LINK.replace("available = \"4G\"", "available = 0.4\nmetric = 1.5");
+    let all = errors(&text);
+    let seen: Vec<(usize, &str)> = all.iter().map(|e| (e.line, e.field.as_str())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (line_of(&text, "router_id"), "router_id"),
+            (line_of(&text, "\"two\""), "ports"),
+            (line_of(&text, "consumed_w"), "consumed_w"),
+            (line_of(&text, "available = 0.4"), "available"),
+            (line_of(&text, "metric = 1.5"), "metric"),
+        ],
+        "{all:#?}"
+    );
+    let shown: Vec<String> = all.iter().map(|e| e.to_string()).collect();
+    assert!(shown[2].ends_with("expected a number"), "{}", shown[2]);
+    assert!(
+        shown[3].contains("less than one bit per second"),
+        "{}",
+        shown[3]
+    );
+    assert!(
+        shown[4].ends_with("expected a whole number"),
+        "{}",
+        shown[4]
+    );
+    assert!(
+        !shown.iter().any(|s| s.contains("missing field")),
+        "{shown:#?}"
+    );
+    assert!(!shown.iter().any(|s| s.contains("f64") || s.contains("i64")));
+}
+
+/// Issue 22 §4: a scenario file given as the topology says what it is and how to run it.
+#[test]
+fn a_scenario_file_given_as_a_topology_says_so() {
+    let text = "# a scenario\n[[event]]\nat = \"1s\"\nlink_down = \"L1\"\n";
+    expect_error(
+        text,
+        2,
+        "event",
+        "this is a scenario file (timed [[event]] tables), not a topology",
+    );
+    assert!(errors(text)[0].message.contains("--scenario bad.toml"));
+}

@@ -41,7 +41,7 @@ impl TopologyError {
     /// Converts a TOML syntax or type error, finding the key it is about from the text.
     pub fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> Self {
         let span = err.span().unwrap_or(0..0);
-        let message = err.message().trim().to_string();
+        let message = plain_words(err.message().trim());
         let field = key_before(text, span.start)
             .or_else(|| backticked(&message))
             .unwrap_or_default();
@@ -92,6 +92,32 @@ impl fmt::Display for TopologyErrors {
 
 impl std::error::Error for TopologyErrors {}
 
+/// A serde message in a network engineer's words, not Rust's: "expected f64" is "expected
+/// a number", a sequence is a list, a map or struct a table.
+pub(crate) fn plain_words(message: &str) -> String {
+    const WHOLE: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128",
+    ];
+    let mut out = message.replace(" as i128", "").replace(" as u128", "");
+    out = out.replace("floating point `", "number `");
+    for t in ["f64", "f32"] {
+        out = out.replace(&format!("expected {t}"), "expected a number");
+    }
+    for t in WHOLE.iter().chain(&["usize", "isize"]) {
+        out = out.replace(&format!("expected {t}"), "expected a whole number");
+    }
+    out = out
+        .replace("expected a sequence", "expected a list [...]")
+        .replace("expected a map", "expected a table");
+    while let Some(at) = out.find("expected struct ") {
+        let name_end = out[at + "expected struct ".len()..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(out.len(), |i| at + "expected struct ".len() + i);
+        out.replace_range(at..name_end, "expected a table");
+    }
+    out
+}
+
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
@@ -134,6 +160,35 @@ fn backticked(message: &str) -> Option<String> {
     let start = message.find("field `")? + "field `".len();
     let len = message.get(start..)?.find('`')?;
     message.get(start..start + len).map(str::to_string)
+}
+
+#[cfg(test)]
+mod plain_words_tests {
+    use super::plain_words;
+
+    #[test]
+    fn rust_types_become_words() {
+        assert_eq!(
+            plain_words("invalid type: boolean `true`, expected f64"),
+            "invalid type: boolean `true`, expected a number"
+        );
+        assert_eq!(
+            plain_words("invalid type: floating point `1.5`, expected i64"),
+            "invalid type: number `1.5`, expected a whole number"
+        );
+        assert_eq!(
+            plain_words("invalid type: integer `99999999999999999999` as i128, expected u32"),
+            "invalid type: integer `99999999999999999999`, expected a whole number"
+        );
+        assert_eq!(
+            plain_words("invalid type: integer `5`, expected a sequence"),
+            "invalid type: integer `5`, expected a list [...]"
+        );
+        assert_eq!(
+            plain_words("invalid type: string \"x\", expected struct RawRouter"),
+            "invalid type: string \"x\", expected a table"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -357,11 +357,44 @@ impl<'a> Checker<'a> {
 }
 
 pub(super) fn parse(file: &str, text: &str) -> Result<Network, TopologyErrors> {
-    let raw: RawFile = toml::from_str(text)
-        .map_err(|e| TopologyErrors::single(TopologyError::from_toml(file, text, &e)))?;
+    let raw: RawFile = toml::from_str(text).map_err(|first| {
+        if let Some(scenario) = scenario_instead(file, text) {
+            return TopologyErrors::single(scenario);
+        }
+        let mut all = super::every_error::type_errors::<RawFile>(text);
+        if all.is_empty() {
+            all.push(first);
+        }
+        TopologyErrors(
+            all.iter()
+                .map(|e| TopologyError::from_toml(file, text, e))
+                .collect(),
+        )
+    })?;
     let mut check = Checker::new(file, text);
     let network = build(&mut check, raw);
     check.finish(network)
+}
+
+/// A scenario file (`[[event]]` tables, no `[[router]]`) given where a topology belongs:
+/// the error says so and how to run it.
+fn scenario_instead(file: &str, text: &str) -> Option<TopologyError> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let doc = doc.get_ref();
+    let event = doc.iter().find(|(k, _)| k.get_ref() == "event")?;
+    if doc.iter().any(|(k, _)| k.get_ref() == "router") {
+        return None;
+    }
+    Some(TopologyError::at(
+        file,
+        text,
+        event.0.span(),
+        "event",
+        format!(
+            "this is a scenario file (timed [[event]] tables), not a topology: run it on a \
+             topology with `mplamps sim TOPOLOGY.toml --scenario {file}`"
+        ),
+    ))
 }
 
 fn build(check: &mut Checker, raw: RawFile) -> Network {

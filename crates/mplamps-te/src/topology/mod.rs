@@ -5,6 +5,7 @@
 //! (importers and the generator write TOML and read it back).
 
 mod error;
+mod every_error;
 mod file;
 mod lsp;
 mod write;
