@@ -648,3 +648,42 @@ fn bench_load_small() {
     // The 3 s target is for 100 000 routers.
     assert_eq!(v["target_met"], Value::Null);
 }
+
+/// Issue 22 §4: requests that cannot end well are refused up front, in words.
+#[test]
+fn absurd_requests_are_refused_before_they_start() {
+    mplamps()
+        .args(["generate", "--nodes", "1000000000000", "-o", "/dev/null"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("of memory and this machine has"));
+    mplamps()
+        .args(["bench", "spf", "--nodes", "1000000000000"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("at most about"));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("net.graphml");
+    std::fs::copy("data/zoo/Abilene.graphml", &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    mplamps()
+        .args(["import", "graphml"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&input)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is the input file"));
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    mplamps()
+        .args(["import", "graphml", "--default-capacity", "0", "-o"])
+        .arg(dir.path().join("out.toml"))
+        .arg(&input)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("default capacity of zero"));
+}

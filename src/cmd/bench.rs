@@ -80,6 +80,8 @@ pub fn run(which: Which) -> Result<()> {
             args.nodes, args.degree
         );
     }
+    // Peak memory per router of the SPF bench, measured at 100 000 routers, with room.
+    super::check_memory("bench spf", args.nodes, 6 * 1024)?;
     let net = generate(args.nodes, args.degree, args.seed)?;
     let metrics = power::compute(&net);
     let kind: TreeKind = args.tree.into();

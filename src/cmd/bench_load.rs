@@ -66,6 +66,9 @@ pub fn run(args: LoadArgs) -> Result<()> {
     if args.repeats == 0 {
         bail!("--repeats must be at least 1");
     }
+    // Loading holds the text, the TOML document and the model: 16 KB per router measured
+    // at 100 000 routers, with room.
+    super::check_memory("bench load", args.nodes, 24 * 1024)?;
     let progress = std::io::stderr().is_terminal();
     if progress {
         eprintln!("generating {} routers ...", args.nodes);

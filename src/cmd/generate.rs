@@ -19,7 +19,12 @@ pub struct Args {
     output: PathBuf,
 }
 
+/// Peak memory of `generate` per router (degree 4), measured at 100 000 routers with
+/// room for higher degrees.
+const BYTES_PER_NODE: u64 = 3 * 1024;
+
 pub fn run(args: Args) -> Result<()> {
+    super::check_memory("generate", args.nodes, BYTES_PER_NODE)?;
     let net = generate(args.nodes, args.degree, args.seed)?;
     let header = [
         format!(

@@ -42,10 +42,30 @@ pub struct GraphmlArgs {
 }
 
 pub fn run(format: Format) -> Result<()> {
+    let (input, output) = match &format {
+        Format::Graphml(a) => (&a.input, &a.output),
+        Format::Pandapower(a) => (&a.input, &a.output),
+    };
+    refuse_overwriting(input, output)?;
     match format {
         Format::Graphml(args) => graphml(args),
         Format::Pandapower(args) => pandapower(args),
     }
+}
+
+/// An import never writes over the file it reads.
+fn refuse_overwriting(input: &std::path::Path, output: &std::path::Path) -> Result<()> {
+    let same = match (input.canonicalize(), output.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        anyhow::bail!(
+            "-o {} is the input file: the import would overwrite it; write to another file",
+            output.display()
+        );
+    }
+    Ok(())
 }
 
 fn pandapower(args: PandapowerArgs) -> Result<()> {

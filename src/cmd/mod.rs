@@ -102,6 +102,44 @@ pub fn disconnected_warning(part_sizes: &[usize]) -> Option<String> {
     ))
 }
 
+/// Refuses a run of `nodes` routers that would need more memory than the machine has
+/// available (`bytes_per_node`, measured for the command), before it starts rather than
+/// after it has filled the memory.
+pub fn check_memory(command: &str, nodes: usize, bytes_per_node: u64) -> Result<()> {
+    let Some(available) = available_memory() else {
+        return Ok(());
+    };
+    let needed = (nodes as u64).saturating_mul(bytes_per_node);
+    if needed > available {
+        anyhow::bail!(
+            "{command} of {nodes} routers needs about {} of memory and this machine has {} available: at most about {} routers",
+            human_bytes(needed),
+            human_bytes(available),
+            available / bytes_per_node
+        );
+    }
+    Ok(())
+}
+
+/// MemAvailable of /proc/meminfo, in bytes; `None` where it cannot be read.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn human_bytes(bytes: u64) -> String {
+    let gib = bytes as f64 / f64::from(1u32 << 30);
+    if gib >= 1024.0 {
+        format!("{:.1} TiB", gib / 1024.0)
+    } else if gib >= 1.0 {
+        format!("{gib:.1} GiB")
+    } else {
+        format!("{:.0} MiB", bytes as f64 / f64::from(1u32 << 20))
+    }
+}
+
 /// Which tree, on the command line.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum TreeArg {

@@ -32,7 +32,14 @@ pub enum GenerateError {
         min: f64,
         max: f64,
     },
+    #[error("{nodes} nodes is more than the generator numbers ({MAX_NODES} at most)")]
+    TooManyNodes { nodes: usize },
+    #[error("not enough memory for {links} links among {nodes} nodes")]
+    OutOfMemory { nodes: usize, links: usize },
 }
+
+/// Generated routers are numbered in 32 bits.
+pub const MAX_NODES: usize = u32::MAX as usize;
 
 /// The seeded default model for a router's capacity, a link's load and a line card's power.
 pub struct DefaultModel {
@@ -99,6 +106,9 @@ pub fn generate(nodes: usize, degree: f64, seed: u64) -> Result<Network, Generat
     if nodes < 2 {
         return Err(GenerateError::TooFewNodes(nodes));
     }
+    if nodes > MAX_NODES {
+        return Err(GenerateError::TooManyNodes { nodes });
+    }
     let min = 2.0 * (nodes - 1) as f64 / nodes as f64;
     let max = (nodes - 1) as f64;
     if !(degree.is_finite() && degree >= min - 1e-9 && degree <= max) {
@@ -111,8 +121,15 @@ pub fn generate(nodes: usize, degree: f64, seed: u64) -> Result<Network, Generat
     }
     let target = ((nodes as f64 * degree / 2.0).round() as usize).max(nodes - 1);
     let mut model = DefaultModel::new(seed);
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(target);
-    let mut seen: HashSet<(u32, u32)> = HashSet::with_capacity(target * 2);
+    let out_of_memory = |_| GenerateError::OutOfMemory {
+        nodes,
+        links: target,
+    };
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    pairs.try_reserve(target).map_err(out_of_memory)?;
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
+    seen.try_reserve(target.saturating_mul(2))
+        .map_err(out_of_memory)?;
     for i in 1..nodes as u32 {
         let j = model.rng().random_range(0..i);
         seen.insert((j, i));

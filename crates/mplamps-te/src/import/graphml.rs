@@ -42,7 +42,23 @@ pub enum GraphmlError {
     },
     #[error("{file}: the graph has no nodes")]
     Empty { file: String },
+    #[error(
+        "{file}: node {name:?} has {links} links; a router's line card holds at most {max} ports (parallel edges count one each)"
+    )]
+    TooManyLinks {
+        file: String,
+        name: String,
+        links: usize,
+        max: usize,
+    },
+    #[error(
+        "{file}: a default capacity of zero would write ports a topology file refuses; give one above zero"
+    )]
+    ZeroDefaultCapacity { file: String },
 }
+
+/// Ports of one line card: the topology file's limit.
+const MAX_PORTS: usize = 65_535;
 
 /// What an import did, for the report.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -79,6 +95,11 @@ pub fn import(
     text: &str,
     options: ImportOptions,
 ) -> Result<(Network, ImportSummary), GraphmlError> {
+    if options.default_capacity.bps() <= 0.0 {
+        return Err(GraphmlError::ZeroDefaultCapacity {
+            file: file.to_string(),
+        });
+    }
     let doc = roxmltree::Document::parse(text).map_err(|source| GraphmlError::Xml {
         file: file.to_string(),
         source,
@@ -197,6 +218,19 @@ pub fn import(
         *pair += 1;
         summary.parallel_links += usize::from(*pair > 1);
         links.push((a, b, Some(speed.unwrap_or(options.default_capacity))));
+    }
+    let mut degree = vec![0usize; names.len()];
+    for &(a, b, _) in &links {
+        degree[a] += 1;
+        degree[b] += 1;
+    }
+    if let Some((r, &links)) = degree.iter().enumerate().find(|(_, d)| **d > MAX_PORTS) {
+        return Err(GraphmlError::TooManyLinks {
+            file: file.to_string(),
+            name: names[r].clone(),
+            links,
+            max: MAX_PORTS,
+        });
     }
     summary.routers = names.len();
     summary.links = links.len();
