@@ -239,13 +239,20 @@ pub fn compute(net: &Network) -> Metrics {
                 let available = link
                     .map(|l| l.available.floor_to(net.bandwidth_quantum))
                     .filter(|bw| bw.bps() > 0.0);
-                let ratio = |watts: f64| available.map(|bw| wire_precision(watts / bw.gbps()));
+                // A ratio the 4-octet float of the TE LSA cannot carry is no value: the
+                // link leaves the power topology rather than cost infinity.
+                let ratio = |watts: f64| {
+                    available
+                        .map(|bw| wire_precision(watts / bw.gbps()))
+                        .filter(|v| v.is_finite())
+                };
                 let consumed_ratio = ratio(consumed_per_x_w);
                 let available_ratio = ratio(available_per_x_w);
                 let marginal_ratio = state
                     .marginal_w_per_gbps
                     .filter(|_| available.is_some())
-                    .map(wire_precision);
+                    .map(wire_precision)
+                    .filter(|v| v.is_finite());
                 let value = match net.selection {
                     Selection::Min => consumed_ratio.zip(available_ratio).map(|(c, a)| c.min(a)),
                     Selection::Consumed => consumed_ratio,
@@ -284,7 +291,9 @@ pub fn compute(net: &Network) -> Metrics {
             let excluded = if link.available.floor_to(net.bandwidth_quantum).bps() <= 0.0 {
                 Some("no available bandwidth after quantization")
             } else if pwrlink.is_none() {
-                Some("an end has no power value")
+                Some("an end has no power value (none advertised, or too large for the wire's float)")
+            } else if pwrlink.is_some_and(|p| !p.is_finite()) {
+                Some("its PWRLINK is not a finite number")
             } else {
                 None
             };

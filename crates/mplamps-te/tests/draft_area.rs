@@ -290,3 +290,37 @@ fn components_find_the_parts_of_a_disconnected_network() {
     );
     assert_eq!(net.components(), vec![vec![0, 1, 2], vec![3, 4], vec![5]]);
 }
+
+/// A ratio too large for the TE LSA's 4-octet float (1e45 W, reachable through
+/// a scenario's measured power) takes its link out of the power topology instead of
+/// giving it an infinite cost.
+#[test]
+fn a_ratio_beyond_the_wire_float_leaves_the_power_topology() {
+    let mut net = draft_area();
+    let a = net.router_index("A").unwrap();
+    for card in &mut net.routers[a].linecards {
+        card.power = LineCardPower::Measured {
+            consumed_w: 1e45,
+            available_w: 1e45,
+        };
+    }
+    let metrics = power::compute(&net);
+    let touching_a: Vec<_> = net
+        .links
+        .iter()
+        .zip(&metrics.links)
+        .filter(|(l, _)| l.a.router == a || l.b.router == a)
+        .map(|(_, m)| m)
+        .collect();
+    assert!(!touching_a.is_empty());
+    for m in touching_a {
+        assert!(!m.in_power_topology, "{}", m.name);
+        assert!(m.pwrlink.is_none_or(f64::is_finite));
+    }
+    assert!(
+        metrics
+            .links
+            .iter()
+            .all(|m| m.pwrlink.is_none_or(f64::is_finite))
+    );
+}

@@ -524,3 +524,23 @@ fn a_scenario_file_given_as_a_topology_says_so() {
     );
     assert!(errors(text)[0].message.contains("--scenario bad.toml"));
 }
+
+/// Issue 22 §4: watts no line card draws are refused, before their ratios overflow the
+/// 4-octet floats of the wire.
+#[test]
+fn absurd_watts_are_refused() {
+    let text = ROUTERS.replace("consumed_w = 100.0", "consumed_w = 1e300") + LINK;
+    expect_error(
+        &text,
+        line_of(&text, "1e300"),
+        "consumed_w",
+        "expected at most 1 000 000 W (1 MW) for one line card, got 1e300",
+    );
+    let text = ROUTERS.replace("max_w = 120.0", "max_w = 5e6") + LINK;
+    expect_error(
+        &text,
+        line_of(&text, "5e6"),
+        "profile",
+        "max_w: expected at most",
+    );
+}

@@ -19,6 +19,22 @@ use mplamps_core::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
 
 /// Used when the file has no line card to take the smallest port capacity from.
 const FALLBACK_NORMALIZE_TO_BPS: f64 = 10e9;
+/// No line card draws a megawatt (a large router chassis draws tens of kilowatts); a value
+/// above it is a unit slip, and far above it the ratios overflow the 4-octet floats the
+/// TE LSAs carry.
+const MAX_LINE_CARD_W: f64 = 1e6;
+
+fn too_many_watts(watts: f64) -> String {
+    let shown = if watts >= 1e9 {
+        format!("{watts:e}")
+    } else {
+        watts.to_string()
+    };
+    format!(
+        "expected at most 1 000 000 W (1 MW) for one line card, got {shown}: is the unit watts?"
+    )
+}
+
 /// Default router IDs count up from 10.0.0.1, skipping IDs the file uses.
 const FIRST_DEFAULT_ROUTER_ID: u32 = 0x0a00_0001;
 
@@ -241,6 +257,16 @@ impl<'a> Checker<'a> {
             field,
             message.into(),
         ));
+    }
+
+    /// The watts of one line card: a finite number ≥ 0 and at most `MAX_LINE_CARD_W`.
+    fn watts(&mut self, value: &Spanned<f64>, field: &str) -> f64 {
+        let v = self.non_negative(value, field);
+        if v > MAX_LINE_CARD_W {
+            self.error(value.span(), field, too_many_watts(v));
+            return 0.0;
+        }
+        v
     }
 
     /// A finite number ≥ 0 (watts, weights, quanta).
@@ -917,8 +943,8 @@ fn build_power(
                 );
             }
             LineCardPower::Measured {
-                consumed_w: check.non_negative(consumed, "consumed_w"),
-                available_w: check.non_negative(available, "available_w"),
+                consumed_w: check.watts(consumed, "consumed_w"),
+                available_w: check.watts(available, "available_w"),
             }
         }
         (None, None, Some(profile)) => build_profile(check, profile),
@@ -956,6 +982,8 @@ fn build_profile(check: &mut Checker, raw: &Spanned<RawProfile>) -> LineCardPowe
             fail(format!(
                 "expected max_w to be finite and at least idle_w ({idle_w}), got {max_w}"
             ));
+        } else if max_w > MAX_LINE_CARD_W {
+            fail(format!("max_w: {}", too_many_watts(max_w)));
         }
     };
     let positive_k = |k: f64, fail: &mut dyn FnMut(String)| {
@@ -1000,8 +1028,11 @@ fn points_problem(points: &[(f64, f64)]) -> Option<&'static str> {
     if points.first().map(|p| p.0) != Some(0.0) || points.last().map(|p| p.0) != Some(1.0) {
         return Some("starting at u = 0.0 and ending at u = 1.0");
     }
-    if points.iter().any(|p| !p.1.is_finite() || p.1 < 0.0) {
-        return Some("with finite watts ≥ 0");
+    if points
+        .iter()
+        .any(|p| !p.1.is_finite() || p.1 < 0.0 || p.1 > MAX_LINE_CARD_W)
+    {
+        return Some("with watts from 0 to 1 000 000 (1 MW)");
     }
     if points.windows(2).any(|w| w[1].0 <= w[0].0) {
         return Some("with u strictly increasing");
