@@ -687,3 +687,25 @@ fn absurd_requests_are_refused_before_they_start() {
         .failure()
         .stderr(predicates::str::contains("default capacity of zero"));
 }
+
+/// Issue 22 §4: a scenario's errors give the file and line, and names the network lacks
+/// are found before the run starts.
+#[test]
+fn scenario_errors_give_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[[event]]\nat = \"1s\"\nlink_down = \"L1\"\n\n[[event]]\nat = \"2s\"\nrouter_crash = \"Z\"\n",
+    )
+    .unwrap();
+    let shown = scenario.display().to_string();
+    mplamps()
+        .args(["sim", DRAFT, "--scenario"])
+        .arg(&scenario)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(format!(
+            "{shown}:5:1: field `event`: no router named \"Z\""
+        )));
+}

@@ -128,7 +128,8 @@ pub fn run(args: Args) -> Result<()> {
         let file = path.display().to_string();
         let lsps = mplamps_te::topology::parse_lsps(&file, &text, &sim.net)?;
         sim.add_lsps(&lsps);
-        sim.add_scenario(scenario::parse(&file, &text)?);
+        let events = scenario::parse_located(&file, &text)?;
+        sim.add_scenario_file(&file, events)?;
     }
     let pcap_error: Rc<RefCell<Option<String>>> = Rc::default();
     if let Some(path) = &args.pcap {

@@ -217,6 +217,8 @@ pub struct Sim {
     now: Duration,
     rng: ChaCha8Rng,
     scenario: Vec<ScenarioEvent>,
+    /// "file:line" of each scenario event read from a file.
+    scenario_places: Vec<Option<String>>,
     pub stats: Stats,
     /// Time of the last protocol change (neighbor state, SPF run, scenario step).
     pub last_change: Duration,
@@ -251,8 +253,13 @@ pub struct Sim {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    #[error("scenario event at {at:?}: {message}")]
-    Scenario { at: Duration, message: String },
+    /// `place` is "file:line: " of the event's table, when it came from a file.
+    #[error("{place}scenario event at {at:?}: {message}")]
+    Scenario {
+        place: String,
+        at: Duration,
+        message: String,
+    },
 }
 
 impl Sim {
@@ -318,6 +325,7 @@ impl Sim {
             now: Duration::ZERO,
             rng: ChaCha8Rng::seed_from_u64(seed),
             scenario: Vec::new(),
+            scenario_places: Vec::new(),
             stats: Stats::default(),
             last_change: Duration::ZERO,
             stalled_since: None,
@@ -436,11 +444,68 @@ impl Sim {
     /// Schedules scenario events (times relative to the start of the run).
     pub fn add_scenario(&mut self, events: Vec<ScenarioEvent>) {
         for e in events {
-            let index = self.scenario.len();
-            let at = e.at;
-            self.scenario.push(e);
-            self.push(at, SimEvent::Scenario(index));
+            self.schedule(e, None);
         }
+    }
+
+    /// Schedules the events of scenario file `file`, after checking that every router and
+    /// link they name exists: all that do not are reported at once, with their lines.
+    pub fn add_scenario_file(
+        &mut self,
+        file: &str,
+        events: Vec<scenario::Located>,
+    ) -> Result<(), scenario::ScenarioError> {
+        let unknown: Vec<_> = events
+            .iter()
+            .filter_map(|l| {
+                self.unknown_name(&l.event.action)
+                    .map(|message| mplamps_te::TopologyError {
+                        file: file.to_string(),
+                        line: l.line,
+                        column: 1,
+                        field: "event".into(),
+                        message,
+                    })
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(scenario::ScenarioError(
+                mplamps_te::topology::TopologyErrors(unknown),
+            ));
+        }
+        for l in events {
+            self.schedule(l.event, Some(format!("{file}:{}", l.line)));
+        }
+        Ok(())
+    }
+
+    fn schedule(&mut self, e: ScenarioEvent, place: Option<String>) {
+        let index = self.scenario.len();
+        let at = e.at;
+        self.scenario.push(e);
+        self.scenario_places.push(place);
+        self.push(at, SimEvent::Scenario(index));
+    }
+
+    /// The first router or link `action` names that the network lacks, as an error.
+    fn unknown_name(&self, action: &Action) -> Option<String> {
+        let (routers, links): (Vec<&str>, Vec<&str>) = match action {
+            Action::LinkDown(l) | Action::LinkUp(l) => (vec![], vec![l]),
+            Action::Available { link, .. } | Action::Metric { link, .. } => (vec![], vec![link]),
+            Action::RouterCrash(r) | Action::RouterRestart(r) => (vec![r], vec![]),
+            Action::Power { router, .. } | Action::RsvpRestart { router, .. } => {
+                (vec![router], vec![])
+            }
+            Action::ControlDown(a, b) | Action::ControlUp(a, b) => (vec![a, b], vec![]),
+            Action::LspSetup(_)
+            | Action::LspTeardown(_)
+            | Action::LspModify { .. }
+            | Action::LspFailover(_) => (vec![], vec![]),
+        };
+        routers
+            .into_iter()
+            .find_map(|r| self.router_index(r).err())
+            .or_else(|| links.into_iter().find_map(|l| self.link_index(l).err()))
     }
 
     /// The time of the last scenario event.
@@ -1003,8 +1068,17 @@ impl Sim {
             }
             SimEvent::Scenario(index) => {
                 let e = self.scenario[index].clone();
-                self.apply(&e)
-                    .map_err(|message| SimError::Scenario { at: e.at, message })?;
+                self.apply(&e).map_err(|message| SimError::Scenario {
+                    place: self
+                        .scenario_places
+                        .get(index)
+                        .cloned()
+                        .flatten()
+                        .map(|p| format!("{p}: "))
+                        .unwrap_or_default(),
+                    at: e.at,
+                    message,
+                })?;
                 self.last_change = at;
             }
         }

@@ -67,24 +67,23 @@ pub struct ScenarioEvent {
     pub action: Action,
 }
 
+/// Every error of a scenario file, each with its file, line and field, in file order.
 #[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    #[error("{file}: {message}")]
-    Syntax { file: String, message: String },
-    #[error("{file}: event {index} (at {at}): {message}")]
-    Event {
-        file: String,
-        index: usize,
-        at: String,
-        message: String,
-    },
+#[error("{0}")]
+pub struct ScenarioError(pub TopologyErrors);
+
+/// A scenario event and the line of its `[[event]]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub event: ScenarioEvent,
+    pub line: usize,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     #[serde(default)]
-    event: Vec<RawEvent>,
+    event: Vec<Spanned<RawEvent>>,
     /// `[[lsp]]` tables are read against the network by `mplamps_te::topology::parse_lsps`.
     #[serde(default, rename = "lsp")]
     _lsp: Vec<toml::Table>,
@@ -93,7 +92,7 @@ struct RawScenario {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEvent {
-    at: String,
+    at: Spanned<String>,
     link_down: Option<String>,
     link_up: Option<String>,
     router_crash: Option<String>,
@@ -159,75 +158,111 @@ struct RawMetric {
 }
 
 pub use mplamps_core::duration::parse as parse_duration;
+use mplamps_te::topology::{TopologyError, TopologyErrors};
+use toml::Spanned;
 
 /// Parses a scenario file; events come back sorted by time (stable for equal times).
 pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
-        file: file.to_string(),
-        message: e.to_string(),
+    Ok(parse_located(file, text)?
+        .into_iter()
+        .map(|l| l.event)
+        .collect())
+}
+
+/// As [`parse`], each event with its line: every error of the file is reported, not only
+/// the first.
+pub fn parse_located(file: &str, text: &str) -> Result<Vec<Located>, ScenarioError> {
+    let raw: RawScenario = toml::from_str(text).map_err(|first| {
+        ScenarioError(TopologyErrors::from_toml_failure::<RawScenario>(
+            file, text, &first,
+        ))
     })?;
     let mut out = Vec::with_capacity(raw.event.len());
-    for (index, e) in raw.event.into_iter().enumerate() {
-        let err = |message: String| ScenarioError::Event {
-            file: file.to_string(),
-            index: index + 1,
-            at: e.at.clone(),
-            message,
-        };
-        let at = parse_duration(&e.at)
-            .ok_or_else(|| err("expected `at` like \"30s\", \"250ms\" or \"2m\"".into()))?;
-        let mut actions = Vec::new();
-        actions.extend(e.link_down.clone().map(Action::LinkDown));
-        actions.extend(e.link_up.clone().map(Action::LinkUp));
-        actions.extend(e.router_crash.clone().map(Action::RouterCrash));
-        actions.extend(e.router_restart.clone().map(Action::RouterRestart));
-        actions.extend(e.available.as_ref().map(|a| Action::Available {
-            link: a.link.clone(),
-            value: a.value,
-        }));
-        actions.extend(e.power.as_ref().map(|p| Action::Power {
-            router: p.router.clone(),
-            linecard: p.linecard.clone(),
-            consumed_w: p.consumed_w,
-            available_w: p.available_w,
-        }));
-        actions.extend(e.metric.as_ref().map(|m| Action::Metric {
-            link: m.link.clone(),
-            value: m.value,
-        }));
-        actions.extend(e.lsp_setup.clone().map(Action::LspSetup));
-        actions.extend(e.lsp_teardown.clone().map(Action::LspTeardown));
-        actions.extend(e.lsp_modify.as_ref().map(|m| Action::LspModify {
-            name: m.name.clone(),
-            bandwidth: m.bandwidth,
-        }));
-        actions.extend(e.lsp_failover.clone().map(Action::LspFailover));
-        actions.extend(
-            e.control_down
-                .clone()
-                .map(|[a, b]| Action::ControlDown(a, b)),
-        );
-        actions.extend(e.control_up.clone().map(|[a, b]| Action::ControlUp(a, b)));
-        if let Some(r) = &e.rsvp_restart {
-            let down_for = parse_duration(&r.down_for).ok_or_else(|| {
-                err("rsvp_restart.down_for: expected a duration like \"3s\" or \"500ms\"".into())
-            })?;
-            actions.push(Action::RsvpRestart {
-                router: r.router.clone(),
-                down_for,
-                keep_forwarding: r.keep_forwarding,
-            });
+    let mut errors = Vec::new();
+    for spanned in raw.event {
+        let span = spanned.span();
+        match event(spanned.into_inner()) {
+            Ok(event) => out.push(Located {
+                event,
+                line: TopologyError::at(file, text, span, "", String::new()).line,
+            }),
+            Err((span, field, message)) => {
+                errors.push(TopologyError::at(file, text, span, field, message))
+            }
         }
-        let [action] = <[Action; 1]>::try_from(actions).map_err(|found| {
-            err(format!(
+    }
+    if !errors.is_empty() {
+        return Err(ScenarioError(TopologyErrors(errors)));
+    }
+    out.sort_by_key(|l| l.event.at);
+    Ok(out)
+}
+
+/// One event table as an action at a time, or the place, field and reason it is not.
+fn event(e: RawEvent) -> Result<ScenarioEvent, (std::ops::Range<usize>, &'static str, String)> {
+    let at = parse_duration(e.at.get_ref()).ok_or_else(|| {
+        (
+            e.at.span(),
+            "at",
+            format!(
+                "expected a time like \"30s\", \"250ms\" or \"2m\", got {:?}",
+                e.at.get_ref()
+            ),
+        )
+    })?;
+    let mut actions = Vec::new();
+    actions.extend(e.link_down.map(Action::LinkDown));
+    actions.extend(e.link_up.map(Action::LinkUp));
+    actions.extend(e.router_crash.map(Action::RouterCrash));
+    actions.extend(e.router_restart.map(Action::RouterRestart));
+    actions.extend(e.available.map(|a| Action::Available {
+        link: a.link,
+        value: a.value,
+    }));
+    actions.extend(e.power.map(|p| Action::Power {
+        router: p.router,
+        linecard: p.linecard,
+        consumed_w: p.consumed_w,
+        available_w: p.available_w,
+    }));
+    actions.extend(e.metric.map(|m| Action::Metric {
+        link: m.link,
+        value: m.value,
+    }));
+    actions.extend(e.lsp_setup.map(Action::LspSetup));
+    actions.extend(e.lsp_teardown.map(Action::LspTeardown));
+    actions.extend(e.lsp_modify.map(|m| Action::LspModify {
+        name: m.name,
+        bandwidth: m.bandwidth,
+    }));
+    actions.extend(e.lsp_failover.map(Action::LspFailover));
+    actions.extend(e.control_down.map(|[a, b]| Action::ControlDown(a, b)));
+    actions.extend(e.control_up.map(|[a, b]| Action::ControlUp(a, b)));
+    if let Some(r) = e.rsvp_restart {
+        let down_for = parse_duration(&r.down_for).ok_or_else(|| {
+            (
+                e.at.span(),
+                "rsvp_restart.down_for",
+                "expected a duration like \"3s\" or \"500ms\"".to_string(),
+            )
+        })?;
+        actions.push(Action::RsvpRestart {
+            router: r.router,
+            down_for,
+            keep_forwarding: r.keep_forwarding,
+        });
+    }
+    let [action] = <[Action; 1]>::try_from(actions).map_err(|found| {
+        (
+            e.at.span(),
+            "event",
+            format!(
                 "expected exactly one of link_down, link_up, router_crash, router_restart, available, power, metric, lsp_setup, lsp_teardown, lsp_modify, lsp_failover, control_down, control_up, rsvp_restart; found {}",
                 found.len()
-            ))
-        })?;
-        out.push(ScenarioEvent { at, action });
-    }
-    out.sort_by_key(|e| e.at);
-    Ok(out)
+            ),
+        )
+    })?;
+    Ok(ScenarioEvent { at, action })
 }
 
 #[cfg(test)]
@@ -277,16 +312,38 @@ rsvp_restart = { router = "P1", down_for = "3s", keep_forwarding = false }
     fn bad_control_and_restart_events_say_what_was_expected() {
         let one_router = "[[event]]\nat = \"1s\"\ncontrol_down = [\"P2\"]\n";
         let e = parse("s.toml", one_router).unwrap_err().to_string();
-        assert!(e.starts_with("s.toml:") && e.contains("2"), "{e}");
+        assert!(e.starts_with("s.toml:3:"), "{e}");
         let bad_time =
             "[[event]]\nat = \"1s\"\nrsvp_restart = { router = \"P2\", down_for = \"soon\" }\n";
         let e = parse("s.toml", bad_time).unwrap_err().to_string();
         assert_eq!(
             e,
-            "s.toml: event 1 (at 1s): rsvp_restart.down_for: expected a duration like \"3s\" or \"500ms\""
+            "s.toml:2:6: field `rsvp_restart.down_for`: expected a duration like \"3s\" or \"500ms\""
         );
         let typo = "[[event]]\nat = \"1s\"\nrsvp_restart = { router = \"P2\", keep = true }\n";
         let e = parse("s.toml", typo).unwrap_err().to_string();
         assert!(e.contains("unknown field `keep`"), "{e}");
+    }
+
+    /// Issue 22 §4: every error of the file, each with its line, in file order.
+    #[test]
+    fn every_error_of_a_scenario_has_its_line() {
+        let text = "[[event]]\nat = \"1s\"\nlink_down = 5\n\n[[event]]\nat = \"soon\"\nlink_down = \"L1\"\n\n[[event]]\nat = \"3s\"\nmetric = { link = \"L2\", value = 1.5 }\n";
+        let e = parse("s.toml", text).unwrap_err();
+        let lines: Vec<usize> = e.0.0.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 11], "{e}");
+        assert!(e.to_string().contains("expected a whole number"), "{e}");
+        let fixed = text.replace("= 5", "= \"L1\"").replace("1.5", "15");
+        let e = parse("s.toml", &fixed).unwrap_err().to_string();
+        assert!(
+            e.starts_with("s.toml:6:6: field `at`: expected a time like"),
+            "{e}"
+        );
+        let fixed = fixed.replace("soon", "2s");
+        let located = parse_located("s.toml", &fixed).unwrap();
+        assert_eq!(
+            located.iter().map(|l| l.line).collect::<Vec<_>>(),
+            [1, 5, 9]
+        );
     }
 }

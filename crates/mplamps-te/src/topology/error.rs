@@ -73,6 +73,24 @@ impl TopologyErrors {
         TopologyErrors(vec![err])
     }
 
+    /// Every error of a TOML file that `T` cannot read (its syntax error, or all its type
+    /// errors in file order), with `first`, the error serde gave, when none other is found.
+    pub fn from_toml_failure<T: serde::de::DeserializeOwned>(
+        file: &str,
+        text: &str,
+        first: &toml::de::Error,
+    ) -> Self {
+        let all = super::every_error::type_errors::<T>(text);
+        let all = if all.is_empty() {
+            vec![TopologyError::from_toml(file, text, first)]
+        } else {
+            all.iter()
+                .map(|e| TopologyError::from_toml(file, text, e))
+                .collect()
+        };
+        TopologyErrors(all)
+    }
+
     pub fn first(&self) -> Option<&TopologyError> {
         self.0.first()
     }

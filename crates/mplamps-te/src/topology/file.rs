@@ -387,15 +387,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Network, TopologyErrors> {
         if let Some(scenario) = scenario_instead(file, text) {
             return TopologyErrors::single(scenario);
         }
-        let mut all = super::every_error::type_errors::<RawFile>(text);
-        if all.is_empty() {
-            all.push(first);
-        }
-        TopologyErrors(
-            all.iter()
-                .map(|e| TopologyError::from_toml(file, text, e))
-                .collect(),
-        )
+        TopologyErrors::from_toml_failure::<RawFile>(file, text, &first)
     })?;
     let mut check = Checker::new(file, text);
     let network = build(&mut check, raw);

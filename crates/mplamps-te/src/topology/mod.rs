@@ -5,7 +5,7 @@
 //! (importers and the generator write TOML and read it back).
 
 mod error;
-mod every_error;
+pub mod every_error;
 mod file;
 mod lsp;
 mod write;
@@ -14,6 +14,7 @@ pub use lsp::{DEFAULT_GPID, LspHop, LspSpec, parse_lsps};
 pub use write::to_toml;
 
 pub use error::{TopologyError, TopologyErrors};
+pub use every_error::{MAX_TYPE_ERRORS, type_errors};
 
 use std::net::Ipv4Addr;
 
