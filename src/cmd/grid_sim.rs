@@ -75,10 +75,12 @@ fn kw(w: f64) -> String {
 
 fn text_report(r: &GridReport, comparison: Option<&FlowComparison>) -> String {
     let mut out = format!(
-        "grid {}: {} lamps on, {} refused; {} kW delivered, {} kW lost; {} at {:.3} s virtual, {:.3} s wall\n",
+        "grid {}: {} lamps on, {} refused, {} left off ({} out of service); {} kW delivered, {} kW lost; {} at {:.3} s virtual, {:.3} s wall\n",
         r.grid,
         r.lamps_on,
         r.lamps_refused,
+        r.lamps_off,
+        r.lamps_out_of_service,
         kw(r.load_w),
         kw(r.losses_w),
         if r.converged {

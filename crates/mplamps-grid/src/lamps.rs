@@ -304,6 +304,8 @@ impl LampSim {
                 .iter()
                 .filter(|l| l.state == LampState::Refused)
                 .count(),
+            lamps_off: lamps.iter().filter(|l| l.state == LampState::Off).count(),
+            lamps_out_of_service: self.grid.loads.iter().filter(|l| !l.in_service).count(),
             load_w: on.iter().map(|l| l.power_w).fold(0.0, |sum, w| sum + w),
             losses_w: elements
                 .iter()
@@ -356,6 +358,7 @@ impl LampSim {
         let routers = &self.mapped.network.routers;
         let state = state_of(run);
         let error = match run {
+            _ if !load.in_service => Some("out of service: left off".to_string()),
             None => lamp
                 .sources
                 .is_empty()
@@ -477,6 +480,10 @@ fn scenario_events(
             LampAction::On(loads) | LampAction::Off(loads) => {
                 let switch_on = matches!(e.action, LampAction::On(_));
                 for &l in loads {
+                    // A load out of service (pandapower's in_service = false) stays off.
+                    if switch_on && grid.loads.get(l).is_some_and(|load| !load.in_service) {
+                        continue;
+                    }
                     let Some(name) = lsp_name(grid, lamps, l, e.at) else {
                         continue;
                     };
@@ -689,6 +696,10 @@ pub struct GridReport {
     pub wall_time_s: f64,
     pub lamps_on: usize,
     pub lamps_refused: usize,
+    /// Lamps left off: never switched on, switched off, or out of service.
+    pub lamps_off: usize,
+    /// Loads the grid marks out of service; they are never switched on.
+    pub lamps_out_of_service: usize,
     /// Watts of the lamps that are on.
     pub load_w: f64,
     /// Losses of every element at its reserved power.

@@ -247,6 +247,18 @@ impl Grid {
                     "a winding names a bus that does not exist or has a bad rating".into(),
                 ));
             }
+            let mut on: Vec<usize> = t.windings.iter().map(|w| w.bus).collect();
+            on.sort_unstable();
+            if let Some(w) = on.windows(2).find(|w| w[0] == w[1]) {
+                return Err(err(
+                    "transformer",
+                    &t.name,
+                    format!(
+                        "has two windings on bus {}: a transformer joins different buses",
+                        self.buses[w[0]].name
+                    ),
+                ));
+            }
             if !nonneg(t.no_load_loss_w) || !nonneg(t.load_loss_w) {
                 return Err(err(
                     "transformer",

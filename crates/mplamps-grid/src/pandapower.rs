@@ -371,6 +371,16 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
             ));
         }
         let index = buses.index[row];
+        if let Some(&earlier) = bus_at.get(&index) {
+            return Err(buses.cell_error(
+                row,
+                "index",
+                format!(
+                    "duplicate bus index {index} (bus {} has it already)",
+                    grid.buses[earlier].name
+                ),
+            ));
+        }
         bus_at.insert(index, grid.buses.len());
         grid.buses.push(Bus {
             name: names.name(buses.text(row, "name")?, "bus", index),
@@ -425,6 +435,13 @@ pub fn import(file: &str, text: &str) -> Result<(Grid, Summary), ImportError> {
     for row in 0..trafos.rows.len() {
         let hv = bus_ref(&trafos, row, "hv_bus")?;
         let lv = bus_ref(&trafos, row, "lv_bus")?;
+        if hv == lv {
+            return Err(trafos.cell_error(
+                row,
+                "lv_bus",
+                "the same bus as hv_bus: a transformer joins two different buses",
+            ));
+        }
         let parallel = trafos.number_or(row, "parallel", 1.0)?;
         let sn_w = trafos.number(row, "sn_mva")? * 1e6 * parallel;
         let index = trafos.index[row];

@@ -436,3 +436,19 @@ lamps_on = ["Big"]
         "{error}"
     );
 }
+
+/// Issue 22 §4: a load out of service is never switched on, and the report counts it
+/// among the lamps left off.
+#[test]
+fn a_load_out_of_service_stays_off_and_is_counted() {
+    let mut grid = cigre();
+    grid.loads[0].in_service = false;
+    let name = grid.loads[0].name.clone();
+    let report = lamps::simulate(grid.clone(), &all_on(&grid), 1).unwrap();
+    let off = lamp(&report, &name);
+    assert_eq!(off.state, LampState::Off);
+    assert_eq!(off.error.as_deref(), Some("out of service: left off"));
+    assert_eq!(report.lamps_out_of_service, 1);
+    assert_eq!(report.lamps_off, 1);
+    assert_eq!(report.lamps_on + report.lamps_refused + 1, grid.loads.len());
+}

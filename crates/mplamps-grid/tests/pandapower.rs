@@ -214,3 +214,36 @@ proptest::proptest! {
         let _ = import("x.json", &edited);
     }
 }
+
+/// Issue 22 §4: a duplicate bus index says duplicate; a transformer with both windings on
+/// one bus is refused at its column.
+#[test]
+fn duplicate_buses_and_one_bus_transformers_are_named() {
+    let err = |text: &str| import("net.json", text).unwrap_err().to_string();
+    let duplicate = with_table(CIGRE, "bus", |t| t["index"][1] = t["index"][0].clone());
+    let e = err(&duplicate);
+    assert!(
+        e.starts_with("net.json: bus:0: column `index`: duplicate bus index 0 (bus "),
+        "{e}"
+    );
+    let one_bus = with_table(CIGRE, "trafo", |t| {
+        let column = |name: &str| {
+            t["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|c| c == name)
+                .unwrap()
+        };
+        let (hv, lv) = (column("hv_bus"), column("lv_bus"));
+        let bus = t["data"][0][hv].clone();
+        t["data"][0][lv] = bus;
+    });
+    assert!(
+        err(&one_bus).ends_with(
+            "column `lv_bus`: the same bus as hv_bus: a transformer joins two different buses"
+        ),
+        "{}",
+        err(&one_bus)
+    );
+}
