@@ -709,3 +709,36 @@ fn scenario_errors_give_file_and_line() {
             "{shown}:5:1: field `event`: no router named \"Z\""
         )));
 }
+
+/// Issue 22 §6: the topology file is named the same way everywhere (first, or with
+/// --topology), and a trace says which rule chose its tree.
+#[test]
+fn one_way_to_name_the_topology_and_traces_name_their_rule() {
+    for args in [
+        &["metrics", DRAFT, "--json"][..],
+        &["metrics", "--topology", DRAFT, "--json"][..],
+        &["spf", DRAFT, "--root", "B", "--json"][..],
+        &["spf", "-t", DRAFT, "--root", "B", "--json"][..],
+        &["sim", "-t", DRAFT, "--json"][..],
+    ] {
+        json(args);
+    }
+    mplamps()
+        .args(["metrics"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "metrics needs a topology file: mplamps metrics TOPOLOGY.toml",
+        ));
+    let big = json(&["sim", DRAFT, "--trace", "B", "F", "--rate", "2G", "--json"]);
+    assert_eq!(big["tree"], "power");
+    assert!(
+        big["policy"]
+            .as_str()
+            .unwrap()
+            .starts_with("[[fec_policy]] rule 1")
+    );
+    let small = json(&["sim", DRAFT, "--trace", "B", "F", "--json"]);
+    assert_eq!(small["tree"], "regular");
+    assert!(small["policy"].as_str().unwrap().contains("matches"));
+}

@@ -44,6 +44,7 @@ pub struct SpfArgs {
     /// Costs to use: IGP metrics or PWRLINK.
     #[arg(long, value_enum, default_value = "power")]
     tree: TreeArg,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -61,6 +62,10 @@ struct SpfBench {
     full_vs_petgraph: f64,
     /// ours_full_ms ÷ ours_incremental_ms (target ≥ 10).
     incremental_speedup: f64,
+    /// full_vs_petgraph ≤ 0.5.
+    full_target_met: bool,
+    /// incremental_speedup ≥ 10.
+    incremental_target_met: bool,
 }
 
 pub fn run(which: Which) -> Result<()> {
@@ -135,6 +140,13 @@ pub fn run(which: Which) -> Result<()> {
         petgraph_ms: median(&mut petgraph_times),
         full_vs_petgraph: median(&mut full) / median(&mut petgraph_times),
         incremental_speedup: median(&mut full) / median(&mut incremental),
+        full_target_met: false,
+        incremental_target_met: false,
+    };
+    let result = SpfBench {
+        full_target_met: result.full_vs_petgraph <= 0.5,
+        incremental_target_met: result.incremental_speedup >= 10.0,
+        ..result
     };
     if args.json {
         return super::print_json(&result);
@@ -167,8 +179,11 @@ pub fn run(which: Which) -> Result<()> {
     );
     print!("{}", table.render());
     println!(
-        "\nfull ÷ petgraph = {:.3} (target ≤ 0.5); full ÷ incremental = {:.1} (target ≥ 10)",
-        result.full_vs_petgraph, result.incremental_speedup
+        "\nfull ÷ petgraph = {:.3} (target ≤ 0.5: {}); full ÷ incremental = {:.1} (target ≥ 10: {})",
+        result.full_vs_petgraph,
+        super::verdict(result.full_target_met),
+        result.incremental_speedup,
+        super::verdict(result.incremental_target_met)
     );
     Ok(())
 }

@@ -50,6 +50,7 @@ pub struct LampArgs {
     peer_lamps: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -463,8 +464,9 @@ fn print_report(r: &LampBench) -> Result<()> {
     };
     table.row(vec![
         format!(
-            "turn-on latency, {} hops, median ms (target < 5)",
-            r.latency.hops
+            "turn-on latency, {} hops, median ms (target < 5: {})",
+            r.latency.hops,
+            super::verdict(r.latency.median_ms < 5.0)
         ),
         num(Some(r.latency.median_ms)),
         num(peer.map(|p| p.latency_median_ms)),

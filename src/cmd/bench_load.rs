@@ -27,6 +27,7 @@ pub struct LoadArgs {
     /// Loads to time (the figures are medians).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }

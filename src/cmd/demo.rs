@@ -27,9 +27,10 @@ pub struct Args {
     /// Root of both trees (the draft computes its power SPT on router B, §2.4).
     #[arg(long, default_value = "B")]
     root: String,
-    /// Use this topology instead of the draft's area.
-    #[arg(long, short)]
-    topology: Option<PathBuf>,
+    /// Use this topology instead of the draft's area (given first, or with --topology).
+    #[command(flatten)]
+    topology: super::TopologyArg,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -166,7 +167,7 @@ fn simulate(
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (source, net) = match &args.topology {
+    let (source, net) = match args.topology.given() {
         Some(path) => (path.display().to_string(), super::load(path)?),
         None => (
             DRAFT_AREA_PATH.to_string(),

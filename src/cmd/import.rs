@@ -20,6 +20,7 @@ pub struct PandapowerArgs {
     /// Output file: the `[grid]` section of a topology file.
     #[arg(long, short)]
     output: PathBuf,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -37,6 +38,7 @@ pub struct GraphmlArgs {
     /// Capacity of links without LinkSpeedRaw.
     #[arg(long, default_value = "10G")]
     default_capacity: Bandwidth,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }

@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use anyhow::Result;
 use mplamps_te::{Metrics, Network, power};
 
@@ -7,15 +5,15 @@ use crate::table::{Table, num};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Topology file (docs/topology-format.md).
-    #[arg(long, short)]
-    topology: PathBuf,
+    #[command(flatten)]
+    topology: super::TopologyArg,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let net = super::load(&args.topology)?;
+    let net = super::load(args.topology.required("metrics")?)?;
     let metrics = power::compute(&net);
     if args.json {
         return super::print_json(&metrics);

@@ -140,6 +140,42 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// The topology file, named the same way in every command: `mplamps CMD FILE` or, the
+/// older form, `mplamps CMD --topology FILE` (`-t FILE`).
+#[derive(clap::Args)]
+pub struct TopologyArg {
+    /// Topology file (docs/topology-format.md).
+    #[arg(value_name = "TOPOLOGY")]
+    file: Option<PathBuf>,
+    /// The topology file, as an option (the same as giving it first).
+    #[arg(
+        long = "topology",
+        short = 't',
+        value_name = "TOPOLOGY",
+        conflicts_with = "file"
+    )]
+    flag: Option<PathBuf>,
+}
+
+impl TopologyArg {
+    /// The file, if one was given.
+    pub fn given(&self) -> Option<&Path> {
+        self.file.as_deref().or(self.flag.as_deref())
+    }
+
+    /// The file, which `command` needs.
+    pub fn required(&self, command: &str) -> Result<&Path> {
+        self.given().ok_or_else(|| {
+            anyhow::anyhow!("{command} needs a topology file: mplamps {command} TOPOLOGY.toml")
+        })
+    }
+}
+
+/// How a benchmark figure stands against its target, in words.
+pub fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
 /// Which tree, on the command line.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum TreeArg {

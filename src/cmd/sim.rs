@@ -16,8 +16,8 @@ use crate::table::Table;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Topology file (docs/topology-format.md).
-    pub(super) topology: PathBuf,
+    #[command(flatten)]
+    pub(super) topology: super::TopologyArg,
     /// Run until "converged" (the default), or give a time with --duration.
     #[arg(long, value_parser = ["converged"], conflicts_with = "duration")]
     until: Option<String>,
@@ -30,6 +30,7 @@ pub struct Args {
     /// Write every packet to a pcap file (raw IPv4, virtual timestamps).
     #[arg(long)]
     pub(super) pcap: Option<PathBuf>,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     pub(super) json: bool,
     /// Seed of the simulator's one random generator.
@@ -100,9 +101,10 @@ pub fn run(args: Args) -> Result<()> {
             args.loss
         );
     }
-    let text = std::fs::read_to_string(&args.topology)
-        .with_context(|| format!("reading {}", args.topology.display()))?;
-    let file = args.topology.display().to_string();
+    let path = args.topology.required("sim")?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file = path.display().to_string();
     if let Some(grid) =
         mplamps_grid::file::parse(&file, &text).map_err(|errors| anyhow::anyhow!("{errors}"))?
     {
@@ -111,7 +113,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.all_lamps_on || args.compare.is_some() {
         bail!("--all-lamps-on and --compare need a grid: {file} has no [grid] section");
     }
-    let net = super::load(&args.topology)?;
+    let net = super::load(path)?;
     let model = LinkModel {
         delay: args.delay,
         jitter: args.jitter,
@@ -155,6 +157,11 @@ pub fn run(args: Args) -> Result<()> {
     })?;
     status.clear();
     let wall = started.elapsed().as_secs_f64();
+    if args.rate.is_some() && sim.net.fec_policy.is_empty() {
+        eprintln!(
+            "warning: --rate changes nothing here: {file} has no [[fec_policy]] rules to match a rate against (docs/ldp.md)"
+        );
+    }
     let trace = match &args.trace {
         Some(ends) => match ends.as_slice() {
             [src, dst] => Some(sim.trace(src, dst, args.rate)?),
@@ -198,10 +205,11 @@ pub fn run(args: Args) -> Result<()> {
 pub fn render_trace(trace: &mplamps_sim::mpls::Trace) -> String {
     let label = |l: Option<u32>| l.map_or("-".to_string(), |l| l.to_string());
     let mut out = format!(
-        "flow {} → {} on the {} tree: {}\n",
+        "flow {} → {} on the {} tree ({}): {}\n",
         trace.src,
         trace.dst,
         trace.tree,
+        trace.policy,
         match (trace.delivered, trace.dropped) {
             (true, _) => "delivered".to_string(),
             (false, Some(reason)) => format!("dropped ({reason:?})"),
@@ -339,6 +347,7 @@ pub fn render(report: &SimReport) -> String {
         ]);
     }
     out.push_str(&table.render());
+    out.push_str(&render_ldp(report));
     if !report.lsps.is_empty() {
         out.push('\n');
         out.push_str(&render_lsps(&report.lsps));
@@ -346,6 +355,52 @@ pub fn render(report: &SimReport) -> String {
     }
     out.push_str(&render_why(&report.why_not_converged));
     out
+}
+
+/// LDP per router, when it ran: its sessions, which peers take power bindings, and the
+/// labels of each tree in its LFIB.
+fn render_ldp(report: &SimReport) -> String {
+    if report.routers.iter().all(|r| r.ldp.is_none()) {
+        return String::new();
+    }
+    let mut table = Table::new([
+        "router",
+        "LDP sessions (operational/all)",
+        "power peers",
+        "LFIB regular",
+        "LFIB power",
+        "mappings sent",
+    ]);
+    for r in &report.routers {
+        let Some(ldp) = &r.ldp else {
+            table.row(vec![r.name.clone(), "down".into()]);
+            continue;
+        };
+        let operational = ldp
+            .sessions
+            .iter()
+            .filter(|s| s.state == mplamps_ldp::instance::SessionState::Operational)
+            .count();
+        let power_peers: Vec<&str> = ldp
+            .sessions
+            .iter()
+            .filter(|s| s.power)
+            .map(|s| s.peer.as_str())
+            .collect();
+        let labels = |tree| ldp.lfib.iter().filter(|row| row.tree == tree).count();
+        table.row(vec![
+            r.name.clone(),
+            format!("{operational}/{}", ldp.sessions.len()),
+            power_peers.join(","),
+            labels(mplamps_core::fec::Topology::Regular).to_string(),
+            labels(mplamps_core::fec::Topology::Power).to_string(),
+            ldp.counters.mappings_sent.to_string(),
+        ]);
+    }
+    format!(
+        "\nLDP (labels from disjoint ranges per tree; docs/ldp.md)\n{}",
+        table.render()
+    )
 }
 
 /// Reasons shown in the text report; `--json` has them all (up to `WHY_LIMIT`).

@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use anyhow::Result;
 use mplamps_te::power;
 use mplamps_te::trees::{self, TreeReport};
@@ -9,14 +7,14 @@ use crate::table::{Table, num};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Topology file (docs/topology-format.md).
-    #[arg(long, short)]
-    topology: PathBuf,
+    #[command(flatten)]
+    topology: super::TopologyArg,
     /// The router at the root of the tree.
     #[arg(long, short)]
     root: String,
     #[arg(long, value_enum, default_value = "regular")]
     tree: TreeArg,
+    /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long, conflicts_with = "dot")]
     json: bool,
     /// Print the tree as Graphviz DOT.
@@ -25,7 +23,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let net = super::load(&args.topology)?;
+    let net = super::load(args.topology.required("spf")?)?;
     let root = super::router_index(&net, &args.root)?;
     let metrics = power::compute(&net);
     let tree = trees::compute(&net, &metrics, args.tree.into(), root);

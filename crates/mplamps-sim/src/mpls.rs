@@ -125,6 +125,8 @@ pub struct Trace {
     pub dst: String,
     /// The tree the FEC policy chose.
     pub tree: Topology,
+    /// Which `[[fec_policy]]` rule chose it, in words.
+    pub policy: String,
     pub delivered: bool,
     pub hops: Vec<TraceHop>,
     /// Routers where the power tree had to use a regular label.
@@ -191,7 +193,7 @@ impl Sim {
         let (s, d) = (index(src)?, index(dst)?);
         let from = self.net.routers[s].router_id.to_ipv4();
         let to = self.net.routers[d].router_id.to_ipv4();
-        let tree = FecPolicy::tree_for(&self.net.fec_policy, to, rate);
+        let (tree, policy) = FecPolicy::choose(&self.net.fec_policy, to, rate);
         let hash = flow_hash(from, to);
         let mut frame = Frame {
             mpls: false,
@@ -201,6 +203,7 @@ impl Sim {
             src: src.to_string(),
             dst: dst.to_string(),
             tree,
+            policy,
             delivered: false,
             hops: Vec::new(),
             fallbacks: Vec::new(),

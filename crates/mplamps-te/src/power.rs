@@ -160,10 +160,14 @@ pub struct PortMetrics {
     pub available_per_x_w: f64,
     /// The link's available bandwidth after quantization.
     pub available_bps: Option<f64>,
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub consumed_ratio: Option<f64>,
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub available_ratio: Option<f64>,
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub marginal_ratio: Option<f64>,
     /// The value chosen by the selection rule: what OSPF-TE advertises for this port.
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub value: Option<f64>,
 }
 
@@ -173,8 +177,11 @@ pub struct LinkMetrics {
     pub name: String,
     pub a: String,
     pub b: String,
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub value_a: Option<f64>,
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub value_b: Option<f64>,
+    #[serde(serialize_with = "crate::json_float::option::serialize")]
     pub pwrlink: Option<f64>,
     pub in_power_topology: bool,
     /// Why the link is not in the power topology.

@@ -62,6 +62,7 @@ pub struct FirstHop {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeReport {
     pub name: String,
+    #[serde(serialize_with = "crate::json_float::serialize")]
     pub distance: f64,
     pub parents: Vec<String>,
     pub next_hops: Vec<String>,

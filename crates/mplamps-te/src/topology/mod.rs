@@ -146,20 +146,47 @@ pub struct FecPolicy {
 }
 
 impl FecPolicy {
-    /// The first rule matching a flow, else the regular tree.
-    pub fn tree_for(
+    /// The tree for a flow and why, in words: the first `[[fec_policy]]` rule it matches
+    /// (by its place in the file), else the regular tree by default.
+    pub fn choose(
         rules: &[FecPolicy],
         dst: Ipv4Addr,
         rate: Option<Bandwidth>,
-    ) -> mplamps_core::fec::Topology {
-        rules
-            .iter()
-            .find(|r| {
-                mplamps_core::fec::Fec::new(r.prefix, r.prefix_len).contains(dst)
-                    && r.min_rate
-                        .is_none_or(|min| rate.is_some_and(|rate| rate.bps() >= min.bps()))
-            })
-            .map_or(mplamps_core::fec::Topology::Regular, |r| r.tree)
+    ) -> (mplamps_core::fec::Topology, String) {
+        let matched = rules.iter().enumerate().find(|(_, r)| {
+            mplamps_core::fec::Fec::new(r.prefix, r.prefix_len).contains(dst)
+                && r.min_rate
+                    .is_none_or(|min| rate.is_some_and(|rate| rate.bps() >= min.bps()))
+        });
+        match matched {
+            Some((k, r)) => {
+                let rate = r
+                    .min_rate
+                    .map(|min| format!(" at {min}b/s or more"))
+                    .unwrap_or_default();
+                (
+                    r.tree,
+                    format!(
+                        "[[fec_policy]] rule {}: {}/{}{rate} rides the {} tree",
+                        k + 1,
+                        r.prefix,
+                        r.prefix_len,
+                        r.tree
+                    ),
+                )
+            }
+            None if rules.is_empty() => (
+                mplamps_core::fec::Topology::Regular,
+                "no [[fec_policy]] rules: the regular tree".to_string(),
+            ),
+            None => (
+                mplamps_core::fec::Topology::Regular,
+                format!(
+                    "none of the {} [[fec_policy]] rules matches: the regular tree",
+                    rules.len()
+                ),
+            ),
+        }
     }
 }
 
