@@ -348,6 +348,7 @@ pub fn render(report: &SimReport) -> String {
     }
     out.push_str(&table.render());
     out.push_str(&render_ldp(report));
+    out.push_str(&render_reconvergence(&report.reconvergence));
     if !report.lsps.is_empty() {
         out.push('\n');
         out.push_str(&render_lsps(&report.lsps));
@@ -355,6 +356,51 @@ pub fn render(report: &SimReport) -> String {
     }
     out.push_str(&render_why(&report.why_not_converged));
     out
+}
+
+/// One row per scenario step: what it did, when each tree's routes settled everywhere,
+/// when the network reconverged, what it cost, and how LSPs recovered.
+fn render_reconvergence(steps: &[mplamps_sim::Reconvergence]) -> String {
+    if steps.is_empty() {
+        return String::new();
+    }
+    let ms = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{:.1} ms", s * 1e3));
+    let mut table = Table::new([
+        "at",
+        "step",
+        "regular routes settled",
+        "power routes settled",
+        "reconverged",
+        "routers rerouted",
+        "LSAs flooded",
+        "SPF runs",
+        "LSPs",
+    ]);
+    for step in steps {
+        let lsps: Vec<String> = step
+            .lsps
+            .iter()
+            .map(|l| match (l.switchover_s, l.up_s) {
+                (Some(s), _) => format!("{} switched over in {}", l.lsp, ms(Some(s))),
+                (None, up) => format!("{} up in {}", l.lsp, ms(up)),
+            })
+            .collect();
+        table.row(vec![
+            format!("{:.3} s", step.at_s),
+            step.events.join("; "),
+            ms(step.regular_settled_s),
+            ms(step.power_settled_s),
+            ms(step.reconverged_s),
+            step.routers.len().to_string(),
+            step.lsas_flooded.to_string(),
+            step.spf_runs.to_string(),
+            lsps.join(", "),
+        ]);
+    }
+    format!(
+        "\nReconvergence after each scenario step (times after the step; per router in --json)\n{}",
+        table.render()
+    )
 }
 
 /// LDP per router, when it ran: its sessions, which peers take power bindings, and the

@@ -9,6 +9,7 @@ pub mod pcap;
 pub mod report;
 pub mod rsvp;
 pub mod scenario;
+mod timeline;
 mod window;
 
 use std::cmp::Reverse;
@@ -31,6 +32,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub use diagnose::{STALL_LIMIT, Unsettled, UnsettledKind};
 use scenario::{Action, ScenarioEvent};
+pub use timeline::{LspRecovery, Reconvergence, RouterSettled};
 
 /// How simulated links behave.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +180,9 @@ pub struct Stats {
     pub packets_lost: u64,
     /// Datagrams that could not be sent at all: an MTU below the IPv4 minimum of 68.
     pub packets_too_big: u64,
+    /// LSA copies sent in LS Updates, and SPF runs, by every router.
+    pub lsas_flooded: u64,
+    pub spf_runs: u64,
     /// Datagrams longer than the MTU, sent in IP fragments, and the fragments sent.
     pub packets_fragmented: u64,
     pub fragments_sent: u64,
@@ -219,6 +224,11 @@ pub struct Sim {
     scenario: Vec<ScenarioEvent>,
     /// "file:line" of each scenario event read from a file.
     scenario_places: Vec<Option<String>>,
+    /// For each router, when its regular and its power routes last changed.
+    routes_changed: Vec<[Option<Duration>; 2]>,
+    /// Scenario steps whose window has closed, and the open one (`timeline`).
+    timeline: Vec<Reconvergence>,
+    open_step: Option<timeline::OpenStep>,
     pub stats: Stats,
     /// Time of the last protocol change (neighbor state, SPF run, scenario step).
     pub last_change: Duration,
@@ -326,6 +336,9 @@ impl Sim {
             rng: ChaCha8Rng::seed_from_u64(seed),
             scenario: Vec::new(),
             scenario_places: Vec::new(),
+            routes_changed: vec![[None; 2]; ldp_configs.len()],
+            timeline: Vec::new(),
+            open_step: None,
             stats: Stats::default(),
             last_change: Duration::ZERO,
             stalled_since: None,
@@ -584,29 +597,26 @@ impl Sim {
     fn drain(&mut self, r: usize) {
         let now = self.now;
         while let Some(t) = self.routers[r].instance.poll_transmit() {
-            self.stats.packets_sent += 1;
-            if let Some(sink) = self.capture.as_mut() {
-                sink(Sent {
-                    at: now,
-                    src: t.src,
-                    dst: t.dst,
-                    carrier: Carrier::Ospf,
-                    payload: &t.payload,
-                });
-            }
-            self.send_datagram(r, t.interface, t.src, t.dst, Protocol::Ospf, t.payload);
+            self.send_ospf(r, t);
         }
         while let Some(e) = self.routers[r].instance.poll_event() {
             match e {
-                Event::NeighborState { .. } | Event::SpfRun { .. } => self.last_change = now,
-                Event::Warning(w) => self.warn(w),
-                Event::RoutesChanged if self.ldp_enabled => {
-                    let routes = self.routers[r].instance.routes().clone();
-                    let ldp = &mut self.routers[r].ldp;
-                    ldp.set_routes(now, Topology::Regular, mpls::ldp_routes(&routes.regular));
-                    ldp.set_routes(now, Topology::Power, mpls::ldp_routes(&routes.power));
+                Event::NeighborState { .. } => self.last_change = now,
+                Event::SpfRun { .. } => {
+                    self.last_change = now;
+                    self.stats.spf_runs += 1;
                 }
-                Event::RoutesChanged | Event::Dropped { .. } => {}
+                Event::Warning(w) => self.warn(w),
+                Event::RoutesChanged { regular, power } => {
+                    self.note_routes_changed(r, now, regular, power);
+                    if self.ldp_enabled {
+                        let routes = self.routers[r].instance.routes().clone();
+                        let ldp = &mut self.routers[r].ldp;
+                        ldp.set_routes(now, Topology::Regular, mpls::ldp_routes(&routes.regular));
+                        ldp.set_routes(now, Topology::Power, mpls::ldp_routes(&routes.power));
+                    }
+                }
+                Event::Dropped { .. } => {}
             }
         }
         if self.ldp_enabled {
@@ -630,6 +640,34 @@ impl Sim {
             .min();
         if let Some(at) = slot.rearm(timeout, now) {
             self.push(at, SimEvent::Wake(r));
+        }
+    }
+
+    /// Puts an OSPF packet router `r` sent on its link, counting the LSAs an LS Update
+    /// floods.
+    fn send_ospf(&mut self, r: usize, t: mplamps_ospf::instance::Transmit) {
+        self.stats.packets_sent += 1;
+        self.stats.lsas_flooded += lsas_in_update(&t.payload);
+        if let Some(sink) = self.capture.as_mut() {
+            sink(Sent {
+                at: self.now,
+                src: t.src,
+                dst: t.dst,
+                carrier: Carrier::Ospf,
+                payload: &t.payload,
+            });
+        }
+        self.send_datagram(r, t.interface, t.src, t.dst, Protocol::Ospf, t.payload);
+    }
+
+    fn note_routes_changed(&mut self, r: usize, at: Duration, regular: bool, power: bool) {
+        if let Some(changed) = self.routes_changed.get_mut(r) {
+            if regular {
+                changed[0] = Some(at);
+            }
+            if power {
+                changed[1] = Some(at);
+            }
         }
     }
 
@@ -1068,6 +1106,7 @@ impl Sim {
             }
             SimEvent::Scenario(index) => {
                 let e = self.scenario[index].clone();
+                self.step_begins(e.action.to_string());
                 self.apply(&e).map_err(|message| SimError::Scenario {
                     place: self
                         .scenario_places
@@ -1327,6 +1366,15 @@ impl Sim {
                 }
             }
         }
+    }
+}
+
+/// The number of LSAs an OSPF LS Update carries (RFC 2328 §A.3.5: type 4, the count
+/// after the 24-octet header); 0 for other packets.
+fn lsas_in_update(packet: &[u8]) -> u64 {
+    match (packet.get(1), packet.get(24..28)) {
+        (Some(4), Some(&[a, b, c, d])) => u64::from(u32::from_be_bytes([a, b, c, d])),
+        _ => 0,
     }
 }
 

@@ -105,6 +105,9 @@ pub struct SimReport {
     /// Why the network has not converged (at most `WHY_LIMIT` reasons); absent once it has.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub why_not_converged: Vec<crate::Unsettled>,
+    /// Each scenario step and the reconvergence that followed (`timeline`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reconvergence: Vec<crate::Reconvergence>,
     pub routers: Vec<RouterReport>,
     /// RSVP-TE LSPs (`[[lsp]]` tables), in file order, each secondary after its primary.
     pub lsps: Vec<crate::rsvp::LspReport>,
@@ -280,6 +283,7 @@ impl Sim {
             })
             .collect();
         SimReport {
+            reconvergence: self.reconvergence(),
             why_not_converged: if converged {
                 Vec::new()
             } else {

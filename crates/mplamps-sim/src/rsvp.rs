@@ -61,6 +61,10 @@ pub struct LspRun {
     pub error: Option<String>,
     /// A secondary that carries the traffic since its primary failed or was switched.
     pub active: bool,
+    /// When it last came up (its Resv reached the ingress), and when it last began to carry
+    /// the traffic: the reconvergence timeline reads them.
+    pub up_at: Option<Duration>,
+    pub active_since: Option<Duration>,
     /// What the ingress was asked to signal, for signaling it again after a restart.
     request: Option<LspRequest>,
     /// The link whose admission control refused the LSP, and the bandwidth that was still
@@ -155,6 +159,8 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
             setup_time: None,
             error: None,
             active: false,
+            up_at: None,
+            active_since: None,
             request: None,
             refusal: None,
         };
@@ -413,6 +419,10 @@ impl Sim {
                 run.state = RunState::Up;
                 run.setup_time = run.started.map(|s| now.saturating_sub(s));
                 run.active = run.role == Role::Primary;
+                run.up_at = Some(now);
+                if run.active {
+                    run.active_since = Some(now);
+                }
                 self.last_change = now;
             }
             rsvp::Output::LspFailed { name, error } => {
@@ -560,6 +570,9 @@ impl Sim {
         }
         for &k in &runs {
             self.lsps[k].active = k == secondary;
+            if k == secondary {
+                self.lsps[k].active_since = Some(self.now);
+            }
         }
         self.last_change = now;
         self.drain(ingress);

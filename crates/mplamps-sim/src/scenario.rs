@@ -61,6 +61,38 @@ pub enum Action {
     },
 }
 
+impl std::fmt::Display for Action {
+    /// As the scenario file writes it: `link_down L7`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::LinkDown(l) => write!(f, "link_down {l}"),
+            Action::LinkUp(l) => write!(f, "link_up {l}"),
+            Action::RouterCrash(r) => write!(f, "router_crash {r}"),
+            Action::RouterRestart(r) => write!(f, "router_restart {r}"),
+            Action::Available { link, value } => write!(f, "available {link} {value}"),
+            Action::Power {
+                router,
+                linecard,
+                consumed_w,
+                available_w,
+            } => write!(
+                f,
+                "power {router}:{linecard} {consumed_w} W consumed, {available_w} W available"
+            ),
+            Action::Metric { link, value } => write!(f, "metric {link} {value}"),
+            Action::LspSetup(n) => write!(f, "lsp_setup {n}"),
+            Action::LspTeardown(n) => write!(f, "lsp_teardown {n}"),
+            Action::LspModify { name, bandwidth } => write!(f, "lsp_modify {name} {bandwidth}"),
+            Action::LspFailover(n) => write!(f, "lsp_failover {n}"),
+            Action::ControlDown(a, b) => write!(f, "control_down {a} {b}"),
+            Action::ControlUp(a, b) => write!(f, "control_up {a} {b}"),
+            Action::RsvpRestart {
+                router, down_for, ..
+            } => write!(f, "rsvp_restart {router} for {down_for:?}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioEvent {
     pub at: Duration,

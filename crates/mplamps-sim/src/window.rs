@@ -19,7 +19,7 @@ use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::{Event, Transmit};
 use rayon::prelude::*;
 
-use crate::{Carrier, Protocol, RouterSlot, Segment, Sent, Sim, SimError, SimEvent};
+use crate::{Protocol, RouterSlot, Segment, Sim, SimError, SimEvent};
 
 /// What a router sent within a window, put on the links after it.
 enum Outgoing {
@@ -44,6 +44,9 @@ struct Output {
     wakes: Vec<Duration>,
     last_change: Option<Duration>,
     warnings: Vec<String>,
+    spf_runs: u64,
+    /// When the router's regular and power routes last changed in the window.
+    routes_changed: [Option<Duration>; 2],
 }
 
 /// Worker groups. Each runs its routers in index order on one thread at a time, so its
@@ -162,6 +165,14 @@ impl Sim {
             if let Some(c) = out.last_change {
                 self.last_change = self.last_change.max(c);
             }
+            self.stats.spf_runs += out.spf_runs;
+            let [regular, power] = out.routes_changed;
+            if let Some(at) = regular {
+                self.note_routes_changed(out.router, at, true, false);
+            }
+            if let Some(at) = power {
+                self.note_routes_changed(out.router, at, false, true);
+            }
             for w in out.warnings {
                 self.warn(w);
             }
@@ -175,24 +186,10 @@ impl Sim {
         sent.sort_unstable_by_key(|(at, r, k, _)| (*at, *r, *k));
         for (at, r, _, out) in sent {
             self.now = at;
-            let t = match out {
-                Outgoing::Ospf(t) => t,
-                Outgoing::Ldp(t) => {
-                    self.send_ldp(r, t);
-                    continue;
-                }
-            };
-            self.stats.packets_sent += 1;
-            if let Some(sink) = self.capture.as_mut() {
-                sink(Sent {
-                    at,
-                    src: t.src,
-                    dst: t.dst,
-                    carrier: Carrier::Ospf,
-                    payload: &t.payload,
-                });
+            match out {
+                Outgoing::Ospf(t) => self.send_ospf(r, t),
+                Outgoing::Ldp(t) => self.send_ldp(r, t),
             }
-            self.send_datagram(r, t.interface, t.src, t.dst, Protocol::Ospf, t.payload);
         }
         self.now = latest;
     }
@@ -284,16 +281,28 @@ fn run_router(
         }
         while let Some(e) = slot.instance.poll_event() {
             match e {
-                Event::NeighborState { .. } | Event::SpfRun { .. } => out.last_change = Some(at),
-                Event::Warning(w) => out.warnings.push(w),
-                Event::RoutesChanged if ldp => {
-                    let routes = slot.instance.routes();
-                    let regular = crate::mpls::ldp_routes(&routes.regular);
-                    let power = crate::mpls::ldp_routes(&routes.power);
-                    slot.ldp.set_routes(at, Topology::Regular, regular);
-                    slot.ldp.set_routes(at, Topology::Power, power);
+                Event::NeighborState { .. } => out.last_change = Some(at),
+                Event::SpfRun { .. } => {
+                    out.last_change = Some(at);
+                    out.spf_runs += 1;
                 }
-                Event::RoutesChanged | Event::Dropped { .. } => {}
+                Event::Warning(w) => out.warnings.push(w),
+                Event::RoutesChanged { regular, power } => {
+                    if regular {
+                        out.routes_changed[0] = Some(at);
+                    }
+                    if power {
+                        out.routes_changed[1] = Some(at);
+                    }
+                    if ldp {
+                        let routes = slot.instance.routes();
+                        let regular = crate::mpls::ldp_routes(&routes.regular);
+                        let power = crate::mpls::ldp_routes(&routes.power);
+                        slot.ldp.set_routes(at, Topology::Regular, regular);
+                        slot.ldp.set_routes(at, Topology::Power, power);
+                    }
+                }
+                Event::Dropped { .. } => {}
             }
         }
         let mut timeout = slot.instance.poll_timeout();

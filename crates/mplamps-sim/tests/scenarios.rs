@@ -553,3 +553,48 @@ fn jitter_beyond_the_delay_still_converges() {
     assert!(sim.run(secs(600.0), true).unwrap());
     assert_trees_match_file(&sim, &net);
 }
+
+/// Issue 22 §2: each scenario step gets its reconvergence: when each router's routes of
+/// each tree settled, the network's reconvergence time, the flooding and SPF it cost.
+#[test]
+fn each_step_reports_its_reconvergence() {
+    let net = draft_area();
+    let mut sim = started(
+        net,
+        vec![
+            at(30.0, Action::LinkDown("L7".into())),
+            at(
+                30.0,
+                Action::Metric {
+                    link: "L2".into(),
+                    value: 50,
+                },
+            ),
+            at(60.0, Action::LinkUp("L7".into())),
+        ],
+    );
+    assert!(sim.run(secs(600.0), true).unwrap());
+    let steps = sim.reconvergence();
+    assert_eq!(steps.len(), 2, "two instants: {steps:#?}");
+    let down = &steps[0];
+    assert_eq!(down.events, ["link_down L7", "metric L2 50"]);
+    assert_eq!(down.at_s, 30.0);
+    assert!(down.lsas_flooded > 0 && down.spf_runs > 0);
+    let regular = down.regular_settled_s.unwrap();
+    assert!(regular > 0.0 && regular < 30.0);
+    // The slowest router sets the tree's time; the network converges no earlier.
+    let slowest = down
+        .routers
+        .iter()
+        .filter_map(|r| r.regular_s)
+        .fold(0.0, f64::max);
+    assert_eq!(slowest, regular);
+    assert!(down.reconverged_s.unwrap() >= regular);
+    assert!(!down.routers.is_empty() && down.routers.len() <= 6);
+    let up = &steps[1];
+    assert_eq!(up.events, ["link_up L7"]);
+    assert!(up.power_settled_s.is_some());
+    // The report carries them.
+    let report = serde_json::to_value(sim.report(true, 0.0)).unwrap();
+    assert_eq!(report["reconvergence"].as_array().unwrap().len(), 2);
+}

@@ -51,8 +51,11 @@ pub enum Event {
         from: NsmState,
         to: NsmState,
     },
-    /// The routing table of either tree changed (for LDP).
-    RoutesChanged,
+    /// The routing table of a tree changed (for LDP, and reconvergence timelines).
+    RoutesChanged {
+        regular: bool,
+        power: bool,
+    },
     SpfRun {
         lsdb_digest: u64,
     },

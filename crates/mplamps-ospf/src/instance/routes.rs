@@ -96,9 +96,12 @@ impl Instance {
         self.spf.ran_since_change = true;
         self.counters.spf_runs += 1;
         let routes = self.compute_routes(&self.ted());
-        if routes != self.spf.routes {
+        let regular = routes.regular != self.spf.routes.regular;
+        let power = routes.power != self.spf.routes.power;
+        if regular || power {
             self.spf.routes = routes;
-            self.events.push_back(Event::RoutesChanged);
+            self.events
+                .push_back(Event::RoutesChanged { regular, power });
         }
         self.events.push_back(Event::SpfRun {
             lsdb_digest: self.lsdb.digest(),
