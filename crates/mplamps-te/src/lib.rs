@@ -8,6 +8,7 @@ pub mod cspf;
 pub mod generate;
 pub mod import;
 pub mod json_float;
+pub mod layout;
 pub mod power;
 pub mod render;
 pub mod spf;

@@ -4,7 +4,6 @@
 //! the other tree does not use are highlighted, so the two trees' differences stand out.
 
 use std::collections::BTreeSet;
-use std::f64::consts::TAU;
 use std::fmt::Write;
 
 use crate::power::Metrics;
@@ -27,14 +26,14 @@ fn link_label(net: &Network, metrics: &Metrics, kind: TreeKind, link: usize) -> 
         return String::new();
     };
     match kind {
-        TreeKind::Regular => format!("{} ({})", l.name, l.metric),
+        TreeKind::Regular => format!("{} (cost {})", l.name, l.metric),
         TreeKind::Power => match metrics
             .links
             .get(link)
             .and_then(|m| m.pwrlink.filter(|_| m.in_power_topology))
         {
-            Some(p) => format!("{} ({p:.3})", l.name),
-            None => format!("{} (–)", l.name),
+            Some(p) => format!("{} ({p:.3} W per Gb/s)", l.name),
+            None => format!("{} (not in the power topology)", l.name),
         },
     }
 }
@@ -107,9 +106,18 @@ pub fn svg(
     const W: f64 = 900.0;
     const H: f64 = 640.0;
     const MARGIN: f64 = 70.0;
-    let points = layout(net, W, H, MARGIN);
-    let color = tree_color(tree.tree);
     let small = net.routers.len() <= 60;
+    let name_size = name_font(net.routers.len());
+    // Room for the longest name on either side, so no name is cut at the frame.
+    let longest = net
+        .routers
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let side = MARGIN.max(text_width(longest, name_size) / 2.0 + 10.0);
+    let points = layout(net, W, H, side);
+    let color = tree_color(tree.tree);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -149,10 +157,12 @@ pub fn svg(
             link.a.router.max(link.b.router),
         );
         let nth = seen_pairs.entry((a, b)).or_insert(0);
+        // Labels sit at the middle of each curve, half the bend away from the straight
+        // line: 32 apart keeps the labels of parallel links 16 apart, clear of each other.
         let bend = if *nth == 0 {
             0.0
         } else {
-            26.0 * ((*nth).div_ceil(2) as f64) * if *nth % 2 == 1 { 1.0 } else { -1.0 }
+            32.0 * ((*nth).div_ceil(2) as f64) * if *nth % 2 == 1 { 1.0 } else { -1.0 }
         };
         *nth += 1;
         let (p, q) = (points[a], points[b]);
@@ -189,6 +199,15 @@ pub fn svg(
     let radius = if small { 16.0 } else { 4.0 };
     for (i, router) in net.routers.iter().enumerate() {
         let (x, y) = points[i];
+        if !small {
+            // Beside its dot, on every router: a name is never left out.
+            let _ = writeln!(
+                out,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"{name_size}\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
+                y - radius - 2.0,
+                xml(&router.name)
+            );
+        }
         let fill = if router.name == tree.root {
             "#ffe08a"
         } else {
@@ -203,7 +222,7 @@ pub fn svg(
         if small {
             let _ = writeln!(
                 out,
-                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"{name_size}\" text-anchor=\"middle\">{}</text>",
                 y + 4.5,
                 xml(&router.name)
             );
@@ -213,20 +232,25 @@ pub fn svg(
     out
 }
 
-/// Screen positions: router positions (x to the right, y upwards, like longitude and
-/// latitude) scaled into the frame, or a circle when any position is missing.
+/// Font size of router names: smaller as the network grows, so that they stay readable
+/// where they can and never go missing.
+fn name_font(routers: usize) -> f64 {
+    match routers {
+        0..=60 => 13.0,
+        61..=300 => 9.0,
+        _ => 6.0,
+    }
+}
+
+/// Width of `chars` characters of Helvetica at `size`, roughly (0.6 em a character).
+fn text_width(chars: usize, size: f64) -> f64 {
+    chars as f64 * size * 0.6
+}
+
+/// Screen positions: the layout's positions (x to the right, y upwards, like longitude
+/// and latitude) scaled into the frame with `margin` on each side.
 fn layout(net: &Network, w: f64, h: f64, margin: f64) -> Vec<(f64, f64)> {
-    let n = net.routers.len();
-    let positions: Option<Vec<[f64; 2]>> = net.routers.iter().map(|r| r.position).collect();
-    let Some(positions) = positions.filter(|p| !p.is_empty()) else {
-        let (cx, cy, r) = (w / 2.0, h / 2.0, (w.min(h) / 2.0 - margin).max(10.0));
-        return (0..n)
-            .map(|i| {
-                let angle = TAU * i as f64 / n.max(1) as f64;
-                (cx + r * angle.cos(), cy + r * angle.sin())
-            })
-            .collect();
-    };
+    let positions = crate::layout::positions(net);
     let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for [x, y] in &positions {
         min_x = min_x.min(*x);
@@ -257,4 +281,52 @@ fn xml(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{DefaultModel, assemble};
+    use crate::trees;
+
+    /// Issue 22 §5: 100 routers without coordinates and with long names: every name is
+    /// drawn, inside the frame; costs carry their unit.
+    #[test]
+    fn every_name_is_drawn_inside_the_frame() {
+        let mut model = DefaultModel::new(2);
+        let names: Vec<String> = (0..100)
+            .map(|i| format!("Some-Long-City-Name-{i}"))
+            .collect();
+        let mut links: Vec<_> = (1..100).map(|i| (i - 1, i, None)).collect();
+        links.push((0, 1, None));
+        let net = assemble(None, names.clone(), vec![None; 100], &links, &mut model);
+        let metrics = crate::power::compute(&net);
+        let tree = trees::compute(&net, &metrics, TreeKind::Power, 0);
+        let svg = svg(&net, &metrics, &tree, None);
+        for name in &names {
+            assert!(svg.contains(&format!(">{name}</text>")), "{name} missing");
+        }
+        for line in svg.lines().filter(|l| l.starts_with("<text x=")) {
+            let x: f64 = line["<text x=\"".len()..]
+                .split('"')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1.0);
+            let text = line
+                .split('>')
+                .nth(1)
+                .unwrap_or("")
+                .trim_end_matches("</text");
+            let half = text_width(text.chars().count(), 9.0) / 2.0;
+            let start = if line.contains("text-anchor=\"middle\"") {
+                x - half
+            } else {
+                x
+            };
+            assert!(start >= 0.0 && x + half <= 900.0 + 1.0, "clipped: {line}");
+        }
+        let label = link_label(&net, &metrics, TreeKind::Power, 0);
+        assert!(label.ends_with("W per Gb/s)"), "{label}");
+        assert!(link_label(&net, &metrics, TreeKind::Regular, 0).contains("(cost "));
+    }
 }
