@@ -24,9 +24,10 @@ pub struct Args {
     /// Where to write the DOT and SVG pictures.
     #[arg(long, default_value = "demo-out")]
     out: PathBuf,
-    /// Root of both trees (the draft computes its power SPT on router B, §2.4).
-    #[arg(long, default_value = "B")]
-    root: String,
+    /// Root of both trees: by default B for the draft's area (the draft computes its power
+    /// SPT on router B, §2.4), else the router with the most links.
+    #[arg(long)]
+    root: Option<String>,
     /// Use this topology instead of the draft's area (given first, or with --topology).
     #[command(flatten)]
     topology: super::TopologyArg,
@@ -174,7 +175,11 @@ pub fn run(args: Args) -> Result<()> {
             Network::from_toml(DRAFT_AREA_PATH, DRAFT_AREA).map_err(|e| anyhow::anyhow!("{e}"))?,
         ),
     };
-    let root = super::router_index(&net, &args.root)?;
+    let root = match &args.root {
+        Some(name) => super::router_index(&net, name)?,
+        None if args.topology.given().is_none() => super::router_index(&net, "B")?,
+        None => best_connected(&net),
+    };
     let metrics = power::compute(&net);
     let regular = trees::compute(&net, &metrics, TreeKind::Regular, root);
     let power_tree = trees::compute(&net, &metrics, TreeKind::Power, root);
@@ -278,6 +283,23 @@ the secondary's resources:\n",
         anyhow::bail!("the simulated network does not agree with the file");
     }
     Ok(())
+}
+
+/// The router with the most links (the first of them): a root whose trees reach far.
+fn best_connected(net: &Network) -> usize {
+    let mut degree = vec![0usize; net.routers.len()];
+    for link in &net.links {
+        for end in [link.a.router, link.b.router] {
+            if let Some(d) = degree.get_mut(end) {
+                *d += 1;
+            }
+        }
+    }
+    degree
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, d)| (*d, std::cmp::Reverse(i)))
+        .map_or(0, |(i, _)| i)
 }
 
 fn differing(regular: &TreeReport, power: &TreeReport) -> Vec<String> {
