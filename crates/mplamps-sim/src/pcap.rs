@@ -240,33 +240,25 @@ impl<W: Write> PcapSink<W> {
                     .mtu
                     .saturating_sub(ipv4::HEADER_LEN + TCP_HEADER_LEN)
                     .max(1);
-                let mut seq = flow.seq;
-                for chunk in payload.chunks(mss) {
-                    let seg = tcp(
+                let segment = |seq: u32, flags: u8, data: &[u8]| {
+                    tcp(
                         src,
                         dst,
                         flow.src_port,
                         flow.dst_port,
                         seq,
                         ack,
-                        PSH | ACK,
-                        chunk,
-                    );
-                    self.packet(at, src, dst, TCP, TTL, &seg)?;
+                        flags,
+                        data,
+                    )
+                };
+                let mut seq = flow.seq;
+                for chunk in payload.chunks(mss) {
+                    self.packet(at, src, dst, TCP, TTL, &segment(seq, PSH | ACK, chunk))?;
                     seq = seq.wrapping_add(chunk.len() as u32);
                 }
                 if kind == TcpKind::Close {
-                    let seg = tcp(
-                        src,
-                        dst,
-                        flow.src_port,
-                        flow.dst_port,
-                        seq,
-                        ack,
-                        FIN | ACK,
-                        &[],
-                    );
-                    self.packet(at, src, dst, TCP, TTL, &seg)?;
+                    self.packet(at, src, dst, TCP, TTL, &segment(seq, FIN | ACK, &[]))?;
                     self.flows.remove(&(src, dst));
                     self.flows.remove(&(dst, src));
                 } else if let Some(f) = self.flows.get_mut(&(src, dst)) {
