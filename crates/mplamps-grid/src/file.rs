@@ -272,7 +272,17 @@ pub fn parse(file: &str, text: &str) -> Result<Option<Grid>, TopologyErrors> {
         });
     }
     for b in &raw.bus {
-        let b = b.get_ref();
+        let (span, b) = (b.span(), b.get_ref());
+        if b.voltage_v == 0 {
+            r.error(
+                span,
+                "grid.bus.voltage_v",
+                format!(
+                    "bus {:?}: expected a voltage above 0 V (the voltage is the bus's label)",
+                    b.name
+                ),
+            );
+        }
         grid.buses.push(Bus {
             name: b.name.clone(),
             voltage_v: b.voltage_v,

@@ -189,6 +189,17 @@ kind = "windmill"
         errors.contains("field `grid.source.kind`: expected \"external-grid\""),
         "{errors}"
     );
+    let zero = text.replace(
+        "voltage_v = 20000\n\n[[grid.bus]]\nname = \"B\"",
+        "voltage_v = 0\n\n[[grid.bus]]\nname = \"B\"",
+    );
+    let e = file::parse("g.toml", &zero).unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "g.toml:5:1: field `grid.bus.voltage_v`: bus \"A\": expected a voltage above 0 V"
+        ),
+        "{e}"
+    );
     let typo = "[grid]\nname = \"t\"\n[[grid.bus]]\nname = \"A\"\nvolts = 1\n";
     let e = file::parse("g.toml", typo).unwrap_err().to_string();
     assert!(e.contains("g.toml:5") && e.contains("volts"), "{e}");

@@ -299,7 +299,10 @@ impl Sim {
                 Some(s) => format!("{name} – {far_name}: LDP session {s:?}, not Operational"),
                 None => format!("{name} – {far_name}: no LDP session"),
             };
-            if out.iter().any(|u: &Unsettled| u.routers.get(1) == Some(far_name)) {
+            if out
+                .iter()
+                .any(|u: &Unsettled| u.routers.get(1) == Some(far_name))
+            {
                 continue;
             }
             out.push(Unsettled {
