@@ -378,4 +378,30 @@ rsvp_restart = { router = "P1", down_for = "3s", keep_forwarding = false }
             [1, 5, 9]
         );
     }
+
+    /// Whatever a scenario file holds, reading it answers with events or with errors in
+    /// file order, never a panic.
+    #[test]
+    fn any_text_reads_without_panic() {
+        let sample = include_str!("../../../examples/gmpls-failover.toml");
+        let lines: Vec<&str> = sample.lines().collect();
+        for cut in 0..lines.len() {
+            for junk in [
+                "= 5",
+                "at = 3",
+                "\"",
+                "[[event]]",
+                "link_down = [1]",
+                "at = \"-1s\"",
+            ] {
+                let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                edited.insert(cut, junk.to_string());
+                let text = edited.join("\n");
+                if let Err(e) = parse("s.toml", &text) {
+                    let at: Vec<usize> = e.0.0.iter().map(|e| e.line).collect();
+                    assert!(!at.is_empty() && at.windows(2).all(|w| w[0] <= w[1]), "{e}");
+                }
+            }
+        }
+    }
 }

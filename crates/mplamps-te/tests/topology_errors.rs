@@ -544,3 +544,46 @@ fn absurd_watts_are_refused() {
         "max_w: expected at most",
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Issue 22 §4: the draft's area with one line's value replaced by junk, or cut short,
+    /// is read without a panic; what is wrong comes back in file order, each error with a
+    /// line inside the file.
+    #[test]
+    fn broken_files_never_panic_and_list_errors_in_order(
+        line in 0usize..400,
+        junk in proptest::prop_oneof![
+            proptest::prelude::Just("-1".to_string()),
+            proptest::prelude::Just("\"5GB\"".to_string()),
+            proptest::prelude::Just("true".to_string()),
+            proptest::prelude::Just("[1, \"a\"]".to_string()),
+            proptest::prelude::Just("{ x = 1 }".to_string()),
+            proptest::prelude::Just("1e999".to_string()),
+            "[ -~]{0,12}",
+        ],
+        cut in proptest::prelude::any::<bool>(),
+    ) {
+        let original = include_str!("../../../examples/draft-area.toml");
+        let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+        let at = line % lines.len();
+        if cut {
+            lines.truncate(at);
+        } else if let Some((key, _)) = lines[at].split_once(" = ") {
+            lines[at] = format!("{key} = {junk}");
+        }
+        let text = lines.join("\n");
+        if let Err(errors) = Network::from_toml("bad.toml", &text) {
+            let places: Vec<usize> = errors.0.iter().map(|e| e.line).collect();
+            proptest::prop_assert!(!places.is_empty());
+            proptest::prop_assert!(places.windows(2).all(|w| w[0] <= w[1]), "{places:?}");
+            let last = text.lines().count() + 1;
+            proptest::prop_assert!(places.iter().all(|&l| l <= last), "{places:?}");
+            for e in &errors.0 {
+                let shown = e.to_string();
+                proptest::prop_assert!(!shown.contains(" f64") && !shown.contains(" i64"), "{shown}");
+            }
+        }
+    }
+}
