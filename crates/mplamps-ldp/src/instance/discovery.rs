@@ -44,7 +44,7 @@ impl Instance {
                             request_targeted: false,
                             gtsm: false,
                         })),
-                        Tlv::known(TlvBody::Ipv4Transport(self.config.lsr_id)),
+                        Tlv::known(TlvBody::Ipv4Transport(self.config.transport_address)),
                     ],
                 )],
             };
@@ -124,7 +124,7 @@ impl Instance {
         {
             return;
         }
-        if self.config.lsr_id > transport {
+        if self.config.is_active_toward(transport) {
             // One session per peer however many links (adjacencies) join us.
             self.connecting.insert(peer);
             self.transmits

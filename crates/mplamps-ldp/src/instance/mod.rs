@@ -56,6 +56,9 @@ pub struct PowerCapability {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub lsr_id: Ipv4Addr,
+    /// The address this LSR's session connections use (RFC 5036 §2.5.2), advertised in
+    /// the IPv4 Transport Address TLV of its Hellos: its LSR ID by default, as FRR does.
+    pub transport_address: Ipv4Addr,
     /// Indexed like the IGP's interfaces; each holds our address on the link (the router ID
     /// on unnumbered links).
     pub interfaces: Vec<Ipv4Addr>,
@@ -72,9 +75,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// RFC 5036 §2.5.2: of two LSRs, the one with the greater transport address is the
+    /// active side and opens the session connection.
+    pub fn is_active_toward(&self, peer_transport: Ipv4Addr) -> bool {
+        self.transport_address > peer_transport
+    }
+
     pub fn new(lsr_id: Ipv4Addr) -> Config {
         Config {
             lsr_id,
+            transport_address: lsr_id,
             interfaces: Vec::new(),
             local_prefixes: vec![Fec::new(lsr_id, 32)],
             hello_interval: Duration::from_secs(5),

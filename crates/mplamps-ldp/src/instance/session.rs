@@ -85,7 +85,7 @@ impl Instance {
             self.close(peer, None);
         }
         let transport = self.adjacency_transport(peer).unwrap_or(peer);
-        let active = self.config.lsr_id > transport;
+        let active = self.config.is_active_toward(transport);
         self.sessions.insert(
             peer,
             Session {

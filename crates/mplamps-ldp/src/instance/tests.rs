@@ -520,3 +520,47 @@ fn a_mapping_without_fec_gets_one_notification() {
         "not fatal: the session stays"
     );
 }
+
+/// RFC 5036 §2.5.2: the LSR with the greater transport address opens the session, whatever
+/// the order of the LSR IDs. Here A has the greater LSR ID but the smaller transport address.
+#[test]
+fn the_greater_transport_address_is_the_active_side() {
+    let make = |lsr: u8, transport: u8| {
+        let mut c = Config::new(rid(lsr));
+        c.transport_address = rid(transport);
+        c.interfaces = vec![Ipv4Addr::new(10, 0, lsr, 1)];
+        let mut i = Instance::new(c);
+        i.start(Duration::ZERO);
+        i.interface_up(Duration::ZERO, 0);
+        i
+    };
+    let (mut a, mut b) = (make(9, 1), make(2, 2));
+    let hello = |i: &mut Instance| loop {
+        match i.poll_transmit() {
+            Some(Transmit::Hello { payload, .. }) => return payload,
+            Some(_) => continue,
+            None => panic!("no Hello sent"),
+        }
+    };
+    let (from_a, from_b) = (hello(&mut a), hello(&mut b));
+    let t = Duration::from_millis(1);
+    a.handle_datagram(t, 0, Ipv4Addr::new(10, 0, 2, 1), &from_b);
+    b.handle_datagram(t, 0, Ipv4Addr::new(10, 0, 9, 1), &from_a);
+    let connects = |i: &mut Instance| {
+        std::iter::from_fn(|| i.poll_transmit())
+            .filter_map(|t| match t {
+                Transmit::Connect { transport, .. } => Some(transport),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        connects(&mut a).is_empty(),
+        "A's transport address is the smaller"
+    );
+    assert_eq!(
+        connects(&mut b),
+        [rid(1)],
+        "B connects to A's transport address"
+    );
+}
