@@ -433,6 +433,19 @@ impl Instance {
             .received
             .entry(msg.msg_type.name())
             .or_default() += 1;
+        // Path, Resv and Hello belong to the interface they arrived on (RFC 2205 §3.1.3);
+        // the others name their LSP and are routed to the node.
+        let per_interface = matches!(
+            msg.msg_type,
+            MessageType::Path | MessageType::Resv | MessageType::Hello
+        );
+        if per_interface && interface >= self.config.interfaces.len() {
+            return self.drop_message(format!(
+                "{} on interface {interface}, which this node does not have ({} interfaces)",
+                msg.msg_type.name(),
+                self.config.interfaces.len()
+            ));
+        }
         match msg.msg_type {
             MessageType::Path => self.handle_path(interface, msg),
             MessageType::Resv => self.handle_resv(interface, msg),

@@ -491,6 +491,29 @@ fn explicit_label_control_pins_labels_per_hop() {
     assert_eq!(view_at(&net, 1).out_label, Some(2));
 }
 
+/// A Path said to arrive on an interface the node does not have is dropped, counted and
+/// said, not taken as if from some neighbor.
+#[test]
+fn a_message_on_an_unknown_interface_is_dropped_and_said() {
+    let mut net = Net::new(2, &[], &[packet(0, 1)]);
+    net.nodes[0]
+        .setup(request("x", &[1], SwitchingType::Psc), 0)
+        .unwrap();
+    let Some(Output::Transmit { message, .. }) = net.nodes[0].poll() else {
+        panic!("A sends a Path")
+    };
+    net.nodes[1].handle_message(7, &message, 0);
+    let Some(Output::Dropped { reason }) = net.nodes[1].poll() else {
+        panic!("B drops it")
+    };
+    assert!(
+        reason.contains("interface 7, which this node does not have"),
+        "{reason}"
+    );
+    assert_eq!(net.nodes[1].counters().dropped, 1);
+    assert!(net.nodes[1].poll().is_none());
+}
+
 #[test]
 fn unknown_object_classes_are_rejected_or_forwarded_by_their_class_number() {
     let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
