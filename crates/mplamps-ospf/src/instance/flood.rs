@@ -172,6 +172,13 @@ impl Instance {
         let key = lsa.key();
         let age = lsa.header.plain_age();
         self.counters.lsas_installed += 1;
+        if lsa.te_unparsed() {
+            self.counters.te_lsas_unparsed += 1;
+            self.events.push_back(super::Event::Warning(format!(
+                "TE LSA {} from {}: its body does not parse; stored and flooded as received, left out of the TE database",
+                key.id, key.adv_router
+            )));
+        }
         let installed = self.lsdb.install(lsa, self.now);
         if !installed.waited_for.is_empty() {
             for n in self

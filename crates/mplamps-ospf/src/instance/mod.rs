@@ -110,6 +110,8 @@ pub struct Counters {
     pub lsas_duplicate: u64,
     pub lsas_installed: u64,
     pub spf_runs: u64,
+    /// TE LSAs installed whose body did not parse (kept and flooded, not in the TED).
+    pub te_lsas_unparsed: u64,
 }
 
 pub struct Instance {

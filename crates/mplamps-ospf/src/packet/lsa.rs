@@ -360,9 +360,14 @@ impl LsaBody {
                 }
                 LsaBody::Summary(SummaryLsa { mask, metric, tos })
             }
-            t if t.is_opaque() && header.id.octets()[0] == OPAQUE_TYPE_TE => {
-                LsaBody::Te(decode_te(bytes)?)
-            }
+            // RFC 5250 §3: an opaque LSA is flooded whether or not its body is understood.
+            // A TE body that does not parse stays raw: stored and flooded byte-exact, and
+            // left out of the TE database (`Lsa::te_unparsed` tells the instance).
+            t if t.is_opaque() && header.id.octets()[0] == OPAQUE_TYPE_TE => match decode_te(bytes)
+            {
+                Ok(tlvs) => LsaBody::Te(tlvs),
+                Err(_) => LsaBody::Raw(bytes.to_vec()),
+            },
             _ => LsaBody::Raw(bytes.to_vec()),
         })
     }
@@ -526,6 +531,14 @@ impl Lsa {
 
     /// The ports of the Link TLVs of a TE LSA (none for other LSAs) with their local
     /// identifiers; Link TLVs without one are left out.
+    /// A TE LSA (opaque type 1) whose body did not parse: kept raw, flooded byte-exact,
+    /// left out of the TE database.
+    pub fn te_unparsed(&self) -> bool {
+        self.header.ls_type.is_opaque()
+            && self.header.id.octets()[0] == OPAQUE_TYPE_TE
+            && matches!(self.body(), LsaBody::Raw(_))
+    }
+
     pub fn te_ports(&self) -> &[(u32, TePort)] {
         self.data.te_ports.get_or_init(|| match &self.data.body {
             LsaBody::Te(tlvs) => tlvs

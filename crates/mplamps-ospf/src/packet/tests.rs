@@ -326,6 +326,31 @@ fn unknown_sub_tlvs_are_reemitted_byte_exact() {
     assert_eq!(out, body);
 }
 
+/// RFC 5250 §3: a TE LSA whose body does not parse is still an LSA: it decodes raw,
+/// re-encodes byte-exact, and says it was not understood.
+#[test]
+fn a_te_lsa_whose_body_does_not_parse_stays_raw_and_byte_exact() {
+    let header = LsaHeader {
+        age: 1,
+        options: 0,
+        ls_type: LsType::OpaqueArea,
+        id: Ipv4Addr::new(1, 0, 0, 7),
+        adv_router: Ipv4Addr::new(10, 0, 0, 9),
+        seq: 0x8000_0002,
+        checksum: 0,
+        length: 0,
+    };
+    // A Link TLV that claims 40 octets and carries 4.
+    let broken = vec![0, 2, 0, 40, 0, 1, 0, 1];
+    assert!(te::decode_te(&broken).is_err());
+    let lsa = Lsa::new(header, LsaBody::Raw(broken.clone()));
+    let bytes = lsa.to_bytes();
+    let back = Lsa::from_bytes(&bytes).unwrap();
+    assert_eq!(back.body(), &LsaBody::Raw(broken));
+    assert!(back.te_unparsed() && back.checksum_ok());
+    assert_eq!(back.to_bytes(), bytes);
+}
+
 #[test]
 fn power_sub_tlv_wire_form() {
     let sub = LinkSubTlv::Power {
