@@ -82,7 +82,9 @@ fn deliver(
         node.handle_message(interface, &msg, 0);
         while let Some(o) = node.poll() {
             match o {
-                Output::Transmit { interface, message } => {
+                Output::Transmit {
+                    interface, message, ..
+                } => {
                     if let Some(q) = out.get_mut(interface) {
                         q.push(message.encode());
                     }

@@ -875,10 +875,13 @@ impl Sim {
     fn drain_rsvp(&mut self, r: usize) {
         let now = self.now;
         while let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) {
-            let (interface, message) = match output {
-                mplamps_rsvp::instance::Output::Transmit { interface, message } => {
-                    (interface, message)
-                }
+            let (interface, dst, message) = match output {
+                mplamps_rsvp::instance::Output::Transmit {
+                    interface,
+                    dst,
+                    message,
+                    ..
+                } => (interface, dst, message),
                 mplamps_rsvp::instance::Output::Routed { to, message } => {
                     self.send_routed(r, to, &message);
                     continue;
@@ -889,16 +892,6 @@ impl Sim {
                 }
             };
             let src = self.configs[r].router_id;
-            // RFC 2205 §3.1.3: a Path travels toward the session's destination; the other
-            // messages go to the neighbor.
-            let dst = match (message.msg_type, message.session()) {
-                (
-                    mplamps_rsvp::packet::MessageType::Path
-                    | mplamps_rsvp::packet::MessageType::PathTear,
-                    Some(session),
-                ) => session.endpoint,
-                _ => self.neighbor_id(r, interface).unwrap_or(src),
-            };
             let payload = message.encode();
             self.stats.packets_sent += 1;
             if let Some(sink) = self.capture.as_mut() {

@@ -31,7 +31,7 @@ use mplamps_core::gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType}
 use mplamps_core::label::{LabelError, LabelSpace};
 use serde::Serialize;
 
-use crate::packet::{LspSender, Message, Session};
+use crate::packet::{LspSender, Message, MessageType, Session};
 pub use hello::{HelloState, NeighborView};
 pub use labels::LinkLabels;
 pub use protection::EXTRA_TRAFFIC;
@@ -191,9 +191,13 @@ pub struct LspError {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Send on interface `interface` (an index into `Config::interfaces`).
+    /// Send on interface `interface` (an index into `Config::interfaces`) in an IP
+    /// datagram to `dst`, with the Router Alert option when `router_alert` (RFC 2205
+    /// §3.1.3, RFC 2113).
     Transmit {
         interface: usize,
+        dst: Ipv4Addr,
+        router_alert: bool,
         message: Message,
     },
     /// Send to a node that is not a neighbor (a Notify to its NOTIFY_REQUEST address): IP
@@ -477,12 +481,27 @@ impl Instance {
             .sent
             .entry(message.msg_type.name())
             .or_default() += 1;
-        let interface = match self.config.interfaces.get(interface) {
+        let link = self.config.interfaces.get(interface);
+        let neighbor = link.map_or(self.config.router_id, |x| x.neighbor);
+        let interface = match link {
             Some(x) if !x.carries_control => {
                 self.control_interface(x.neighbor).unwrap_or(interface)
             }
             _ => interface,
         };
-        self.out.push_back(Output::Transmit { interface, message });
+        // RFC 2205 §3.1.3: Path and PathTear travel toward the session's destination
+        // (hop by hop, each RSVP node taking them by the Router Alert option, RFC 3209
+        // §4.3), ResvConf to its receiver alike; the other messages go to the neighbor.
+        let (dst, router_alert) = match (message.msg_type, message.session()) {
+            (MessageType::Path | MessageType::PathTear, Some(session)) => (session.endpoint, true),
+            (MessageType::ResvConf, _) => (neighbor, true),
+            _ => (neighbor, false),
+        };
+        self.out.push_back(Output::Transmit {
+            interface,
+            dst,
+            router_alert,
+            message,
+        });
     }
 }

@@ -130,7 +130,9 @@ impl Net {
                 while let Some(out) = self.nodes[n].poll() {
                     moved = true;
                     match out {
-                        Output::Transmit { interface, message } => {
+                        Output::Transmit {
+                            interface, message, ..
+                        } => {
                             let (peer, pif) = self.wires[n][interface];
                             self.sent_on.push((n, interface));
                             if self.cut.contains(&(n.min(peer), n.max(peer))) {
@@ -489,6 +491,44 @@ fn explicit_label_control_pins_labels_per_hop() {
     let a = up(&net, 0, "pin");
     assert_eq!((a.out_label, a.upstream_out_label), (Some(7), Some(6)));
     assert_eq!(view_at(&net, 1).out_label, Some(2));
+}
+
+/// RFC 2205 §3.1.3: the node addresses its own messages. A Path goes to the session's
+/// destination with Router Alert, not to the next hop, at the ingress and in transit.
+#[test]
+fn a_node_chooses_the_ip_destination_of_its_messages() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    net.nodes[0]
+        .setup(request("d", &[1, 2], SwitchingType::Psc), 0)
+        .unwrap();
+    let Some(Output::Transmit {
+        dst,
+        router_alert,
+        message,
+        ..
+    }) = net.nodes[0].poll()
+    else {
+        panic!("A sends a Path")
+    };
+    assert_eq!(message.msg_type, MessageType::Path);
+    assert_eq!(dst, message.session().unwrap().endpoint);
+    assert_eq!(dst, rid(2), "toward the egress, not the next hop");
+    assert!(router_alert);
+    net.nodes[1].handle_message(0, &message, 0);
+    let forwarded = std::iter::from_fn(|| net.nodes[1].poll()).find_map(|o| match o {
+        Output::Transmit {
+            dst,
+            router_alert,
+            message,
+            ..
+        } if message.msg_type == MessageType::Path => Some((dst, router_alert)),
+        _ => None,
+    });
+    assert_eq!(
+        forwarded,
+        Some((rid(2), true)),
+        "B forwards the Path toward C"
+    );
 }
 
 /// A Path said to arrive on an interface the node does not have is dropped, counted and
