@@ -121,8 +121,9 @@ pub enum Carrier {
     Udp { port: u16 },
     /// A segment of a TCP stream: its opening, data or closing.
     Tcp { port: u16, kind: TcpKind },
-    /// An RSVP message: IP protocol 46, sent with the message's Send_TTL.
-    Rsvp { ttl: u8 },
+    /// An RSVP message: IP protocol 46, sent with the message's Send_TTL, and the Router
+    /// Alert option when the node asked for it.
+    Rsvp { ttl: u8, router_alert: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -875,13 +876,13 @@ impl Sim {
     fn drain_rsvp(&mut self, r: usize) {
         let now = self.now;
         while let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) {
-            let (interface, dst, message) = match output {
+            let (interface, dst, router_alert, message) = match output {
                 mplamps_rsvp::instance::Output::Transmit {
                     interface,
                     dst,
+                    router_alert,
                     message,
-                    ..
-                } => (interface, dst, message),
+                } => (interface, dst, router_alert, message),
                 mplamps_rsvp::instance::Output::Routed { to, message } => {
                     self.send_routed(r, to, &message);
                     continue;
@@ -901,6 +902,7 @@ impl Sim {
                     dst,
                     carrier: Carrier::Rsvp {
                         ttl: message.send_ttl,
+                        router_alert,
                     },
                     payload: &payload,
                 });
@@ -921,7 +923,10 @@ impl Sim {
                 at: self.now,
                 src,
                 dst: to,
-                carrier: Carrier::Rsvp { ttl: 64 },
+                carrier: Carrier::Rsvp {
+                    ttl: 64,
+                    router_alert: false,
+                },
                 payload: &payload,
             });
         }

@@ -131,14 +131,30 @@ impl<W: Write> PcapSink<W> {
         ttl: u8,
         payload: &[u8],
     ) -> Result<(), pcap_file::PcapError> {
-        self.next_id = self.next_id.wrapping_add(1);
-        let data = ipv4::datagram(src, dst, protocol, ttl, self.next_id, payload);
+        let data = self.datagram(src, dst, protocol, ttl, payload);
         // An MTU below the IPv4 minimum cannot carry the datagram: the simulator counts
         // it too big and sends nothing, so nothing is written either.
         for part in fragment(&data, self.mtu).unwrap_or_default() {
-            let packet = PcapPacket::new(at, part.len() as u32, &part);
-            self.writer.write_packet(&packet)?;
+            self.write_raw(at, &part)?;
         }
+        Ok(())
+    }
+
+    fn datagram(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        protocol: u8,
+        ttl: u8,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        self.next_id = self.next_id.wrapping_add(1);
+        ipv4::datagram(src, dst, protocol, ttl, self.next_id, payload)
+    }
+
+    fn write_raw(&mut self, at: Duration, data: &[u8]) -> Result<(), pcap_file::PcapError> {
+        let packet = PcapPacket::new(at, data.len() as u32, data);
+        self.writer.write_packet(&packet)?;
         Ok(())
     }
 
@@ -159,7 +175,24 @@ impl<W: Write> PcapSink<W> {
                 self.packet(at, src, dst, UDP, 1, &seg)
             }
             Carrier::Tcp { port, kind } => self.tcp_segment(at, src, dst, port, kind, sent.payload),
-            Carrier::Rsvp { ttl } => self.packet(
+            Carrier::Rsvp {
+                ttl,
+                router_alert: true,
+            } => {
+                // RSVP messages that carry the option are small; they are written whole.
+                let plain = self.datagram(
+                    src,
+                    dst,
+                    mplamps_rsvp::packet::IP_PROTOCOL,
+                    ttl,
+                    sent.payload,
+                );
+                match ipv4::with_router_alert(&plain) {
+                    Some(alert) => self.write_raw(at, &alert),
+                    None => self.write_raw(at, &plain),
+                }
+            }
+            Carrier::Rsvp { ttl, .. } => self.packet(
                 at,
                 src,
                 dst,

@@ -118,6 +118,31 @@ pub fn parse(packet: &[u8]) -> Option<Header> {
     })
 }
 
+/// The IP Router Alert option (RFC 2113): copied into fragments, class 0, number 20,
+/// length 4, value 0 ("every router examines the packet"). RSVP's Path, PathTear and
+/// ResvConf carry it (RFC 2205 §3.1.3).
+pub const ROUTER_ALERT: [u8; 4] = [0x94, 0x04, 0x00, 0x00];
+
+/// `datagram` (a 20-octet header without options, as `datagram` builds it) with the
+/// Router Alert option added to its header; `None` when it is not such a datagram.
+pub fn with_router_alert(datagram: &[u8]) -> Option<Vec<u8>> {
+    parse(datagram)?;
+    let data = data(datagram);
+    let total = u16::try_from(HEADER_LEN + ROUTER_ALERT.len() + data.len()).ok()?;
+    let mut out = Vec::with_capacity(usize::from(total));
+    out.push(0x46);
+    out.extend_from_slice(datagram.get(1..2)?);
+    out.extend_from_slice(&total.to_be_bytes());
+    out.extend_from_slice(datagram.get(4..HEADER_LEN)?);
+    out.extend_from_slice(&ROUTER_ALERT);
+    out[10] = 0;
+    out[11] = 0;
+    let sum = !ones_complement_sum(&out[..HEADER_LEN + ROUTER_ALERT.len()]);
+    out[10..12].copy_from_slice(&sum.to_be_bytes());
+    out.extend_from_slice(data);
+    Some(out)
+}
+
 /// The data of a datagram `parse` accepted: after the header, up to its total length.
 pub fn data(packet: &[u8]) -> &[u8] {
     let total = packet
@@ -158,6 +183,11 @@ mod tests {
             })
         );
         assert_eq!(data(&p), b"flow");
+        let alert = with_router_alert(&p).unwrap();
+        assert_eq!(alert.len(), p.len() + 4);
+        assert_eq!((alert[0], &alert[20..24]), (0x46, &ROUTER_ALERT[..]));
+        assert_eq!(ones_complement_sum(&alert[..24]), 0xFFFF, "header checksum");
+        assert_eq!(&alert[24..], b"flow");
         set_ttl(&mut p, 3);
         assert_eq!(parse(&p).map(|h| h.ttl), Some(3));
         p[15] ^= 1;
