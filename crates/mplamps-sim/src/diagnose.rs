@@ -244,16 +244,21 @@ impl Sim {
         format!("{kind} of {}", self.name_of(key.adv_router))
     }
 
+    /// Router `r`'s up links to up routers: (interface, link, the router at the far end).
+    fn live_links(&self, r: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        self.interface_links[r]
+            .iter()
+            .enumerate()
+            .map(move |(interface, &l)| (interface, l, self.far_end(l, r)))
+            .filter(|&(_, l, far)| self.link_up[l] && self.routers[far].up)
+    }
+
     /// Router `r`'s adjacencies over up links to up routers that are not Full.
     fn adjacencies_not_full(&self, r: usize) -> Vec<Unsettled> {
         let neighbors = self.routers[r].instance.neighbors();
         let name = &self.net.routers[r].name;
         let mut out = Vec::new();
-        for (interface, &l) in self.interface_links[r].iter().enumerate() {
-            let far = self.far_end(l, r);
-            if !self.link_up[l] || !self.routers[far].up {
-                continue;
-            }
+        for (interface, l, far) in self.live_links(r) {
             let far_id = self.configs[far].router_id;
             let state = neighbors
                 .iter()
@@ -286,11 +291,7 @@ impl Sim {
         let sessions = self.routers[r].ldp.sessions();
         let name = &self.net.routers[r].name;
         let mut out = Vec::new();
-        for &l in &self.interface_links[r] {
-            let far = self.far_end(l, r);
-            if !self.link_up[l] || !self.routers[far].up {
-                continue;
-            }
+        for (_, l, far) in self.live_links(r) {
             let far_id = self.configs[far].router_id;
             let state = sessions.iter().find(|(p, _)| *p == far_id).map(|(_, s)| *s);
             let far_name = &self.net.routers[far].name;

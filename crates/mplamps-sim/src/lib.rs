@@ -158,6 +158,15 @@ struct RouterSlot {
 }
 
 impl RouterSlot {
+    /// Hands the routes of OSPF's latest SPF run to LDP, both trees (a sibling input).
+    fn routes_to_ldp(&mut self, at: Duration) {
+        let routes = self.instance.routes();
+        let regular = mpls::ldp_routes(&routes.regular);
+        let power = mpls::ldp_routes(&routes.power);
+        self.ldp.set_routes(at, Topology::Regular, regular);
+        self.ldp.set_routes(at, Topology::Power, power);
+    }
+
     /// Notes the router's next timeout after an input at `now`; returns when to queue a
     /// wake-up, unless one already queued comes first (wake-ups no longer recorded in
     /// `wake` are ignored when they come).
@@ -611,10 +620,7 @@ impl Sim {
                 Event::RoutesChanged { regular, power } => {
                     self.note_routes_changed(r, now, regular, power);
                     if self.ldp_enabled {
-                        let routes = self.routers[r].instance.routes().clone();
-                        let ldp = &mut self.routers[r].ldp;
-                        ldp.set_routes(now, Topology::Regular, mpls::ldp_routes(&routes.regular));
-                        ldp.set_routes(now, Topology::Power, mpls::ldp_routes(&routes.power));
+                        self.routers[r].routes_to_ldp(now);
                     }
                 }
                 Event::Dropped { .. } => {}

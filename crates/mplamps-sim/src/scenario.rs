@@ -216,7 +216,7 @@ pub fn parse_located(file: &str, text: &str) -> Result<Vec<Located>, ScenarioErr
         match event(spanned.into_inner()) {
             Ok(event) => out.push(Located {
                 event,
-                line: TopologyError::at(file, text, span, "", String::new()).line,
+                line: mplamps_te::topology::line_of(text, span.start),
             }),
             Err((span, field, message)) => {
                 errors.push(TopologyError::at(file, text, span, field, message))

@@ -14,7 +14,6 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use mplamps_core::fec::Topology;
 use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::{Event, Transmit};
 use rayon::prelude::*;
@@ -295,11 +294,7 @@ fn run_router(
                         out.routes_changed[1] = Some(at);
                     }
                     if ldp {
-                        let routes = slot.instance.routes();
-                        let regular = crate::mpls::ldp_routes(&routes.regular);
-                        let power = crate::mpls::ldp_routes(&routes.power);
-                        slot.ldp.set_routes(at, Topology::Regular, regular);
-                        slot.ldp.set_routes(at, Topology::Power, power);
+                        slot.routes_to_ldp(at);
                     }
                 }
                 Event::Dropped { .. } => {}

@@ -136,6 +136,11 @@ pub(crate) fn plain_words(message: &str) -> String {
     out
 }
 
+/// The 1-based line of byte `offset` of `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    line_and_column(text, offset).0
+}
+
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);

@@ -13,7 +13,7 @@ mod write;
 pub use lsp::{DEFAULT_GPID, LspHop, LspSpec, parse_lsps};
 pub use write::to_toml;
 
-pub use error::{TopologyError, TopologyErrors};
+pub use error::{TopologyError, TopologyErrors, line_of};
 pub use every_error::{MAX_TYPE_ERRORS, type_errors};
 
 use std::net::Ipv4Addr;
