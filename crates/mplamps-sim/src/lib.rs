@@ -684,6 +684,22 @@ impl Sim {
         }
     }
 
+    /// Puts a datagram on the wire of `router`'s `interface` as if that router had sent it:
+    /// what another implementation at the router's place would send (an ASBR flooding an
+    /// AS-External-LSA, say). It meets the link model as any other datagram.
+    pub fn send_as(
+        &mut self,
+        router: usize,
+        interface: usize,
+        (src, dst): (Ipv4Addr, Ipv4Addr),
+        protocol: Protocol,
+        payload: Vec<u8>,
+    ) {
+        if router < self.routers.len() {
+            self.send_datagram(router, interface, src, dst, protocol, payload);
+        }
+    }
+
     /// Puts a datagram on the link of `interface`, subject to the link model.
     fn send_datagram(
         &mut self,

@@ -5,10 +5,11 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use super::config::InterfaceKind;
+use super::lsdb::{Place, entry_on};
 use super::neighbor::{NsmEvent, NsmState, known_ls_type};
-use super::{Instance, Timer};
+use super::{Instance, Lsdb, Timer};
 use crate::packet::lsa::{MAX_AGE, MAX_SEQUENCE};
-use crate::packet::{ALL_D_ROUTERS, ALL_SPF_ROUTERS, Body, Lsa, LsaHeader, LsaKey};
+use crate::packet::{ALL_D_ROUTERS, ALL_SPF_ROUTERS, Body, Lsa, LsaHeader};
 
 impl Instance {
     /// RFC 2328 §13: every LSA of an LS Update, in order.
@@ -55,13 +56,13 @@ impl Instance {
         if !known_ls_type(key.ls_type) {
             self.drop_packet(
                 i,
-                format!("LSA of LS type {} from {rid} not kept", key.ls_type.to_u8()),
+                format!("LSA of unknown LS type {} from {rid}", key.ls_type.to_u8()),
             );
             return true;
         }
+        let place = Place::seen_from(i, key);
         let current = self
-            .lsdb
-            .get(&key)
+            .entry(&place)
             .map(|e| (e.header(now), e.installed_at()));
         // (4) A MaxAge LSA we do not have, while no neighbor is exchanging: ack and drop.
         if lsa.header.plain_age() >= MAX_AGE && current.is_none() && !self.any_exchanging() {
@@ -83,8 +84,8 @@ impl Instance {
                 // entry, so installing the new instance takes the old one off every list,
                 // and flooding then lists the new one.
                 let header = lsa.header;
-                self.install(lsa);
-                let flooded_back = self.flood(&key, Some((i, rid)));
+                self.install(place, lsa);
+                let flooded_back = self.flood(&place, Some((i, rid)));
                 if !flooded_back && let Some(iface) = self.interfaces.get_mut(i) {
                     iface.ack_queue.push(header);
                 }
@@ -93,10 +94,10 @@ impl Instance {
                 }
                 // (5f) Our own LSA, newer than what we hold: originate past it or flush.
                 if key.adv_router == self.config.router_id
-                    && let Some(entry) = self.lsdb.get(&key)
+                    && let Some(entry) = self.entry(&place)
                 {
                     let lsa = entry.lsa.clone();
-                    self.received_own_lsa(&lsa);
+                    self.received_own_lsa(place, &lsa);
                 }
             }
             _ => {
@@ -113,7 +114,7 @@ impl Instance {
                 if order == Some(std::cmp::Ordering::Equal) {
                     // (7) A duplicate: an implied acknowledgement, or a direct ack.
                     self.counters.lsas_duplicate += 1;
-                    let (implied, held) = self.take_implied_ack(i, rid, &key);
+                    let (implied, held) = self.take_implied_ack(i, rid, &place);
                     if !implied {
                         self.send_direct_ack(i, lsa.header);
                     } else if held && let Some(iface) = self.interfaces.get_mut(i) {
@@ -124,7 +125,7 @@ impl Instance {
                 } else if let Some((ours, _)) = current {
                     // (8) Ours is newer: send it back, unless it is a wrapping MaxAge copy.
                     let wrapping = ours.plain_age() >= MAX_AGE && ours.seq == MAX_SEQUENCE;
-                    if !wrapping && let Some(entry) = self.lsdb.get(&key) {
+                    if !wrapping && let Some(entry) = self.entry(&place) {
                         let lsa = entry.current(now);
                         self.send_ls_updates(i, ALL_SPF_ROUTERS, vec![lsa]);
                     }
@@ -137,15 +138,15 @@ impl Instance {
     /// §13 (7a): a duplicate from a neighbor whose retransmission list holds the LSA is
     /// an implied acknowledgement. Returns whether it was one, and whether our copy was
     /// still waiting in the interface's flood queue (then it leaves the queue).
-    fn take_implied_ack(&mut self, i: usize, rid: Ipv4Addr, key: &LsaKey) -> (bool, bool) {
-        let Some(n) = self
-            .interfaces
-            .get_mut(i)
-            .and_then(|f| f.neighbors.get_mut(&rid))
-        else {
+    fn take_implied_ack(&mut self, i: usize, rid: Ipv4Addr, place: &Place) -> (bool, bool) {
+        let Some(iface) = self.interfaces.get_mut(i) else {
             return (false, false);
         };
-        let Some(entry) = self.lsdb.get_mut(key) else {
+        let Some(n) = iface.neighbors.get_mut(&rid) else {
+            return (false, false);
+        };
+        let entry = entry_on(&mut self.lsdb, &mut iface.link_lsdb, &place.key);
+        let Some(entry) = entry else {
             return (false, false);
         };
         if !entry.waiting.remove(n.slot) {
@@ -168,8 +169,8 @@ impl Instance {
     }
 
     /// Installs an LSA (RFC 2328 §13.2) and notes what follows: SPF, aging deadlines.
-    pub(super) fn install(&mut self, lsa: Lsa) {
-        let key = lsa.key();
+    pub(super) fn install(&mut self, place: Place, lsa: Lsa) {
+        let key = place.key;
         let age = lsa.header.plain_age();
         self.counters.lsas_installed += 1;
         if lsa.te_unparsed() {
@@ -179,7 +180,14 @@ impl Instance {
                 key.id, key.adv_router
             )));
         }
-        let installed = self.lsdb.install(lsa, self.now);
+        let now = self.now;
+        let installed = match place.link {
+            None => self.lsdb.install(lsa, now),
+            Some(i) => match self.interfaces.get_mut(i) {
+                Some(iface) => iface.link_lsdb.install(lsa, now),
+                None => return,
+            },
+        };
         if !installed.waited_for.is_empty() {
             for n in self
                 .interfaces
@@ -191,14 +199,15 @@ impl Instance {
                 }
             }
         }
-        if installed.changed {
+        // Link-local LSAs take no part in the routing calculation.
+        if installed.changed && place.link.is_none() {
             self.lsdb_changed();
         }
         if age >= MAX_AGE {
-            self.max_age.insert(key);
+            self.max_age.insert(place);
             self.arm_aging(self.now);
         } else {
-            let until = if key.adv_router == self.config.router_id {
+            let until = if self.refreshes(&place) {
                 self.config
                     .timers
                     .ls_refresh
@@ -208,7 +217,7 @@ impl Instance {
             };
             // Ages are whole seconds: deadlines share one-second buckets.
             let at = Duration::from_secs((self.now + until).as_secs_f64().ceil() as u64);
-            self.aging.entry(at).or_default().push(key);
+            self.aging.entry(at).or_default().push(place);
             self.arm_aging(at);
         }
     }
@@ -222,67 +231,40 @@ impl Instance {
         }
     }
 
-    /// Lists the database's instance of `key` for every neighbor that should get it and
-    /// queues it on their interfaces (RFC 2328 §13.3). Returns true when it went back out
-    /// of the interface it came in on.
-    pub(super) fn flood(&mut self, key: &LsaKey, from: Option<(usize, Ipv4Addr)>) -> bool {
-        let Some(entry) = self.lsdb.get_mut(key) else {
-            return false;
-        };
-        let header = entry.lsa.header;
-        let mut flooded_back = false;
+    /// Whether this router refreshes the LSA at `place` (RFC 2328 §12.4): its own, in the
+    /// area's database. It originates no link-local LSA.
+    fn refreshes(&self, place: &Place) -> bool {
+        place.link.is_none() && place.key.adv_router == self.config.router_id
+    }
+
+    /// Lists the database's instance at `place` for every neighbor that should get it and
+    /// queues it on their interfaces (RFC 2328 §13.3): every interface for an area or AS
+    /// scope LSA (this router has one area, not a stub), the interface it belongs to for a
+    /// link-local one (RFC 5250 §3). Returns true when it went back out of the interface it
+    /// came in on.
+    pub(super) fn flood(&mut self, place: &Place, from: Option<(usize, Ipv4Addr)>) -> bool {
         // Neighbors still loading whose request list this LSA answered (§13.3 (1b)).
         let mut answered = Vec::new();
-        for (i, iface) in self.interfaces.iter_mut().enumerate() {
-            if !iface.is_up() {
-                continue;
+        let mut flooded_back = false;
+        match place.link {
+            None => {
+                let Some(entry) = self.lsdb.get_mut(&place.key) else {
+                    return false;
+                };
+                for (i, iface) in self.interfaces.iter_mut().enumerate() {
+                    flooded_back |= flood_on(i, iface, entry, from, &mut answered);
+                }
             }
-            let mut added = false;
-            for n in iface.neighbors.values_mut() {
-                if n.state < NsmState::Exchange {
-                    continue;
+            Some(i) => {
+                let Some(iface) = self.interfaces.get_mut(i) else {
+                    return false;
+                };
+                // Out of the interface while its neighbors are listed on the entry.
+                let mut link_lsdb = std::mem::take(&mut iface.link_lsdb);
+                if let Some(entry) = link_lsdb.get_mut(&place.key) {
+                    flooded_back = flood_on(i, iface, entry, from, &mut answered);
                 }
-                if n.state != NsmState::Full
-                    && let Some(req) = n.requests.get(key)
-                {
-                    let order = header.compare_instance(req);
-                    if order.is_ge() {
-                        n.requests.remove(key);
-                        // The sender's list is looked at once its whole LS Update is read.
-                        if from != Some((i, n.router_id)) {
-                            answered.push((i, n.router_id));
-                        }
-                    }
-                    if order.is_le() {
-                        continue;
-                    }
-                }
-                if from == Some((i, n.router_id)) {
-                    continue;
-                }
-                if entry.waiting.insert(n.slot) {
-                    n.listed += 1;
-                }
-                added = true;
-            }
-            if !added {
-                continue;
-            }
-            if let Some((from_if, from_rid)) = from
-                && from_if == i
-            {
-                // §13.3 (3)-(4): on a broadcast link the DR's flood reaches everyone.
-                let dr_sent = iface
-                    .neighbors
-                    .get(&from_rid)
-                    .is_some_and(|n| n.address == iface.dr || n.address == iface.bdr);
-                if dr_sent || iface.state == super::IsmState::Backup {
-                    continue;
-                }
-                flooded_back = true;
-            }
-            if entry.queued.insert(i) {
-                iface.flood_queue.push(*key);
+                iface.link_lsdb = link_lsdb;
             }
         }
         self.arm_retransmits();
@@ -312,7 +294,11 @@ impl Instance {
 
     /// Empties the retransmission list of the neighbor in `slot` (it left the exchange).
     pub(super) fn unlist_neighbor(&mut self, slot: usize) {
-        for entry in self.lsdb.entries_mut() {
+        let links = self.interfaces.iter_mut().map(|f| &mut f.link_lsdb);
+        for entry in std::iter::once(&mut self.lsdb)
+            .chain(links)
+            .flat_map(Lsdb::entries_mut)
+        {
             entry.waiting.remove(slot);
         }
     }
@@ -323,7 +309,8 @@ impl Instance {
             return;
         };
         for key in std::mem::take(&mut iface.flood_queue) {
-            if let Some(entry) = self.lsdb.get_mut(&key) {
+            let entry = entry_on(&mut self.lsdb, &mut iface.link_lsdb, &key);
+            if let Some(entry) = entry {
                 entry.queued.remove(i);
             }
         }
@@ -404,7 +391,8 @@ impl Instance {
         let now = self.now;
         let mut lsas = Vec::with_capacity(keys.len());
         for key in &keys {
-            let Some(entry) = self.lsdb.get_mut(key) else {
+            let entry = entry_on(&mut self.lsdb, &mut iface.link_lsdb, key);
+            let Some(entry) = entry else {
                 continue;
             };
             if entry.queued.remove(i)
@@ -475,11 +463,10 @@ impl Instance {
     /// RFC 2328 §13.7.
     pub(super) fn receive_ls_ack(&mut self, i: usize, rid: Ipv4Addr, headers: Vec<LsaHeader>) {
         let now = self.now;
-        let Some(n) = self
-            .interfaces
-            .get_mut(i)
-            .and_then(|f| f.neighbors.get_mut(&rid))
-        else {
+        let Some(iface) = self.interfaces.get_mut(i) else {
+            return;
+        };
+        let Some(n) = iface.neighbors.get_mut(&rid) else {
             return;
         };
         if n.state < NsmState::Exchange {
@@ -487,7 +474,9 @@ impl Instance {
         }
         self.lsdb.warm(headers.iter().map(LsaHeader::key));
         for h in headers {
-            if let Some(entry) = self.lsdb.get_mut(&h.key())
+            let key = h.key();
+            let entry = entry_on(&mut self.lsdb, &mut iface.link_lsdb, &key);
+            if let Some(entry) = entry
                 && entry.waiting.contains(n.slot)
                 && h.compare_instance(&entry.header(now)).is_eq()
             {
@@ -515,8 +504,10 @@ impl Instance {
         let mut lsas: Vec<_> = if listed == 0 {
             Vec::new()
         } else {
+            let link_lsdb = self.interfaces.get(i).map(|f| f.link_lsdb.iter());
             self.lsdb
                 .iter()
+                .chain(link_lsdb.into_iter().flatten())
                 .filter(|(_, e)| e.waiting.contains(slot))
                 .map(|(_, e)| e.current(at))
                 .collect()
@@ -539,26 +530,28 @@ impl Instance {
         }
         let due: Vec<Duration> = self.aging.range(..=at).map(|(t, _)| *t).collect();
         for t in due {
-            let Some(mut keys) = self.aging.remove(&t) else {
+            let Some(mut places) = self.aging.remove(&t) else {
                 continue;
             };
-            keys.sort_unstable();
-            keys.dedup();
-            for key in keys {
-                let Some(entry) = self.lsdb.get(&key) else {
+            places.sort_unstable();
+            places.dedup();
+            for place in places {
+                let Some(entry) = self.entry(&place) else {
                     continue;
                 };
                 let age = entry.age(self.now);
-                if key.adv_router == self.config.router_id {
+                if self.refreshes(&place) {
                     if Duration::from_secs(u64::from(age)) >= self.config.timers.ls_refresh
                         && age < MAX_AGE
                     {
-                        self.refresh_own(key);
+                        self.refresh_own(place.key);
                     }
                 } else if age >= MAX_AGE {
-                    self.max_age.insert(key);
-                    self.flood(&key, None);
-                    self.lsdb_changed();
+                    self.max_age.insert(place);
+                    self.flood(&place, None);
+                    if place.link.is_none() {
+                        self.lsdb_changed();
+                    }
                 }
             }
         }
@@ -574,34 +567,104 @@ impl Instance {
         if self.max_age.is_empty() || self.any_exchanging() {
             return;
         }
-        let waited_for = |key: &LsaKey| self.lsdb.get(key).is_some_and(|e| !e.waiting.is_empty());
-        let done: Vec<LsaKey> = self
+        let waited_for = |p: &Place| self.entry(p).is_some_and(|e| !e.waiting.is_empty());
+        let done: Vec<Place> = self
             .max_age
             .iter()
-            .filter(|k| !waited_for(k))
+            .filter(|p| !waited_for(p))
             .copied()
             .collect();
-        for key in done {
-            self.max_age.remove(&key);
-            if self
-                .lsdb
-                .get(&key)
-                .is_some_and(|e| e.age(self.now) >= MAX_AGE)
-            {
-                self.lsdb.remove(&key);
-                self.lsdb_changed();
-                self.max_age_removed(key);
+        for place in done {
+            self.max_age.remove(&place);
+            let now = self.now;
+            if self.entry(&place).is_none_or(|e| e.age(now) < MAX_AGE) {
+                continue;
+            }
+            match place.link {
+                None => {
+                    self.lsdb.remove(&place.key);
+                    self.lsdb_changed();
+                    self.max_age_removed(place.key);
+                }
+                Some(i) => {
+                    if let Some(iface) = self.interfaces.get_mut(i) {
+                        iface.link_lsdb.remove(&place.key);
+                    }
+                }
             }
         }
     }
 
     /// Floods `lsa` aged to MaxAge: the way to withdraw it (RFC 2328 §14.1).
-    pub(super) fn premature_age(&mut self, lsa: &Lsa) {
-        let aged = lsa.with_age(MAX_AGE);
-        let key = aged.key();
-        self.install(aged);
-        self.flood(&key, None);
+    pub(super) fn premature_age(&mut self, place: Place, lsa: &Lsa) {
+        self.install(place, lsa.with_age(MAX_AGE));
+        self.flood(&place, None);
     }
+}
+
+/// §13.3 (1)-(5) on one interface: lists `entry` for the interface's neighbors that should
+/// get it and queues it there. Returns true when it goes back to the neighbor it came from.
+fn flood_on(
+    i: usize,
+    iface: &mut super::interface::Interface,
+    entry: &mut super::Entry,
+    from: Option<(usize, Ipv4Addr)>,
+    answered: &mut Vec<(usize, Ipv4Addr)>,
+) -> bool {
+    if !iface.is_up() {
+        return false;
+    }
+    let header = entry.lsa.header;
+    let key = &header.key();
+    let mut added = false;
+    for n in iface.neighbors.values_mut() {
+        if n.state < NsmState::Exchange {
+            continue;
+        }
+        if n.state != NsmState::Full
+            && let Some(req) = n.requests.get(key)
+        {
+            let order = header.compare_instance(req);
+            if order.is_ge() {
+                n.requests.remove(key);
+                // The sender's list is looked at once its whole LS Update is read.
+                if from != Some((i, n.router_id)) {
+                    answered.push((i, n.router_id));
+                }
+            }
+            if order.is_le() {
+                continue;
+            }
+        }
+        if from == Some((i, n.router_id)) {
+            continue;
+        }
+        if entry.waiting.insert(n.slot) {
+            n.listed += 1;
+        }
+        added = true;
+    }
+    if !added {
+        return false;
+    }
+    let mut flooded_back = false;
+    if let Some((from_if, from_rid)) = from
+        && from_if == i
+    {
+        // §13.3 (3)-(4): on a broadcast link the DR's flood reaches everyone.
+        let dr_sent = iface
+            .neighbors
+            .get(&from_rid)
+            .is_some_and(|n| n.address == iface.dr || n.address == iface.bdr);
+        if dr_sent || iface.state == super::IsmState::Backup {
+            return false;
+        }
+        flooded_back = true;
+    }
+    if entry.queued.insert(i) {
+        iface.flood_queue.push(*key);
+    }
+    flooded_back
 }
 
 /// A sent queue's room, kept for the next burst unless a database synchronisation made it

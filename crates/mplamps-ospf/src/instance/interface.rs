@@ -49,6 +49,8 @@ pub(super) struct Interface {
     /// Delayed acknowledgements (RFC 2328 §13.5), sent together at `ack_due`.
     pub ack_queue: Vec<LsaHeader>,
     pub ack_due: Option<std::time::Duration>,
+    /// The link-local opaque LSAs received here (RFC 5250 §3): never flooded elsewhere.
+    pub link_lsdb: super::Lsdb,
 }
 
 impl Interface {
@@ -66,6 +68,7 @@ impl Interface {
             flood_due: None,
             ack_queue: Vec::new(),
             ack_due: None,
+            link_lsdb: super::Lsdb::default(),
         }
     }
 
@@ -162,6 +165,8 @@ impl Instance {
                     iface.wait_due = None;
                     iface.ack_queue.clear();
                     iface.ack_due = None;
+                    // What the link said is gone with it; its neighbors say it again.
+                    iface.link_lsdb = super::Lsdb::default();
                 }
                 self.set_ism(i, S::Down);
             }

@@ -13,7 +13,47 @@ use rustc_hash::FxHashMap;
 
 use super::slots::SlotSet;
 use crate::packet::lsa::{MAX_AGE, key_of_content};
-use crate::packet::{KnownLsas, Lsa, LsaHeader, LsaKey, LsaStore};
+use crate::packet::{KnownLsas, LsType, Lsa, LsaHeader, LsaKey, LsaStore};
+
+/// Where an LSA is held (RFC 5250 §3): a link-local opaque LSA (LS type 9) in the database
+/// of the interface it came in on, which never floods it elsewhere; every other in the
+/// area's. Two links may carry link-local LSAs of one key with different contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Place {
+    pub key: LsaKey,
+    /// The interface whose database holds it; `None` for the area database.
+    pub link: Option<usize>,
+}
+
+impl Place {
+    pub fn area(key: LsaKey) -> Place {
+        Place { key, link: None }
+    }
+
+    /// The place of `key` as an LSA exchanged on interface `i` names it.
+    pub fn seen_from(i: usize, key: LsaKey) -> Place {
+        let link = is_link_local(&key).then_some(i);
+        Place { key, link }
+    }
+}
+
+fn is_link_local(key: &LsaKey) -> bool {
+    key.ls_type == LsType::OpaqueLink
+}
+
+/// The entry of `key` as an interface names it, given the area's database and the
+/// interface's link database (see [`Place`]).
+pub(super) fn entry_on<'a>(
+    area: &'a mut Lsdb,
+    link: &'a mut Lsdb,
+    key: &LsaKey,
+) -> Option<&'a mut Entry> {
+    if is_link_local(key) {
+        link.get_mut(key)
+    } else {
+        area.get_mut(key)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -281,7 +321,7 @@ impl Lsdb {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{LsType, LsaBody};
+    use crate::packet::LsaBody;
     use proptest::prelude::*;
     use std::net::Ipv4Addr;
 

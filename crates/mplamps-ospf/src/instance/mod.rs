@@ -31,7 +31,7 @@ pub use ted::{TePort, Ted, TedCache, TedLink, TedNode};
 
 use crate::packet::{Body, LsaKey, LsaStore, Packet};
 use interface::Interface;
-use lsdb::LiveSet;
+use lsdb::{LiveSet, Place};
 
 /// A packet to send: the OSPF packet (IP payload) and its IP addressing.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,9 +125,9 @@ pub struct Instance {
     origin: origin::OriginState,
     spf: routes::SpfState,
     /// MaxAge LSAs waiting to leave the database (RFC 2328 §14).
-    max_age: BTreeSet<LsaKey>,
+    max_age: BTreeSet<Place>,
     /// Age-driven deadlines: refresh of own LSAs and MaxAge of others'.
-    aging: BTreeMap<Duration, Vec<LsaKey>>,
+    aging: BTreeMap<Duration, Vec<Place>>,
     /// When the one armed aging timer fires.
     aging_due: Option<Duration>,
     now: Duration,
@@ -297,8 +297,22 @@ impl Instance {
         self.timers.peek().map(|Reverse((at, _))| *at)
     }
 
+    /// The area's database: every LSA but the link-local ones.
     pub fn lsdb(&self) -> &Lsdb {
         &self.lsdb
+    }
+
+    /// The link-local opaque LSAs (RFC 5250 §3, LS type 9) received on `interface`.
+    pub fn link_lsdb(&self, interface: usize) -> Option<&Lsdb> {
+        self.interfaces.get(interface).map(|f| &f.link_lsdb)
+    }
+
+    /// The database entry at `place`.
+    fn entry(&self, place: &Place) -> Option<&Entry> {
+        match place.link {
+            None => self.lsdb.get(&place.key),
+            Some(i) => self.interfaces.get(i)?.link_lsdb.get(&place.key),
+        }
     }
 
     pub fn counters(&self) -> &Counters {
@@ -388,8 +402,9 @@ impl Instance {
         let mut maybe: Vec<LsaKey> = self
             .max_age
             .iter()
-            .chain(self.aging.range(..=horizon).flat_map(|(_, keys)| keys))
-            .copied()
+            .chain(self.aging.range(..=horizon).flat_map(|(_, places)| places))
+            .filter(|p| p.link.is_none())
+            .map(|p| p.key)
             .collect();
         maybe.sort_unstable();
         maybe.dedup();

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::{Event, Instance, Timer};
+use super::lsdb::Place;
+use super::{Event, Instance, Lsdb, Timer};
 use crate::packet::lsa::{LSA_HEADER_LEN, MAX_AGE};
 use crate::packet::{
     ALL_SPF_ROUTERS, Body, DbDescription, LsType, LsaHeader, LsaKey, dd_flags, options,
@@ -117,16 +118,12 @@ impl Neighbor {
     }
 }
 
-/// LS types this router keeps in its area database.
+/// LS types this router stores and floods, whether or not it reads their bodies: those of
+/// RFC 2328 and the three opaque scopes of RFC 5250, AS-External included (the area is not
+/// a stub). An LS type outside them is discarded from an LS Update (RFC 2328 §13 (2)) and,
+/// listed in a Database Description, is a SeqNumberMismatch (§10.6).
 pub(super) fn known_ls_type(t: LsType) -> bool {
-    matches!(
-        t,
-        LsType::Router
-            | LsType::Network
-            | LsType::SummaryNetwork
-            | LsType::SummaryAsbr
-            | LsType::OpaqueArea
-    )
+    !matches!(t, LsType::Unknown(_))
 }
 
 impl Instance {
@@ -350,7 +347,13 @@ impl Instance {
         };
         let mut summary = Vec::with_capacity(self.lsdb.len());
         let mut listed = 0;
-        for entry in self.lsdb.entries_mut() {
+        // The area's LSAs and the link-local ones of this interface (RFC 5250 §3).
+        let link_lsdb = self.interfaces.get_mut(i).map(|f| &mut f.link_lsdb);
+        let entries = self
+            .lsdb
+            .entries_mut()
+            .chain(link_lsdb.into_iter().flat_map(Lsdb::entries_mut));
+        for entry in entries {
             let header = entry.header(now);
             if header.age >= MAX_AGE {
                 listed += usize::from(entry.waiting.insert(slot));
@@ -464,17 +467,14 @@ impl Instance {
     fn note_dd_headers(&mut self, i: usize, rid: Ipv4Addr, dd: &DbDescription) -> bool {
         let mut wanted = Vec::new();
         for h in &dd.headers {
-            if !known_ls_type(h.ls_type)
-                && h.ls_type != LsType::OpaqueLink
-                && h.ls_type != LsType::OpaqueAs
-            {
+            if !known_ls_type(h.ls_type) {
                 return false;
             }
-            let newer = match self.lsdb.get(&h.key()) {
+            let newer = match self.entry(&Place::seen_from(i, h.key())) {
                 None => true,
                 Some(e) => h.compare_instance(&e.current(self.now).header).is_gt(),
             };
-            if newer && known_ls_type(h.ls_type) {
+            if newer {
                 wanted.push(*h);
             }
         }
@@ -567,7 +567,7 @@ impl Instance {
         }
         let mut lsas = Vec::with_capacity(keys.len());
         for key in keys {
-            match self.lsdb.get(&key) {
+            match self.entry(&Place::seen_from(i, key)) {
                 Some(e) => lsas.push(e.current(self.now)),
                 None => {
                     self.drop_packet(

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use super::config::InterfaceKind;
+use super::lsdb::Place;
 use super::neighbor::NsmState;
 use super::{Event, Instance, Timer};
 use crate::packet::lsa::{INITIAL_SEQUENCE, MAX_AGE, MAX_SEQUENCE, OPAQUE_TYPE_TE};
@@ -157,7 +158,7 @@ impl Instance {
         let forced = self.origin.forced.remove(&key);
         let Some(body) = body else {
             if let Some(lsa) = current.filter(|l| l.header.plain_age() < MAX_AGE) {
-                self.premature_age(&lsa);
+                self.premature_age(Place::area(key), &lsa);
             }
             return;
         };
@@ -196,7 +197,7 @@ impl Instance {
                 // §12.1.6: flush the old instance first; start over when it is gone.
                 self.origin.wrapping.insert(key);
                 let l = l.clone();
-                self.premature_age(&l);
+                self.premature_age(Place::area(key), &l);
                 return;
             }
             Some(l) => l.header.seq.wrapping_add(1),
@@ -229,9 +230,10 @@ impl Instance {
         self.counters.lsas_originated += 1;
         self.origin.last_originated.insert(key, self.now);
         self.origin.last_seq.insert(key, seq);
-        self.max_age.remove(&key);
-        self.install(lsa);
-        self.flood(&key, None);
+        let place = Place::area(key);
+        self.max_age.remove(&place);
+        self.install(place, lsa);
+        self.flood(&place, None);
     }
 
     /// A flushed LSA left the database; a wrapping one starts over (RFC 2328 §12.1.6).
@@ -246,9 +248,14 @@ impl Instance {
     /// RFC 2328 §13.4: a newer instance of one of our LSAs arrived (from before a restart,
     /// say) and was flooded and installed as any other (§13 (5)). Adopt it when it says what
     /// we would say, else advertise past its sequence number, or flush it.
-    pub(super) fn received_own_lsa(&mut self, lsa: &Lsa) {
-        let key = lsa.key();
-        match self.desired_body(&key) {
+    /// A link-local one (RFC 5250 §3) is never what we would say: we originate none.
+    pub(super) fn received_own_lsa(&mut self, place: Place, lsa: &Lsa) {
+        let key = place.key;
+        let desired = match place.link {
+            None => self.desired_body(&key),
+            Some(_) => None,
+        };
+        match desired {
             Some(body) => {
                 self.origin.last_originated.remove(&key);
                 if *lsa.body() != body || lsa.header.plain_age() >= MAX_AGE {
@@ -257,7 +264,7 @@ impl Instance {
             }
             None => {
                 if lsa.header.plain_age() < MAX_AGE {
-                    self.premature_age(lsa);
+                    self.premature_age(place, lsa);
                 }
             }
         }

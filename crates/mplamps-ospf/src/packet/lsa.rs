@@ -96,6 +96,12 @@ pub struct LsaHeader {
 }
 
 impl LsaHeader {
+    /// A TE LSA: opaque type 1 in area scope (RFC 3630 §2.2). The same opaque type in
+    /// link or AS scope is someone else's and is carried without being read.
+    pub fn is_te(&self) -> bool {
+        self.ls_type == LsType::OpaqueArea && self.id.octets()[0] == OPAQUE_TYPE_TE
+    }
+
     pub fn key(&self) -> LsaKey {
         LsaKey {
             ls_type: self.ls_type,
@@ -363,8 +369,7 @@ impl LsaBody {
             // RFC 5250 §3: an opaque LSA is flooded whether or not its body is understood.
             // A TE body that does not parse stays raw: stored and flooded byte-exact, and
             // left out of the TE database (`Lsa::te_unparsed` tells the instance).
-            t if t.is_opaque() && header.id.octets()[0] == OPAQUE_TYPE_TE => match decode_te(bytes)
-            {
+            _ if header.is_te() => match decode_te(bytes) {
                 Ok(tlvs) => LsaBody::Te(tlvs),
                 Err(_) => LsaBody::Raw(bytes.to_vec()),
             },
@@ -534,9 +539,7 @@ impl Lsa {
     /// A TE LSA (opaque type 1) whose body did not parse: kept raw, flooded byte-exact,
     /// left out of the TE database.
     pub fn te_unparsed(&self) -> bool {
-        self.header.ls_type.is_opaque()
-            && self.header.id.octets()[0] == OPAQUE_TYPE_TE
-            && matches!(self.body(), LsaBody::Raw(_))
+        self.header.is_te() && matches!(self.body(), LsaBody::Raw(_))
     }
 
     pub fn te_ports(&self) -> &[(u32, TePort)] {
