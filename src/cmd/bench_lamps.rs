@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use mplamps_grid::Grid;
-use mplamps_grid::lamps::{LampSim, LampState};
+use mplamps_lamps::lamps::{LampSim, LampState};
 use mplamps_sim::LinkModel;
 use serde::{Deserialize, Serialize};
 

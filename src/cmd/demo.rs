@@ -270,7 +270,7 @@ the secondary's resources:\n",
     print!("{}", super::sim::render_lsps(&gmpls.lsps));
     println!();
     print!("{}", super::demo_lamp::render(&lamp));
-    if lamp.lamp.state != mplamps_grid::lamps::LampState::On {
+    if lamp.lamp.state != mplamps_lamps::lamps::LampState::On {
         anyhow::bail!("the demo lamp did not light");
     }
     if !gmpls.converged || !all_up {

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use mplamps_grid::evening::{LampAction, LampEvent};
-use mplamps_grid::lamps::{LampReport, LampSim, LampState};
+use mplamps_lamps::evening::{LampAction, LampEvent};
+use mplamps_lamps::lamps::{LampReport, LampSim, LampState};
 use mplamps_rsvp::packet::{Message, MessageType};
 use mplamps_sim::Carrier;
 use serde::Serialize;

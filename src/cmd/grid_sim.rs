@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use mplamps_grid::Grid;
-use mplamps_grid::evening::{self, LampAction, LampEvent};
-use mplamps_grid::flowcheck::{self, FlowComparison};
-use mplamps_grid::lamps::{GridReport, LampSim, LampState};
+use mplamps_lamps::evening::{self, LampAction, LampEvent};
+use mplamps_lamps::flowcheck::{self, FlowComparison};
+use mplamps_lamps::lamps::{GridReport, LampSim, LampState};
 use serde::Serialize;
 
 use crate::table::Table;

@@ -289,6 +289,33 @@ impl fmt::Display for LabelSet {
     }
 }
 
+/// GMPLS attributes of a link (RFC 3471, RFC 4203), flooded by OSPF-TE and used by CSPF.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinkGmpls {
+    pub switching: Option<SwitchingType>,
+    pub encoding: Option<LspEncoding>,
+    /// The labels the link offers (wavelengths, ports, timeslots, volts).
+    pub labels: Option<LabelSet>,
+    pub protection: Option<ProtectionFlags>,
+    pub srlg: Vec<u32>,
+    pub te_metric: Option<u32>,
+    /// No IP addresses: identified by interface indices (RFC 4203 §1.1, RFC 3477).
+    pub unnumbered: bool,
+}
+
+impl LinkGmpls {
+    /// The switching capability in use: PSC when the link declares none.
+    pub fn switching_or_psc(&self) -> SwitchingType {
+        self.switching.unwrap_or(SwitchingType::Psc)
+    }
+
+    /// The encoding in use: the declared one, else the switching capability's usual one.
+    pub fn encoding_in_use(&self) -> LspEncoding {
+        self.encoding
+            .unwrap_or_else(|| self.switching_or_psc().default_encoding())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

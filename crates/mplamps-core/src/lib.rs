@@ -4,11 +4,13 @@
 //! build their wire codecs on top of it.
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod bandwidth;
 pub mod duration;
 pub mod router_id;
 pub mod wire;
 
+pub use address::InterfaceAddress;
 pub use bandwidth::{Bandwidth, BandwidthParseError};
 pub use router_id::RouterId;
 pub mod gmpls;

@@ -8,17 +8,14 @@
 //! - `pandapower`: the importer of pandapower's JSON networks.
 //! - `gmpls`: the grid as a GMPLS network (buses and transformers as LSRs, lines as TE
 //!   links labelled with their voltage, power metrics from losses).
-//! - `lamps`: lamps switched on and off over RSVP-TE in the simulator, the per-element,
-//!   per-lamp and per-VPN report; `evening`: the lamp scenario file.
-//! - `flowcheck`: reservations with every lamp on against pandapower's power flow.
+//!
+//! The lamps themselves, switched over RSVP-TE in the simulator, are the `mplamps-lamps`
+//! application's; this crate knows no protocol and no simulator.
 
 #![forbid(unsafe_code)]
 
-pub mod evening;
 pub mod file;
-pub mod flowcheck;
 pub mod gmpls;
-pub mod lamps;
 pub mod model;
 pub mod pandapower;
 

@@ -285,7 +285,7 @@ pub enum SimError {
 impl Sim {
     pub fn new(net: Network, seed: u64, model: LinkModel) -> Sim {
         let metrics = mplamps_te::power::compute(&net);
-        let configs = RouterConfig::from_network(&net, &metrics);
+        let configs = mplamps_node::config::ospf_configs(&net, &metrics);
         let mut next_interface = vec![0usize; net.routers.len()];
         let mut interface_links = vec![Vec::new(); net.routers.len()];
         let link_ends = net
@@ -1287,7 +1287,7 @@ impl Sim {
         let now = self.now;
         *self.te_base.get_mut() = None;
         let metrics = mplamps_te::power::compute(&self.net);
-        let configs = RouterConfig::from_network(&self.net, &metrics);
+        let configs = mplamps_node::config::ospf_configs(&self.net, &metrics);
         for (r, config) in configs.into_iter().enumerate() {
             if config == self.configs[r] {
                 continue;

@@ -181,7 +181,7 @@ impl Sim {
             .borrow_mut()
             .get_or_insert_with(|| {
                 let metrics = mplamps_te::power::compute(&self.net);
-                TeGraph::from_network(&self.net, &metrics)
+                mplamps_te::te_graph::te_graph(&self.net, &metrics)
             })
             .clone();
         for (id, link) in graph.links.iter_mut().enumerate() {

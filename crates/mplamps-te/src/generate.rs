@@ -13,7 +13,9 @@ use mplamps_core::{Bandwidth, RouterId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::power::{PowerProfile, Selection};
+use mplamps_algorithms::power::Selection;
+
+use crate::profile::PowerProfile;
 use crate::topology::{
     DEFAULT_REFERENCE_BANDWIDTH_BPS, LineCard, LineCardPower, Link, Network, PortRef, Router,
 };
@@ -272,7 +274,7 @@ pub fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spf::{Graph, Spt};
+    use mplamps_algorithms::spf::{Graph, Spt};
 
     #[test]
     fn generated_graphs_are_connected_with_the_asked_degree() {

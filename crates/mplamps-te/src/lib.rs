@@ -4,18 +4,22 @@
 //! The topology model here is the single source every other part reads (brief §2 rule 3).
 #![forbid(unsafe_code)]
 
-pub mod cspf;
 pub mod generate;
 pub mod import;
 pub mod json_float;
 pub mod layout;
 pub mod power;
+pub mod profile;
 pub mod render;
-pub mod spf;
+pub mod te_graph;
 pub mod topology;
 pub mod trees;
 
-pub use power::{LinkMetrics, Metrics, PortMetrics, PowerProfile, Selection};
+/// The algorithms the model's views are computed with, under the names callers know.
+pub use mplamps_algorithms::{cspf, spf};
+
+pub use power::{LinkMetrics, Metrics, PortMetrics, Selection};
+pub use profile::PowerProfile;
 pub use topology::{
     LineCard, LineCardPower, Link, LspSpec, Network, PortRef, Router, TopologyError,
 };

@@ -11,129 +11,12 @@
 use mplamps_core::Bandwidth;
 use serde::Serialize;
 
-use crate::topology::{LineCardPower, Network, PortRef, PowerMembership};
+pub use mplamps_algorithms::power::{
+    PowerMembership, Selection, floor_to, pwrlink, wire_precision,
+};
 
-/// Guards `floor` against binary rounding (0.3 / 0.1 = 2.9999999999999996).
-const FLOOR_GUARD: f64 = 1e-9;
-
-/// A line card's power as a function of its utilization u ∈ [0, 1], in watts (draft §2.4.1).
-#[derive(Debug, Clone, PartialEq)]
-pub enum PowerProfile {
-    /// idle + (max − idle)·u
-    Linear { idle_w: f64, max_w: f64 },
-    /// Concave: idle + (max − idle)·(1 − e^(−k·u)) ÷ (1 − e^(−k))
-    Flattening { idle_w: f64, max_w: f64, k: f64 },
-    /// Convex: idle + (max − idle)·(e^(k·u) − 1) ÷ (e^k − 1)
-    Exponential { idle_w: f64, max_w: f64, k: f64 },
-    /// A measured calibration curve, piecewise linear between `(u, watts)` points that start
-    /// at u = 0, end at u = 1 and increase strictly in u.
-    Points(Vec<(f64, f64)>),
-}
-
-impl PowerProfile {
-    /// Watts drawn at utilization `u` (clamped to [0, 1]).
-    pub fn power_at(&self, u: f64) -> f64 {
-        let u = u.clamp(0.0, 1.0);
-        match *self {
-            PowerProfile::Linear { idle_w, max_w } => idle_w + (max_w - idle_w) * u,
-            PowerProfile::Flattening { idle_w, max_w, k } => {
-                idle_w + (max_w - idle_w) * (-(-k * u).exp_m1()) / (-(-k).exp_m1())
-            }
-            PowerProfile::Exponential { idle_w, max_w, k } => {
-                idle_w + (max_w - idle_w) * (k * u).exp_m1() / k.exp_m1()
-            }
-            PowerProfile::Points(ref points) => {
-                let (left, right) = segment(points, u);
-                if right.0 <= left.0 {
-                    return left.1;
-                }
-                left.1 + (right.1 - left.1) * (u - left.0) / (right.0 - left.0)
-            }
-        }
-    }
-
-    /// dP/du at utilization `u`, in watts per unit of utilization. For `points` it is the
-    /// slope of the segment that starts at u (the last segment at u = 1).
-    pub fn slope_at(&self, u: f64) -> f64 {
-        let u = u.clamp(0.0, 1.0);
-        match *self {
-            PowerProfile::Linear { idle_w, max_w } => max_w - idle_w,
-            PowerProfile::Flattening { idle_w, max_w, k } => {
-                (max_w - idle_w) * k * (-k * u).exp() / (-(-k).exp_m1())
-            }
-            PowerProfile::Exponential { idle_w, max_w, k } => {
-                (max_w - idle_w) * k * (k * u).exp() / k.exp_m1()
-            }
-            PowerProfile::Points(ref points) => {
-                let (left, right) = segment(points, u);
-                if right.0 <= left.0 {
-                    return 0.0;
-                }
-                (right.1 - left.1) / (right.0 - left.0)
-            }
-        }
-    }
-
-    /// The rated maximum: the power at full utilization.
-    pub fn max_w(&self) -> f64 {
-        self.power_at(1.0)
-    }
-}
-
-/// The segment of a calibration curve that holds `u`: the last point at or before u and the
-/// point after it.
-fn segment(points: &[(f64, f64)], u: f64) -> ((f64, f64), (f64, f64)) {
-    let last = points.last().copied().unwrap_or((1.0, 0.0));
-    let first = points.first().copied().unwrap_or((0.0, 0.0));
-    let after = points.iter().position(|p| p.0 > u).unwrap_or(points.len());
-    match after {
-        0 => (first, first),
-        n if n >= points.len() => {
-            let before = points.len().saturating_sub(2);
-            (points.get(before).copied().unwrap_or(first), last)
-        }
-        n => (
-            points.get(n - 1).copied().unwrap_or(first),
-            points.get(n).copied().unwrap_or(last),
-        ),
-    }
-}
-
-/// Which ratio a port advertises as its value (draft §2.4.1.3 and brief §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Selection {
-    /// The lower of the consumed and the available ratio (the draft's rule).
-    #[default]
-    Min,
-    Consumed,
-    Available,
-    /// dP/dB: the profile's slope at the current load, per Gb/s of line-card capacity.
-    Marginal,
-}
-
-impl Selection {
-    pub const NAMES: [&'static str; 4] = ["min", "consumed", "available", "marginal"];
-
-    pub fn from_name(name: &str) -> Option<Selection> {
-        match name {
-            "min" => Some(Selection::Min),
-            "consumed" => Some(Selection::Consumed),
-            "available" => Some(Selection::Available),
-            "marginal" => Some(Selection::Marginal),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Selection::Min => "min",
-            Selection::Consumed => "consumed",
-            Selection::Available => "available",
-            Selection::Marginal => "marginal",
-        }
-    }
-}
+pub use crate::profile::PowerProfile;
+use crate::topology::{LineCardPower, Network, PortRef};
 
 /// The power state of one line card.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -196,25 +79,6 @@ pub struct Metrics {
     pub ports: Vec<PortMetrics>,
     #[serde(skip)]
     pub linecards: Vec<Vec<LineCardState>>,
-}
-
-/// PWRLINK: the weighted average of both ends' values (draft §2, §2.1).
-pub fn pwrlink(value_a: f64, weight_a: f64, value_b: f64, weight_b: f64) -> f64 {
-    (weight_a * value_a + weight_b * value_b) / (weight_a + weight_b)
-}
-
-/// Rounds `value` down to a multiple of `quantum` (draft §2.3); zero quantum: unchanged.
-pub fn floor_to(value: f64, quantum: f64) -> f64 {
-    if quantum <= 0.0 {
-        return value;
-    }
-    (value / quantum + FLOOR_GUARD).floor() * quantum
-}
-
-/// A ratio as OSPF-TE carries it: a 4-octet IEEE float (draft §2.4.2). Every router computes
-/// its trees from the advertised values, so the file-based trees use the same precision.
-pub fn wire_precision(ratio: f64) -> f64 {
-    f64::from(ratio as f32)
 }
 
 /// Computes every port's and link's metrics.

@@ -9,8 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::power::Metrics;
-use crate::spf::{Graph, Spt};
 use crate::topology::Network;
+use mplamps_algorithms::spf::{Graph, Spt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -156,7 +156,10 @@ pub fn report_with(
         let parents = spt.parents(graph, v as u32);
         for edge in graph.edges(v as u32) {
             if parents.contains(&edge.to)
-                && crate::spf::within_tie(spt.dist(edge.to) + edge.cost, spt.dist(v as u32))
+                && mplamps_algorithms::spf::within_tie(
+                    spt.dist(edge.to) + edge.cost,
+                    spt.dist(v as u32),
+                )
             {
                 dag_links.insert(edge.link as usize);
             }

@@ -1,13 +1,14 @@
 //! What one router is told: its identity, timers and interfaces with their TE values.
-//! [`RouterConfig::from_network`] derives every router's configuration from the topology
-//! model (brief §2 rule 3), so the simulator and the daemon configure routers alike.
+//! The node layer derives it from the network model, so the simulator and the daemon
+//! configure routers alike.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use mplamps_algorithms::power::{PowerMembership, Selection};
 use mplamps_core::Bandwidth;
-use mplamps_te::power::{Metrics, Selection};
-use mplamps_te::topology::{InterfaceAddress, LinkGmpls, Network, PowerMembership};
+use mplamps_core::InterfaceAddress;
+use mplamps_core::gmpls::LinkGmpls;
 
 use crate::packet::PowerCodePoints;
 
@@ -115,117 +116,3 @@ pub struct RouterConfig {
 
 /// MTU of simulated interfaces: Ethernet.
 pub const DEFAULT_MTU: u16 = 1500;
-
-impl RouterConfig {
-    /// The configuration of every router of `net`, indexed like `net.routers`.
-    pub fn from_network(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
-        let s = &net.ospf;
-        let timers = Timers {
-            hello: Duration::from_secs(u64::from(s.hello_interval_s)),
-            dead: Duration::from_secs(u64::from(s.dead_interval_s)),
-            retransmit: Duration::from_secs(u64::from(s.retransmit_interval_s)),
-            spf_delay: Duration::from_millis(s.spf_delay_ms),
-            spf_hold: Duration::from_millis(s.spf_hold_ms),
-            spf_max_wait: Duration::from_millis(s.spf_max_wait_ms),
-            flood_pacing: Duration::from_millis(s.flood_pacing_ms),
-            ack_delay: Duration::from_millis(s.ack_delay_ms),
-            ..Timers::default()
-        };
-        // Each router originates a Router-LSA, a TE LSA for its router address and one for
-        // each link; a multi-access link's DR adds a Network-LSA.
-        let multi_access = net.links.iter().filter(|l| l.multi_access).count();
-        let expected_lsas = 2 * net.routers.len() + 2 * net.links.len() + multi_access;
-        let mut configs: Vec<RouterConfig> = net
-            .routers
-            .iter()
-            .map(|r| RouterConfig {
-                name: r.name.clone(),
-                router_id: r.router_id.to_ipv4(),
-                area: s.area,
-                timers: timers.clone(),
-                code_points: if s.draft_codepoints {
-                    PowerCodePoints::Draft
-                } else {
-                    PowerCodePoints::Experimental
-                },
-                selection: net.selection,
-                power_membership: net.power_membership,
-                interfaces: Vec::new(),
-                expected_lsas,
-            })
-            .collect();
-        let by_port: std::collections::HashMap<_, _> = metrics
-            .ports
-            .iter()
-            // The marginal ratio follows the load continuously (no quantum); it is advertised
-            // only when receivers use it, so dampening holds under the other rules.
-            .map(|p| {
-                let marginal = p
-                    .marginal_ratio
-                    .filter(|_| net.selection == Selection::Marginal);
-                (p.port, (p.consumed_ratio, p.available_ratio, marginal))
-            })
-            .collect();
-        let port_power = |port| by_port.get(&port).copied().unwrap_or_default();
-        for (i, link) in net.links.iter().enumerate() {
-            let addresses = net.link_addresses(i);
-            let if_index = |router: usize| {
-                configs
-                    .get(router)
-                    .map_or(1, |c| c.interfaces.len() as u32 + 1)
-            };
-            let (index_a, index_b) = (if_index(link.a.router), if_index(link.b.router));
-            for (end, port, weight, address, local, remote) in [
-                (
-                    link.a.router,
-                    link.a,
-                    link.weight_a,
-                    addresses.map(|a| a[0]),
-                    index_a,
-                    index_b,
-                ),
-                (
-                    link.b.router,
-                    link.b,
-                    link.weight_b,
-                    addresses.map(|a| a[1]),
-                    index_b,
-                    index_a,
-                ),
-            ] {
-                let (consumed_ratio, available_ratio, marginal_ratio) = port_power(port);
-                let Some(config) = configs.get_mut(end) else {
-                    continue;
-                };
-                config.interfaces.push(InterfaceConfig {
-                    name: link.name.clone(),
-                    kind: if link.multi_access {
-                        InterfaceKind::Broadcast
-                    } else {
-                        InterfaceKind::PointToPoint
-                    },
-                    address,
-                    if_index: local,
-                    remote_if_index: remote,
-                    cost: u16::try_from(link.metric).unwrap_or(u16::MAX),
-                    mtu: DEFAULT_MTU,
-                    priority: 1,
-                    te: TeValues {
-                        max_bandwidth: link.capacity,
-                        max_reservable: link.capacity,
-                        unreserved: link.available.floor_to(net.bandwidth_quantum),
-                        te_metric: link.gmpls.te_metric.unwrap_or(link.metric),
-                        power: PortPower {
-                            consumed_ratio,
-                            available_ratio,
-                            marginal_ratio,
-                            weight,
-                        },
-                        gmpls: link.gmpls.clone(),
-                    },
-                });
-            }
-        }
-        configs
-    }
-}

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mplamps_te::spf::Spt;
+use mplamps_algorithms::spf::Spt;
 use rustc_hash::FxHashMap;
 
 use super::ted::Ted;

@@ -10,8 +10,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use mplamps_te::power::{Selection, pwrlink};
-use mplamps_te::topology::PowerMembership;
+use mplamps_algorithms::power::{PowerMembership, Selection, pwrlink};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
@@ -286,7 +285,7 @@ impl Ted {
 
     /// The SPF graph of the regular or the power topology: node i is `nodes[i]`, link i is
     /// `links[i]`.
-    pub fn graph(&self, power: bool) -> mplamps_te::spf::Graph {
+    pub fn graph(&self, power: bool) -> mplamps_algorithms::spf::Graph {
         let links: Vec<(u32, u32, f64)> = self
             .links
             .iter()
@@ -299,7 +298,7 @@ impl Ted {
                 (l.a as u32, l.b as u32, cost)
             })
             .collect();
-        mplamps_te::spf::Graph::new(self.nodes.len(), &links)
+        mplamps_algorithms::spf::Graph::new(self.nodes.len(), &links)
     }
 }
 

@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use mplamps_te::power::Selection;
+use mplamps_algorithms::power::Selection;
 
 use super::DecodeError;
 use super::reader::{Put, Reader};

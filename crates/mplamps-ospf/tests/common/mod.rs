@@ -5,41 +5,58 @@
 
 use std::time::Duration;
 
-use mplamps_ospf::instance::{Instance, RouterConfig};
-use mplamps_ospf::packet::{ALL_SPF_ROUTERS, Body, LsType, Lsa, LsaKey, Packet};
-use mplamps_te::Network;
+use std::net::Ipv4Addr;
 
-pub const TWO_ROUTERS_TWO_LINKS: &str = r#"
-[[router]]
-name = "A"
-router_id = "10.0.0.1"
-[[router.linecard]]
-name = "LC1"
-ports = 2
-port_capacity = "10G"
-consumed_w = 100.0
-available_w = 50.0
+use mplamps_algorithms::power::{PowerMembership, Selection};
+use mplamps_core::gmpls::LinkGmpls;
+use mplamps_core::{Bandwidth, InterfaceAddress};
+use mplamps_ospf::instance::{
+    Instance, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
+};
+use mplamps_ospf::packet::{ALL_SPF_ROUTERS, Body, LsType, Lsa, LsaKey, Packet, PowerCodePoints};
 
-[[router]]
-name = "B"
-router_id = "10.0.0.2"
-[[router.linecard]]
-name = "LC1"
-ports = 2
-port_capacity = "10G"
-consumed_w = 90.0
-available_w = 60.0
-
-[[link]]
-name = "L1"
-a = "A:LC1:P1"
-b = "B:LC1:P1"
-
-[[link]]
-name = "L2"
-a = "A:LC1:P2"
-b = "B:LC1:P2"
-"#;
+/// Router `n` (0 or 1) of the pair: two numbered point-to-point links, 10G each, with power
+/// values on every port; interface i faces interface i of the other router.
+pub fn pair_config(n: u8, mtu: u16) -> RouterConfig {
+    let ten_g = Bandwidth::from_gbps(10.0).unwrap();
+    let interface = |link: u8| InterfaceConfig {
+        name: format!("L{}", link + 1),
+        kind: InterfaceKind::PointToPoint,
+        address: Some(InterfaceAddress {
+            addr: Ipv4Addr::new(172, 16, 0, 4 * link + 1 + n),
+            prefix_len: 30,
+        }),
+        if_index: u32::from(link) + 1,
+        remote_if_index: u32::from(link) + 1,
+        cost: 10,
+        mtu,
+        priority: 1,
+        te: TeValues {
+            max_bandwidth: ten_g,
+            max_reservable: ten_g,
+            unreserved: ten_g,
+            te_metric: 10,
+            power: PortPower {
+                consumed_ratio: Some(5.0 + f64::from(n)),
+                available_ratio: Some(2.5),
+                marginal_ratio: None,
+                weight: 1.0,
+            },
+            gmpls: LinkGmpls::default(),
+        },
+    };
+    RouterConfig {
+        name: ["A", "B"][usize::from(n)].to_string(),
+        router_id: Ipv4Addr::new(10, 0, 0, n + 1),
+        area: Ipv4Addr::UNSPECIFIED,
+        timers: Timers::default(),
+        code_points: PowerCodePoints::default(),
+        selection: Selection::default(),
+        power_membership: PowerMembership::default(),
+        interfaces: vec![interface(0), interface(1)],
+        expected_lsas: 0,
+    }
+}
 
 /// Routers A and B; interface i of one faces interface i of the other.
 pub struct Pair {
@@ -55,16 +72,10 @@ impl Pair {
     }
 
     pub fn up_with_mtu(mtu: u16) -> Pair {
-        let net = Network::from_toml("pair.toml", TWO_ROUTERS_TWO_LINKS).unwrap();
-        let metrics = mplamps_te::power::compute(&net);
-        let mut configs = RouterConfig::from_network(&net, &metrics);
-        for interface in configs.iter_mut().flat_map(|c| c.interfaces.iter_mut()) {
-            interface.mtu = mtu;
-        }
         let mut pair = Pair {
             routers: [
-                Instance::new(configs[0].clone()),
-                Instance::new(configs[1].clone()),
+                Instance::new(pair_config(0, mtu)),
+                Instance::new(pair_config(1, mtu)),
             ],
             now: Duration::ZERO,
             updates: Vec::new(),

@@ -14,7 +14,9 @@ use super::{
     DEFAULT_REFERENCE_BANDWIDTH_BPS, InterfaceAddress, LineCard, LineCardPower, Link, LinkGmpls,
     MAX_METRIC, Network, OspfSettings, PortRef, PowerMembership, Router,
 };
-use crate::power::{PowerProfile, Selection};
+use mplamps_algorithms::power::Selection;
+
+use crate::profile::PowerProfile;
 use mplamps_core::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
 
 /// Used when the file has no line card to take the smallest port capacity from.

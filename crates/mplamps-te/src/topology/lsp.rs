@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::error::{TopologyError, TopologyErrors};
 use super::file::{Checker, RawList};
 use super::{Network, Router};
-use crate::cspf::{Disjointness, Objective};
+use mplamps_algorithms::cspf::{Disjointness, Objective};
 
 /// An LSP to signal: where, how much, which constraints (RFC 3471 §3.1 Generalized Label
 /// Request, §7 protection, §6 explicit route and labels).

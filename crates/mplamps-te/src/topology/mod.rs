@@ -18,10 +18,15 @@ pub use every_error::{MAX_TYPE_ERRORS, type_errors};
 
 use std::net::Ipv4Addr;
 
-use mplamps_core::{Bandwidth, LabelSet, LspEncoding, ProtectionFlags, RouterId, SwitchingType};
+use mplamps_core::{Bandwidth, RouterId};
 use serde::Serialize;
 
-use crate::power::{PowerProfile, Selection};
+pub use mplamps_algorithms::power::PowerMembership;
+use mplamps_algorithms::power::Selection;
+pub use mplamps_core::InterfaceAddress;
+pub use mplamps_core::gmpls::LinkGmpls;
+
+use crate::profile::PowerProfile;
 
 /// Default reference bandwidth for IGP costs (FRR's `auto-cost reference-bandwidth` is
 /// 100 Mb/s; we default to 100 Gb/s so that 10G and 100G links get different costs).
@@ -50,16 +55,6 @@ pub struct Network {
     pub links: Vec<Link>,
     /// `[[lsp]]` tables: LSPs the simulator signals with RSVP-TE.
     pub lsps: Vec<LspSpec>,
-}
-
-/// Draft §2.4.4: a link is in the power topology when both ends advertise power values;
-/// `OneSided` uses the value of the end that does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PowerMembership {
-    #[default]
-    Both,
-    OneSided,
 }
 
 /// The `[ospf]` table: protocol timers and options shared by every router of the network.
@@ -187,75 +182,6 @@ impl FecPolicy {
                 ),
             ),
         }
-    }
-}
-
-/// GMPLS attributes of a link (RFC 3471, RFC 4203), flooded by OSPF-TE and used by CSPF.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LinkGmpls {
-    pub switching: Option<SwitchingType>,
-    pub encoding: Option<LspEncoding>,
-    /// The labels the link offers (wavelengths, ports, timeslots, volts).
-    pub labels: Option<LabelSet>,
-    pub protection: Option<ProtectionFlags>,
-    pub srlg: Vec<u32>,
-    pub te_metric: Option<u32>,
-    /// No IP addresses: identified by interface indices (RFC 4203 §1.1, RFC 3477).
-    pub unnumbered: bool,
-}
-
-impl LinkGmpls {
-    /// The switching capability in use: PSC when the link declares none.
-    pub fn switching_or_psc(&self) -> SwitchingType {
-        self.switching.unwrap_or(SwitchingType::Psc)
-    }
-
-    /// The encoding in use: the declared one, else the switching capability's usual one.
-    pub fn encoding_in_use(&self) -> LspEncoding {
-        self.encoding
-            .unwrap_or_else(|| self.switching_or_psc().default_encoding())
-    }
-}
-
-/// An IPv4 interface address with its prefix length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct InterfaceAddress {
-    pub addr: Ipv4Addr,
-    pub prefix_len: u8,
-}
-
-impl InterfaceAddress {
-    pub fn mask(self) -> Ipv4Addr {
-        Ipv4Addr::from(
-            u32::MAX
-                .checked_shl(32 - u32::from(self.prefix_len))
-                .unwrap_or(0),
-        )
-    }
-
-    pub fn network(self) -> Ipv4Addr {
-        Ipv4Addr::from(u32::from(self.addr) & u32::from(self.mask()))
-    }
-}
-
-impl std::fmt::Display for InterfaceAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix_len)
-    }
-}
-
-impl std::str::FromStr for InterfaceAddress {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        let (addr, len) = s.split_once('/').ok_or(())?;
-        let prefix_len: u8 = len.parse().map_err(|_| ())?;
-        if prefix_len > 32 {
-            return Err(());
-        }
-        Ok(InterfaceAddress {
-            addr: addr.parse().map_err(|_| ())?,
-            prefix_len,
-        })
     }
 }
 

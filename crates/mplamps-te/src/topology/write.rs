@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::{LineCardPower, Link, Network, OspfSettings, PowerMembership};
-use crate::power::PowerProfile;
+use crate::profile::PowerProfile;
 
 /// The topology file of `net`. `header` lines are written first as comments.
 pub fn to_toml(net: &Network, header: &[String]) -> String {
@@ -176,8 +176,8 @@ fn write_lsp(out: &mut String, net: &Network, lsp: &super::LspSpec) {
             out,
             "secondary = \"{}\"",
             match how {
-                crate::cspf::Disjointness::Link => "link-disjoint",
-                crate::cspf::Disjointness::Srlg => "srlg-disjoint",
+                mplamps_algorithms::cspf::Disjointness::Link => "link-disjoint",
+                mplamps_algorithms::cspf::Disjointness::Srlg => "srlg-disjoint",
             }
         );
     }

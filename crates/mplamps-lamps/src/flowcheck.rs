@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::gmpls::ElementKind;
 use crate::lamps::GridReport;
-use crate::pandapower::PowerFlow;
+use mplamps_grid::gmpls::ElementKind;
+use mplamps_grid::pandapower::PowerFlow;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlowRow {

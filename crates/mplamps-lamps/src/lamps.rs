@@ -34,8 +34,8 @@ use mplamps_te::cspf::{self, Objective, PathRequest, TeGraph};
 use serde::Serialize;
 
 use crate::evening::{LampAction, LampEvent};
-use crate::gmpls::{self, ElementKind, GridNetwork};
-use crate::model::{Grid, GridError};
+use mplamps_grid::gmpls::{self, ElementKind, GridNetwork};
+use mplamps_grid::model::{Grid, GridError};
 
 /// Setup and holding priority of a guaranteed (VPN) lamp, and of every other lamp.
 pub const GUARANTEED_PRIORITY: u8 = 0;
@@ -137,7 +137,7 @@ impl LampSim {
             .collect();
         let mut mapped = gmpls::to_network(&grid, &peer)?;
         let metrics = mplamps_te::power::compute(&mapped.network);
-        let graph = TeGraph::from_network(&mapped.network, &metrics);
+        let graph = mplamps_te::te_graph::te_graph(&mapped.network, &metrics);
         let guaranteed = guaranteed_loads(&grid);
         // Lamps of one power on one bus share their sources: one search each, not per lamp.
         let mut sources_of: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();

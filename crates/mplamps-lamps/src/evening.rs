@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::model::Grid;
+use mplamps_grid::model::Grid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LampAction {

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use mplamps_grid::Grid;
-use mplamps_grid::evening::{LampAction, LampEvent};
-use mplamps_grid::lamps::Model;
-use mplamps_grid::lamps::{self, GridReport, LampSim, LampState};
+use mplamps_lamps::evening::{LampAction, LampEvent};
+use mplamps_lamps::lamps::Model;
+use mplamps_lamps::lamps::{self, GridReport, LampSim, LampState};
 use mplamps_sim::LinkModel;
 
 fn cigre() -> Grid {
@@ -62,7 +62,7 @@ fn cigre_reservations_match_pandapowers_power_flow_within_losses() {
     let report = lamps::simulate(grid.clone(), &all_on(&grid), 1).unwrap();
     let json = include_str!("../../../data/grids/cigre_mv.json");
     let flow = mplamps_grid::pandapower::power_flow("cigre_mv.json", json).unwrap();
-    let cmp = mplamps_grid::flowcheck::compare(&report, &flow);
+    let cmp = mplamps_lamps::flowcheck::compare(&report, &flow);
     // 12 lines in service (3 tie switches open) and 2 transformers.
     assert_eq!(cmp.rows.len(), 14, "{cmp:#?}");
     assert!(cmp.within_losses, "{cmp:#?}");
@@ -172,14 +172,14 @@ fn feeder() -> Grid {
 }
 
 fn events(grid: &Grid, text: &str) -> Vec<LampEvent> {
-    mplamps_grid::evening::parse("evening.toml", text, grid).unwrap()
+    mplamps_lamps::evening::parse("evening.toml", text, grid).unwrap()
 }
 
-fn lamp<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_grid::lamps::LampReport {
+fn lamp<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_lamps::lamps::LampReport {
     report.lamps.iter().find(|l| l.name == name).unwrap()
 }
 
-fn element<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_grid::lamps::ElementReport {
+fn element<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_lamps::lamps::ElementReport {
     report.elements.iter().find(|e| e.name == name).unwrap()
 }
 
@@ -368,7 +368,7 @@ fn mv_oberrhein_reservations_match_pandapowers_power_flow_within_losses() {
     assert!(report.converged);
     assert_eq!(report.lamps_on, grid.loads.len());
     let flow = mplamps_grid::pandapower::power_flow("mv_oberrhein.json", json).unwrap();
-    let cmp = mplamps_grid::flowcheck::compare(&report, &flow);
+    let cmp = mplamps_lamps::flowcheck::compare(&report, &flow);
     assert!(cmp.rows.len() > 150, "{}", cmp.rows.len());
     assert!(cmp.within_losses, "{cmp:#?}");
 }
