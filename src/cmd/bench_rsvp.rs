@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use mplamps_core::SwitchingType;
 use mplamps_core::gmpls::ProtectionFlags;
-use mplamps_rsvp::instance::{Config, Instance, Interface, LspRequest, Output, RouteHop};
-use mplamps_rsvp::packet::Message;
+use mplamps_rsvp::instance::{Config, Event, Instance, Interface, LspRequest, RouteHop};
 use serde::Serialize;
 
 use crate::table::Table;
@@ -78,18 +77,16 @@ fn deliver(
     let mut out: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
     let started = Instant::now();
     for bytes in messages {
-        let msg = Message::decode(&bytes)?;
-        node.handle_message(interface, &msg, 0);
-        while let Some(o) = node.poll() {
-            match o {
-                Output::Transmit {
-                    interface, message, ..
-                } => {
-                    if let Some(q) = out.get_mut(interface) {
-                        q.push(message.encode());
-                    }
-                }
-                Output::LspFailed { name, error } => bail!("{name} failed: {}", error.reason),
+        node.handle_datagram(Duration::ZERO, interface, Ipv4Addr::UNSPECIFIED, &bytes);
+        while let Some(t) = node.poll_transmit() {
+            if let Some(q) = t.interface.and_then(|i| out.get_mut(i)) {
+                q.push(t.payload);
+            }
+        }
+        while let Some(event) = node.poll_event() {
+            match event {
+                Event::LspFailed { name, error } => bail!("{name} failed: {}", error.reason),
+                Event::Dropped { reason } => bail!("a message was dropped: {reason}"),
                 _ => {}
             }
         }
@@ -113,6 +110,7 @@ pub fn run(args: RsvpArgs) -> Result<()> {
     let setup_started = Instant::now();
     for k in 0..args.lsps {
         ingress.setup(
+            Duration::ZERO,
             LspRequest {
                 tunnel_id: (k / 60_000) as u16 + 1,
                 lsp_id: (k % 60_000) as u16 + 1,
@@ -123,12 +121,9 @@ pub fn run(args: RsvpArgs) -> Result<()> {
                     SwitchingType::Psc,
                 )
             },
-            0,
         )?;
-        while let Some(o) = ingress.poll() {
-            if let Output::Transmit { message, .. } = o {
-                paths.push(message.encode());
-            }
+        while let Some(t) = ingress.poll_transmit() {
+            paths.push(t.payload);
         }
     }
     t_ingress += setup_started.elapsed();

@@ -97,6 +97,7 @@ enum SimEvent {
     /// An RSVP message IP routed to a router that is not a neighbor (a Notify).
     Routed {
         router: usize,
+        src: Ipv4Addr,
         payload: Arc<[u8]>,
     },
     Wake(usize),
@@ -636,11 +637,7 @@ impl Sim {
         } else {
             None
         };
-        let rsvp_timeout = slot
-            .rsvp
-            .as_ref()
-            .and_then(|i| i.poll_timeout())
-            .map(Duration::from_millis);
+        let rsvp_timeout = slot.rsvp.as_ref().and_then(|i| i.poll_timeout());
         let timeout = [slot.instance.poll_timeout(), ldp_timeout, rsvp_timeout]
             .into_iter()
             .flatten()
@@ -896,62 +893,40 @@ impl Sim {
     }
 
     fn drain_rsvp(&mut self, r: usize) {
-        let now = self.now;
-        while let Some(output) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll()) {
-            let (interface, dst, router_alert, message) = match output {
-                mplamps_rsvp::instance::Output::Transmit {
-                    interface,
-                    dst,
-                    router_alert,
-                    message,
-                } => (interface, dst, router_alert, message),
-                mplamps_rsvp::instance::Output::Routed { to, message } => {
-                    self.send_routed(r, to, &message);
-                    continue;
-                }
-                other => {
-                    self.lsp_event(other);
-                    continue;
-                }
-            };
-            let src = self.configs[r].router_id;
-            let payload = message.encode();
+        while let Some(event) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll_event()) {
+            self.lsp_event(event);
+        }
+        while let Some(t) = self.routers[r]
+            .rsvp
+            .as_mut()
+            .and_then(|i| i.poll_transmit())
+        {
             self.stats.packets_sent += 1;
             if let Some(sink) = self.capture.as_mut() {
                 sink(Sent {
-                    at: now,
-                    src,
-                    dst,
+                    at: self.now,
+                    src: t.src,
+                    dst: t.dst,
                     carrier: Carrier::Rsvp {
-                        ttl: message.send_ttl,
-                        router_alert,
+                        ttl: t.ttl,
+                        router_alert: t.router_alert,
                     },
-                    payload: &payload,
+                    payload: &t.payload,
                 });
             }
-            self.send_datagram(r, interface, src, dst, Protocol::Rsvp, payload);
+            match t.interface {
+                Some(interface) => {
+                    self.send_datagram(r, interface, t.src, t.dst, Protocol::Rsvp, t.payload)
+                }
+                None => self.send_routed(r, t.src, t.dst, t.payload),
+            }
         }
     }
 
-    /// Sends an RSVP message from router `r` to the router with ID `to` across the network:
-    /// it arrives after one link delay per hop of the shortest up path (IP forwarding is not
-    /// simulated hop by hop), and is lost when no path is up.
-    fn send_routed(&mut self, r: usize, to: Ipv4Addr, message: &mplamps_rsvp::packet::Message) {
-        let src = self.configs[r].router_id;
-        let payload = message.encode();
-        self.stats.packets_sent += 1;
-        if let Some(sink) = self.capture.as_mut() {
-            sink(Sent {
-                at: self.now,
-                src,
-                dst: to,
-                carrier: Carrier::Rsvp {
-                    ttl: 64,
-                    router_alert: false,
-                },
-                payload: &payload,
-            });
-        }
+    /// Carries an RSVP message from router `r` to the router with ID `to` across the
+    /// network: it arrives after one link delay per hop of the shortest up path (IP
+    /// forwarding is not simulated hop by hop), and is lost when no path is up.
+    fn send_routed(&mut self, r: usize, src: Ipv4Addr, to: Ipv4Addr, payload: Vec<u8>) {
         let Some(target) = self.router_by_id(to) else {
             self.stats.packets_lost += 1;
             return;
@@ -965,6 +940,7 @@ impl Sim {
             self.now + self.model.delay * hops,
             SimEvent::Routed {
                 router: target,
+                src,
                 payload: payload.into(),
             },
         );
@@ -1024,24 +1000,16 @@ impl Sim {
                     Protocol::LdpHello => self.routers[router]
                         .ldp
                         .handle_datagram(at, interface, src, &payload),
-                    Protocol::Rsvp => match mplamps_rsvp::packet::Message::decode(&payload) {
-                        Ok(message) => {
-                            let from = link.map(|l| self.far_end(l, router));
-                            let cut = from.is_some_and(|f| {
-                                self.control_cut.contains(&(f.min(router), f.max(router)))
-                            });
-                            match self.routers[router].rsvp.as_mut() {
-                                Some(i) if !cut => {
-                                    i.handle_message(interface, &message, rsvp::millis(at))
-                                }
-                                _ => self.stats.rsvp_control_lost += 1,
-                            }
+                    Protocol::Rsvp => {
+                        let from = link.map(|l| self.far_end(l, router));
+                        let cut = from.is_some_and(|f| {
+                            self.control_cut.contains(&(f.min(router), f.max(router)))
+                        });
+                        match self.routers[router].rsvp.as_mut() {
+                            Some(i) if !cut => i.handle_datagram(at, interface, src, &payload),
+                            _ => self.stats.rsvp_control_lost += 1,
                         }
-                        Err(e) => {
-                            self.stats.rsvp_malformed += 1;
-                            self.warn(format!("RSVP message from {src} dropped: {e}"));
-                        }
-                    },
+                    }
                 }
                 self.drain(router);
             }
@@ -1074,29 +1042,25 @@ impl Sim {
                         slot.ldp.handle_timeout(at);
                     }
                     if let Some(i) = slot.rsvp.as_mut() {
-                        i.handle_timeout(rsvp::millis(at));
+                        i.handle_timeout(at);
                     }
                     self.drain(r);
                 }
             }
-            SimEvent::Routed { router, payload } => {
+            SimEvent::Routed {
+                router,
+                src,
+                payload,
+            } => {
                 self.in_flight -= 1;
                 if !self.routers[router].up {
                     self.stats.packets_dropped_down += 1;
                     return Ok(true);
                 }
                 self.stats.packets_delivered += 1;
-                match mplamps_rsvp::packet::Message::decode(&payload) {
-                    Ok(message) => {
-                        if let Some(i) = self.routers[router].rsvp.as_mut() {
-                            // A routed message names its LSP; the interface is not used.
-                            i.handle_message(0, &message, rsvp::millis(at));
-                        }
-                    }
-                    Err(e) => {
-                        self.stats.rsvp_malformed += 1;
-                        self.warn(format!("RSVP message dropped: {e}"));
-                    }
+                if let Some(i) = self.routers[router].rsvp.as_mut() {
+                    // A routed message names its LSP; the interface is not read.
+                    i.handle_datagram(at, 0, src, &payload);
                 }
                 self.drain(router);
             }
@@ -1180,7 +1144,7 @@ impl Sim {
                             slot.ldp.interface_up(now, i);
                         }
                         if let Some(rsvp) = slot.rsvp.as_mut() {
-                            rsvp.interface_up(i, rsvp::millis(now));
+                            rsvp.interface_up(now, i);
                         }
                     } else {
                         slot.instance.interface_down(now, i);
@@ -1188,7 +1152,7 @@ impl Sim {
                             slot.ldp.interface_down(now, i);
                         }
                         if let Some(rsvp) = slot.rsvp.as_mut() {
-                            rsvp.interface_down(i, rsvp::millis(now));
+                            rsvp.interface_down(now, i);
                         }
                     }
                     self.drain(r);

@@ -305,9 +305,14 @@ impl Sim {
                     .iter()
                     .map(TedCache::built_and_reused)
                     .fold((0, 0), |(b, r), (b2, r2)| (b + b2, r + r2));
+                let rsvp_malformed = (0..self.routers.len())
+                    .filter_map(|r| self.rsvp_counters(r))
+                    .map(|c| c.malformed)
+                    .sum();
                 Stats {
                     ted_built,
                     ted_reused,
+                    rsvp_malformed,
                     ..self.stats.clone()
                 }
             },

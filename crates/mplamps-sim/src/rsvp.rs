@@ -137,10 +137,6 @@ pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
 /// after 3.5 s.
 pub const HELLO_MS: u64 = 1_000;
 
-pub(crate) fn millis(at: Duration) -> u64 {
-    u64::try_from(at.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// Runs for the `[[lsp]]` entries of `specs`, tunnel IDs counting on from `first_tunnel`.
 pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
     let mut out = Vec::new();
@@ -347,7 +343,7 @@ impl Sim {
         let Some(instance) = self.routers[ingress].rsvp.as_mut() else {
             return;
         };
-        let outcome = instance.setup(request.clone(), millis(now));
+        let outcome = instance.setup(now, request.clone());
         let run = &mut self.lsps[k];
         run.path = path.nodes;
         run.request = Some(request);
@@ -404,9 +400,9 @@ impl Sim {
     }
 
     /// What an ingress reported about its LSPs (the names are the runs' names).
-    pub(crate) fn lsp_event(&mut self, output: rsvp::Output) {
-        match output {
-            rsvp::Output::LspUp { name } => {
+    pub(crate) fn lsp_event(&mut self, event: rsvp::Event) {
+        match event {
+            rsvp::Event::LspUp { name } => {
                 let Some(k) = self.run_named(&name) else {
                     return;
                 };
@@ -425,7 +421,7 @@ impl Sim {
                 }
                 self.last_change = now;
             }
-            rsvp::Output::LspFailed { name, error } => {
+            rsvp::Event::LspFailed { name, error } => {
                 let Some(k) = self.run_named(&name) else {
                     return;
                 };
@@ -448,9 +444,8 @@ impl Sim {
                     let _ = self.fail_over(&spec_name);
                 }
             }
-            rsvp::Output::Retry { .. } => self.last_change = self.now,
-            rsvp::Output::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
-            rsvp::Output::Transmit { .. } | rsvp::Output::Routed { .. } => {}
+            rsvp::Event::Retry { .. } => self.last_change = self.now,
+            rsvp::Event::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
         }
     }
 
@@ -487,9 +482,9 @@ impl Sim {
         let up = run.state == RunState::Up;
         if let Some(instance) = self.routers[ingress].rsvp.as_mut() {
             if graceful && up {
-                instance.delete_gracefully(&name, millis(now));
+                instance.delete_gracefully(now, &name);
             } else {
-                instance.teardown(&name, millis(now));
+                instance.teardown(now, &name);
             }
         }
         let run = &mut self.lsps[k];
@@ -566,7 +561,7 @@ impl Sim {
             self.lsps[secondary].name.clone(),
         );
         if let Some(i) = self.routers[ingress].rsvp.as_mut() {
-            i.switch_to_secondary(&instance_name, millis(now));
+            i.switch_to_secondary(now, &instance_name);
         }
         for &k in &runs {
             self.lsps[k].active = k == secondary;

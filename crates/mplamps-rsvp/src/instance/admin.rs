@@ -1,6 +1,9 @@
 //! Administrative status (RFC 3471 §8, RFC 3473 §7.2): bits sent down with Reflect, reflected
 //! back in Resvs, and graceful deletion with the D bit.
 
+use std::time::Duration;
+
+use super::millis;
 use super::{Instance, LspKey};
 use crate::packet::AdminStatus;
 
@@ -19,13 +22,14 @@ impl Instance {
             && reflected.has(AdminStatus::DELETION)
             && let Some(name) = name
         {
-            self.teardown(&name, self.now_ms);
+            self.teardown(Duration::from_millis(self.now_ms), &name);
         }
     }
 
     /// Sets the administrative status of an LSP at its ingress (RFC 3471 §8): the bits go
     /// downstream with the Reflect bit, and every node records them.
-    pub fn set_admin_status(&mut self, name: &str, bits: u32, now_ms: u64) -> bool {
+    pub fn set_admin_status(&mut self, now: Duration, name: &str, bits: u32) -> bool {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         let Some(key) = self.names.get(name).copied() else {
             return false;
@@ -43,7 +47,7 @@ impl Instance {
 
     /// Graceful deletion (RFC 3473 §7.2.1): a Path with the D bit first, so that no node
     /// raises alarms when the data path goes; PathTear when the D bit comes back in a Resv.
-    pub fn delete_gracefully(&mut self, name: &str, now_ms: u64) -> bool {
+    pub fn delete_gracefully(&mut self, now: Duration, name: &str) -> bool {
         let Some(key) = self.names.get(name).copied() else {
             return false;
         };
@@ -51,6 +55,6 @@ impl Instance {
         if let Some(lsp) = self.lsps.get_mut(&key) {
             lsp.deleting = true;
         }
-        self.set_admin_status(name, bits, now_ms)
+        self.set_admin_status(now, name, bits)
     }
 }

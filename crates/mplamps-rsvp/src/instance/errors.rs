@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use mplamps_core::gmpls::LabelSet;
 
 use super::signal::{Failure, fail, key_of, named_interface, set_from_object};
-use super::{Instance, LspError, LspKey, LspState, Output};
+use super::{Event, Instance, LspError, LspKey, LspState};
 use crate::packet::error::{self, routing};
 use crate::packet::{ErrorSpec, InterfaceId, Message, MessageType, Object};
 
@@ -35,7 +35,7 @@ impl Instance {
                     l.acceptable_up = acceptable;
                 }
             }
-            self.out.push_back(Output::Retry {
+            self.events.push_back(Event::Retry {
                 name: lsp.name.clone(),
                 reason: format!(
                     "upstream label {refused} refused by {}: {}",
@@ -81,7 +81,7 @@ impl Instance {
                 l.in_set = Some(narrowed);
                 l.in_label = None;
             }
-            self.out.push_back(Output::Retry {
+            self.events.push_back(Event::Retry {
                 name: lsp.name.clone(),
                 reason: format!("label {old} refused upstream; picking an acceptable one"),
             });
@@ -147,7 +147,7 @@ impl Instance {
                     l.next_refresh_ms = u64::MAX;
                 }
                 if let Some(name) = lsp.name {
-                    self.out.push_back(Output::LspFailed { name, error });
+                    self.events.push_back(Event::LspFailed { name, error });
                 }
             }
         }

@@ -2,6 +2,9 @@
 //! PathErr upstream with Path_State_Removed, so every node on the way back releases what it
 //! held, and PathTear downstream, so the LSP leaves no state behind on either side.
 
+use std::time::Duration;
+
+use super::millis;
 use super::signal::fail;
 use super::{Instance, LspKey};
 use crate::packet::error::{self, routing};
@@ -10,7 +13,8 @@ impl Instance {
     /// Data link `interface` went down: every LSP across it is torn down on both sides, and
     /// the ingress learns "no route toward destination" (24/5) with this node as the error
     /// node.
-    pub fn interface_down(&mut self, interface: usize, now_ms: u64) {
+    pub fn interface_down(&mut self, now: Duration, interface: usize) {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         if let Some(down) = self.if_down.get_mut(interface) {
             *down = true;
@@ -20,7 +24,8 @@ impl Instance {
     }
 
     /// Data link `interface` is up again: Hellos may use it.
-    pub fn interface_up(&mut self, interface: usize, now_ms: u64) {
+    pub fn interface_up(&mut self, now: Duration, interface: usize) {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         if let Some(down) = self.if_down.get_mut(interface) {
             *down = false;

@@ -26,6 +26,7 @@ mod tests;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use mplamps_core::gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType};
 use mplamps_core::label::{LabelError, LabelSpace};
@@ -189,23 +190,26 @@ pub struct LspError {
     pub interface: Option<u32>,
 }
 
+/// One RSVP message to send, encoded, with what the socket layer needs for its IP
+/// datagram (RFC 2205 §3.1.3; IP protocol 46).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Send on interface `interface` (an index into `Config::interfaces`) in an IP
-    /// datagram to `dst`, with the Router Alert option when `router_alert` (RFC 2205
-    /// §3.1.3, RFC 2113).
-    Transmit {
-        interface: usize,
-        dst: Ipv4Addr,
-        router_alert: bool,
-        message: Message,
-    },
-    /// Send to a node that is not a neighbor (a Notify to its NOTIFY_REQUEST address): IP
-    /// routes it.
-    Routed {
-        to: Ipv4Addr,
-        message: Message,
-    },
+pub struct Transmit {
+    /// The interface (an index into `Config::interfaces`) to send on; `None` when IP routes
+    /// it: a Notify to a node that is not a neighbor (RFC 3473 §4.3).
+    pub interface: Option<usize>,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    /// The IP TTL: the message's Send_TTL (RFC 2205 §3.1.1).
+    pub ttl: u8,
+    /// Carry the Router Alert option (RFC 2113): Path, PathTear and ResvConf, which every
+    /// RSVP node on the way takes.
+    pub router_alert: bool,
+    pub payload: Vec<u8>,
+}
+
+/// What the instance reports to its node and operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
     LspUp {
         name: String,
     },
@@ -218,7 +222,7 @@ pub enum Output {
         name: Option<String>,
         reason: String,
     },
-    /// A message that could not be used (missing objects, unknown interface).
+    /// A message that could not be used (malformed, missing objects, unknown interface).
     Dropped {
         reason: String,
     },
@@ -265,6 +269,8 @@ pub struct Counters {
     pub sent: BTreeMap<&'static str, u64>,
     pub received: BTreeMap<&'static str, u64>,
     pub dropped: u64,
+    /// Messages that did not decode.
+    pub malformed: u64,
     pub contentions_won: u64,
     pub contentions_lost: u64,
     /// Extra-traffic LSPs preempted by a switchover (RFC 3471 §7).
@@ -307,6 +313,7 @@ impl Counters {
             (&mut self.recovered_lsps, other.recovered_lsps),
             (&mut self.unclaimed_lsps, other.unclaimed_lsps),
             (&mut self.stale_removed, other.stale_removed),
+            (&mut self.malformed, other.malformed),
         ] {
             *mine += theirs;
         }
@@ -327,6 +334,12 @@ pub enum SetupError {
 
 pub(crate) type LspKey = (Session, LspSender);
 
+/// Time as the instance keeps it inside: whole milliseconds of the caller's clock, which
+/// RSVP's timers (refresh R, lifetime, Hello intervals) are written in.
+pub(crate) fn millis(now: Duration) -> u64 {
+    u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
+}
+
 pub struct Instance {
     config: Config,
     links: Vec<LinkLabels>,
@@ -340,7 +353,8 @@ pub struct Instance {
     /// skipped when they come due.
     lsp_timers: BinaryHeap<Reverse<(u64, LspKey)>>,
     names: BTreeMap<String, LspKey>,
-    out: VecDeque<Output>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
     counters: Counters,
     now_ms: u64,
     neighbors: BTreeMap<Ipv4Addr, hello::Neighbor>,
@@ -377,7 +391,8 @@ impl Instance {
             lsps: BTreeMap::new(),
             lsp_timers: BinaryHeap::new(),
             names: BTreeMap::new(),
-            out: VecDeque::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
             counters: Counters::default(),
             now_ms: 0,
         }
@@ -391,9 +406,14 @@ impl Instance {
         &self.config
     }
 
-    /// The next message to send or event to report.
-    pub fn poll(&mut self) -> Option<Output> {
-        self.out.pop_front()
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event to report.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
     }
 
     pub fn counters(&self) -> &Counters {
@@ -497,11 +517,20 @@ impl Instance {
             (MessageType::ResvConf, _) => (neighbor, true),
             _ => (neighbor, false),
         };
-        self.out.push_back(Output::Transmit {
-            interface,
+        let src = match message.msg_type {
+            // Addressed as the data are, from the sender (RFC 2205 §3.1.3).
+            MessageType::Path | MessageType::PathTear => message
+                .sender_template()
+                .map_or(self.config.router_id, |s| s.sender),
+            _ => self.config.router_id,
+        };
+        self.transmits.push_back(Transmit {
+            interface: Some(interface),
+            src,
             dst,
+            ttl: message.send_ttl,
             router_alert,
-            message,
+            payload: message.encode(),
         });
     }
 }

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{Instance, LspError, LspKey, LspState, Output};
+use super::{Event, Instance, LspError, LspKey, LspState};
 use crate::packet::{ErrorSpec, Message, MessageType, Object, error};
 
 impl Instance {
@@ -38,7 +38,14 @@ impl Instance {
             .sent
             .entry(message.msg_type.name())
             .or_default() += 1;
-        self.out.push_back(Output::Routed { to, message });
+        self.transmits.push_back(super::Transmit {
+            interface: None,
+            src: self.config.router_id,
+            dst: to,
+            ttl: message.send_ttl,
+            router_alert: false,
+            payload: message.encode(),
+        });
     }
 
     /// A Notify for an LSP we started: it failed downstream. The ingress reports it at once;
@@ -70,7 +77,7 @@ impl Instance {
         };
         lsp.mark_failed(error.clone());
         if let Some(name) = lsp.name.clone() {
-            self.out.push_back(Output::LspFailed { name, error });
+            self.events.push_back(Event::LspFailed { name, error });
         }
     }
 }

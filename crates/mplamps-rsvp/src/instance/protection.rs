@@ -5,6 +5,9 @@
 //! bandwidth back to it and preempts the extra traffic that no longer fits (ERROR_SPEC 12,
 //! Service preempted: PathErr upstream with Path_State_Removed, PathTear downstream).
 
+use std::time::Duration;
+
+use super::millis;
 use super::signal::fail;
 use super::{Instance, LspKey};
 use crate::packet::error;
@@ -70,7 +73,8 @@ impl Instance {
 
     /// The ingress moves traffic onto secondary `name`: it becomes dedicated here and the
     /// Path that says so (S bit clear) goes downstream at once.
-    pub fn switch_to_secondary(&mut self, name: &str, now_ms: u64) -> bool {
+    pub fn switch_to_secondary(&mut self, now: Duration, name: &str) -> bool {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         let Some(key) = self.names.get(name).copied() else {
             return false;

@@ -8,6 +8,9 @@
 //! the outgoing one is suggested downstream, the upstream label of a bidirectional LSP is
 //! kept. When the Recovery_Time ends, what no Path claimed is released and stops forwarding.
 
+use std::time::Duration;
+
+use super::millis;
 use std::collections::BTreeMap;
 
 use mplamps_core::label::{IMPLICIT_NULL, LabelOwner};
@@ -33,7 +36,12 @@ impl Instance {
     /// An instance whose control plane restarted while the data plane kept `preserved` (the
     /// cross-connects the previous instance held). `config.instance` must differ from the
     /// previous instance's, so neighbors see the restart.
-    pub fn restarted(config: super::Config, preserved: Vec<CrossConnect>, now_ms: u64) -> Instance {
+    pub fn restarted(
+        now: Duration,
+        config: super::Config,
+        preserved: Vec<CrossConnect>,
+    ) -> Instance {
+        let now_ms = millis(now);
         let mut node = Instance::new(config);
         node.now_ms = now_ms;
         node.next_hello_ms = now_ms;

@@ -1,5 +1,8 @@
 //! Path and Resv processing: the per-LSP state machine of one node.
 
+use std::time::Duration;
+
+use super::millis;
 use std::cmp::Reverse;
 use std::net::Ipv4Addr;
 
@@ -8,7 +11,7 @@ use mplamps_core::label::{IMPLICIT_NULL, LabelOwner};
 
 use super::protection::Share;
 use super::{
-    CrossConnect, Instance, LspError, LspKey, LspRequest, LspState, LspView, Output, SetupError,
+    CrossConnect, Event, Instance, LspError, LspKey, LspRequest, LspState, LspView, SetupError,
 };
 use crate::packet::error::{self, routing};
 use crate::packet::object::class;
@@ -322,7 +325,8 @@ impl Instance {
     }
 
     /// Starts signaling an LSP from this node (the ingress).
-    pub fn setup(&mut self, req: LspRequest, now_ms: u64) -> Result<(), SetupError> {
+    pub fn setup(&mut self, now: Duration, req: LspRequest) -> Result<(), SetupError> {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         if self.names.contains_key(&req.name) {
             return Err(SetupError::Duplicate(req.name));
@@ -415,7 +419,8 @@ impl Instance {
     }
 
     /// Tears an LSP down from its ingress: PathTear downstream, every resource released.
-    pub fn teardown(&mut self, name: &str, now_ms: u64) -> bool {
+    pub fn teardown(&mut self, now: Duration, name: &str) -> bool {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         let Some(key) = self.names.remove(name) else {
             return false;
@@ -425,8 +430,28 @@ impl Instance {
         true
     }
 
-    /// A message received on interface `interface`.
-    pub fn handle_message(&mut self, interface: usize, msg: &Message, now_ms: u64) {
+    /// An RSVP message (IP protocol 46) received on interface `interface` from `src`. One
+    /// that does not decode is counted and dropped (RFC 2205 §3.1.1). A message IP routed
+    /// to this node (a Notify) names its LSP, and its interface is not read.
+    pub fn handle_datagram(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        src: Ipv4Addr,
+        payload: &[u8],
+    ) {
+        match Message::decode(payload) {
+            Ok(message) => self.handle_message(interface, &message, millis(now)),
+            Err(e) => {
+                self.now_ms = millis(now);
+                self.counters.malformed += 1;
+                self.drop_message(format!("malformed message from {src}: {e}"));
+            }
+        }
+    }
+
+    /// A decoded message received on interface `interface`.
+    pub(crate) fn handle_message(&mut self, interface: usize, msg: &Message, now_ms: u64) {
         self.now_ms = now_ms;
         *self
             .counters
@@ -465,7 +490,8 @@ impl Instance {
     }
 
     /// Refreshes state (RFC 2205 §3.7) and times out state whose refreshes stopped.
-    pub fn handle_timeout(&mut self, now_ms: u64) {
+    pub fn handle_timeout(&mut self, now: Duration) {
+        let now_ms = millis(now);
         self.now_ms = now_ms;
         self.hello_timeout();
         self.recovery_timeout();
@@ -545,7 +571,11 @@ impl Instance {
     }
 
     /// The earliest time `handle_timeout` has work.
-    pub fn poll_timeout(&self) -> Option<u64> {
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.next_timeout_ms().map(Duration::from_millis)
+    }
+
+    pub(crate) fn next_timeout_ms(&self) -> Option<u64> {
         self.lsp_timers
             .peek()
             .map(|Reverse((at, _))| *at)
@@ -567,7 +597,7 @@ impl Instance {
 
     pub(super) fn drop_message(&mut self, reason: String) {
         self.counters.dropped += 1;
-        self.out.push_back(Output::Dropped { reason });
+        self.events.push_back(Event::Dropped { reason });
     }
 
     pub(super) fn handle_path(&mut self, interface: usize, msg: &Message) {
@@ -819,7 +849,7 @@ impl Instance {
                     }
                     self.counters.contentions_lost += 1;
                     self.links[data_if].seize(up, &key);
-                    self.out.push_back(Output::Retry {
+                    self.events.push_back(Event::Retry {
                         name: self.lsps.get(&holder).and_then(|l| l.name.clone()),
                         reason: format!(
                             "lost label {up} on interface {data_if} to a higher node ID"
@@ -1187,7 +1217,7 @@ impl Instance {
                 l.state = LspState::Up;
             }
             if let Some(name) = lsp.name {
-                self.out.push_back(Output::LspUp { name });
+                self.events.push_back(Event::LspUp { name });
             }
             return;
         }

@@ -294,6 +294,13 @@ impl Message {
         })
     }
 
+    pub fn sender_template(&self) -> Option<&LspSender> {
+        self.find(|o| match o {
+            Object::SenderTemplate(s) => Some(s),
+            _ => None,
+        })
+    }
+
     pub fn hop(&self) -> Option<&Hop> {
         self.find(|o| match o {
             Object::Hop(h) => Some(h),

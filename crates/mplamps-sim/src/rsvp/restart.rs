@@ -3,7 +3,7 @@
 
 use mplamps_rsvp::instance::{self as rsvp, CrossConnect};
 
-use super::{RunState, millis};
+use super::RunState;
 use crate::Sim;
 
 impl Sim {
@@ -50,17 +50,17 @@ impl Sim {
         let now = self.now;
         let kept: Vec<CrossConnect> = self.routers[r].rsvp_kept.take().unwrap_or_default();
         let config = self.next_rsvp_config(r);
-        let mut instance = rsvp::Instance::restarted(config, kept, millis(now));
+        let mut instance = rsvp::Instance::restarted(now, config, kept);
         for (i, &l) in self.interface_links[r].iter().enumerate() {
             if !self.link_up[l] {
-                instance.interface_down(i, millis(now));
+                instance.interface_down(now, i);
             }
         }
         for run in &self.lsps {
             let live = matches!(run.state, RunState::Up | RunState::Signaling);
             if let (true, true, Some(request)) = (run.spec.from == r, live, &run.request) {
                 // The request was accepted once; it can only fail again as signaling does.
-                let _ = instance.setup(request.clone(), millis(now));
+                let _ = instance.setup(now, request.clone());
             }
         }
         self.routers[r].rsvp = Some(instance);

@@ -6,6 +6,10 @@ use mplamps_core::gmpls::{LabelSet, LspEncoding, ProtectionFlags, SwitchingType}
 use mplamps_core::label::LabelOwner;
 
 use super::*;
+
+fn ms(t: u64) -> Duration {
+    Duration::from_millis(t)
+}
 use crate::packet::error::{self, routing};
 use crate::packet::{LabelRole, Message, MessageType, Object};
 
@@ -58,7 +62,7 @@ struct Net {
     nodes: Vec<Instance>,
     /// (node, interface) → (peer node, peer interface).
     wires: Vec<Vec<(usize, usize)>>,
-    events: Vec<(usize, Output)>,
+    events: Vec<(usize, Event)>,
     log: Vec<(usize, usize, MessageType)>,
     /// Messages that carried a RECOVERY_LABEL (RFC 3473 §9.5.3).
     recovery_labels: usize,
@@ -127,35 +131,34 @@ impl Net {
         for _ in 0..10_000 {
             let mut moved = false;
             for n in 0..self.nodes.len() {
-                while let Some(out) = self.nodes[n].poll() {
+                while let Some(event) = self.nodes[n].poll_event() {
+                    self.events.push((n, event));
+                }
+                while let Some(t) = self.nodes[n].poll_transmit() {
                     moved = true;
-                    match out {
-                        Output::Transmit {
-                            interface, message, ..
-                        } => {
+                    let back = Message::decode(&t.payload).expect("our messages decode");
+                    let (peer, pif) = match t.interface {
+                        Some(interface) => {
                             let (peer, pif) = self.wires[n][interface];
                             self.sent_on.push((n, interface));
                             if self.cut.contains(&(n.min(peer), n.max(peer))) {
                                 continue;
                             }
-                            let bytes = message.encode();
-                            let back = Message::decode(&bytes).expect("our messages decode");
-                            self.log.push((n, peer, back.msg_type));
-                            if back.label(LabelRole::Recovery).is_some() {
-                                self.recovery_labels += 1;
-                            }
-                            self.nodes[peer].handle_message(pif, &back, self.now);
+                            (peer, pif)
                         }
-                        Output::Routed { to, message } => {
+                        // IP routed: a routed message names its LSP, not an interface.
+                        None => {
                             let peer = (0..self.nodes.len())
-                                .find(|&p| rid(p) == to)
+                                .find(|&p| rid(p) == t.dst)
                                 .expect("routed to a node of the net");
-                            let back = Message::decode(&message.encode()).expect("decodes");
-                            self.log.push((n, peer, back.msg_type));
-                            self.nodes[peer].handle_message(0, &back, self.now);
+                            (peer, 0)
                         }
-                        other => self.events.push((n, other)),
+                    };
+                    self.log.push((n, peer, back.msg_type));
+                    if back.label(LabelRole::Recovery).is_some() {
+                        self.recovery_labels += 1;
                     }
+                    self.nodes[peer].handle_datagram(ms(self.now), pif, t.src, &t.payload);
                 }
             }
             if !moved {
@@ -170,8 +173,11 @@ impl Net {
         while self.now < until {
             self.now = (self.now + step).min(until);
             for n in 0..self.nodes.len() {
-                if self.nodes[n].poll_timeout().is_some_and(|t| t <= self.now) {
-                    self.nodes[n].handle_timeout(self.now);
+                if self.nodes[n]
+                    .poll_timeout()
+                    .is_some_and(|t| t <= ms(self.now))
+                {
+                    self.nodes[n].handle_timeout(ms(self.now));
                 }
             }
             self.run();
@@ -232,7 +238,7 @@ fn view_at(net: &Net, node: usize) -> LspView {
 fn packet_lsp_takes_labels_from_the_rsvp_range_and_php_at_the_egress() {
     let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
     net.nodes[0]
-        .setup(request("p", &[1, 2], SwitchingType::Psc), 0)
+        .setup(ms(0), request("p", &[1, 2], SwitchingType::Psc))
         .unwrap();
     net.run();
     let a = up(&net, 0, "p");
@@ -253,7 +259,7 @@ fn packet_lsp_takes_labels_from_the_rsvp_range_and_php_at_the_egress() {
     );
     assert_eq!(net.sent(MessageType::Path), 2);
     assert_eq!(net.sent(MessageType::Resv), 2);
-    assert!(net.nodes[0].teardown("p", 1));
+    assert!(net.nodes[0].teardown(ms(1), "p"));
     net.run();
     assert_eq!(net.sent(MessageType::PathTear), 2);
     net.assert_clean();
@@ -267,7 +273,7 @@ fn wavelength_continuity_first_fit_and_label_set_narrowing() {
     links[1].labels_a = Some("5..40");
     let mut net = Net::new(3, &[], &links);
     net.nodes[0]
-        .setup(request("l1", &[1, 2], SwitchingType::Lsc), 0)
+        .setup(ms(0), request("l1", &[1, 2], SwitchingType::Lsc))
         .unwrap();
     net.run();
     let a = up(&net, 0, "l1");
@@ -276,15 +282,15 @@ fn wavelength_continuity_first_fit_and_label_set_narrowing() {
     assert_eq!(view_at(&net, 1).out_label, Some(5));
     let mut second = request("l2", &[1, 2], SwitchingType::Lsc);
     second.tunnel_id = 2;
-    net.nodes[0].setup(second, 1).unwrap();
+    net.nodes[0].setup(ms(1), second).unwrap();
     net.run();
     assert_eq!(
         up(&net, 0, "l2").out_label,
         Some(6),
         "first fit skips the label in use"
     );
-    net.nodes[0].teardown("l1", 2);
-    net.nodes[0].teardown("l2", 2);
+    net.nodes[0].teardown(ms(2), "l1");
+    net.nodes[0].teardown(ms(2), "l2");
     net.run();
     net.assert_clean();
 }
@@ -293,7 +299,7 @@ fn wavelength_continuity_first_fit_and_label_set_narrowing() {
 fn an_empty_label_set_fails_with_path_err_24_11_and_leaves_nothing() {
     let mut net = Net::new(3, &[], &[lambda(0, 1, "1..4"), lambda(1, 2, "5..8")]);
     net.nodes[0]
-        .setup(request("x", &[1, 2], SwitchingType::Lsc), 0)
+        .setup(ms(0), request("x", &[1, 2], SwitchingType::Lsc))
         .unwrap();
     net.run();
     let v = net.nodes[0].lsp("x").unwrap();
@@ -306,13 +312,13 @@ fn an_empty_label_set_fails_with_path_err_24_11_and_leaves_nothing() {
     assert!(
         net.events
             .iter()
-            .any(|(n, o)| *n == 0 && matches!(o, Output::LspFailed { name, .. } if name == "x"))
+            .any(|(n, o)| *n == 0 && matches!(o, Event::LspFailed { name, .. } if name == "x"))
     );
     net.assert_clean();
     // A converter at B gets through: the run is cut in two.
     let mut net = Net::new(3, &[1], &[lambda(0, 1, "1..4"), lambda(1, 2, "5..8")]);
     net.nodes[0]
-        .setup(request("x", &[1, 2], SwitchingType::Lsc), 0)
+        .setup(ms(0), request("x", &[1, 2], SwitchingType::Lsc))
         .unwrap();
     net.run();
     assert_eq!(up(&net, 0, "x").out_label, Some(1));
@@ -358,7 +364,7 @@ fn link_mismatches_and_bandwidth_get_their_codes() {
     for (link, req, want) in cases {
         let name = req.name.clone();
         let mut net = Net::new(2, &[], &[link]);
-        net.nodes[0].setup(req, 0).unwrap();
+        net.nodes[0].setup(ms(0), req).unwrap();
         net.run();
         let e = net.nodes[0].lsp(&name).unwrap().error.expect("failed");
         assert_eq!((e.code, e.value), want, "{name}: {}", e.reason);
@@ -371,7 +377,7 @@ fn bidirectional_lsp_carries_upstream_labels_and_cross_connects_both_ways() {
     let mut net = Net::new(3, &[], &[lambda(0, 1, "1..8"), lambda(1, 2, "1..8")]);
     let mut req = request("bi", &[1, 2], SwitchingType::Lsc);
     req.bidirectional = true;
-    net.nodes[0].setup(req, 0).unwrap();
+    net.nodes[0].setup(ms(0), req).unwrap();
     net.run();
     let a = up(&net, 0, "bi");
     assert_eq!((a.out_label, a.upstream_out_label), (Some(1), Some(1)));
@@ -386,7 +392,7 @@ fn bidirectional_lsp_carries_upstream_labels_and_cross_connects_both_ways() {
         net.nodes[2].reserved_bps(0) > 0.0,
         "the egress books the reverse direction"
     );
-    net.nodes[0].teardown("bi", 1);
+    net.nodes[0].teardown(ms(1), "bi");
     net.run();
     net.assert_clean();
 }
@@ -401,8 +407,8 @@ fn upstream_label_contention_is_won_by_the_higher_node_id() {
     ab.bidirectional = true;
     let mut ba = request("ba", &[0], SwitchingType::Lsc);
     ba.bidirectional = true;
-    net.nodes[0].setup(ab, 0).unwrap();
-    net.nodes[1].setup(ba, 0).unwrap();
+    net.nodes[0].setup(ms(0), ab).unwrap();
+    net.nodes[1].setup(ms(0), ba).unwrap();
     net.run();
     let ab = up(&net, 0, "ab");
     let ba = up(&net, 1, "ba");
@@ -418,7 +424,7 @@ fn upstream_label_contention_is_won_by_the_higher_node_id() {
     assert!(
         net.events
             .iter()
-            .any(|(n, o)| *n == 0 && matches!(o, Output::Retry { .. }))
+            .any(|(n, o)| *n == 0 && matches!(o, Event::Retry { .. }))
     );
     let labels_ab: Vec<u32> = [ab.out_label, ab.upstream_out_label]
         .into_iter()
@@ -432,8 +438,8 @@ fn upstream_label_contention_is_won_by_the_higher_node_id() {
         labels_ab.iter().all(|l| !labels_ba.contains(l)),
         "{labels_ab:?} vs {labels_ba:?}"
     );
-    net.nodes[0].teardown("ab", 1);
-    net.nodes[1].teardown("ba", 1);
+    net.nodes[0].teardown(ms(1), "ab");
+    net.nodes[1].teardown(ms(1), "ba");
     net.run();
     net.assert_clean();
 }
@@ -447,7 +453,7 @@ fn an_unacceptable_upstream_label_is_retried_from_the_acceptable_set() {
     let mut net = Net::new(2, &[], &[link]);
     let mut req = request("acc", &[1], SwitchingType::Lsc);
     req.bidirectional = true;
-    net.nodes[0].setup(req, 0).unwrap();
+    net.nodes[0].setup(ms(0), req).unwrap();
     net.run();
     let v = up(&net, 0, "acc");
     assert_eq!(v.upstream_out_label, Some(4));
@@ -457,7 +463,7 @@ fn an_unacceptable_upstream_label_is_retried_from_the_acceptable_set() {
         "the downstream label came from the offered set too"
     );
     assert_eq!(net.sent(MessageType::PathErr), 1);
-    net.nodes[0].teardown("acc", 1);
+    net.nodes[0].teardown(ms(1), "acc");
     net.run();
     net.assert_clean();
 }
@@ -470,7 +476,7 @@ fn downstream_overrides_a_suggested_label_and_upstream_follows() {
     link.labels_b = Some("3..8");
     let mut net = Net::new(2, &[], &[link]);
     net.nodes[0]
-        .setup(request("sug", &[1], SwitchingType::Lsc), 0)
+        .setup(ms(0), request("sug", &[1], SwitchingType::Lsc))
         .unwrap();
     net.run();
     assert_eq!(up(&net, 0, "sug").out_label, Some(3));
@@ -486,7 +492,7 @@ fn explicit_label_control_pins_labels_per_hop() {
     req.route[0].label = Some(7);
     req.route[0].upstream_label = Some(6);
     req.route[1].label = Some(2);
-    net.nodes[0].setup(req, 0).unwrap();
+    net.nodes[0].setup(ms(0), req).unwrap();
     net.run();
     let a = up(&net, 0, "pin");
     assert_eq!((a.out_label, a.upstream_out_label), (Some(7), Some(6)));
@@ -499,34 +505,24 @@ fn explicit_label_control_pins_labels_per_hop() {
 fn a_node_chooses_the_ip_destination_of_its_messages() {
     let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
     net.nodes[0]
-        .setup(request("d", &[1, 2], SwitchingType::Psc), 0)
+        .setup(ms(0), request("d", &[1, 2], SwitchingType::Psc))
         .unwrap();
-    let Some(Output::Transmit {
-        dst,
-        router_alert,
-        message,
-        ..
-    }) = net.nodes[0].poll()
-    else {
-        panic!("A sends a Path")
-    };
+    let t = net.nodes[0].poll_transmit().expect("A sends a Path");
+    let message = Message::decode(&t.payload).unwrap();
     assert_eq!(message.msg_type, MessageType::Path);
-    assert_eq!(dst, message.session().unwrap().endpoint);
-    assert_eq!(dst, rid(2), "toward the egress, not the next hop");
-    assert!(router_alert);
-    net.nodes[1].handle_message(0, &message, 0);
-    let forwarded = std::iter::from_fn(|| net.nodes[1].poll()).find_map(|o| match o {
-        Output::Transmit {
-            dst,
-            router_alert,
-            message,
-            ..
-        } if message.msg_type == MessageType::Path => Some((dst, router_alert)),
-        _ => None,
+    assert_eq!(t.dst, message.session().unwrap().endpoint);
+    assert_eq!(t.dst, rid(2), "toward the egress, not the next hop");
+    assert_eq!(t.src, rid(0), "from the sender, as the data");
+    assert_eq!(t.ttl, message.send_ttl);
+    assert!(t.router_alert);
+    net.nodes[1].handle_datagram(ms(0), 0, t.src, &t.payload);
+    let forwarded = std::iter::from_fn(|| net.nodes[1].poll_transmit()).find_map(|t| {
+        let m = Message::decode(&t.payload).unwrap();
+        (m.msg_type == MessageType::Path).then_some((t.src, t.dst, t.router_alert))
     });
     assert_eq!(
         forwarded,
-        Some((rid(2), true)),
+        Some((rid(0), rid(2), true)),
         "B forwards the Path toward C"
     );
 }
@@ -537,13 +533,11 @@ fn a_node_chooses_the_ip_destination_of_its_messages() {
 fn a_message_on_an_unknown_interface_is_dropped_and_said() {
     let mut net = Net::new(2, &[], &[packet(0, 1)]);
     net.nodes[0]
-        .setup(request("x", &[1], SwitchingType::Psc), 0)
+        .setup(ms(0), request("x", &[1], SwitchingType::Psc))
         .unwrap();
-    let Some(Output::Transmit { message, .. }) = net.nodes[0].poll() else {
-        panic!("A sends a Path")
-    };
-    net.nodes[1].handle_message(7, &message, 0);
-    let Some(Output::Dropped { reason }) = net.nodes[1].poll() else {
+    let t = net.nodes[0].poll_transmit().expect("A sends a Path");
+    net.nodes[1].handle_datagram(ms(0), 7, t.src, &t.payload);
+    let Some(Event::Dropped { reason }) = net.nodes[1].poll_event() else {
         panic!("B drops it")
     };
     assert!(
@@ -551,29 +545,50 @@ fn a_message_on_an_unknown_interface_is_dropped_and_said() {
         "{reason}"
     );
     assert_eq!(net.nodes[1].counters().dropped, 1);
-    assert!(net.nodes[1].poll().is_none());
+    assert!(net.nodes[1].poll_transmit().is_none());
+    assert!(net.nodes[1].poll_event().is_none());
+}
+
+/// RFC 2205 §3.1.1: a message that does not decode (here, a Path cut short) is counted,
+/// said and dropped; nothing is sent back.
+#[test]
+fn a_malformed_message_is_counted_and_dropped() {
+    let mut net = Net::new(2, &[], &[packet(0, 1)]);
+    net.nodes[0]
+        .setup(ms(0), request("x", &[1], SwitchingType::Psc))
+        .unwrap();
+    let t = net.nodes[0].poll_transmit().expect("A sends a Path");
+    let cut = t.payload.get(..t.payload.len() - 3).unwrap();
+    net.nodes[1].handle_datagram(ms(0), 0, t.src, cut);
+    assert_eq!(net.nodes[1].counters().malformed, 1);
+    let Some(Event::Dropped { reason }) = net.nodes[1].poll_event() else {
+        panic!("B says why")
+    };
+    assert!(
+        reason.contains("malformed message from 10.0.0.1"),
+        "{reason}"
+    );
+    assert!(net.nodes[1].poll_transmit().is_none());
+    assert_eq!(net.nodes[1].lsps().count(), 0);
 }
 
 #[test]
 fn unknown_object_classes_are_rejected_or_forwarded_by_their_class_number() {
     let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
     net.nodes[0]
-        .setup(request("u", &[1, 2], SwitchingType::Psc), 0)
+        .setup(ms(0), request("u", &[1, 2], SwitchingType::Psc))
         .unwrap();
     // Take A's Path and add objects before B sees it.
-    let Some(Output::Transmit { message, .. }) = net.nodes[0].poll() else {
-        panic!("A sends a Path")
-    };
-    let mut forwarded = message.clone();
+    let t = net.nodes[0].poll_transmit().expect("A sends a Path");
+    let mut forwarded = Message::decode(&t.payload).unwrap();
     forwarded.objects.push(Object::Unknown {
         class: 0xC5,
         ctype: 1,
         body: vec![1, 2, 3, 4],
     });
-    net.nodes[1].handle_message(0, &forwarded, 0);
-    let Some(Output::Transmit { message: to_c, .. }) = net.nodes[1].poll() else {
-        panic!("B forwards")
-    };
+    net.nodes[1].handle_datagram(ms(0), 0, t.src, &forwarded.encode());
+    let t = net.nodes[1].poll_transmit().expect("B forwards");
+    let to_c = Message::decode(&t.payload).unwrap();
     assert!(
         to_c.objects
             .iter()
@@ -582,20 +597,18 @@ fn unknown_object_classes_are_rejected_or_forwarded_by_their_class_number() {
 
     let mut net = Net::new(2, &[], &[packet(0, 1)]);
     net.nodes[0]
-        .setup(request("r", &[1], SwitchingType::Psc), 0)
+        .setup(ms(0), request("r", &[1], SwitchingType::Psc))
         .unwrap();
-    let Some(Output::Transmit { mut message, .. }) = net.nodes[0].poll() else {
-        panic!("A sends a Path")
-    };
+    let t = net.nodes[0].poll_transmit().expect("A sends a Path");
+    let mut message = Message::decode(&t.payload).unwrap();
     message.objects.push(Object::Unknown {
         class: 60,
         ctype: 1,
         body: vec![],
     });
-    net.nodes[1].handle_message(0, &message, 0);
-    let Some(Output::Transmit { message: err, .. }) = net.nodes[1].poll() else {
-        panic!("B answers")
-    };
+    net.nodes[1].handle_datagram(ms(0), 0, t.src, &message.encode());
+    let t = net.nodes[1].poll_transmit().expect("B answers");
+    let err = Message::decode(&t.payload).unwrap();
     assert_eq!(err.msg_type, MessageType::PathErr);
     assert_eq!(err.error_spec().unwrap().code, error::UNKNOWN_OBJECT_CLASS);
 }
@@ -604,14 +617,14 @@ fn unknown_object_classes_are_rejected_or_forwarded_by_their_class_number() {
 fn state_times_out_without_refreshes_and_refreshes_keep_it() {
     let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
     net.nodes[0]
-        .setup(request("t", &[1, 2], SwitchingType::Psc), 0)
+        .setup(ms(0), request("t", &[1, 2], SwitchingType::Psc))
         .unwrap();
     net.run();
     // Refresh everyone for five minutes: nothing expires.
     for step in 1..=30 {
         net.now = step * 10_000;
         for n in 0..3 {
-            net.nodes[n].handle_timeout(net.now);
+            net.nodes[n].handle_timeout(ms(net.now));
         }
         net.run();
     }
@@ -620,7 +633,7 @@ fn state_times_out_without_refreshes_and_refreshes_keep_it() {
     for step in 31..=60 {
         net.now = step * 10_000;
         for n in 1..3 {
-            net.nodes[n].handle_timeout(net.now);
+            net.nodes[n].handle_timeout(ms(net.now));
         }
         net.run();
     }
@@ -641,7 +654,7 @@ fn the_next_timeout_is_never_later_than_any_lsp_deadline() {
             tunnel_id: k as u16 + 1,
             ..request(name, &[1, 2], SwitchingType::Psc)
         };
-        net.nodes[0].setup(req, net.now).unwrap();
+        net.nodes[0].setup(ms(net.now), req).unwrap();
         net.run();
     }
     let earliest = |i: &Instance| i.lsps.values().map(signal::Lsp::next_deadline).min();
@@ -651,7 +664,7 @@ fn the_next_timeout_is_never_later_than_any_lsp_deadline() {
             if let Some(deadline) = earliest(node) {
                 let next = node.poll_timeout();
                 assert!(
-                    next.is_some_and(|t| t <= deadline),
+                    next.is_some_and(|t| t <= ms(deadline)),
                     "node {n} at {until}: next timeout {next:?}, an LSP is due at {deadline}"
                 );
             }
@@ -671,10 +684,10 @@ fn admin_status_is_reflected_and_graceful_deletion_tears_down_after_the_d_bit() 
     use crate::packet::AdminStatus;
     let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
     net.nodes[0]
-        .setup(request("adm", &[1, 2], SwitchingType::Psc), 0)
+        .setup(ms(0), request("adm", &[1, 2], SwitchingType::Psc))
         .unwrap();
     net.run();
-    assert!(net.nodes[0].set_admin_status("adm", AdminStatus::ADMIN_DOWN, 1));
+    assert!(net.nodes[0].set_admin_status(ms(1), "adm", AdminStatus::ADMIN_DOWN));
     net.run();
     for n in 1..3 {
         assert_eq!(
@@ -686,7 +699,7 @@ fn admin_status_is_reflected_and_graceful_deletion_tears_down_after_the_d_bit() 
     let resvs = net.sent(MessageType::Resv);
     assert_eq!(resvs, 4, "the reflected status climbs back hop by hop");
 
-    assert!(net.nodes[0].delete_gracefully("adm", 2));
+    assert!(net.nodes[0].delete_gracefully(ms(2), "adm"));
     net.run();
     let order: Vec<MessageType> = net.log.iter().skip(8).map(|(_, _, m)| *m).collect();
     assert_eq!(
@@ -710,13 +723,13 @@ fn admin_status_is_reflected_and_graceful_deletion_tears_down_after_the_d_bit() 
 fn a_failed_data_link_tears_the_lsp_down_both_ways_and_tells_the_ingress() {
     let mut net = Net::new(4, &[], &[packet(0, 1), packet(1, 2), packet(2, 3)]);
     net.nodes[0]
-        .setup(request("p", &[1, 2, 3], SwitchingType::Psc), 0)
+        .setup(ms(0), request("p", &[1, 2, 3], SwitchingType::Psc))
         .unwrap();
     net.run();
     up(&net, 0, "p");
     net.log.clear();
-    net.nodes[1].interface_down(1, 10);
-    net.nodes[2].interface_down(0, 10);
+    net.nodes[1].interface_down(ms(10), 1);
+    net.nodes[2].interface_down(ms(10), 0);
     net.run();
     let v = net.nodes[0].lsp("p").unwrap();
     assert_eq!(v.state, LspState::Failed);
@@ -732,7 +745,7 @@ fn a_failed_data_link_tears_the_lsp_down_both_ways_and_tells_the_ingress() {
     for n in 1..4 {
         assert!(net.nodes[n].lsps().next().is_none(), "node {n} kept state");
     }
-    assert!(net.nodes[0].teardown("p", 20));
+    assert!(net.nodes[0].teardown(ms(20), "p"));
     net.run();
     net.assert_clean();
 }
@@ -756,8 +769,8 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
     let mut secondary = request("s", &[2, 3], SwitchingType::Psc);
     secondary.lsp_id = 2;
     secondary.secondary = true;
-    net.nodes[0].setup(primary, 0).unwrap();
-    net.nodes[0].setup(secondary, 0).unwrap();
+    net.nodes[0].setup(ms(0), primary).unwrap();
+    net.nodes[0].setup(ms(0), secondary).unwrap();
     net.run();
     up(&net, 0, "p");
     up(&net, 0, "s");
@@ -766,11 +779,11 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
     // rides on the secondary's bandwidth.
     let mut normal = request("n", &[3], SwitchingType::Psc);
     normal.tunnel_id = 7;
-    net.nodes[2].setup(normal, 1).unwrap();
+    net.nodes[2].setup(ms(1), normal).unwrap();
     let mut extra = request("x", &[3], SwitchingType::Psc);
     extra.tunnel_id = 8;
     extra.link_protection = EXTRA_TRAFFIC;
-    net.nodes[2].setup(extra, 1).unwrap();
+    net.nodes[2].setup(ms(1), extra).unwrap();
     net.run();
     let n = net.nodes[2].lsp("n").unwrap();
     assert_eq!(
@@ -783,7 +796,7 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
     up(&net, 2, "x");
 
     net.log.clear();
-    assert!(net.nodes[0].switch_to_secondary("s", 5));
+    assert!(net.nodes[0].switch_to_secondary(ms(5), "s"));
     net.run();
     up(&net, 0, "s");
     let x = net.nodes[2].lsp("x").unwrap();
@@ -805,12 +818,12 @@ fn switchover_to_a_secondary_preempts_the_extra_traffic_on_its_links() {
     let mut again = request("x2", &[3], SwitchingType::Psc);
     again.tunnel_id = 9;
     again.link_protection = EXTRA_TRAFFIC;
-    net.nodes[2].setup(again, 6).unwrap();
+    net.nodes[2].setup(ms(6), again).unwrap();
     net.run();
     assert_eq!(net.nodes[2].lsp("x2").unwrap().state, LspState::Failed);
 
     for (node, name) in [(0, "p"), (0, "s"), (2, "n"), (2, "x"), (2, "x2")] {
-        assert!(net.nodes[node].teardown(name, 10), "{name}");
+        assert!(net.nodes[node].teardown(ms(10), name), "{name}");
     }
     net.run();
     net.assert_clean();
@@ -824,13 +837,13 @@ fn the_node_that_loses_a_link_notifies_the_ingress_directly() {
     let mut net = Net::new(4, &[], &[packet(0, 1), packet(1, 2), packet(2, 3)]);
     let mut req = request("p", &[1, 2, 3], SwitchingType::Psc);
     req.notify = true;
-    net.nodes[0].setup(req, 0).unwrap();
+    net.nodes[0].setup(ms(0), req).unwrap();
     net.run();
     up(&net, 0, "p");
     net.log.clear();
     net.events.clear();
-    net.nodes[2].interface_down(1, 10);
-    net.nodes[3].interface_down(0, 10);
+    net.nodes[2].interface_down(ms(10), 1);
+    net.nodes[3].interface_down(ms(10), 0);
     net.run();
     assert_eq!(net.log[0], (2, 0, MessageType::Notify), "{:?}", net.log);
     assert!(net.log.contains(&(2, 1, MessageType::PathErr)));
@@ -838,7 +851,7 @@ fn the_node_that_loses_a_link_notifies_the_ingress_directly() {
         .events
         .iter()
         .filter_map(|(n, e)| match e {
-            Output::LspFailed { name, error } if *n == 0 => {
+            Event::LspFailed { name, error } if *n == 0 => {
                 Some((name.clone(), error.node, error.code, error.value))
             }
             _ => None,
@@ -855,7 +868,7 @@ fn the_node_that_loses_a_link_notifies_the_ingress_directly() {
     );
     assert_eq!(net.nodes[0].counters().sent.get("Notify"), None);
     assert_eq!(net.nodes[2].counters().sent.get("Notify"), Some(&1));
-    assert!(net.nodes[0].teardown("p", 20));
+    assert!(net.nodes[0].teardown(ms(20), "p"));
     net.run();
     net.assert_clean();
 }
@@ -879,7 +892,7 @@ fn admission_failures_name_the_refused_link() {
             bidirectional,
             ..request("big", &[1, 2], SwitchingType::Psc)
         };
-        net.nodes[0].setup(req, 0).unwrap();
+        net.nodes[0].setup(ms(0), req).unwrap();
         net.run();
         let e = net.nodes[0].lsp("big").unwrap().error.expect("refused");
         assert_eq!(
@@ -909,13 +922,13 @@ fn better_setup_priority_preempts_worse_holders_only() {
         hold_priority: prio,
         ..request(name, &[1, 2], SwitchingType::Psc)
     };
-    net.nodes[0].setup(with("low", 1, 4.0, 7), 0).unwrap();
-    net.nodes[0].setup(with("low2", 2, 4.0, 7), 0).unwrap();
+    net.nodes[0].setup(ms(0), with("low", 1, 4.0, 7)).unwrap();
+    net.nodes[0].setup(ms(0), with("low2", 2, 4.0, 7)).unwrap();
     net.run();
     up(&net, 0, "low");
     up(&net, 0, "low2");
     // 8 of 10 Gbit/s held at priority 7; 5 more at priority 0 preempts the newest holder.
-    net.nodes[0].setup(with("high", 3, 5.0, 0), 0).unwrap();
+    net.nodes[0].setup(ms(0), with("high", 3, 5.0, 0)).unwrap();
     net.run();
     up(&net, 0, "high");
     up(&net, 0, "low");
@@ -928,7 +941,7 @@ fn better_setup_priority_preempts_worse_holders_only() {
     );
     assert!(net.nodes[0].counters().preempted >= 1);
     // Another priority-0 LSP cannot push "high" out: it is refused instead.
-    net.nodes[0].setup(with("rival", 4, 6.0, 0), 0).unwrap();
+    net.nodes[0].setup(ms(0), with("rival", 4, 6.0, 0)).unwrap();
     net.run();
     up(&net, 0, "high");
     let rival = net.nodes[0].lsp("rival").unwrap();

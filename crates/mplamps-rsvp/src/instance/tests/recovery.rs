@@ -58,7 +58,7 @@ fn hello_state(net: &Net, node: usize, neighbor: usize) -> HelloState {
 fn failures(net: &Net) -> usize {
     net.events
         .iter()
-        .filter(|(_, e)| matches!(e, Output::LspFailed { .. }))
+        .filter(|(_, e)| matches!(e, Event::LspFailed { .. }))
         .count()
 }
 
@@ -73,7 +73,7 @@ fn restart(net: &mut Net, n: usize, keep_forwarding: bool) {
     let mut config = net.nodes[n].config().clone();
     config.instance += 1;
     config.labels = mplamps_core::label::LabelSpace::default();
-    net.nodes[n] = Instance::restarted(config, preserved, net.now);
+    net.nodes[n] = Instance::restarted(ms(net.now), config, preserved);
 }
 
 /// RFC 3471 §9.1: A–B and B–C each have a packet link, which carries the control channel,
@@ -97,11 +97,11 @@ fn signaling_for_a_fibre_without_control_goes_over_the_control_channel() {
     net.advance(3_000, 100);
     let now = net.now;
     net.nodes[0]
-        .setup(request("lambda", &[1, 2], SwitchingType::Lsc), now)
+        .setup(ms(now), request("lambda", &[1, 2], SwitchingType::Lsc))
         .unwrap();
     let mut p = request("packet", &[1, 2], SwitchingType::Psc);
     p.tunnel_id = 2;
-    net.nodes[0].setup(p, now).unwrap();
+    net.nodes[0].setup(ms(now), p).unwrap();
     net.run();
     assert_eq!(up(&net, 0, "lambda").out_label, Some(1));
     up(&net, 0, "packet");
@@ -118,8 +118,8 @@ fn signaling_for_a_fibre_without_control_goes_over_the_control_channel() {
         );
     }
     assert!(net.nodes[1].reserved_bps(3) > 0.0 && net.nodes[1].reserved_bps(2) > 0.0);
-    net.nodes[0].teardown("lambda", net.now);
-    net.nodes[0].teardown("packet", net.now);
+    net.nodes[0].teardown(ms(net.now), "lambda");
+    net.nodes[0].teardown(ms(net.now), "packet");
     net.run();
     net.assert_clean();
 }
@@ -149,7 +149,7 @@ fn a_control_channel_fault_keeps_the_lsp_and_resynchronizes_when_it_returns() {
     let mut net = packet_chain();
     let now = net.now;
     net.nodes[0]
-        .setup(lsp("p", 1, SwitchingType::Psc, true), now)
+        .setup(ms(now), lsp("p", 1, SwitchingType::Psc, true))
         .unwrap();
     net.run();
     up(&net, 0, "p");
@@ -178,7 +178,7 @@ fn a_control_channel_fault_keeps_the_lsp_and_resynchronizes_when_it_returns() {
     );
     assert_eq!(forwarding(&net), before);
     assert_eq!(up(&net, 0, "p").out_label, before[0][0].out_label);
-    net.nodes[0].teardown("p", net.now);
+    net.nodes[0].teardown(ms(net.now), "p");
     net.run();
     net.assert_clean();
 }
@@ -192,13 +192,13 @@ fn a_teardown_during_a_control_channel_fault_reaches_the_far_side_after_it() {
     let now = net.now;
     for (name, tunnel) in [("keep", 1), ("gone", 2)] {
         net.nodes[0]
-            .setup(lsp(name, tunnel, SwitchingType::Psc, false), now)
+            .setup(ms(now), lsp(name, tunnel, SwitchingType::Psc, false))
             .unwrap();
     }
     net.run();
     net.cut.push((1, 2));
     net.advance(10_000, 500);
-    net.nodes[0].teardown("gone", net.now);
+    net.nodes[0].teardown(ms(net.now), "gone");
     net.run();
     net.advance(60_000, 500);
     assert_eq!(net.nodes[1].lsps().count(), 1, "B got the PathTear");
@@ -211,7 +211,7 @@ fn a_teardown_during_a_control_channel_fault_reaches_the_far_side_after_it() {
         assert_eq!(net.nodes[n].lsps().count(), 1, "node {n}");
     }
     up(&net, 0, "keep");
-    net.nodes[0].teardown("keep", net.now);
+    net.nodes[0].teardown(ms(net.now), "keep");
     net.run();
     net.assert_clean();
 }
@@ -226,7 +226,7 @@ fn a_neighbor_silent_past_its_restart_time_is_given_up() {
     });
     let now = net.now;
     net.nodes[0]
-        .setup(lsp("p", 1, SwitchingType::Psc, false), now)
+        .setup(ms(now), lsp("p", 1, SwitchingType::Psc, false))
         .unwrap();
     net.run();
     net.cut.push((1, 2));
@@ -241,7 +241,7 @@ fn a_neighbor_silent_past_its_restart_time_is_given_up() {
         (rid(1), error::ROUTING_PROBLEM, routing::NO_ROUTE)
     );
     assert_eq!(hello_state(&net, 1, 2), HelloState::Init);
-    net.nodes[0].teardown("p", net.now);
+    net.nodes[0].teardown(ms(net.now), "p");
     net.run();
     net.assert_clean();
 }
@@ -255,17 +255,17 @@ fn restart_recovers(mut net: Net, switching: SwitchingType) {
     // An LSP set up first and gone before the restart: the kept ones hold labels a fresh
     // allocator would not hand out first, so only recovery gives them back.
     net.nodes[0]
-        .setup(lsp("first", 9, switching, true), now)
+        .setup(ms(now), lsp("first", 9, switching, true))
         .unwrap();
     net.run();
     net.nodes[0]
-        .setup(lsp("kept", 1, switching, true), now)
+        .setup(ms(now), lsp("kept", 1, switching, true))
         .unwrap();
     net.nodes[0]
-        .setup(lsp("plain", 2, switching, false), now)
+        .setup(ms(now), lsp("plain", 2, switching, false))
         .unwrap();
     net.run();
-    net.nodes[0].teardown("first", now);
+    net.nodes[0].teardown(ms(now), "first");
     net.run();
     up(&net, 0, "kept");
     up(&net, 0, "plain");
@@ -314,7 +314,7 @@ fn restart_recovers(mut net: Net, switching: SwitchingType) {
     assert_eq!(held_after, held_before);
     assert_eq!(failures(&net), 0);
     for name in ["kept", "plain"] {
-        net.nodes[0].teardown(name, net.now);
+        net.nodes[0].teardown(ms(net.now), name);
     }
     net.run();
     net.assert_clean();
@@ -349,13 +349,13 @@ fn preserved_state_nobody_claims_is_released_after_the_recovery_time() {
     let mut net = lambda_chain();
     let now = net.now;
     net.nodes[0]
-        .setup(lsp("orphan", 1, SwitchingType::Lsc, true), now)
+        .setup(ms(now), lsp("orphan", 1, SwitchingType::Lsc, true))
         .unwrap();
     net.run();
     net.cut.extend([(0, 1), (1, 2)]);
     net.advance(net.now + 5_000, 100);
     // The ingress gives the LSP up while B is down; its PathTear is lost.
-    net.nodes[0].teardown("orphan", net.now);
+    net.nodes[0].teardown(ms(net.now), "orphan");
     net.run();
     restart(&mut net, 1, true);
     net.cut.clear();
@@ -375,7 +375,7 @@ fn a_neighbor_that_restarts_without_forwarding_state_loses_its_lsps() {
     let mut net = packet_chain();
     let now = net.now;
     net.nodes[0]
-        .setup(lsp("p", 1, SwitchingType::Psc, false), now)
+        .setup(ms(now), lsp("p", 1, SwitchingType::Psc, false))
         .unwrap();
     net.run();
     restart(&mut net, 1, false);
@@ -383,7 +383,7 @@ fn a_neighbor_that_restarts_without_forwarding_state_loses_its_lsps() {
     assert_eq!(net.nodes[0].lsp("p").unwrap().state, LspState::Failed);
     assert_eq!(net.nodes[2].lsps().count(), 0);
     assert_eq!(net.nodes[3].lsps().count(), 0);
-    net.nodes[0].teardown("p", net.now);
+    net.nodes[0].teardown(ms(net.now), "p");
     net.run();
     net.assert_clean();
 }
