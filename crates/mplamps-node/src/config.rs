@@ -1,14 +1,17 @@
 //! Every router's configuration, derived from the network model (brief §2 rule 3): the
 //! simulator and the daemon configure routers alike, and no protocol crate reads the model.
+//! OSPF's comes first; LDP's follows from it (the same addresses on the same interfaces).
 
 use std::time::Duration;
 
 use mplamps_ospf::instance::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };
+use mplamps_core::fec::Fec;
+use mplamps_ldp::instance as ldp;
 use mplamps_ospf::packet::PowerCodePoints;
 use mplamps_te::power::{Metrics, Selection};
-use mplamps_te::topology::Network;
+use mplamps_te::topology::{Network, Router};
 
 /// The configuration of every router of `net`, indexed like `net.routers`.
 pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
@@ -120,4 +123,38 @@ pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
         }
     }
     configs
+}
+
+/// The LDP configuration of one router.
+pub fn ldp_config(net: &Network, router: &Router, ospf: &RouterConfig) -> ldp::Config {
+    let s = &net.ldp;
+    let mut c = ldp::Config::new(ospf.router_id);
+    c.interfaces = ospf
+        .interfaces
+        .iter()
+        .map(|i| i.address.map_or(ospf.router_id, |a| a.addr))
+        .collect();
+    c.local_prefixes = std::iter::once(Fec::new(ospf.router_id, 32))
+        .chain(
+            ospf.interfaces
+                .iter()
+                .filter_map(|i| i.address)
+                .map(|a| Fec::new(a.addr, a.prefix_len)),
+        )
+        .collect();
+    c.local_prefixes.sort();
+    c.local_prefixes.dedup();
+    c.hello_interval = Duration::from_secs(u64::from(s.hello_interval_s));
+    c.hello_hold = Duration::from_secs(u64::from(s.hello_hold_s));
+    c.keepalive = Duration::from_secs(u64::from(s.keepalive_s));
+    c.control = if s.ordered {
+        ldp::Control::Ordered
+    } else {
+        ldp::Control::Independent
+    };
+    c.power = router.ldp_power.then_some(ldp::PowerCapability {
+        code: s.power_capability_code,
+        mt_id: s.power_mt_id,
+    });
+    c
 }

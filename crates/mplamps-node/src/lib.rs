@@ -2,3 +2,6 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod node;
+
+pub use node::{Datagram, Event, Node, NodeConfig, Protocol, StreamOp, Transmit, ldp_routes};

@@ -130,7 +130,7 @@ impl Sim {
             if !slot.up {
                 continue;
             }
-            let i = &slot.instance;
+            let i = slot.node.ospf();
             let name = &self.net.routers[r].name;
             for (interface, neighbor, lsas) in i.unacknowledged() {
                 let link = self
@@ -156,7 +156,7 @@ impl Sim {
                 });
             }
             let first = *reference.entry(partition[r]).or_insert(r);
-            let theirs = &self.routers[first].instance;
+            let theirs = self.routers[first].node.ospf();
             if i.lsdb().digest() != theirs.lsdb().digest() {
                 out.push(self.database_difference(r, first));
             }
@@ -206,8 +206,8 @@ impl Sim {
                 .collect()
         };
         let (mine, theirs) = (
-            instances(&self.routers[r].instance),
-            instances(&self.routers[first].instance),
+            instances(self.routers[r].node.ospf()),
+            instances(self.routers[first].node.ospf()),
         );
         let mut differing: Vec<&LsaKey> = theirs
             .iter()
@@ -255,7 +255,7 @@ impl Sim {
 
     /// Router `r`'s adjacencies over up links to up routers that are not Full.
     fn adjacencies_not_full(&self, r: usize) -> Vec<Unsettled> {
-        let neighbors = self.routers[r].instance.neighbors();
+        let neighbors = self.routers[r].node.ospf().neighbors();
         let name = &self.net.routers[r].name;
         let mut out = Vec::new();
         for (interface, l, far) in self.live_links(r) {
@@ -288,7 +288,7 @@ impl Sim {
 
     /// Router `r`'s neighbors over up links without an operational LDP session.
     fn ldp_sessions_down(&self, r: usize) -> Vec<Unsettled> {
-        let sessions = self.routers[r].ldp.sessions();
+        let sessions = self.routers[r].node.ldp().map(|l| l.sessions()).unwrap_or_default();
         let name = &self.net.routers[r].name;
         let mut out = Vec::new();
         for (_, l, far) in self.live_links(r) {
@@ -335,7 +335,7 @@ impl Sim {
                 format!("{name}: RSVP-TE control plane restarting"),
             );
         }
-        if let Some(i) = &slot.rsvp {
+        if let Some(i) = slot.node.rsvp() {
             if i.recovering() {
                 say(
                     vec![name.clone()],

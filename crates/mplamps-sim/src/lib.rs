@@ -18,11 +18,11 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mplamps_core::fec::Topology;
 /// The smallest MTU a link may have (RFC 791 §3.2).
 pub use mplamps_dataplane::ipv4::fragment::MIN_MTU;
 use mplamps_dataplane::ipv4::fragment::fragment_count;
 use mplamps_ldp::instance as ldp;
+use mplamps_node::{Datagram, Event as NodeEvent, Node, NodeConfig, StreamOp, Transmit};
 use mplamps_ospf::instance::TedCache;
 use mplamps_ospf::instance::{Event, Instance, RouterConfig};
 use mplamps_ospf::packet::LsaStore;
@@ -60,14 +60,7 @@ impl Default for LinkModel {
 }
 
 /// What a datagram carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Ospf,
-    /// LDP discovery: UDP 646.
-    LdpHello,
-    /// RSVP-TE: IP protocol 46.
-    Rsvp,
-}
+pub use mplamps_node::Protocol;
 
 /// One event of an LDP session stream (TCP 646 in the daemon; reliable and in order here).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,9 +137,7 @@ pub struct Sent<'a> {
 }
 
 struct RouterSlot {
-    instance: Instance,
-    ldp: ldp::Instance,
-    rsvp: Option<mplamps_rsvp::instance::Instance>,
+    node: Node,
     /// RSVP-TE control planes started so far: each start has its own Src_Instance.
     rsvp_boots: u32,
     /// While the RSVP-TE control plane is down for a restart: the cross-connects the data
@@ -159,15 +150,6 @@ struct RouterSlot {
 }
 
 impl RouterSlot {
-    /// Hands the routes of OSPF's latest SPF run to LDP, both trees (a sibling input).
-    fn routes_to_ldp(&mut self, at: Duration) {
-        let routes = self.instance.routes();
-        let regular = mpls::ldp_routes(&routes.regular);
-        let power = mpls::ldp_routes(&routes.power);
-        self.ldp.set_routes(at, Topology::Regular, regular);
-        self.ldp.set_routes(at, Topology::Power, power);
-    }
-
     /// Notes the router's next timeout after an input at `now`; returns when to queue a
     /// wake-up, unless one already queued comes first (wake-ups no longer recorded in
     /// `wake` are ignored when they come).
@@ -307,7 +289,7 @@ impl Sim {
             .routers
             .iter()
             .zip(&configs)
-            .map(|(r, c)| mpls::ldp_config(&net, r, c))
+            .map(|(r, c)| mplamps_node::config::ldp_config(&net, r, c))
             .collect();
         let by_id = configs
             .iter()
@@ -316,11 +298,13 @@ impl Sim {
             .collect();
         let routers = configs
             .iter()
-            .zip(&ldp_configs)
-            .map(|(c, l)| RouterSlot {
-                instance: Instance::new(c.clone()),
-                ldp: ldp::Instance::new(l.clone()),
-                rsvp: None,
+            .map(|c| RouterSlot {
+                // Not running until it boots.
+                node: Node::new(NodeConfig {
+                    ospf: c.clone(),
+                    ldp: None,
+                    rsvp: None,
+                }),
                 rsvp_boots: 0,
                 rsvp_kept: None,
                 rsvp_counted: Default::default(),
@@ -386,7 +370,7 @@ impl Sim {
         self.routers
             .get(router)
             .filter(|r| r.up)
-            .and_then(|r| r.rsvp.as_ref())
+            .and_then(|r| r.node.rsvp())
     }
 
     /// Runs LDP beside OSPF (the topology's `[ldp]` table turns it on too).
@@ -402,8 +386,8 @@ impl Sim {
     pub fn ldp_instance(&self, router: usize) -> Option<&ldp::Instance> {
         self.routers
             .get(router)
-            .filter(|r| r.up && self.ldp_enabled)
-            .map(|r| &r.ldp)
+            .filter(|r| r.up)
+            .and_then(|r| r.node.ldp())
     }
 
     /// Data-plane drop counters of a router, by reason.
@@ -429,7 +413,7 @@ impl Sim {
         self.routers
             .get(router)
             .filter(|r| r.up)
-            .map(|r| &r.instance)
+            .map(|r| r.node.ospf())
     }
 
     pub fn router_is_up(&self, router: usize) -> bool {
@@ -568,100 +552,116 @@ impl Sim {
 
     fn boot(&mut self, r: usize) {
         let now = self.now;
-        let ted_cache = self.ted_caches[Sim::group(r)].clone();
+        let rsvp = self.rsvp_enabled().then(|| self.next_rsvp_config(r));
         let Some(slot) = self.routers.get_mut(r) else {
             return;
         };
-        slot.instance = Instance::new(self.configs[r].clone());
-        slot.instance.share_lsa_storage(self.lsa_store.clone());
-        slot.instance.share_ted_cache(ted_cache);
-        slot.ldp = ldp::Instance::new(self.ldp_configs[r].clone());
-        if let Some(old) = slot.rsvp.take() {
-            slot.rsvp_counted.absorb(old.counters());
+        let mut node = Node::new(NodeConfig {
+            ospf: self.configs[r].clone(),
+            ldp: self.ldp_enabled.then(|| self.ldp_configs[r].clone()),
+            rsvp,
+        });
+        // The simulator's accelerations: one copy of each LSA instance, TE databases
+        // shared among routers holding the same LSAs.
+        node.share_lsa_storage(self.lsa_store.clone());
+        node.share_ted_cache(self.ted_caches[Sim::group(r)].clone());
+        let old = std::mem::replace(&mut slot.node, node);
+        if let Some(rsvp) = old.rsvp() {
+            slot.rsvp_counted.absorb(rsvp.counters());
         }
         slot.up = true;
         slot.wake = None;
-        slot.instance.start(now);
-        if self.ldp_enabled {
-            slot.ldp.start(now);
-        }
-        self.routers[r].rsvp_kept = None;
-        if self.rsvp_enabled() {
-            let config = self.next_rsvp_config(r);
-            self.routers[r].rsvp = Some(mplamps_rsvp::instance::Instance::new(config));
-        }
-        let interfaces = self.interface_links[r].clone();
+        slot.rsvp_kept = None;
+        slot.node.start(now);
         // A crashed router's neighbors keep their interfaces up and learn from silence
         // (RouterDeadInterval); only a link going down takes interfaces down.
-        for (i, link) in interfaces.into_iter().enumerate() {
+        for (i, &link) in self.interface_links[r].iter().enumerate() {
             if self.link_up[link] {
-                self.routers[r].instance.interface_up(now, i);
-                if self.ldp_enabled {
-                    self.routers[r].ldp.interface_up(now, i);
-                }
+                self.routers[r].node.interface_up(now, i);
             }
         }
         self.drain(r);
     }
 
-    /// Moves what router `r` produced into the event queue.
+    /// Moves what router `r` produced into the event queue, and notes what it reported.
     fn drain(&mut self, r: usize) {
         let now = self.now;
-        while let Some(t) = self.routers[r].instance.poll_transmit() {
-            self.send_ospf(r, t);
+        while let Some(t) = self.routers[r].node.poll_transmit() {
+            self.send_transmit(r, t);
         }
-        while let Some(e) = self.routers[r].instance.poll_event() {
+        while let Some(e) = self.routers[r].node.poll_event() {
             match e {
-                Event::NeighborState { .. } => self.last_change = now,
-                Event::SpfRun { .. } => {
+                NodeEvent::Ospf(Event::NeighborState { .. })
+                | NodeEvent::Ldp(
+                    ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged,
+                ) => self.last_change = now,
+                NodeEvent::Ospf(Event::SpfRun { .. }) => {
                     self.last_change = now;
                     self.stats.spf_runs += 1;
                 }
-                Event::Warning(w) => self.warn(w),
-                Event::RoutesChanged { regular, power } => {
-                    self.note_routes_changed(r, now, regular, power);
-                    if self.ldp_enabled {
-                        self.routers[r].routes_to_ldp(now);
-                    }
+                NodeEvent::Ospf(Event::Warning(w)) | NodeEvent::Ldp(ldp::Event::Warning(w)) => {
+                    self.warn(w)
                 }
-                Event::Dropped { .. } => {}
+                NodeEvent::Ospf(Event::RoutesChanged { regular, power }) => {
+                    self.note_routes_changed(r, now, regular, power);
+                }
+                NodeEvent::Ospf(Event::Dropped { .. }) => {}
+                NodeEvent::Rsvp(e) => self.lsp_event(e),
             }
         }
-        if self.ldp_enabled {
-            self.drain_ldp(r);
-        }
-        self.drain_rsvp(r);
         let slot = &mut self.routers[r];
-        let ldp_timeout = if self.ldp_enabled {
-            slot.ldp.poll_timeout()
-        } else {
-            None
-        };
-        let rsvp_timeout = slot.rsvp.as_ref().and_then(|i| i.poll_timeout());
-        let timeout = [slot.instance.poll_timeout(), ldp_timeout, rsvp_timeout]
-            .into_iter()
-            .flatten()
-            .min();
-        if let Some(at) = slot.rearm(timeout, now) {
+        if let Some(at) = slot.rearm(slot.node.poll_timeout(), now) {
             self.push(at, SimEvent::Wake(r));
         }
     }
 
-    /// Puts an OSPF packet router `r` sent on its link, counting the LSAs an LS Update
-    /// floods.
-    fn send_ospf(&mut self, r: usize, t: mplamps_ospf::instance::Transmit) {
+    /// Puts what router `r` sent on the wire: a datagram on its link (or IP routed), a
+    /// session segment toward its LDP peer.
+    fn send_transmit(&mut self, r: usize, t: Transmit) {
+        match t {
+            Transmit::Datagram(d) => self.send_node_datagram(r, d),
+            Transmit::Stream(StreamOp::Connect { peer, .. }) => {
+                self.send_segment(r, peer, Segment::Open)
+            }
+            Transmit::Stream(StreamOp::Send { peer, payload }) => {
+                self.send_segment(r, peer, Segment::Data(payload.into()))
+            }
+            Transmit::Stream(StreamOp::Close { peer }) => {
+                self.send_segment(r, peer, Segment::Close)
+            }
+        }
+    }
+
+    fn send_node_datagram(&mut self, r: usize, d: Datagram) {
         self.stats.packets_sent += 1;
-        self.stats.lsas_flooded += lsas_in_update(&t.payload);
+        if d.protocol == Protocol::Ospf {
+            self.stats.lsas_flooded += lsas_in_update(&d.payload);
+        }
         if let Some(sink) = self.capture.as_mut() {
+            let carrier = match d.protocol {
+                Protocol::Ospf => Carrier::Ospf,
+                Protocol::LdpHello => Carrier::Udp {
+                    port: mplamps_ldp::packet::LDP_PORT,
+                },
+                Protocol::Rsvp => Carrier::Rsvp {
+                    ttl: d.ttl,
+                    router_alert: d.router_alert,
+                },
+            };
             sink(Sent {
                 at: self.now,
-                src: t.src,
-                dst: t.dst,
-                carrier: Carrier::Ospf,
-                payload: &t.payload,
+                src: d.src,
+                dst: d.dst,
+                carrier,
+                payload: &d.payload,
             });
         }
-        self.send_datagram(r, t.interface, t.src, t.dst, Protocol::Ospf, t.payload);
+        match d.interface {
+            Some(interface) => {
+                self.send_datagram(r, interface, d.src, d.dst, d.protocol, d.payload)
+            }
+            None => self.send_routed(r, d.src, d.dst, d.payload),
+        }
     }
 
     fn note_routes_changed(&mut self, r: usize, at: Duration, regular: bool, power: bool) {
@@ -844,85 +844,6 @@ impl Sim {
         );
     }
 
-    fn drain_ldp(&mut self, r: usize) {
-        let now = self.now;
-        while let Some(t) = self.routers[r].ldp.poll_transmit() {
-            self.send_ldp(r, t);
-        }
-        while let Some(e) = self.routers[r].ldp.poll_event() {
-            match e {
-                ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged => {
-                    self.last_change = now
-                }
-                ldp::Event::Warning(w) => self.warn(w),
-            }
-        }
-    }
-
-    /// Puts what router `r`'s LDP instance sent on the wire: a Hello on its link, a
-    /// session segment toward its peer.
-    fn send_ldp(&mut self, r: usize, t: ldp::Transmit) {
-        match t {
-            ldp::Transmit::Hello { interface, payload } => {
-                let src = self.ldp_configs[r]
-                    .interfaces
-                    .get(interface)
-                    .copied()
-                    .unwrap_or(self.configs[r].router_id);
-                let dst = mplamps_ldp::packet::ALL_ROUTERS;
-                self.stats.packets_sent += 1;
-                if let Some(sink) = self.capture.as_mut() {
-                    sink(Sent {
-                        at: self.now,
-                        src,
-                        dst,
-                        carrier: Carrier::Udp {
-                            port: mplamps_ldp::packet::LDP_PORT,
-                        },
-                        payload: &payload,
-                    });
-                }
-                self.send_datagram(r, interface, src, dst, Protocol::LdpHello, payload);
-            }
-            ldp::Transmit::Connect { peer, .. } => self.send_segment(r, peer, Segment::Open),
-            ldp::Transmit::Stream { peer, payload } => {
-                self.send_segment(r, peer, Segment::Data(payload.into()))
-            }
-            ldp::Transmit::Close { peer } => self.send_segment(r, peer, Segment::Close),
-        }
-    }
-
-    fn drain_rsvp(&mut self, r: usize) {
-        while let Some(event) = self.routers[r].rsvp.as_mut().and_then(|i| i.poll_event()) {
-            self.lsp_event(event);
-        }
-        while let Some(t) = self.routers[r]
-            .rsvp
-            .as_mut()
-            .and_then(|i| i.poll_transmit())
-        {
-            self.stats.packets_sent += 1;
-            if let Some(sink) = self.capture.as_mut() {
-                sink(Sent {
-                    at: self.now,
-                    src: t.src,
-                    dst: t.dst,
-                    carrier: Carrier::Rsvp {
-                        ttl: t.ttl,
-                        router_alert: t.router_alert,
-                    },
-                    payload: &t.payload,
-                });
-            }
-            match t.interface {
-                Some(interface) => {
-                    self.send_datagram(r, interface, t.src, t.dst, Protocol::Rsvp, t.payload)
-                }
-                None => self.send_routed(r, t.src, t.dst, t.payload),
-            }
-        }
-    }
-
     /// Carries an RSVP message from router `r` to the router with ID `to` across the
     /// network: it arrives after one link delay per hop of the shortest up path (IP
     /// forwarding is not simulated hop by hop), and is lost when no path is up.
@@ -993,24 +914,23 @@ impl Sim {
                     return Ok(true);
                 }
                 self.stats.packets_delivered += 1;
-                match protocol {
-                    Protocol::Ospf => self.routers[router]
-                        .instance
-                        .handle_packet(at, interface, src, dst, &payload),
-                    Protocol::LdpHello => self.routers[router]
-                        .ldp
-                        .handle_datagram(at, interface, src, &payload),
-                    Protocol::Rsvp => {
-                        let from = link.map(|l| self.far_end(l, router));
-                        let cut = from.is_some_and(|f| {
-                            self.control_cut.contains(&(f.min(router), f.max(router)))
-                        });
-                        match self.routers[router].rsvp.as_mut() {
-                            Some(i) if !cut => i.handle_datagram(at, interface, src, &payload),
-                            _ => self.stats.rsvp_control_lost += 1,
-                        }
+                if protocol == Protocol::Rsvp {
+                    let from = link.map(|l| self.far_end(l, router));
+                    let cut = from.is_some_and(|f| {
+                        self.control_cut.contains(&(f.min(router), f.max(router)))
+                    });
+                    if cut || self.routers[router].node.rsvp().is_none() {
+                        self.stats.rsvp_control_lost += 1;
+                        return Ok(true);
                     }
                 }
+                self.routers[router].node.handle_datagram(
+                    at,
+                    interface,
+                    protocol,
+                    (src, dst),
+                    &payload,
+                );
                 self.drain(router);
             }
             SimEvent::Stream {
@@ -1024,26 +944,19 @@ impl Sim {
                     return Ok(true);
                 }
                 self.stats.packets_delivered += 1;
-                let ldp = &mut self.routers[router].ldp;
+                let node = &mut self.routers[router].node;
                 match segment {
-                    Segment::Open => ldp.stream_connected(at, peer),
-                    Segment::Data(bytes) => ldp.handle_stream(at, peer, &bytes),
-                    Segment::Close => ldp.stream_closed(at, peer),
+                    Segment::Open => node.stream_connected(at, peer),
+                    Segment::Data(bytes) => node.handle_stream(at, peer, &bytes),
+                    Segment::Close => node.stream_closed(at, peer),
                 }
                 self.drain(router);
             }
             SimEvent::Wake(r) => {
-                let ldp = self.ldp_enabled;
                 let slot = &mut self.routers[r];
                 if slot.up && slot.wake == Some(at) {
                     slot.wake = None;
-                    slot.instance.handle_timeout(at);
-                    if ldp {
-                        slot.ldp.handle_timeout(at);
-                    }
-                    if let Some(i) = slot.rsvp.as_mut() {
-                        i.handle_timeout(at);
-                    }
+                    slot.node.handle_timeout(at);
                     self.drain(r);
                 }
             }
@@ -1058,10 +971,14 @@ impl Sim {
                     return Ok(true);
                 }
                 self.stats.packets_delivered += 1;
-                if let Some(i) = self.routers[router].rsvp.as_mut() {
-                    // A routed message names its LSP; the interface is not read.
-                    i.handle_datagram(at, 0, src, &payload);
-                }
+                // A routed message names its LSP; the interface is not read.
+                self.routers[router].node.handle_datagram(
+                    at,
+                    0,
+                    Protocol::Rsvp,
+                    (src, self.configs[router].router_id),
+                    &payload,
+                );
                 self.drain(router);
             }
             SimEvent::RsvpBoot(r) => {
@@ -1136,24 +1053,11 @@ impl Sim {
                     if !self.routers[r].up {
                         continue;
                     }
-                    let ldp = self.ldp_enabled;
-                    let slot = &mut self.routers[r];
+                    let node = &mut self.routers[r].node;
                     if up {
-                        slot.instance.interface_up(now, i);
-                        if ldp {
-                            slot.ldp.interface_up(now, i);
-                        }
-                        if let Some(rsvp) = slot.rsvp.as_mut() {
-                            rsvp.interface_up(now, i);
-                        }
+                        node.interface_up(now, i);
                     } else {
-                        slot.instance.interface_down(now, i);
-                        if ldp {
-                            slot.ldp.interface_down(now, i);
-                        }
-                        if let Some(rsvp) = slot.rsvp.as_mut() {
-                            rsvp.interface_down(now, i);
-                        }
+                        node.interface_down(now, i);
                     }
                     self.drain(r);
                 }
@@ -1259,7 +1163,7 @@ impl Sim {
             if self.routers[r].up {
                 for (i, iface) in config.interfaces.iter().enumerate() {
                     self.routers[r]
-                        .instance
+                        .node
                         .reconfigure_interface(now, i, iface.clone());
                 }
                 self.drain(r);

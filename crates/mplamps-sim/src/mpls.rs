@@ -1,74 +1,16 @@
-//! LDP and the data plane in the simulator: each router's LDP configuration derived from
-//! the model (brief §2 rule 3), OSPF routes handed to LDP as sibling-instance input, LDP
-//! bindings turned into LFIB/FTN tables, and flows traced through the user-space data plane
-//! hop by hop (draft §2.4.5).
+//! LDP and the data plane in the simulator: LDP bindings turned into LFIB/FTN tables, and
+//! flows traced through the user-space data plane hop by hop (draft §2.4.5).
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
 use mplamps_core::Bandwidth;
-use mplamps_core::fec::{Fec, Topology};
+use mplamps_core::fec::Topology;
 use mplamps_dataplane::forward::{self, Action, DropReason, Frame};
 use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation, Tables};
-use mplamps_ldp::instance::{self as ldp, RouteNextHop, TopologyRoutes};
-use mplamps_ospf::instance::{Prefix, Route, RouterConfig};
+use mplamps_ldp::instance as ldp;
 use mplamps_te::topology::FecPolicy;
-use mplamps_te::{Network, Router};
 
 use crate::Sim;
-
-/// The LDP configuration of one router.
-pub fn ldp_config(net: &Network, router: &Router, ospf: &RouterConfig) -> ldp::Config {
-    let s = &net.ldp;
-    let mut c = ldp::Config::new(ospf.router_id);
-    c.interfaces = ospf
-        .interfaces
-        .iter()
-        .map(|i| i.address.map_or(ospf.router_id, |a| a.addr))
-        .collect();
-    c.local_prefixes = std::iter::once(Fec::new(ospf.router_id, 32))
-        .chain(
-            ospf.interfaces
-                .iter()
-                .filter_map(|i| i.address)
-                .map(|a| Fec::new(a.addr, a.prefix_len)),
-        )
-        .collect();
-    c.local_prefixes.sort();
-    c.local_prefixes.dedup();
-    c.hello_interval = Duration::from_secs(u64::from(s.hello_interval_s));
-    c.hello_hold = Duration::from_secs(u64::from(s.hello_hold_s));
-    c.keepalive = Duration::from_secs(u64::from(s.keepalive_s));
-    c.control = if s.ordered {
-        ldp::Control::Ordered
-    } else {
-        ldp::Control::Independent
-    };
-    c.power = router.ldp_power.then_some(ldp::PowerCapability {
-        code: s.power_capability_code,
-        mt_id: s.power_mt_id,
-    });
-    c
-}
-
-/// One topology's OSPF routes as LDP reads them.
-pub fn ldp_routes(routes: &std::collections::BTreeMap<Prefix, Route>) -> TopologyRoutes {
-    routes
-        .iter()
-        .map(|(p, r)| {
-            (
-                Fec::new(p.network, p.len),
-                r.next_hops
-                    .iter()
-                    .map(|h| RouteNextHop {
-                        interface: h.interface,
-                        address: h.address,
-                    })
-                    .collect(),
-            )
-        })
-        .collect()
-}
 
 /// LFIB and FTN of one router from its LDP bindings.
 pub fn tables(instance: &ldp::Instance) -> Tables {

@@ -202,7 +202,7 @@ impl Sim {
             .par_iter()
             .map(|slot| {
                 if slot.up {
-                    trees_named(&slot.instance, &all)
+                    trees_named(slot.node.ospf(), &all)
                 } else {
                     Trees::default()
                 }

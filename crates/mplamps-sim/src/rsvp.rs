@@ -186,7 +186,7 @@ impl Sim {
             link.up = self.link_up[l] && self.routers[a].up && self.routers[b].up;
         }
         for (r, slot) in self.routers.iter().enumerate() {
-            let Some(instance) = slot.rsvp.as_ref().filter(|_| slot.up) else {
+            let Some(instance) = slot.node.rsvp().filter(|_| slot.up) else {
                 continue;
             };
             for (i, &l) in self.interface_links[r].iter().enumerate() {
@@ -340,7 +340,7 @@ impl Sim {
             // A protected LSP's ingress wants to hear of failures at once (RFC 3473 §4.3).
             notify: run.spec.secondary.is_some(),
         };
-        let Some(instance) = self.routers[ingress].rsvp.as_mut() else {
+        let Some(instance) = self.routers[ingress].node.rsvp_mut(self.now) else {
             return;
         };
         let outcome = instance.setup(now, request.clone());
@@ -383,7 +383,7 @@ impl Sim {
         let interface = self.interface_links[router]
             .iter()
             .position(|&l| l == link)?;
-        let instance = self.routers[router].rsvp.as_ref()?;
+        let instance = self.routers[router].node.rsvp()?;
         Some(Refusal {
             link,
             free_bps: instance.free_bps(interface, priority),
@@ -480,7 +480,7 @@ impl Sim {
         let Some(run) = self.lsps.get(k) else { return };
         let (ingress, name) = (run.spec.from, run.name.clone());
         let up = run.state == RunState::Up;
-        if let Some(instance) = self.routers[ingress].rsvp.as_mut() {
+        if let Some(instance) = self.routers[ingress].node.rsvp_mut(self.now) {
             if graceful && up {
                 instance.delete_gracefully(now, &name);
             } else {
@@ -560,7 +560,7 @@ impl Sim {
             self.lsps[secondary].spec.from,
             self.lsps[secondary].name.clone(),
         );
-        if let Some(i) = self.routers[ingress].rsvp.as_mut() {
+        if let Some(i) = self.routers[ingress].node.rsvp_mut(self.now) {
             i.switch_to_secondary(now, &instance_name);
         }
         for &k in &runs {
@@ -618,8 +618,8 @@ impl Sim {
             .skip(1)
             .map(|&n| {
                 let view = self.routers[n]
-                    .rsvp
-                    .as_ref()
+                    .node
+                    .rsvp()
                     .and_then(|i| i.lsp_state(&session, &sender));
                 HopReport {
                     router: self.net.routers[n].name.clone(),

@@ -15,16 +15,11 @@ use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use mplamps_ldp::instance as ldp;
-use mplamps_ospf::instance::{Event, Transmit};
+use mplamps_node::{Event as NodeEvent, Transmit};
+use mplamps_ospf::instance::Event;
 use rayon::prelude::*;
 
 use crate::{Protocol, RouterSlot, Segment, Sim, SimError, SimEvent};
-
-/// What a router sent within a window, put on the links after it.
-enum Outgoing {
-    Ospf(Transmit),
-    Ldp(ldp::Transmit),
-}
 
 /// One event of a router's share of a window: time, order, what.
 type Timed = (Duration, u64, SimEvent);
@@ -38,7 +33,7 @@ struct Output {
     events: u64,
     delivered: u64,
     dropped_down: u64,
-    transmits: Vec<(Duration, Outgoing)>,
+    transmits: Vec<(Duration, Transmit)>,
     /// Wake-ups at or after the window's end, as the sequential engine would have queued.
     wakes: Vec<Duration>,
     last_change: Option<Duration>,
@@ -134,14 +129,14 @@ impl Sim {
                 group.push((r, slot, events));
             }
         }
-        let (links, link_up, ldp) = (&self.interface_links, &self.link_up, self.ldp_enabled);
+        let (links, link_up) = (&self.interface_links, &self.link_up);
         work.into_par_iter()
             .map(|group| {
                 group
                     .into_iter()
                     .filter_map(|(r, slot, events)| {
                         let links = links.get(r)?;
-                        Some(run_router(r, slot, links, link_up, ldp, end, events))
+                        Some(run_router(r, slot, links, link_up, end, events))
                     })
                     .collect::<Vec<Output>>()
             })
@@ -183,27 +178,22 @@ impl Sim {
             }
         }
         sent.sort_unstable_by_key(|(at, r, k, _)| (*at, *r, *k));
-        for (at, r, _, out) in sent {
+        for (at, r, _, t) in sent {
             self.now = at;
-            match out {
-                Outgoing::Ospf(t) => self.send_ospf(r, t),
-                Outgoing::Ldp(t) => self.send_ldp(r, t),
-            }
+            self.send_transmit(r, t);
         }
         self.now = latest;
     }
 }
 
 /// Works through one router's share of a window: its deliveries and timers in time order,
-/// with the timers its own work arms inside the window. With `ldp`, its LDP instance
-/// takes its Hellos, session segments and timers, and the routes of each SPF run, as the
-/// one-event-at-a-time engine gives them (`Sim::drain`).
+/// with the timers its own work arms inside the window, through the same node calls as the
+/// one-event-at-a-time engine (`Sim::step`, `Sim::drain`).
 fn run_router(
     router: usize,
     slot: &mut RouterSlot,
     links: &[usize],
     link_up: &[bool],
-    ldp: bool,
     end: Duration,
     events: Vec<Timed>,
 ) -> Output {
@@ -242,14 +232,8 @@ fn run_router(
                     continue;
                 }
                 out.delivered += 1;
-                match protocol {
-                    Protocol::Ospf => slot
-                        .instance
-                        .handle_packet(at, interface, src, dst, &payload),
-                    Protocol::LdpHello => slot.ldp.handle_datagram(at, interface, src, &payload),
-                    // Not taken into a window (`step_window`).
-                    Protocol::Rsvp => {}
-                }
+                slot.node
+                    .handle_datagram(at, interface, protocol, (src, dst), &payload);
             }
             SimEvent::Stream { peer, segment, .. } => {
                 if !slot.up {
@@ -258,9 +242,9 @@ fn run_router(
                 }
                 out.delivered += 1;
                 match segment {
-                    Segment::Open => slot.ldp.stream_connected(at, peer),
-                    Segment::Data(bytes) => slot.ldp.handle_stream(at, peer, &bytes),
-                    Segment::Close => slot.ldp.stream_closed(at, peer),
+                    Segment::Open => slot.node.stream_connected(at, peer),
+                    Segment::Data(bytes) => slot.node.handle_stream(at, peer, &bytes),
+                    Segment::Close => slot.node.stream_closed(at, peer),
                 }
             }
             SimEvent::Wake(_) => {
@@ -268,54 +252,39 @@ fn run_router(
                     continue;
                 }
                 slot.wake = None;
-                slot.instance.handle_timeout(at);
-                if ldp {
-                    slot.ldp.handle_timeout(at);
-                }
+                slot.node.handle_timeout(at);
             }
             _ => continue,
         }
-        while let Some(t) = slot.instance.poll_transmit() {
-            out.transmits.push((at, Outgoing::Ospf(t)));
+        while let Some(t) = slot.node.poll_transmit() {
+            out.transmits.push((at, t));
         }
-        while let Some(e) = slot.instance.poll_event() {
+        while let Some(e) = slot.node.poll_event() {
             match e {
-                Event::NeighborState { .. } => out.last_change = Some(at),
-                Event::SpfRun { .. } => {
+                NodeEvent::Ospf(Event::NeighborState { .. })
+                | NodeEvent::Ldp(
+                    ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged,
+                ) => out.last_change = Some(at),
+                NodeEvent::Ospf(Event::SpfRun { .. }) => {
                     out.last_change = Some(at);
                     out.spf_runs += 1;
                 }
-                Event::Warning(w) => out.warnings.push(w),
-                Event::RoutesChanged { regular, power } => {
+                NodeEvent::Ospf(Event::Warning(w)) | NodeEvent::Ldp(ldp::Event::Warning(w)) => {
+                    out.warnings.push(w)
+                }
+                NodeEvent::Ospf(Event::RoutesChanged { regular, power }) => {
                     if regular {
                         out.routes_changed[0] = Some(at);
                     }
                     if power {
                         out.routes_changed[1] = Some(at);
                     }
-                    if ldp {
-                        slot.routes_to_ldp(at);
-                    }
                 }
-                Event::Dropped { .. } => {}
+                // No RSVP-TE in a window (`Sim::windowed`).
+                NodeEvent::Ospf(Event::Dropped { .. }) | NodeEvent::Rsvp(_) => {}
             }
         }
-        let mut timeout = slot.instance.poll_timeout();
-        if ldp {
-            while let Some(t) = slot.ldp.poll_transmit() {
-                out.transmits.push((at, Outgoing::Ldp(t)));
-            }
-            while let Some(e) = slot.ldp.poll_event() {
-                match e {
-                    ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged => {
-                        out.last_change = Some(at)
-                    }
-                    ldp::Event::Warning(w) => out.warnings.push(w),
-                }
-            }
-            timeout = timeout.into_iter().chain(slot.ldp.poll_timeout()).min();
-        }
-        if let Some(t) = slot.rearm(timeout, at) {
+        if let Some(t) = slot.rearm(slot.node.poll_timeout(), at) {
             if t < end {
                 queue.push(Reverse((t, local, events.len())));
                 events.push(Some(SimEvent::Wake(router)));

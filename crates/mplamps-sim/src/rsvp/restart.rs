@@ -28,7 +28,7 @@ impl Sim {
     /// had when `keep_forwarding`; messages to the router are lost until it starts again.
     pub(crate) fn rsvp_stop(&mut self, r: usize, keep_forwarding: bool) -> Result<(), String> {
         let slot = &mut self.routers[r];
-        let Some(old) = slot.rsvp.take() else {
+        let Some(old) = slot.node.replace_rsvp(None) else {
             return Err(format!(
                 "{} runs no RSVP-TE control plane now",
                 self.net.routers[r].name
@@ -63,7 +63,7 @@ impl Sim {
                 let _ = instance.setup(now, request.clone());
             }
         }
-        self.routers[r].rsvp = Some(instance);
+        self.routers[r].node.replace_rsvp(Some(instance));
         self.last_change = now;
         self.drain(r);
     }
@@ -73,17 +73,17 @@ impl Sim {
     pub fn rsvp_counters(&self, r: usize) -> Option<rsvp::Counters> {
         let slot = self.routers.get(r)?;
         let mut total = slot.rsvp_counted.clone();
-        if let Some(i) = &slot.rsvp {
+        if let Some(i) = slot.node.rsvp() {
             total.absorb(i.counters());
         }
-        (slot.rsvp.is_some() || slot.rsvp_kept.is_some()).then_some(total)
+        (slot.node.rsvp().is_some() || slot.rsvp_kept.is_some()).then_some(total)
     }
 
     /// The cross-connects router `r` forwards on: its control plane's, or what the data
     /// plane kept while the control plane is down.
     pub(crate) fn rsvp_cross_connects(&self, r: usize) -> Vec<CrossConnect> {
         let slot = &self.routers[r];
-        match (&slot.rsvp, &slot.rsvp_kept) {
+        match (slot.node.rsvp(), &slot.rsvp_kept) {
             (Some(i), _) => i.cross_connects(),
             (None, Some(kept)) => kept.clone(),
             (None, None) => Vec::new(),

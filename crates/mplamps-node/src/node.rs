@@ -1,0 +1,357 @@
+//! One router: its OSPF-TE, LDP and RSVP-TE instances behind one sans-IO contract.
+//!
+//! The driver (the simulator, a daemon) feeds a `Node` what arrives and the time, and polls
+//! it for what to send, what happened, and when to wake it. The node wires its instances to
+//! each other as siblings inside one router: each SPF run's routes reach LDP the moment OSPF
+//! reports them changed. The instances stay complete on their own; the node adds only what
+//! joins them and the IP metadata a socket layer needs.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_core::fec::{Fec, Topology};
+use mplamps_ldp::instance::{self as ldp, RouteNextHop, TopologyRoutes};
+use mplamps_ospf::instance::{self as ospf, Prefix, Route};
+use mplamps_ospf::packet::LsaStore;
+use mplamps_rsvp::instance as rsvp;
+
+/// What a datagram carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// OSPFv2, IP protocol 89.
+    Ospf,
+    /// LDP discovery: UDP 646.
+    LdpHello,
+    /// RSVP-TE: IP protocol 46.
+    Rsvp,
+}
+
+/// IP TTL of link-local control traffic: OSPF packets (RFC 2328 §A.1) and LDP Link Hellos
+/// (RFC 5036 §2.4.1) never leave their link.
+const LINK_LOCAL_TTL: u8 = 1;
+
+/// A datagram to send, with the IP header fields a socket layer sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datagram {
+    pub protocol: Protocol,
+    /// The interface to send on; `None` when IP routes it (an RSVP Notify).
+    pub interface: Option<usize>,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub ttl: u8,
+    /// Carry the Router Alert option (RFC 2113).
+    pub router_alert: bool,
+    pub payload: Vec<u8>,
+}
+
+/// An operation on an LDP session stream (TCP 646), named by the peer's LSR ID.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamOp {
+    /// Open the stream to the peer's transport address.
+    Connect { peer: Ipv4Addr, transport: Ipv4Addr },
+    Send { peer: Ipv4Addr, payload: Vec<u8> },
+    Close { peer: Ipv4Addr },
+}
+
+/// What a node sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transmit {
+    Datagram(Datagram),
+    Stream(StreamOp),
+}
+
+/// What a node reports, by the protocol that reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Ospf(ospf::Event),
+    Ldp(ldp::Event),
+    Rsvp(rsvp::Event),
+}
+
+/// A router's configuration: OSPF always, LDP and RSVP-TE when they run.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub ospf: ospf::RouterConfig,
+    pub ldp: Option<ldp::Config>,
+    pub rsvp: Option<rsvp::Config>,
+}
+
+pub struct Node {
+    ospf: ospf::Instance,
+    ldp: Option<ldp::Instance>,
+    rsvp: Option<rsvp::Instance>,
+    /// The time of the latest input: siblings' inputs made while polling carry it.
+    now: Duration,
+    /// OSPF's events, taken out to pass its routes on to LDP before LDP is polled.
+    ospf_events: VecDeque<ospf::Event>,
+}
+
+impl Node {
+    pub fn new(config: NodeConfig) -> Node {
+        Node {
+            ospf: ospf::Instance::new(config.ospf),
+            ldp: config.ldp.map(ldp::Instance::new),
+            rsvp: config.rsvp.map(rsvp::Instance::new),
+            now: Duration::ZERO,
+            ospf_events: VecDeque::new(),
+        }
+    }
+
+    /// Shares one store of LSA instances with other nodes (a simulator of many routers).
+    pub fn share_lsa_storage(&mut self, store: LsaStore) {
+        self.ospf.share_lsa_storage(store);
+    }
+
+    /// Shares TE databases with other nodes that hold the same LSAs (a simulator).
+    pub fn share_ted_cache(&mut self, cache: ospf::TedCache) {
+        self.ospf.share_ted_cache(cache);
+    }
+
+    pub fn router_id(&self) -> Ipv4Addr {
+        self.ospf.router_id()
+    }
+
+    pub fn ospf(&self) -> &ospf::Instance {
+        &self.ospf
+    }
+
+    pub fn ldp(&self) -> Option<&ldp::Instance> {
+        self.ldp.as_ref()
+    }
+
+    pub fn rsvp(&self) -> Option<&rsvp::Instance> {
+        self.rsvp.as_ref()
+    }
+
+    /// RSVP-TE for operations on its LSPs (setup, teardown, switchover). What they send
+    /// and report comes out of this node's polls.
+    pub fn rsvp_mut(&mut self, now: Duration) -> Option<&mut rsvp::Instance> {
+        self.now = now;
+        self.rsvp.as_mut()
+    }
+
+    /// Puts a new RSVP-TE control plane in place (a restart, RFC 3473 §9.5.2), or none (a
+    /// control plane down); returns the one it replaces.
+    pub fn replace_rsvp(&mut self, instance: Option<rsvp::Instance>) -> Option<rsvp::Instance> {
+        std::mem::replace(&mut self.rsvp, instance)
+    }
+
+    /// Starts the protocols; interfaces come up one by one after.
+    pub fn start(&mut self, now: Duration) {
+        self.now = now;
+        self.ospf.start(now);
+        if let Some(ldp) = &mut self.ldp {
+            ldp.start(now);
+        }
+    }
+
+    pub fn interface_up(&mut self, now: Duration, interface: usize) {
+        self.now = now;
+        self.ospf.interface_up(now, interface);
+        if let Some(ldp) = &mut self.ldp {
+            ldp.interface_up(now, interface);
+        }
+        if let Some(rsvp) = &mut self.rsvp {
+            rsvp.interface_up(now, interface);
+        }
+    }
+
+    pub fn interface_down(&mut self, now: Duration, interface: usize) {
+        self.now = now;
+        self.ospf.interface_down(now, interface);
+        if let Some(ldp) = &mut self.ldp {
+            ldp.interface_down(now, interface);
+        }
+        if let Some(rsvp) = &mut self.rsvp {
+            rsvp.interface_down(now, interface);
+        }
+    }
+
+    /// Interface `interface`'s configuration changed (its cost, its TE values): OSPF
+    /// advertises what changed.
+    pub fn reconfigure_interface(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        config: ospf::InterfaceConfig,
+    ) {
+        self.now = now;
+        self.ospf.reconfigure_interface(now, interface, config);
+    }
+
+    /// A datagram received on `interface` from `src` to `dst`. One for a protocol the node
+    /// does not run is ignored, as a host without the socket would.
+    pub fn handle_datagram(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        protocol: Protocol,
+        (src, dst): (Ipv4Addr, Ipv4Addr),
+        payload: &[u8],
+    ) {
+        self.now = now;
+        match protocol {
+            Protocol::Ospf => self.ospf.handle_packet(now, interface, src, dst, payload),
+            Protocol::LdpHello => {
+                if let Some(ldp) = &mut self.ldp {
+                    ldp.handle_datagram(now, interface, src, payload);
+                }
+            }
+            Protocol::Rsvp => {
+                if let Some(rsvp) = &mut self.rsvp {
+                    rsvp.handle_datagram(now, interface, src, payload);
+                }
+            }
+        }
+    }
+
+    /// The LDP session stream to `peer` is open (connected, or accepted).
+    pub fn stream_connected(&mut self, now: Duration, peer: Ipv4Addr) {
+        self.now = now;
+        if let Some(ldp) = &mut self.ldp {
+            ldp.stream_connected(now, peer);
+        }
+    }
+
+    pub fn handle_stream(&mut self, now: Duration, peer: Ipv4Addr, bytes: &[u8]) {
+        self.now = now;
+        if let Some(ldp) = &mut self.ldp {
+            ldp.handle_stream(now, peer, bytes);
+        }
+    }
+
+    pub fn stream_closed(&mut self, now: Duration, peer: Ipv4Addr) {
+        self.now = now;
+        if let Some(ldp) = &mut self.ldp {
+            ldp.stream_closed(now, peer);
+        }
+    }
+
+    /// Fires what is due at `now` in every protocol.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.now = now;
+        self.ospf.handle_timeout(now);
+        if let Some(ldp) = &mut self.ldp {
+            ldp.handle_timeout(now);
+        }
+        if let Some(rsvp) = &mut self.rsvp {
+            rsvp.handle_timeout(now);
+        }
+    }
+
+    /// The next thing to send: OSPF's first, then LDP's (after it took OSPF's latest
+    /// routes), then RSVP-TE's.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if let Some(t) = self.ospf.poll_transmit() {
+            return Some(Transmit::Datagram(Datagram {
+                protocol: Protocol::Ospf,
+                interface: Some(t.interface),
+                src: t.src,
+                dst: t.dst,
+                ttl: LINK_LOCAL_TTL,
+                router_alert: false,
+                payload: t.payload,
+            }));
+        }
+        self.pass_routes_on();
+        if let Some(ldp) = &mut self.ldp
+            && let Some(t) = ldp.poll_transmit()
+        {
+            return Some(ldp_transmit(ldp.config(), t));
+        }
+        let t = self.rsvp.as_mut()?.poll_transmit()?;
+        Some(Transmit::Datagram(Datagram {
+            protocol: Protocol::Rsvp,
+            interface: t.interface,
+            src: t.src,
+            dst: t.dst,
+            ttl: t.ttl,
+            router_alert: t.router_alert,
+            payload: t.payload,
+        }))
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.pass_routes_on();
+        if let Some(e) = self.ospf_events.pop_front() {
+            return Some(Event::Ospf(e));
+        }
+        if let Some(e) = self.ldp.as_mut().and_then(ldp::Instance::poll_event) {
+            return Some(Event::Ldp(e));
+        }
+        self.rsvp
+            .as_mut()
+            .and_then(rsvp::Instance::poll_event)
+            .map(Event::Rsvp)
+    }
+
+    /// When the node next needs `handle_timeout`. Timers cancelled since being armed may
+    /// still show; firing them does nothing.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        let ldp = self.ldp.as_ref().and_then(ldp::Instance::poll_timeout);
+        let rsvp = self.rsvp.as_ref().and_then(rsvp::Instance::poll_timeout);
+        [self.ospf.poll_timeout(), ldp, rsvp]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Takes OSPF's events; routes that changed go to LDP, both trees (a sibling input).
+    fn pass_routes_on(&mut self) {
+        while let Some(e) = self.ospf.poll_event() {
+            if let (ospf::Event::RoutesChanged { .. }, Some(ldp)) = (&e, &mut self.ldp) {
+                let routes = self.ospf.routes();
+                ldp.set_routes(self.now, Topology::Regular, ldp_routes(&routes.regular));
+                ldp.set_routes(self.now, Topology::Power, ldp_routes(&routes.power));
+            }
+            self.ospf_events.push_back(e);
+        }
+    }
+}
+
+/// What LDP sends, as the node sends it: Hellos from the interface's address to all routers
+/// on the link, session operations on the stream.
+fn ldp_transmit(config: &ldp::Config, t: ldp::Transmit) -> Transmit {
+    match t {
+        ldp::Transmit::Hello { interface, payload } => Transmit::Datagram(Datagram {
+            protocol: Protocol::LdpHello,
+            interface: Some(interface),
+            src: config
+                .interfaces
+                .get(interface)
+                .copied()
+                .unwrap_or(config.lsr_id),
+            dst: mplamps_ldp::packet::ALL_ROUTERS,
+            ttl: LINK_LOCAL_TTL,
+            router_alert: false,
+            payload,
+        }),
+        ldp::Transmit::Connect { peer, transport } => {
+            Transmit::Stream(StreamOp::Connect { peer, transport })
+        }
+        ldp::Transmit::Stream { peer, payload } => {
+            Transmit::Stream(StreamOp::Send { peer, payload })
+        }
+        ldp::Transmit::Close { peer } => Transmit::Stream(StreamOp::Close { peer }),
+    }
+}
+
+/// One tree's OSPF routes as LDP reads them.
+pub fn ldp_routes(routes: &std::collections::BTreeMap<Prefix, Route>) -> TopologyRoutes {
+    routes
+        .iter()
+        .map(|(p, r)| {
+            (
+                Fec::new(p.network, p.len),
+                r.next_hops
+                    .iter()
+                    .map(|h| RouteNextHop {
+                        interface: h.interface,
+                        address: h.address,
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
