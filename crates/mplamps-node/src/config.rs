@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use mplamps_core::fec::Fec;
+use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };
-use mplamps_core::fec::Fec;
-use mplamps_ldp::instance as ldp;
 use mplamps_ospf::packet::PowerCodePoints;
 use mplamps_te::power::{Metrics, Selection};
 use mplamps_te::topology::{Network, Router};

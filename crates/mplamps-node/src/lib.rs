@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod forwarding;
 mod node;
 
 pub use node::{Datagram, Event, Node, NodeConfig, Protocol, StreamOp, Transmit, ldp_routes};

@@ -8,9 +8,11 @@
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use mplamps_core::fec::{Fec, Topology};
+use mplamps_dataplane::tables::Tables;
 use mplamps_ldp::instance::{self as ldp, RouteNextHop, TopologyRoutes};
 use mplamps_ospf::instance::{self as ospf, Prefix, Route};
 use mplamps_ospf::packet::LsaStore;
@@ -49,9 +51,17 @@ pub struct Datagram {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamOp {
     /// Open the stream to the peer's transport address.
-    Connect { peer: Ipv4Addr, transport: Ipv4Addr },
-    Send { peer: Ipv4Addr, payload: Vec<u8> },
-    Close { peer: Ipv4Addr },
+    Connect {
+        peer: Ipv4Addr,
+        transport: Ipv4Addr,
+    },
+    Send {
+        peer: Ipv4Addr,
+        payload: Vec<u8>,
+    },
+    Close {
+        peer: Ipv4Addr,
+    },
 }
 
 /// What a node sends.
@@ -83,18 +93,40 @@ pub struct Node {
     rsvp: Option<rsvp::Instance>,
     /// The time of the latest input: siblings' inputs made while polling carry it.
     now: Duration,
+    /// Inputs taken so far. The forwarding tables are built from the instances' state and
+    /// kept while no input came (`tables`).
+    inputs: u64,
+    tables: Mutex<Option<(u64, Arc<Tables>)>>,
     /// OSPF's events, taken out to pass its routes on to LDP before LDP is polled.
     ospf_events: VecDeque<ospf::Event>,
+    /// While the RSVP-TE control plane is stopped: the cross-connects the data plane keeps
+    /// forwarding on (RFC 3473 §9.5.2).
+    rsvp_kept: Option<Vec<rsvp::CrossConnect>>,
+    /// The links RSVP-TE signals over, as its configuration describes them: which are
+    /// packet links, whose neighbor, also while the control plane is stopped.
+    rsvp_interfaces: Vec<rsvp::Interface>,
+    /// Interfaces whose link is down, as the driver said.
+    down: Vec<bool>,
 }
 
 impl Node {
     pub fn new(config: NodeConfig) -> Node {
+        let rsvp_interfaces = config
+            .rsvp
+            .as_ref()
+            .map(|c| c.interfaces.clone())
+            .unwrap_or_default();
         Node {
             ospf: ospf::Instance::new(config.ospf),
             ldp: config.ldp.map(ldp::Instance::new),
             rsvp: config.rsvp.map(rsvp::Instance::new),
             now: Duration::ZERO,
+            inputs: 0,
+            tables: Mutex::new(None),
             ospf_events: VecDeque::new(),
+            rsvp_kept: None,
+            rsvp_interfaces,
+            down: Vec::new(),
         }
     }
 
@@ -127,19 +159,55 @@ impl Node {
     /// RSVP-TE for operations on its LSPs (setup, teardown, switchover). What they send
     /// and report comes out of this node's polls.
     pub fn rsvp_mut(&mut self, now: Duration) -> Option<&mut rsvp::Instance> {
-        self.now = now;
+        self.input(now);
         self.rsvp.as_mut()
     }
 
-    /// Puts a new RSVP-TE control plane in place (a restart, RFC 3473 §9.5.2), or none (a
-    /// control plane down); returns the one it replaces.
-    pub fn replace_rsvp(&mut self, instance: Option<rsvp::Instance>) -> Option<rsvp::Instance> {
-        std::mem::replace(&mut self.rsvp, instance)
+    /// Stops the RSVP-TE control plane; the data plane keeps its cross-connects when
+    /// `keep_forwarding` (RFC 3473 §9.5.2). Returns what the stopped instance counted, or
+    /// `None` when none ran.
+    pub fn stop_rsvp(&mut self, keep_forwarding: bool) -> Option<rsvp::Counters> {
+        self.inputs += 1;
+        let old = self.rsvp.take()?;
+        self.rsvp_kept = Some(if keep_forwarding {
+            old.cross_connects()
+        } else {
+            Vec::new()
+        });
+        Some(old.counters().clone())
+    }
+
+    /// Starts an RSVP-TE control plane again (RFC 3473 §9.5.2), from the cross-connects the
+    /// data plane kept; `config` carries its new Src_Instance.
+    pub fn restart_rsvp(&mut self, now: Duration, config: rsvp::Config) {
+        self.input(now);
+        let kept = self.rsvp_kept.take().unwrap_or_default();
+        self.rsvp_interfaces = config.interfaces.clone();
+        let mut instance = rsvp::Instance::restarted(now, config, kept);
+        for (i, _) in self.down.iter().enumerate().filter(|(_, down)| **down) {
+            instance.interface_down(now, i);
+        }
+        self.rsvp = Some(instance);
+    }
+
+    /// The RSVP-TE control plane is stopped and the data plane forwards on what it kept.
+    pub fn rsvp_stopped(&self) -> bool {
+        self.rsvp_kept.is_some()
+    }
+
+    /// The RSVP-TE cross-connects the data plane forwards on: the control plane's, or what
+    /// it kept while stopped.
+    pub fn cross_connects(&self) -> Vec<rsvp::CrossConnect> {
+        match (&self.rsvp, &self.rsvp_kept) {
+            (Some(i), _) => i.cross_connects(),
+            (None, Some(kept)) => kept.clone(),
+            (None, None) => Vec::new(),
+        }
     }
 
     /// Starts the protocols; interfaces come up one by one after.
     pub fn start(&mut self, now: Duration) {
-        self.now = now;
+        self.input(now);
         self.ospf.start(now);
         if let Some(ldp) = &mut self.ldp {
             ldp.start(now);
@@ -147,7 +215,8 @@ impl Node {
     }
 
     pub fn interface_up(&mut self, now: Duration, interface: usize) {
-        self.now = now;
+        self.input(now);
+        self.set_down(interface, false);
         self.ospf.interface_up(now, interface);
         if let Some(ldp) = &mut self.ldp {
             ldp.interface_up(now, interface);
@@ -158,7 +227,8 @@ impl Node {
     }
 
     pub fn interface_down(&mut self, now: Duration, interface: usize) {
-        self.now = now;
+        self.input(now);
+        self.set_down(interface, true);
         self.ospf.interface_down(now, interface);
         if let Some(ldp) = &mut self.ldp {
             ldp.interface_down(now, interface);
@@ -176,7 +246,7 @@ impl Node {
         interface: usize,
         config: ospf::InterfaceConfig,
     ) {
-        self.now = now;
+        self.input(now);
         self.ospf.reconfigure_interface(now, interface, config);
     }
 
@@ -190,7 +260,7 @@ impl Node {
         (src, dst): (Ipv4Addr, Ipv4Addr),
         payload: &[u8],
     ) {
-        self.now = now;
+        self.input(now);
         match protocol {
             Protocol::Ospf => self.ospf.handle_packet(now, interface, src, dst, payload),
             Protocol::LdpHello => {
@@ -208,21 +278,21 @@ impl Node {
 
     /// The LDP session stream to `peer` is open (connected, or accepted).
     pub fn stream_connected(&mut self, now: Duration, peer: Ipv4Addr) {
-        self.now = now;
+        self.input(now);
         if let Some(ldp) = &mut self.ldp {
             ldp.stream_connected(now, peer);
         }
     }
 
     pub fn handle_stream(&mut self, now: Duration, peer: Ipv4Addr, bytes: &[u8]) {
-        self.now = now;
+        self.input(now);
         if let Some(ldp) = &mut self.ldp {
             ldp.handle_stream(now, peer, bytes);
         }
     }
 
     pub fn stream_closed(&mut self, now: Duration, peer: Ipv4Addr) {
-        self.now = now;
+        self.input(now);
         if let Some(ldp) = &mut self.ldp {
             ldp.stream_closed(now, peer);
         }
@@ -230,7 +300,7 @@ impl Node {
 
     /// Fires what is due at `now` in every protocol.
     pub fn handle_timeout(&mut self, now: Duration) {
-        self.now = now;
+        self.input(now);
         self.ospf.handle_timeout(now);
         if let Some(ldp) = &mut self.ldp {
             ldp.handle_timeout(now);
@@ -297,10 +367,44 @@ impl Node {
             .min()
     }
 
+    /// The LFIB and FTN: LDP's bindings of both trees and the cross-connects of RSVP-TE
+    /// LSPs on packet links. Built on the first read after the state changed, not per read.
+    pub fn tables(&self) -> Arc<Tables> {
+        let mut cached = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*cached {
+            Some((at, tables)) if *at == self.inputs => Arc::clone(tables),
+            _ => {
+                let tables = Arc::new(crate::forwarding::build(
+                    &self.ospf,
+                    self.ldp.as_ref(),
+                    &self.rsvp_interfaces,
+                    &self.cross_connects(),
+                ));
+                *cached = Some((self.inputs, Arc::clone(&tables)));
+                tables
+            }
+        }
+    }
+
+    fn set_down(&mut self, interface: usize, down: bool) {
+        if self.down.len() <= interface {
+            self.down.resize(interface + 1, false);
+        }
+        if let Some(d) = self.down.get_mut(interface) {
+            *d = down;
+        }
+    }
+
+    fn input(&mut self, now: Duration) {
+        self.now = now;
+        self.inputs += 1;
+    }
+
     /// Takes OSPF's events; routes that changed go to LDP, both trees (a sibling input).
     fn pass_routes_on(&mut self) {
         while let Some(e) = self.ospf.poll_event() {
             if let (ospf::Event::RoutesChanged { .. }, Some(ldp)) = (&e, &mut self.ldp) {
+                self.inputs += 1;
                 let routes = self.ospf.routes();
                 ldp.set_routes(self.now, Topology::Regular, ldp_routes(&routes.regular));
                 ldp.set_routes(self.now, Topology::Power, ldp_routes(&routes.power));

@@ -288,7 +288,11 @@ impl Sim {
 
     /// Router `r`'s neighbors over up links without an operational LDP session.
     fn ldp_sessions_down(&self, r: usize) -> Vec<Unsettled> {
-        let sessions = self.routers[r].node.ldp().map(|l| l.sessions()).unwrap_or_default();
+        let sessions = self.routers[r]
+            .node
+            .ldp()
+            .map(|l| l.sessions())
+            .unwrap_or_default();
         let name = &self.net.routers[r].name;
         let mut out = Vec::new();
         for (_, l, far) in self.live_links(r) {
@@ -329,7 +333,7 @@ impl Sim {
                 detail,
             })
         };
-        if slot.rsvp_kept.is_some() {
+        if slot.node.rsvp_stopped() {
             say(
                 vec![name.clone()],
                 format!("{name}: RSVP-TE control plane restarting"),

@@ -140,9 +140,6 @@ struct RouterSlot {
     node: Node,
     /// RSVP-TE control planes started so far: each start has its own Src_Instance.
     rsvp_boots: u32,
-    /// While the RSVP-TE control plane is down for a restart: the cross-connects the data
-    /// plane keeps forwarding on.
-    rsvp_kept: Option<Vec<mplamps_rsvp::instance::CrossConnect>>,
     /// What the router's earlier RSVP-TE control planes counted.
     rsvp_counted: mplamps_rsvp::instance::Counters,
     up: bool,
@@ -306,7 +303,6 @@ impl Sim {
                     rsvp: None,
                 }),
                 rsvp_boots: 0,
-                rsvp_kept: None,
                 rsvp_counted: Default::default(),
                 up: false,
                 wake: None,
@@ -571,13 +567,15 @@ impl Sim {
         }
         slot.up = true;
         slot.wake = None;
-        slot.rsvp_kept = None;
         slot.node.start(now);
         // A crashed router's neighbors keep their interfaces up and learn from silence
         // (RouterDeadInterval); only a link going down takes interfaces down.
         for (i, &link) in self.interface_links[r].iter().enumerate() {
+            let node = &mut self.routers[r].node;
             if self.link_up[link] {
-                self.routers[r].node.interface_up(now, i);
+                node.interface_up(now, i);
+            } else {
+                node.interface_down(now, i);
             }
         }
         self.drain(r);
@@ -592,9 +590,9 @@ impl Sim {
         while let Some(e) = self.routers[r].node.poll_event() {
             match e {
                 NodeEvent::Ospf(Event::NeighborState { .. })
-                | NodeEvent::Ldp(
-                    ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged,
-                ) => self.last_change = now,
+                | NodeEvent::Ldp(ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged) => {
+                    self.last_change = now
+                }
                 NodeEvent::Ospf(Event::SpfRun { .. }) => {
                     self.last_change = now;
                     self.stats.spf_runs += 1;

@@ -1,51 +1,15 @@
-//! LDP and the data plane in the simulator: LDP bindings turned into LFIB/FTN tables, and
-//! flows traced through the user-space data plane hop by hop (draft §2.4.5).
+//! Flows traced through the routers' user-space data planes hop by hop (draft §2.4.5), on
+//! the forwarding tables each node installed.
 
 use std::net::Ipv4Addr;
 
 use mplamps_core::Bandwidth;
 use mplamps_core::fec::Topology;
 use mplamps_dataplane::forward::{self, Action, DropReason, Frame};
-use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation, Tables};
-use mplamps_ldp::instance as ldp;
+use mplamps_dataplane::tables::Tables;
 use mplamps_te::topology::FecPolicy;
 
 use crate::Sim;
-
-/// LFIB and FTN of one router from its LDP bindings.
-pub fn tables(instance: &ldp::Instance) -> Tables {
-    let mut t = Tables {
-        local: std::iter::once(instance.lsr_id())
-            .chain(instance.config().interfaces.iter().copied())
-            .collect(),
-        ..Tables::default()
-    };
-    for ((topology, fec), f) in instance.forwarding().fecs {
-        let next_hops: Vec<NextHop> = f
-            .nhlfes
-            .iter()
-            .map(|n| NextHop {
-                interface: n.interface,
-                address: n.next_hop,
-                router: n.peer,
-                operation: n.out_label.map_or(Operation::Pop, Operation::Label),
-                fallback: n.fallback,
-            })
-            .collect();
-        if let Some(label) = f.local_label {
-            t.lfib.insert(
-                label,
-                LfibEntry {
-                    topology,
-                    fec,
-                    next_hops: next_hops.clone(),
-                },
-            );
-        }
-        t.ftn.insert((topology, fec), next_hops);
-    }
-    t
-}
 
 /// One router a traced packet crossed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -98,22 +62,13 @@ fn flow_hash(src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
 const TTL: u8 = 64;
 
 impl Sim {
-    /// The forwarding tables of router `r`: LDP's bindings of both trees and the
-    /// cross-connects of RSVP-TE LSPs (their labels come from a range of their own).
-    pub fn router_tables(&self, r: usize) -> Tables {
-        let mut t = match self.ldp_instance(r) {
-            Some(ldp) => tables(ldp),
-            None => Tables {
-                local: self
-                    .configs
-                    .get(r)
-                    .map(|c| vec![c.router_id])
-                    .unwrap_or_default(),
-                ..Tables::default()
-            },
-        };
-        t.lfib.extend(self.rsvp_lfib(r));
-        t
+    /// The forwarding tables of router `r`, as its node installed them: LDP's bindings of
+    /// both trees and the cross-connects of RSVP-TE LSPs.
+    pub fn router_tables(&self, r: usize) -> std::sync::Arc<Tables> {
+        match self.routers.get(r) {
+            Some(slot) => slot.node.tables(),
+            None => std::sync::Arc::new(Tables::default()),
+        }
     }
 
     /// Injects one packet from `src`'s loopback to `dst`'s and follows it through every

@@ -250,14 +250,20 @@ impl Sim {
                                 power: l.peer_has_power(peer),
                             })
                             .collect(),
-                        lfib: crate::mpls::tables(l)
+                        // The node's LFIB, LDP's labels only (RSVP-TE's are in `lsps`).
+                        lfib: self
+                            .router_tables(r)
                             .lfib
-                            .into_iter()
-                            .map(|(in_label, e)| LfibRow {
+                            .iter()
+                            .filter(|(label, _)| {
+                                l.labels().range_owner(**label)
+                                    != Some(mplamps_core::label::LabelOwner::RsvpTe)
+                            })
+                            .map(|(&in_label, e)| LfibRow {
                                 in_label,
                                 tree: e.topology,
                                 fec: e.fec.to_string(),
-                                next_hops: e.next_hops,
+                                next_hops: e.next_hops.clone(),
                             })
                             .collect(),
                         counters: l.counters().clone(),

@@ -6,12 +6,8 @@
 //! model's links with their up/down state, less the bandwidth and labels that signaled LSPs
 //! hold now. Messages travel as IP protocol 46 datagrams between neighbors.
 
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use mplamps_core::fec::{Fec, Topology};
-use mplamps_core::label::IMPLICIT_NULL;
-use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation};
 use mplamps_rsvp::instance::{self as rsvp, LspRequest, RouteHop};
 use mplamps_te::LspSpec;
 use mplamps_te::cspf::{self, ComputedPath, PathRequest, TeGraph};
@@ -628,64 +624,5 @@ impl Sim {
                 }
             })
             .collect()
-    }
-
-    /// The LFIB entries of router `r`'s RSVP-TE cross-connects on packet links: the label it
-    /// gave upstream, swapped for the next hop's (or popped when the next hop asked for
-    /// implicit null). Label-switched links (wavelengths, ports) are not MPLS and stay out.
-    pub fn rsvp_lfib(&self, r: usize) -> Vec<(u32, LfibEntry)> {
-        let packet = |i: usize| {
-            self.interface_links[r]
-                .get(i)
-                .is_some_and(|&l| self.net.links[l].gmpls.labels.is_none())
-        };
-        self.rsvp_cross_connects(r)
-            .into_iter()
-            .filter_map(|cc| {
-                let (Some(label), Some(i), Some(o)) =
-                    (cc.in_label, cc.in_interface, cc.out_interface)
-                else {
-                    return None;
-                };
-                if !(packet(i) && packet(o)) || label == IMPLICIT_NULL {
-                    return None;
-                }
-                let out_label = cc.out_label?;
-                let neighbor = self.neighbor_id(r, o)?;
-                let address = self
-                    .interface_links
-                    .get(r)
-                    .and_then(|links| links.get(o))
-                    .and_then(|&l| {
-                        let far_is_b = self.link_ends[l][0].0 == r;
-                        self.net
-                            .link_addresses(l)
-                            .map(|a| a[usize::from(far_is_b)].addr)
-                    })
-                    .unwrap_or(neighbor);
-                let entry = LfibEntry {
-                    topology: Topology::Regular,
-                    fec: Fec::new(cc.session.endpoint, 32),
-                    next_hops: vec![NextHop {
-                        interface: o,
-                        address,
-                        router: neighbor,
-                        operation: if out_label == IMPLICIT_NULL {
-                            Operation::Pop
-                        } else {
-                            Operation::Label(out_label)
-                        },
-                        fallback: false,
-                    }],
-                };
-                Some((label, entry))
-            })
-            .collect()
-    }
-
-    /// The router ID at the far end of router `r`'s interface `interface`.
-    pub(crate) fn neighbor_id(&self, r: usize, interface: usize) -> Option<Ipv4Addr> {
-        let &l = self.interface_links.get(r)?.get(interface)?;
-        Some(self.configs[self.far_end(l, r)].router_id)
     }
 }

@@ -262,9 +262,9 @@ fn run_router(
         while let Some(e) = slot.node.poll_event() {
             match e {
                 NodeEvent::Ospf(Event::NeighborState { .. })
-                | NodeEvent::Ldp(
-                    ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged,
-                ) => out.last_change = Some(at),
+                | NodeEvent::Ldp(ldp::Event::SessionState { .. } | ldp::Event::ForwardingChanged) => {
+                    out.last_change = Some(at)
+                }
                 NodeEvent::Ospf(Event::SpfRun { .. }) => {
                     out.last_change = Some(at);
                     out.spf_runs += 1;

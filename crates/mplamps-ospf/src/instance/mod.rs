@@ -319,6 +319,13 @@ impl Instance {
         &self.counters
     }
 
+    /// The interface address of neighbor `router_id` on `interface`, as its packets come
+    /// from it.
+    pub fn neighbor_address(&self, interface: usize, router_id: Ipv4Addr) -> Option<Ipv4Addr> {
+        let n = self.interfaces.get(interface)?.neighbors.get(&router_id)?;
+        Some(n.address)
+    }
+
     /// Neighbors of every interface: (interface, router ID, state).
     pub fn neighbors(&self) -> Vec<(usize, Ipv4Addr, NsmState)> {
         self.interfaces

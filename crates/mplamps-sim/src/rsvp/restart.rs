@@ -1,7 +1,7 @@
 //! RFC 3471 §9 in the simulator: control channels that fail apart from the data links, and
 //! RSVP-TE control planes that restart while their data planes keep forwarding.
 
-use mplamps_rsvp::instance::{self as rsvp, CrossConnect};
+use mplamps_rsvp::instance as rsvp;
 
 use super::RunState;
 use crate::Sim;
@@ -28,18 +28,13 @@ impl Sim {
     /// had when `keep_forwarding`; messages to the router are lost until it starts again.
     pub(crate) fn rsvp_stop(&mut self, r: usize, keep_forwarding: bool) -> Result<(), String> {
         let slot = &mut self.routers[r];
-        let Some(old) = slot.node.replace_rsvp(None) else {
+        let Some(counted) = slot.node.stop_rsvp(keep_forwarding) else {
             return Err(format!(
                 "{} runs no RSVP-TE control plane now",
                 self.net.routers[r].name
             ));
         };
-        slot.rsvp_counted.absorb(old.counters());
-        slot.rsvp_kept = Some(if keep_forwarding {
-            old.cross_connects()
-        } else {
-            Vec::new()
-        });
+        slot.rsvp_counted.absorb(&counted);
         Ok(())
     }
 
@@ -48,22 +43,19 @@ impl Sim {
     /// with the labels they had.
     pub(crate) fn rsvp_boot(&mut self, r: usize) {
         let now = self.now;
-        let kept: Vec<CrossConnect> = self.routers[r].rsvp_kept.take().unwrap_or_default();
         let config = self.next_rsvp_config(r);
-        let mut instance = rsvp::Instance::restarted(now, config, kept);
-        for (i, &l) in self.interface_links[r].iter().enumerate() {
-            if !self.link_up[l] {
-                instance.interface_down(now, i);
+        let node = &mut self.routers[r].node;
+        node.restart_rsvp(now, config);
+        if let Some(instance) = node.rsvp_mut(now) {
+            for run in &self.lsps {
+                let live = matches!(run.state, RunState::Up | RunState::Signaling);
+                if let (true, true, Some(request)) = (run.spec.from == r, live, &run.request) {
+                    // The request was accepted once; it can only fail again as signaling
+                    // does.
+                    let _ = instance.setup(now, request.clone());
+                }
             }
         }
-        for run in &self.lsps {
-            let live = matches!(run.state, RunState::Up | RunState::Signaling);
-            if let (true, true, Some(request)) = (run.spec.from == r, live, &run.request) {
-                // The request was accepted once; it can only fail again as signaling does.
-                let _ = instance.setup(now, request.clone());
-            }
-        }
-        self.routers[r].node.replace_rsvp(Some(instance));
         self.last_change = now;
         self.drain(r);
     }
@@ -76,17 +68,6 @@ impl Sim {
         if let Some(i) = slot.node.rsvp() {
             total.absorb(i.counters());
         }
-        (slot.node.rsvp().is_some() || slot.rsvp_kept.is_some()).then_some(total)
-    }
-
-    /// The cross-connects router `r` forwards on: its control plane's, or what the data
-    /// plane kept while the control plane is down.
-    pub(crate) fn rsvp_cross_connects(&self, r: usize) -> Vec<CrossConnect> {
-        let slot = &self.routers[r];
-        match (slot.node.rsvp(), &slot.rsvp_kept) {
-            (Some(i), _) => i.cross_connects(),
-            (None, Some(kept)) => kept.clone(),
-            (None, None) => Vec::new(),
-        }
+        (slot.node.rsvp().is_some() || slot.node.rsvp_stopped()).then_some(total)
     }
 }

@@ -1,0 +1,108 @@
+//! The node's forwarding tables: what LDP bound for both trees and what RSVP-TE cross-
+//! connected on packet links, installed into one LFIB and FTN (RFC 3031 §3.10–§3.11).
+
+use mplamps_core::fec::{Fec, Topology};
+use mplamps_core::label::IMPLICIT_NULL;
+use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation, Tables};
+use mplamps_ldp::instance as ldp;
+use mplamps_ospf::instance as ospf;
+use mplamps_rsvp::instance as rsvp;
+
+/// The tables of a node running `ospf`, with `ldp` and `rsvp` when they run.
+pub(crate) fn build(
+    ospf: &ospf::Instance,
+    ldp: Option<&ldp::Instance>,
+    rsvp_interfaces: &[rsvp::Interface],
+    cross_connects: &[rsvp::CrossConnect],
+) -> Tables {
+    let config = ospf.config();
+    let mut tables = Tables {
+        local: std::iter::once(config.router_id)
+            .chain(
+                config
+                    .interfaces
+                    .iter()
+                    .map(|i| i.address.map_or(config.router_id, |a| a.addr)),
+            )
+            .collect(),
+        ..Tables::default()
+    };
+    if let Some(ldp) = ldp {
+        install_ldp(&mut tables, ldp);
+    }
+    install_rsvp(&mut tables, ospf, rsvp_interfaces, cross_connects);
+    tables
+}
+
+/// LDP's bindings: an LFIB entry for each label we gave, an FTN entry for each FEC with
+/// next hops.
+fn install_ldp(tables: &mut Tables, ldp: &ldp::Instance) {
+    for ((topology, fec), f) in ldp.forwarding().fecs {
+        let next_hops: Vec<NextHop> = f
+            .nhlfes
+            .iter()
+            .map(|n| NextHop {
+                interface: n.interface,
+                address: n.next_hop,
+                router: n.peer,
+                operation: n.out_label.map_or(Operation::Pop, Operation::Label),
+                fallback: n.fallback,
+            })
+            .collect();
+        if let Some(label) = f.local_label {
+            tables.lfib.insert(
+                label,
+                LfibEntry {
+                    topology,
+                    fec,
+                    next_hops: next_hops.clone(),
+                },
+            );
+        }
+        tables.ftn.insert((topology, fec), next_hops);
+    }
+}
+
+/// RSVP-TE cross-connects on packet links: the label we gave upstream, swapped for the next
+/// hop's, or popped when it asked for implicit null. Label-switched links (wavelengths,
+/// ports) are not MPLS and stay out; their labels come from the link, not the label range.
+fn install_rsvp(
+    tables: &mut Tables,
+    ospf: &ospf::Instance,
+    interfaces: &[rsvp::Interface],
+    cross_connects: &[rsvp::CrossConnect],
+) {
+    let packet = |i: usize| interfaces.get(i).is_some_and(|x| x.labels.is_none());
+    for cc in cross_connects {
+        let (Some(label), Some(i), Some(o), Some(out_label)) =
+            (cc.in_label, cc.in_interface, cc.out_interface, cc.out_label)
+        else {
+            continue;
+        };
+        if !(packet(i) && packet(o)) || label == IMPLICIT_NULL {
+            continue;
+        }
+        let Some(neighbor) = interfaces.get(o).map(|x| x.neighbor) else {
+            continue;
+        };
+        let address = ospf.neighbor_address(o, neighbor).unwrap_or(neighbor);
+        tables.lfib.insert(
+            label,
+            LfibEntry {
+                topology: Topology::Regular,
+                fec: Fec::new(cc.session.endpoint, 32),
+                next_hops: vec![NextHop {
+                    interface: o,
+                    address,
+                    router: neighbor,
+                    operation: if out_label == IMPLICIT_NULL {
+                        Operation::Pop
+                    } else {
+                        Operation::Label(out_label)
+                    },
+                    fallback: false,
+                }],
+            },
+        );
+    }
+}
