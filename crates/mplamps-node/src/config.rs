@@ -109,7 +109,7 @@ pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
                 te: TeValues {
                     max_bandwidth: link.capacity,
                     max_reservable: link.capacity,
-                    unreserved: link.available.floor_to(net.bandwidth_quantum),
+                    unreserved: [link.available.floor_to(net.bandwidth_quantum); 8],
                     te_metric: link.gmpls.te_metric.unwrap_or(link.metric),
                     power: PortPower {
                         consumed_ratio,

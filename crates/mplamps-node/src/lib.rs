@@ -4,5 +4,8 @@
 pub mod config;
 mod forwarding;
 mod node;
+pub mod te_advertising;
+pub mod te_database;
 
 pub use node::{Datagram, Event, Node, NodeConfig, Protocol, StreamOp, Transmit, ldp_routes};
+pub use te_advertising::FloodThresholds;

@@ -18,6 +18,8 @@ use mplamps_ospf::instance::{self as ospf, Prefix, Route};
 use mplamps_ospf::packet::LsaStore;
 use mplamps_rsvp::instance as rsvp;
 
+use crate::te_advertising::{self, FloodThresholds};
+
 /// What a datagram carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
@@ -79,12 +81,15 @@ pub enum Event {
     Rsvp(rsvp::Event),
 }
 
-/// A router's configuration: OSPF always, LDP and RSVP-TE when they run.
+/// A router's configuration: OSPF always, LDP and RSVP-TE when they run. RSVP-TE's
+/// interfaces are OSPF's, in the same order.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
     pub ospf: ospf::RouterConfig,
     pub ldp: Option<ldp::Config>,
     pub rsvp: Option<rsvp::Config>,
+    /// When reservations are flooded in TE LSAs.
+    pub te_flooding: FloodThresholds,
 }
 
 pub struct Node {
@@ -107,6 +112,13 @@ pub struct Node {
     rsvp_interfaces: Vec<rsvp::Interface>,
     /// Interfaces whose link is down, as the driver said.
     down: Vec<bool>,
+    /// Each interface's TE values as configured, before reservations.
+    configured_te: Vec<ospf::TeValues>,
+    /// Bandwidth in use per setup priority that each interface's TE values advertise.
+    advertised_in_use: Vec<[f64; 8]>,
+    te_flooding: FloodThresholds,
+    /// `inputs` when reservations were last compared with what is advertised.
+    reservations_checked: u64,
 }
 
 impl Node {
@@ -116,7 +128,17 @@ impl Node {
             .as_ref()
             .map(|c| c.interfaces.clone())
             .unwrap_or_default();
+        let configured_te: Vec<ospf::TeValues> = config
+            .ospf
+            .interfaces
+            .iter()
+            .map(|i| i.te.clone())
+            .collect();
         Node {
+            advertised_in_use: vec![[0.0; 8]; configured_te.len()],
+            configured_te,
+            te_flooding: config.te_flooding,
+            reservations_checked: 0,
             ospf: ospf::Instance::new(config.ospf),
             ldp: config.ldp.map(ldp::Instance::new),
             rsvp: config.rsvp.map(rsvp::Instance::new),
@@ -247,7 +269,13 @@ impl Node {
         config: ospf::InterfaceConfig,
     ) {
         self.input(now);
-        self.ospf.reconfigure_interface(now, interface, config);
+        let in_use = self.advertised_in_use.get(interface).copied();
+        if let Some(c) = self.configured_te.get_mut(interface) {
+            c.clone_from(&config.te);
+        }
+        let te = te_advertising::with_reservations(&config.te, in_use.unwrap_or_default());
+        self.ospf
+            .reconfigure_interface(now, interface, ospf::InterfaceConfig { te, ..config });
     }
 
     /// A datagram received on `interface` from `src` to `dst`. One for a protocol the node
@@ -313,6 +341,7 @@ impl Node {
     /// The next thing to send: OSPF's first, then LDP's (after it took OSPF's latest
     /// routes), then RSVP-TE's.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.advertise_reservations();
         if let Some(t) = self.ospf.poll_transmit() {
             return Some(Transmit::Datagram(Datagram {
                 protocol: Protocol::Ospf,
@@ -367,6 +396,16 @@ impl Node {
             .min()
     }
 
+    /// The TE graph this node's CSPF runs on: its own OSPF-TE database, nothing else.
+    pub fn te_view(&self) -> crate::te_database::TeView {
+        crate::te_database::te_view(&self.ospf, self.now)
+    }
+
+    /// Each interface's TE values as configured, before reservations.
+    pub fn configured_te(&self) -> &[ospf::TeValues] {
+        &self.configured_te
+    }
+
     /// The LFIB and FTN: LDP's bindings of both trees and the cross-connects of RSVP-TE
     /// LSPs on packet links. Built on the first read after the state changed, not per read.
     pub fn tables(&self) -> Arc<Tables> {
@@ -382,6 +421,35 @@ impl Node {
                 ));
                 *cached = Some((self.inputs, Arc::clone(&tables)));
                 tables
+            }
+        }
+    }
+
+    /// Puts RSVP-TE's reservations into OSPF's TE values where they crossed a flooding
+    /// threshold since last advertised.
+    fn advertise_reservations(&mut self) {
+        if self.reservations_checked == self.inputs {
+            return;
+        }
+        self.reservations_checked = self.inputs;
+        let Some(rsvp) = &self.rsvp else {
+            return;
+        };
+        for (i, configured) in self.configured_te.iter().enumerate() {
+            let held = rsvp.reserved_by_priority(i).unwrap_or_default();
+            let in_use = te_advertising::in_use_by_priority(held);
+            let Some(advertised) = self.advertised_in_use.get_mut(i) else {
+                continue;
+            };
+            let max = configured.max_reservable.bps();
+            let crossed = advertised
+                .iter()
+                .zip(&in_use)
+                .any(|(old, new)| self.te_flooding.crossed(*old, *new, max));
+            if crossed {
+                *advertised = in_use;
+                let te = te_advertising::with_reservations(configured, in_use);
+                self.ospf.set_te_values(self.now, i, te);
             }
         }
     }

@@ -247,6 +247,8 @@ pub struct Sim {
     stream_clock: std::collections::HashMap<(usize, usize), Duration>,
     /// LSPs signaled with RSVP-TE (`[[lsp]]` tables and their secondaries).
     lsps: Vec<rsvp::LspRun>,
+    /// When routers flood what RSVP-TE reserves.
+    pub te_flooding: mplamps_node::FloodThresholds,
     /// RSVP-TE control channels that are down, as router pairs (lower index first).
     control_cut: std::collections::BTreeSet<(usize, usize)>,
 }
@@ -301,6 +303,7 @@ impl Sim {
                     ospf: c.clone(),
                     ldp: None,
                     rsvp: None,
+                    te_flooding: Default::default(),
                 }),
                 rsvp_boots: 0,
                 rsvp_counted: Default::default(),
@@ -346,6 +349,7 @@ impl Sim {
             stream_clock: std::collections::HashMap::new(),
             lsps,
             control_cut: std::collections::BTreeSet::new(),
+            te_flooding: Default::default(),
         }
     }
 
@@ -410,6 +414,11 @@ impl Sim {
             .get(router)
             .filter(|r| r.up)
             .map(|r| r.node.ospf())
+    }
+
+    /// The node of an up router: its protocol instances and their views.
+    pub fn node(&self, router: usize) -> Option<&Node> {
+        self.routers.get(router).filter(|r| r.up).map(|r| &r.node)
     }
 
     pub fn router_is_up(&self, router: usize) -> bool {
@@ -513,8 +522,11 @@ impl Sim {
     }
 
     /// The time of the last scenario event.
+    /// When the last scenario step or `[[lsp]]` start is due: a run is not over before.
     pub fn scenario_end(&self) -> Duration {
-        self.scenario.iter().map(|e| e.at).max().unwrap_or_default()
+        let steps = self.scenario.iter().map(|e| e.at);
+        let starts = self.lsps.iter().map(|run| run.spec.start);
+        steps.chain(starts).max().unwrap_or_default()
     }
 
     /// Starts every router at time zero, all links up.
@@ -556,6 +568,7 @@ impl Sim {
             ospf: self.configs[r].clone(),
             ldp: self.ldp_enabled.then(|| self.ldp_configs[r].clone()),
             rsvp,
+            te_flooding: self.te_flooding.clone(),
         });
         // The simulator's accelerations: one copy of each LSA instance, TE databases
         // shared among routers holding the same LSAs.

@@ -73,8 +73,10 @@ pub struct PortPower {
 pub struct TeValues {
     pub max_bandwidth: Bandwidth,
     pub max_reservable: Bandwidth,
-    /// Available bandwidth, after the bandwidth quantum; advertised at all 8 priorities.
-    pub unreserved: Bandwidth,
+    /// Unreserved bandwidth at each setup priority, 0 the best (RFC 3630 §2.5.8): what is
+    /// available after the bandwidth quantum, less what LSPs hold at that priority or a
+    /// better one.
+    pub unreserved: [Bandwidth; 8],
     pub te_metric: u32,
     pub power: PortPower,
     pub gmpls: LinkGmpls,

@@ -408,7 +408,7 @@ impl Instance {
         subs.push(LinkSubTlv::TeMetric(te.te_metric));
         subs.push(LinkSubTlv::MaxBandwidth(bytes(te.max_bandwidth)));
         subs.push(LinkSubTlv::MaxReservableBandwidth(bytes(te.max_reservable)));
-        subs.push(LinkSubTlv::UnreservedBandwidth([bytes(te.unreserved); 8]));
+        subs.push(LinkSubTlv::UnreservedBandwidth(te.unreserved.map(bytes)));
         let g = &te.gmpls;
         if let Some(p) = g.protection {
             subs.push(LinkSubTlv::Protection(p.0));
@@ -429,7 +429,7 @@ impl Instance {
             subs.push(LinkSubTlv::Iscd(Iscd {
                 switching: switching.code(),
                 encoding: g.encoding.unwrap_or(switching.default_encoding()).code(),
-                max_lsp_bandwidth: [bytes(te.unreserved); 8],
+                max_lsp_bandwidth: te.unreserved.map(bytes),
                 scsi,
             }));
         }

@@ -34,7 +34,7 @@ pub fn pair_config(n: u8, mtu: u16) -> RouterConfig {
         te: TeValues {
             max_bandwidth: ten_g,
             max_reservable: ten_g,
-            unreserved: ten_g,
+            unreserved: [ten_g; 8],
             te_metric: 10,
             power: PortPower {
                 consumed_ratio: Some(5.0 + f64::from(n)),

@@ -1,0 +1,100 @@
+//! What RSVP-TE reserves reaches OSPF-TE (RFC 3630 §2.5.8, RFC 4203 §1.4): each link's
+//! unreserved bandwidth per priority is what the configuration makes available less what
+//! LSPs hold at that priority or a better one. A change is flooded when it crosses a
+//! flooding threshold, as routers do, so a busy link does not flood at every setup; OSPF's
+//! MinLSInterval spaces what is flooded.
+
+use mplamps_core::Bandwidth;
+use mplamps_ospf::instance::TeValues;
+
+/// Shares of a link's reservable bandwidth in use, in percent, whose crossing (up or down)
+/// floods the link's TE LSA again: common router defaults.
+pub const DEFAULT_THRESHOLDS: [f64; 13] = [
+    15.0, 30.0, 45.0, 60.0, 75.0, 80.0, 85.0, 90.0, 95.0, 97.0, 98.0, 99.0, 100.0,
+];
+
+/// When a change of reserved bandwidth is flooded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FloodThresholds {
+    /// Every change: the TE databases follow reservations exactly.
+    EveryChange,
+    /// When the share in use crosses one of these percents, and when the link becomes
+    /// wholly free or stops being so.
+    Percent(Vec<f64>),
+}
+
+impl Default for FloodThresholds {
+    fn default() -> Self {
+        FloodThresholds::Percent(DEFAULT_THRESHOLDS.to_vec())
+    }
+}
+
+impl FloodThresholds {
+    /// Whether moving from `old` to `new` bit/s in use, of `max` reservable, is flooded.
+    pub fn crossed(&self, old: f64, new: f64, max: f64) -> bool {
+        if old == new {
+            return false;
+        }
+        let Self::Percent(percents) = self else {
+            return true;
+        };
+        if max <= 0.0 || (old > 0.0) != (new > 0.0) {
+            return true;
+        }
+        let (old, new) = (old / max * 100.0, new / max * 100.0);
+        percents.iter().any(|&p| (old < p) != (new < p))
+    }
+}
+
+/// Bandwidth in use at or above each setup priority, from what is held at each holding
+/// priority (RFC 3209 §4.7.1: an LSP is preempted only by a better setup priority).
+pub fn in_use_by_priority(held: [f64; 8]) -> [f64; 8] {
+    let mut total = 0.0;
+    held.map(|bps| {
+        total += bps;
+        total
+    })
+}
+
+/// The TE values to advertise: `configured`, with `in_use` taken from its unreserved
+/// bandwidth at each priority.
+pub fn with_reservations(configured: &TeValues, in_use: [f64; 8]) -> TeValues {
+    let mut te = configured.clone();
+    for (unreserved, used) in te.unreserved.iter_mut().zip(in_use) {
+        let free = (unreserved.bps() - used).max(0.0);
+        *unreserved = Bandwidth::from_bps(free).unwrap_or_default();
+    }
+    te
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_flood_on_crossing_only() {
+        let t = FloodThresholds::default();
+        let max = 100.0;
+        assert!(!t.crossed(10.0, 14.0, max), "below the first threshold");
+        assert!(t.crossed(10.0, 16.0, max), "up across 15 %");
+        assert!(t.crossed(16.0, 10.0, max), "down across 15 %");
+        assert!(!t.crossed(31.0, 44.0, max), "between 30 and 45 %");
+        assert!(t.crossed(5.0, 0.0, max), "wholly free again");
+        assert!(t.crossed(0.0, 5.0, max), "no longer wholly free");
+        assert!(t.crossed(99.5, 100.0, max), "full");
+        assert!(!t.crossed(50.0, 50.0, max));
+        assert!(FloodThresholds::EveryChange.crossed(10.0, 10.5, max));
+    }
+
+    #[test]
+    fn in_use_accumulates_from_the_best_priority() {
+        let mut held = [0.0; 8];
+        held[0] = 1.0;
+        held[3] = 2.0;
+        held[7] = 4.0;
+        assert_eq!(
+            in_use_by_priority(held),
+            [1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 7.0]
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The GMPLS loop (RFC 3630, RFC 4203, RFC 3473): what RSVP-TE reserves is flooded in TE
+//! LSAs, and every router's TE database, read from its own OSPF LSDB alone, comes to say it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the test failing
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_node::FloodThresholds;
+use mplamps_node::te_advertising::{in_use_by_priority, with_reservations};
+use mplamps_sim::rsvp::RunState;
+use mplamps_sim::{LinkModel, Sim};
+use mplamps_te::Network;
+
+fn shared_link() -> Network {
+    let text = include_str!("data/shared-link.toml");
+    Network::from_toml("shared-link.toml", text).unwrap()
+}
+
+fn converged(net: Network, flooding: FloodThresholds) -> Sim {
+    let mut sim = Sim::new(net, 3, LinkModel::default());
+    sim.te_flooding = flooding;
+    sim.start();
+    assert!(
+        sim.run(Duration::from_secs(600), true).unwrap(),
+        "converged"
+    );
+    sim
+}
+
+/// What each router holds on each of its links, as unreserved bit/s per priority, by
+/// (router, neighbor): the truth the TE databases are checked against.
+fn truth(sim: &Sim) -> HashMap<(Ipv4Addr, Ipv4Addr), [f64; 8]> {
+    let mut out = HashMap::new();
+    for r in 0..sim.net.routers.len() {
+        let node = sim.node(r).unwrap();
+        let rsvp = node.rsvp().unwrap();
+        for (i, interface) in rsvp.config().interfaces.iter().enumerate() {
+            let held = rsvp.reserved_by_priority(i).unwrap();
+            let te = with_reservations(&node.configured_te()[i], in_use_by_priority(held));
+            out.insert(
+                (node.router_id(), interface.neighbor),
+                te.unreserved.map(|b| b.bps()),
+            );
+        }
+    }
+    out
+}
+
+/// Every router's view of every link direction, by (router, from, to).
+fn views(sim: &Sim) -> HashMap<(Ipv4Addr, Ipv4Addr, Ipv4Addr), [f64; 8]> {
+    let mut out = HashMap::new();
+    for r in 0..sim.net.routers.len() {
+        let node = sim.node(r).unwrap();
+        let view = node.te_view();
+        for link in &view.graph.links {
+            let (from, to) = (view.routers[link.from], view.routers[link.to]);
+            out.insert((node.router_id(), from, to), link.unreserved_bps);
+        }
+    }
+    out
+}
+
+fn close(a: [f64; 8], b: [f64; 8]) -> bool {
+    // TE LSAs carry bandwidth as 4-octet floats of bytes per second.
+    a.iter()
+        .zip(&b)
+        .all(|(x, y)| (x - y).abs() <= 1e-6 * x.abs().max(y.abs()).max(1.0))
+}
+
+/// RFC 3630 §2.5.8: with every change flooded, each router's TE database equals what the
+/// transmitting end of each link holds, for every link direction and priority.
+#[test]
+fn every_te_database_equals_the_reservations() {
+    let sim = converged(shared_link(), FloodThresholds::EveryChange);
+    let runs = sim.lsp_runs();
+    assert!(runs.iter().all(|r| r.state == RunState::Up), "both LSPs up");
+    let truth = truth(&sim);
+    let views = views(&sim);
+    let routers = sim.net.routers.len();
+    assert_eq!(
+        views.len(),
+        routers * truth.len(),
+        "every router sees every direction"
+    );
+    for ((router, from, to), seen) in &views {
+        let held = truth[&(*from, *to)];
+        assert!(
+            close(*seen, held),
+            "{router} sees {from}→{to} at {seen:?}, {from} holds {held:?}"
+        );
+    }
+    // The reservation is there to see: X→Y lost 6 Gb/s at priority 7 (setup priority 7,
+    // holding priority 0: every priority).
+    let x = sim.node(2).unwrap().router_id();
+    let y = sim.node(3).unwrap().router_id();
+    let i2 = sim.node(1).unwrap().router_id();
+    assert!((views[&(i2, x, y)][7] - 4e9).abs() < 1e3);
+}
+
+/// A change that crosses no flooding threshold is not flooded: the first LSP (10 % of each
+/// link) is, as a link that stops being wholly free; the second, which takes X–Y from 10 to
+/// 14 %, is not, so the other routers still see X–Y as the first LSP left it.
+#[test]
+fn a_change_within_a_threshold_step_is_not_flooded() {
+    let text = include_str!("data/shared-link.toml")
+        .replace(
+            "bandwidth = \"6G\"\nstart = \"30s\"",
+            "bandwidth = \"1G\"\nstart = \"30s\"",
+        )
+        .replace(
+            "bandwidth = \"6G\"\nstart = \"40s\"",
+            "bandwidth = \"400M\"\nstart = \"40s\"",
+        );
+    let net = Network::from_toml("small.toml", &text).unwrap();
+    let sim = converged(net, FloodThresholds::default());
+    let (i1, x, y) = (
+        sim.node(0).unwrap().router_id(),
+        sim.node(2).unwrap().router_id(),
+        sim.node(3).unwrap().router_id(),
+    );
+    let truth = truth(&sim);
+    assert!(
+        (truth[&(x, y)][7] - 8.6e9).abs() < 1e3,
+        "{:?}",
+        truth[&(x, y)]
+    );
+    let views = views(&sim);
+    assert!(
+        (views[&(i1, x, y)][7] - 9e9).abs() < 1e3,
+        "{:?}",
+        views[&(i1, x, y)]
+    );
+    assert!(
+        (views[&(x, i1, x)][7] - 9e9).abs() < 1e3,
+        "{:?}",
+        views[&(x, i1, x)]
+    );
+}
