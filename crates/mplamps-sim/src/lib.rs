@@ -525,7 +525,11 @@ impl Sim {
     /// When the last scenario step or `[[lsp]]` start is due: a run is not over before.
     pub fn scenario_end(&self) -> Duration {
         let steps = self.scenario.iter().map(|e| e.at);
-        let starts = self.lsps.iter().map(|run| run.spec.start);
+        let starts = self
+            .lsps
+            .iter()
+            .map(|run| run.spec.start)
+            .filter(|&at| at != mplamps_te::LspSpec::ON_DEMAND);
         steps.chain(starts).max().unwrap_or_default()
     }
 
