@@ -171,8 +171,14 @@ fn feeder() -> Grid {
         .unwrap()
 }
 
+/// The lamp events of `text`, 20 s later: after the grid's control plane is up, since each
+/// lamp's ingress computes its path on its own TE database.
 fn events(grid: &Grid, text: &str) -> Vec<LampEvent> {
-    mplamps_lamps::evening::parse("evening.toml", text, grid).unwrap()
+    let mut events = mplamps_lamps::evening::parse("evening.toml", text, grid).unwrap();
+    for e in &mut events {
+        e.at += std::time::Duration::from_secs(20);
+    }
+    events
 }
 
 fn lamp<'a>(report: &'a GridReport, name: &str) -> &'a mplamps_lamps::lamps::LampReport {
@@ -284,7 +290,7 @@ lamps_on = ["S1", "S2", "P1", "P3"]
     let before = lamps::simulate(grid.clone(), &events(&grid, base), 1).unwrap();
     let mut run = lamps::LampSim::new(grid.clone(), &events(&grid, &migrating), 1).unwrap();
     // Between the overlay's teardown and the site's own Path: only S2 is dark.
-    run.sim.run(Duration::from_millis(5_050), false).unwrap();
+    run.sim.run(Duration::from_millis(25_050), false).unwrap();
     let during = run.report(false, Duration::ZERO);
     assert_ne!(lamp(&during, "S2").state, LampState::On);
     for name in ["S1", "P1", "P3"] {

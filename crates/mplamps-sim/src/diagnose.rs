@@ -66,7 +66,12 @@ impl Sim {
     /// database; with LDP, every session to a neighbor is operational; LSPs and RSVP-TE
     /// control planes are settled.
     pub fn converged(&self) -> bool {
-        self.unsettled(1).is_empty()
+        // An LSP that its ingress will compute and signal again has not settled.
+        self.unsettled(1).is_empty() && !self.lsp_retry_pending()
+    }
+
+    fn lsp_retry_pending(&self) -> bool {
+        self.lsps.iter().any(|run| run.retry_at.is_some())
     }
 
     /// Why the network has not converged: first what the run itself noticed (a stall,

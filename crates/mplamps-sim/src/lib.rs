@@ -1011,6 +1011,11 @@ impl Sim {
                 }
             }
             SimEvent::LspRetry(k) => {
+                if let Some(run) = self.lsps.get_mut(k)
+                    && run.retry_at == Some(at)
+                {
+                    run.retry_at = None;
+                }
                 if self
                     .lsps
                     .get(k)

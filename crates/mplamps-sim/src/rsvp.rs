@@ -68,6 +68,20 @@ pub struct LspRun {
     pub refusal: Option<Refusal>,
     /// The egress of the current attempt: the spec's, or one of its fallbacks.
     pub egress: usize,
+    /// Times the ingress computed and signaled it again toward the same egress: after its
+    /// TE database gave no path, or after a transit node's admission control refused it.
+    pub retries: u32,
+    /// When the next of those retries is due.
+    pub retry_at: Option<Duration>,
+}
+
+/// An ingress's TE database, as its CSPF reads it (`Sim::ingress_view`).
+struct IngressView {
+    graph: TeGraph,
+    /// The view's node of each model router, when the ingress knows it.
+    to_view: Vec<Option<usize>>,
+    /// The model router of each of the view's nodes.
+    to_model: Vec<Option<usize>>,
 }
 
 /// Where admission control refused an LSP (the IF_ID ERROR_SPEC of its PathErr, RFC 3473
@@ -155,6 +169,8 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
             active_since: None,
             request: None,
             refusal: None,
+            retries: 0,
+            retry_at: None,
         };
         out.push(run(Role::Primary, spec.name.clone(), 1));
         if spec.secondary.is_some() {
@@ -206,10 +222,77 @@ impl Sim {
         graph
     }
 
-    fn path_request(&self, spec: &LspSpec, to: usize) -> PathRequest {
-        PathRequest {
-            from: spec.from,
-            to,
+    /// The TE graph ingress `r` computes paths on: its node's own TE database, its routers
+    /// and links named as the model names them, and each model router's node in it.
+    fn ingress_view(&self, r: usize) -> Option<IngressView> {
+        let node = self.node(r)?;
+        let view = node.te_view();
+        let to_view = (0..self.net.routers.len())
+            .map(|m| view.index_of(self.configs[m].router_id))
+            .collect();
+        let mut graph = view.graph;
+        let to_model: Vec<Option<usize>> = view
+            .routers
+            .iter()
+            .map(|&id| self.router_by_id(id))
+            .collect();
+        for (n, model) in graph.nodes.iter_mut().zip(&to_model) {
+            if let Some(m) = model {
+                n.name.clone_from(&self.net.routers[*m].name);
+            }
+        }
+        let name_of = |v: usize| to_model.get(v).copied().flatten();
+        for link in &mut graph.links {
+            if let (Some(a), Some(b)) = (name_of(link.from), name_of(link.to))
+                && let Some(l) = self.link_between(a, b)
+            {
+                link.name.clone_from(&self.net.links[l].name);
+            }
+        }
+        Some(IngressView {
+            graph,
+            to_view,
+            to_model,
+        })
+    }
+
+    fn path_request(
+        &self,
+        spec: &LspSpec,
+        to: usize,
+        view: &IngressView,
+    ) -> Result<PathRequest, cspf::Infeasible> {
+        let unknown = |m: usize| cspf::Infeasible {
+            constraint: cspf::Constraint::Topology,
+            at: Some(self.net.routers[m].name.clone()),
+            reason: format!(
+                "{} is not in the TE database of {} yet",
+                self.net.routers[m].name, self.net.routers[spec.from].name
+            ),
+        };
+        let in_view = |m: usize| {
+            view.to_view
+                .get(m)
+                .copied()
+                .flatten()
+                .ok_or_else(|| unknown(m))
+        };
+        let explicit = spec
+            .route
+            .iter()
+            .filter(|h| h.router != to)
+            .map(|h| {
+                Ok(cspf::ExplicitHop {
+                    node: in_view(h.router)?,
+                    loose: h.loose,
+                    label: None,
+                    upstream_label: None,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(PathRequest {
+            from: in_view(spec.from)?,
+            to: in_view(to)?,
             // Extra traffic borrows bandwidth that secondaries hold, which the TE database
             // shows as reserved; admission along the path decides (RFC 3471 §7.1), as it
             // does for LSPs that leave admission to the hops.
@@ -224,54 +307,67 @@ impl Sim {
             link_protection: spec.link_protection.0,
             label_set: spec.label_set.clone(),
             bidirectional: spec.bidirectional,
-            explicit: spec
-                .route
-                .iter()
-                .filter(|h| h.router != to)
-                .map(|h| cspf::ExplicitHop {
-                    node: h.router,
-                    loose: h.loose,
-                    label: None,
-                    upstream_label: None,
-                })
-                .collect(),
+            explicit,
             exclude_links: Vec::new(),
             exclude_directed: Vec::new(),
             exclude_srlgs: Vec::new(),
             objective: spec.objective,
-        }
+        })
     }
 
-    /// The path of run `k`: CSPF for a primary; for a secondary, CSPF away from its
-    /// primary's links (and risk groups).
+    /// The path of run `k`, computed by its ingress on its own TE database: CSPF for a
+    /// primary; for a secondary, CSPF away from its primary's links (and risk groups).
+    /// Routers in the path are the model's.
     fn compute_path(&self, k: usize) -> Result<ComputedPath, cspf::Infeasible> {
         let run = &self.lsps[k];
-        let graph = self.te_database();
-        let req = self.path_request(&run.spec, run.egress);
-        match (run.role, run.spec.secondary) {
+        let Some(view) = self.ingress_view(run.spec.from) else {
+            return Err(cspf::Infeasible {
+                constraint: cspf::Constraint::Topology,
+                at: None,
+                reason: format!("ingress {} is down", self.net.routers[run.spec.from].name),
+            });
+        };
+        let req = self.path_request(&run.spec, run.egress, &view)?;
+        let graph = &view.graph;
+        let mut path = match (run.role, run.spec.secondary) {
             (Role::Secondary, Some(how)) => {
                 let primary = self
                     .lsps
                     .iter()
                     .find(|p| p.role == Role::Primary && p.spec.name == run.spec.name);
-                let links: Vec<usize> = primary
+                let nodes: Vec<usize> = primary
                     .map(|p| {
                         p.path
-                            .windows(2)
-                            .filter_map(|w| graph.link_between(w[0], w[1]))
+                            .iter()
+                            .filter_map(|&m| view.to_view.get(m).copied().flatten())
                             .collect()
                     })
                     .unwrap_or_default();
+                let links = nodes
+                    .windows(2)
+                    .filter_map(|w| graph.link_between(w[0], w[1]))
+                    .collect();
                 let primary = ComputedPath {
-                    nodes: primary.map(|p| p.path.clone()).unwrap_or_default(),
+                    nodes,
                     links,
                     labels: Vec::new(),
                     cost: 0.0,
                 };
-                cspf::compute_secondary(&graph, &req, &primary, how)
+                cspf::compute_secondary(graph, &req, &primary, how)?
             }
-            _ => cspf::compute(&graph, &req),
-        }
+            _ => cspf::compute(graph, &req)?,
+        };
+        path.nodes = path
+            .nodes
+            .iter()
+            .map(|&v| view.to_model.get(v).copied().flatten())
+            .collect::<Option<_>>()
+            .ok_or_else(|| cspf::Infeasible {
+                constraint: cspf::Constraint::Topology,
+                at: None,
+                reason: "the path crosses a router the model does not have".to_string(),
+            })?;
+        Ok(path)
     }
 
     /// Computes and signals run `k` from its ingress.
@@ -294,7 +390,11 @@ impl Sim {
                     None => format!("CSPF: {:?}: {}", e.constraint, e.reason),
                 };
                 self.lsp_failed(k, message);
-                self.try_next_egress(k);
+                // The ingress's TE database may not know the way yet (the IGP is still
+                // coming up) or may still show bandwidth as taken: it computes again later.
+                if !self.retry_later(k) {
+                    self.try_next_egress(k);
+                }
                 return;
             }
         };
@@ -430,7 +530,9 @@ impl Sim {
                 self.lsps[k].refusal = refusal;
                 let was_active = self.lsps[k].active && self.lsps[k].role == Role::Primary;
                 self.lsp_failed(k, reason);
-                self.try_next_egress(k);
+                if !self.retry_after_admission_failure(k, &error) {
+                    self.try_next_egress(k);
+                }
                 // RFC 3471 §7: a failed primary's traffic moves to its secondary.
                 let spec_name = self.lsps[k].spec.name.clone();
                 let standby = self.lsps.iter().any(|r| {
@@ -443,6 +545,36 @@ impl Sim {
             rsvp::Event::Retry { .. } => self.last_change = self.now,
             rsvp::Event::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
         }
+    }
+
+    /// RFC 2205 §3.5, RFC 3209 §4.7: a transit node's admission control refused run `k`,
+    /// which its ingress computed on a TE database that did not yet show the bandwidth
+    /// gone; the ingress computes again once the TE LSA that says so has reached it. An LSP
+    /// that leaves admission to the hops takes the refusal as the answer. True when a retry
+    /// is scheduled.
+    fn retry_after_admission_failure(&mut self, k: usize, error: &rsvp::LspError) -> bool {
+        let hop_admission = self.lsps.get(k).is_some_and(|r| r.spec.hop_admission);
+        error.code == mplamps_rsvp::packet::error::ADMISSION_CONTROL_FAILURE
+            && !hop_admission
+            && self.retry_later(k)
+    }
+
+    /// Schedules run `k` to be computed and signaled again after a backoff of 1, 2, 4, 8,
+    /// 16 then 32 s; false once those are spent.
+    fn retry_later(&mut self, k: usize) -> bool {
+        const RETRIES: u32 = 6;
+        let Some(run) = self.lsps.get_mut(k) else {
+            return false;
+        };
+        if run.retries >= RETRIES {
+            return false;
+        }
+        let backoff = Duration::from_secs(1 << run.retries);
+        run.retries += 1;
+        let at = self.now + backoff;
+        run.retry_at = Some(at);
+        self.push(at, SimEvent::LspRetry(k));
+        true
     }
 
     /// After run `k` failed toward its egress (refused, preempted, or its path broke): the

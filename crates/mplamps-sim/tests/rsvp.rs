@@ -17,6 +17,10 @@ fn gmpls() -> Network {
     Network::from_toml("gmpls.toml", text).unwrap()
 }
 
+/// When the LSPs of `gmpls()` are up: each ingress computes on its own TE database, which
+/// OSPF fills within a few seconds of the start.
+const UP_BY: f64 = 20.0;
+
 fn at(s: f64, action: Action) -> ScenarioEvent {
     ScenarioEvent {
         at: Duration::from_secs_f64(s),
@@ -116,7 +120,10 @@ fn power_objective_and_wavelength_continuity_end_to_end() {
 
 #[test]
 fn a_fibre_cut_moves_lambda_traffic_to_the_secondary_and_preempts_extra_traffic() {
-    let sim = run(gmpls(), vec![at(1.0, Action::LinkDown("OXC2-OXC3".into()))]);
+    let sim = run(
+        gmpls(),
+        vec![at(UP_BY, Action::LinkDown("OXC2-OXC3".into()))],
+    );
     let lsps = sim.lsp_reports();
     let primary = lsp(&lsps, "lambda-1");
     assert_eq!((primary.state, primary.active), (RunState::Failed, false));
@@ -288,14 +295,15 @@ fn a_control_channel_fault_leaves_lsps_in_place_within_the_restart_time() {
     let outage = |secs: f64| {
         let mut sim = Sim::new(gmpls(), 3, LinkModel::default());
         sim.add_scenario(vec![
-            at(1.0, Action::ControlDown("P2".into(), "PE2".into())),
-            at(1.0 + secs, Action::ControlUp("PE2".into(), "P2".into())),
+            at(UP_BY, Action::ControlDown("P2".into(), "PE2".into())),
+            at(UP_BY + secs, Action::ControlUp("PE2".into(), "P2".into())),
         ]);
         sim.start();
         sim
     };
     let mut sim = outage(50.0);
-    sim.run(Duration::from_secs(50), false).unwrap();
+    sim.run(Duration::from_secs_f64(UP_BY + 49.0), false)
+        .unwrap();
     assert!(p2_swaps_to_pe2(&sim));
     assert!(sim.stats.rsvp_control_lost > 0);
     assert_eq!(counters(&sim, "P2").control_channel_faults, 1);
@@ -326,9 +334,13 @@ fn restarted_control_planes_recover_their_lsps() {
         keep_forwarding: true,
     };
     let mut sim = Sim::new(gmpls(), 3, LinkModel::default());
-    sim.add_scenario(vec![at(1.0, restart("P2")), at(1.5, restart("OXC2"))]);
+    sim.add_scenario(vec![
+        at(UP_BY, restart("P2")),
+        at(UP_BY + 0.5, restart("OXC2")),
+    ]);
     sim.start();
-    sim.run(Duration::from_secs(4), false).unwrap();
+    sim.run(Duration::from_secs_f64(UP_BY + 3.0), false)
+        .unwrap();
     let p2 = sim.net.router_index("P2").unwrap();
     assert!(
         sim.rsvp_instance(p2).is_none(),
@@ -353,14 +365,14 @@ fn a_restart_that_kept_nothing_fails_the_lsps_through_it() {
         gmpls(),
         vec![
             at(
-                1.0,
+                UP_BY,
                 Action::RsvpRestart {
                     router: "P2".into(),
                     down_for: Duration::from_secs(2),
                     keep_forwarding: false,
                 },
             ),
-            at(20.0, Action::LspTeardown("pe1-pe2-power".into())),
+            at(UP_BY + 19.0, Action::LspTeardown("pe1-pe2-power".into())),
         ],
     );
     let lsps = sim.lsp_reports();
