@@ -138,3 +138,67 @@ fn a_change_within_a_threshold_step_is_not_flooded() {
         views[&(x, i1, x)]
     );
 }
+
+fn with_starts(i1: &str, i2: &str) -> Network {
+    let text = include_str!("data/shared-link.toml")
+        .replace("start = \"30s\"", &format!("start = \"{i1}\""))
+        .replace("start = \"40s\"", &format!("start = \"{i2}\""));
+    Network::from_toml("shared-link.toml", &text).unwrap()
+}
+
+fn path(sim: &Sim, name: &str) -> Vec<String> {
+    let run = sim.lsp_runs().iter().find(|r| r.name == name).unwrap();
+    run.path
+        .iter()
+        .map(|&r| sim.net.routers[r].name.clone())
+        .collect()
+}
+
+/// The second ingress signals after the first one's reservation was flooded: its own TE
+/// database shows X–Y without room, and it routes around at once.
+#[test]
+fn the_second_ingress_routes_around_what_flooding_told_it() {
+    let sim = converged(with_starts("30s", "40s"), FloodThresholds::default());
+    assert_eq!(path(&sim, "from-i1"), ["I1", "X", "Y", "E"]);
+    assert_eq!(path(&sim, "from-i2"), ["I2", "X", "Z", "E"]);
+    assert!(
+        sim.lsp_runs()
+            .iter()
+            .all(|r| r.retries == 0 && r.state == RunState::Up)
+    );
+}
+
+/// RFC 2205 §3.5, RFC 3209 §4.7: both ingresses signal in the same millisecond, each on a TE
+/// database that shows X–Y free. X admits the first Path and refuses the second with a
+/// PathErr (admission control failure); that ingress computes again once X's TE LSA
+/// arrives, and routes around. At the end every TE database equals the reservations.
+#[test]
+fn a_stale_te_database_is_answered_by_a_path_err_and_a_retry() {
+    let sim = converged(with_starts("30s", "30.001s"), FloodThresholds::EveryChange);
+    let runs = sim.lsp_runs();
+    assert!(runs.iter().all(|r| r.state == RunState::Up), "{runs:?}");
+    let retried: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.retries > 0)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(retried.len(), 1, "one ingress signaled again: {retried:?}");
+    let (first, second) = if retried[0] == "from-i2" {
+        ("from-i1", "from-i2")
+    } else {
+        ("from-i2", "from-i1")
+    };
+    assert_eq!(path(&sim, first)[1..], ["X", "Y", "E"]);
+    assert_eq!(path(&sim, second)[1..], ["X", "Z", "E"]);
+    let x = sim.net.router_index("X").unwrap();
+    let path_errs = sim.rsvp_counters(x).unwrap().sent.get("PathErr").copied();
+    assert!(path_errs.unwrap_or(0) >= 1, "X refused with a PathErr");
+    let truth = truth(&sim);
+    for ((router, from, to), seen) in views(&sim) {
+        let held = truth[&(from, to)];
+        assert!(
+            close(seen, held),
+            "{router} sees {from}→{to} at {seen:?}, holds {held:?}"
+        );
+    }
+}
