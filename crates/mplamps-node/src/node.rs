@@ -19,6 +19,7 @@ use mplamps_ospf::packet::LsaStore;
 use mplamps_rsvp::instance as rsvp;
 
 use crate::te_advertising::{self, FloodThresholds};
+use crate::te_database::TeView;
 
 /// What a datagram carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,6 +103,8 @@ pub struct Node {
     /// kept while no input came (`tables`).
     inputs: u64,
     tables: Mutex<Option<(u64, Arc<Tables>)>>,
+    /// The last TE graph read, with the TE database it was read from.
+    te_view: Mutex<Option<(Arc<ospf::Ted>, Arc<TeView>)>>,
     /// OSPF's events, taken out to pass its routes on to LDP before LDP is polled.
     ospf_events: VecDeque<ospf::Event>,
     /// While the RSVP-TE control plane is stopped: the cross-connects the data plane keeps
@@ -145,6 +148,7 @@ impl Node {
             now: Duration::ZERO,
             inputs: 0,
             tables: Mutex::new(None),
+            te_view: Mutex::new(None),
             ospf_events: VecDeque::new(),
             rsvp_kept: None,
             rsvp_interfaces,
@@ -396,9 +400,19 @@ impl Node {
             .min()
     }
 
-    /// The TE graph this node's CSPF runs on: its own OSPF-TE database, nothing else.
-    pub fn te_view(&self) -> crate::te_database::TeView {
-        crate::te_database::te_view(&self.ospf, self.now)
+    /// The TE graph this node's CSPF runs on: its own OSPF-TE database, nothing else. Read
+    /// again only when the database changed: LSPs set up together share one reading.
+    pub fn te_view(&self) -> Arc<TeView> {
+        let ted = self.ospf.ted();
+        let mut cached = self.te_view.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((of, view)) = &*cached
+            && Arc::ptr_eq(of, &ted)
+        {
+            return Arc::clone(view);
+        }
+        let view = Arc::new(crate::te_database::te_view(&self.ospf, &ted, self.now));
+        *cached = Some((ted, Arc::clone(&view)));
+        view
     }
 
     /// Each interface's TE values as configured, before reservations.

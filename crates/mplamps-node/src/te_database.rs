@@ -25,9 +25,9 @@ impl TeView {
     }
 }
 
-/// Reads the TE graph off `ospf`'s database at `now`.
-pub fn te_view(ospf: &ospf::Instance, now: Duration) -> TeView {
-    let ted = ospf.ted();
+/// Reads the TE graph off `ospf`'s database at `now`, whose TE database (the links SPF
+/// joins) is `ted`.
+pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration) -> TeView {
     let ends = link_tlvs(ospf, now);
     let routers: Vec<Ipv4Addr> = ted.nodes.iter().map(|n| n.router_id).collect();
     let nodes = routers

@@ -230,7 +230,7 @@ impl Sim {
         let to_view = (0..self.net.routers.len())
             .map(|m| view.index_of(self.configs[m].router_id))
             .collect();
-        let mut graph = view.graph;
+        let mut graph = view.graph.clone();
         let to_model: Vec<Option<usize>> = view
             .routers
             .iter()
