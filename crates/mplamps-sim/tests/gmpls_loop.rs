@@ -97,6 +97,12 @@ fn every_te_database_equals_the_reservations() {
     let y = sim.node(3).unwrap().router_id();
     let i2 = sim.node(1).unwrap().router_id();
     assert!((views[&(i2, x, y)][7] - 4e9).abs() < 1e3);
+    // The TE LSAs that carried the reservations moved no link and no cost: the SPF runs
+    // they caused updated the last trees instead of computing them again.
+    for r in 0..routers {
+        let counters = sim.instance(r).unwrap().counters();
+        assert!(counters.spf_incremental > 0, "router {r}: {counters:?}");
+    }
 }
 
 /// A change that crosses no flooding threshold is not flooded: the first LSP (10 % of each

@@ -13,6 +13,7 @@ mod neighbor;
 mod origin;
 mod routes;
 mod slots;
+mod spf_trees;
 mod ted;
 
 use std::cmp::Reverse;
@@ -110,6 +111,8 @@ pub struct Counters {
     pub lsas_duplicate: u64,
     pub lsas_installed: u64,
     pub spf_runs: u64,
+    /// SPF runs that updated the last trees link by link (only costs had moved).
+    pub spf_incremental: u64,
     /// TE LSAs installed whose body did not parse (kept and flooded, not in the TED).
     pub te_lsas_unparsed: u64,
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use mplamps_algorithms::spf::Spt;
 use rustc_hash::FxHashMap;
 
+use super::spf_trees::Trees;
 use super::ted::Ted;
 use super::{Event, Instance, Timer};
 
@@ -58,6 +59,8 @@ pub(super) struct SpfState {
     hold: Duration,
     pub ran_since_change: bool,
     pub routes: Routes,
+    /// Both trees of the last run, updated in place when only costs moved.
+    trees: Option<Trees>,
 }
 
 impl Instance {
@@ -95,7 +98,25 @@ impl Instance {
         self.spf.last_run = Some(self.now);
         self.spf.ran_since_change = true;
         self.counters.spf_runs += 1;
-        let routes = self.compute_routes(&self.ted());
+        let ted = self.ted();
+        let routes = match ted.index.get(&self.config.router_id) {
+            Some(&root) => {
+                let (trees, incremental) = Trees::advance(self.spf.trees.take(), &ted, root);
+                if incremental {
+                    self.counters.spf_incremental += 1;
+                }
+                let routes = Routes {
+                    regular: self.tree_routes(&ted, root, &trees.regular),
+                    power: self.tree_routes(&ted, root, &trees.power),
+                };
+                self.spf.trees = Some(trees);
+                routes
+            }
+            None => {
+                self.spf.trees = None;
+                Routes::default()
+            }
+        };
         let regular = routes.regular != self.spf.routes.regular;
         let power = routes.power != self.spf.routes.power;
         if regular || power {
@@ -108,19 +129,8 @@ impl Instance {
         });
     }
 
-    fn compute_routes(&self, ted: &Ted) -> Routes {
-        let Some(&root) = ted.index.get(&self.config.router_id) else {
-            return Routes::default();
-        };
-        Routes {
-            regular: self.tree_routes(ted, root, false),
-            power: self.tree_routes(ted, root, true),
-        }
-    }
-
-    fn tree_routes(&self, ted: &Ted, root: usize, power: bool) -> BTreeMap<Prefix, Route> {
-        let graph = ted.graph(power);
-        let spt = Spt::compute(&graph, root as u32);
+    /// The routes of one tree, `spt`, rooted at `root` in `ted`.
+    fn tree_routes(&self, ted: &Ted, root: usize, spt: &Spt) -> BTreeMap<Prefix, Route> {
         // First hops are the root's own links: each one's next hop is worked out once,
         // and each node's set of them once.
         let mut hop_of: FxHashMap<usize, Option<NextHop>> = FxHashMap::default();
