@@ -6,6 +6,7 @@ mod forwarding;
 mod node;
 pub mod te_advertising;
 pub mod te_database;
+pub mod view;
 
 pub use node::{Datagram, Event, Node, NodeConfig, Protocol, StreamOp, Transmit, ldp_routes};
 pub use te_advertising::FloodThresholds;

@@ -72,13 +72,7 @@ pub struct LdpSessionReport {
     pub power: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct LfibRow {
-    pub in_label: u32,
-    pub tree: mplamps_core::fec::Topology,
-    pub fec: String,
-    pub next_hops: Vec<mplamps_dataplane::NextHop>,
-}
+pub use mplamps_node::view::LfibRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LdpReport {
@@ -214,75 +208,68 @@ impl Sim {
             .iter()
             .enumerate()
             .map(|(r, router)| {
-                let instance: Option<&Instance> = self.instance(r);
-                let neighbors = instance.map_or_else(Vec::new, |i| {
-                    i.neighbors()
-                        .into_iter()
-                        .map(|(interface, rid, state)| NeighborReport {
-                            router: names.get(&rid).cloned().unwrap_or_else(|| rid.to_string()),
-                            state: state.name(),
+                // What the router's node shows of itself, named as the model names things.
+                let view = self.node(r).map(mplamps_node::Node::view);
+                let name = |id: &Ipv4Addr| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+                let Some(view) = view else {
+                    return RouterReport {
+                        name: router.name.clone(),
+                        up: false,
+                        neighbors: Vec::new(),
+                        lsdb_digest: String::new(),
+                        lsa_count: 0,
+                        trees: Trees::default(),
+                        ospf: None,
+                        ldp: None,
+                        rsvp: None,
+                    };
+                };
+                RouterReport {
+                    name: router.name.clone(),
+                    up: true,
+                    neighbors: view
+                        .neighbors
+                        .iter()
+                        .map(|n| NeighborReport {
+                            router: name(&n.router_id),
+                            state: n.state,
                             link: self
-                                .interface_link(r, interface)
+                                .interface_link(r, n.interface)
                                 .and_then(|l| self.net.links.get(l))
                                 .map_or_else(String::new, |l| l.name.clone()),
                         })
-                        .collect()
-                });
-                RouterReport {
-                    name: router.name.clone(),
-                    up: instance.is_some(),
-                    neighbors,
-                    lsdb_digest: instance
-                        .map_or_else(String::new, |i| format!("{:016x}", i.lsdb().digest())),
-                    lsa_count: instance.map_or(0, |i| i.lsdb().len()),
+                        .collect(),
+                    lsdb_digest: view.lsdb_digest,
+                    lsa_count: view.lsa_count,
                     trees: trees.get_mut(r).map(std::mem::take).unwrap_or_default(),
-                    ospf: instance.map(|i| i.counters().clone()),
-                    ldp: self.ldp_instance(r).map(|l| LdpReport {
+                    ospf: Some(view.ospf_counters),
+                    ldp: view.ldp.map(|l| LdpReport {
                         sessions: l
-                            .sessions()
-                            .into_iter()
-                            .map(|(peer, state)| LdpSessionReport {
-                                peer: names
-                                    .get(&peer)
-                                    .cloned()
-                                    .unwrap_or_else(|| peer.to_string()),
-                                state,
-                                power: l.peer_has_power(peer),
-                            })
-                            .collect(),
-                        // The node's LFIB, LDP's labels only (RSVP-TE's are in `lsps`).
-                        lfib: self
-                            .router_tables(r)
-                            .lfib
+                            .sessions
                             .iter()
-                            .filter(|(label, _)| {
-                                l.labels().range_owner(**label)
-                                    != Some(mplamps_core::label::LabelOwner::RsvpTe)
-                            })
-                            .map(|(&in_label, e)| LfibRow {
-                                in_label,
-                                tree: e.topology,
-                                fec: e.fec.to_string(),
-                                next_hops: e.next_hops.clone(),
+                            .map(|s| LdpSessionReport {
+                                peer: name(&s.peer),
+                                state: s.state,
+                                power: s.power,
                             })
                             .collect(),
-                        counters: l.counters().clone(),
+                        lfib: l.lfib,
+                        counters: l.counters,
                         drops: self.drops(r).cloned().unwrap_or_default(),
                     }),
-                    rsvp: self.rsvp_instance(r).map(|i| RsvpReport {
-                        instance: i.hello_instance(),
-                        recovering: i.recovering(),
+                    rsvp: view.rsvp.map(|i| RsvpReport {
+                        instance: i.instance,
+                        recovering: i.recovering,
                         neighbors: i
-                            .neighbors()
+                            .neighbors
+                            .iter()
                             .map(|n| RsvpNeighborReport {
-                                router: names
-                                    .get(&n.router_id)
-                                    .cloned()
-                                    .unwrap_or_else(|| n.router_id.to_string()),
+                                router: name(&n.router_id),
                                 hello: n.state,
                                 instance: n.instance,
                             })
                             .collect(),
+                        // Over every control plane the router ran, this one included.
                         counters: self.rsvp_counters(r).unwrap_or_default(),
                     }),
                 }

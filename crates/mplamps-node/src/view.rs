@@ -1,0 +1,132 @@
+//! What a node shows of itself, as plain serializable values: the simulator's report is
+//! built from them, and a daemon's `show` commands will print them. Routers are named by
+//! router ID; a driver that knows names puts them in.
+
+use std::net::Ipv4Addr;
+
+use mplamps_core::fec::Topology;
+use mplamps_core::label::LabelOwner;
+use mplamps_dataplane::NextHop;
+use mplamps_ldp::instance as ldp;
+use mplamps_ospf::instance as ospf;
+use mplamps_rsvp::instance as rsvp;
+use serde::Serialize;
+
+use crate::Node;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeView {
+    pub router_id: Ipv4Addr,
+    pub neighbors: Vec<NeighborView>,
+    /// The area database: how many LSAs, and a digest of their instances (two routers
+    /// with the same digest hold the same database).
+    pub lsa_count: usize,
+    pub lsdb_digest: String,
+    pub ospf_counters: ospf::Counters,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldp: Option<LdpView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rsvp: Option<RsvpView>,
+}
+
+/// An OSPF neighbor (RFC 2328 §10).
+#[derive(Debug, Clone, Serialize)]
+pub struct NeighborView {
+    pub interface: usize,
+    pub router_id: Ipv4Addr,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LdpView {
+    pub sessions: Vec<LdpSessionView>,
+    /// The LFIB entries of LDP's labels, both trees.
+    pub lfib: Vec<LfibRow>,
+    pub counters: ldp::Counters,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LdpSessionView {
+    pub peer: Ipv4Addr,
+    pub state: ldp::SessionState,
+    /// The peer advertised the Power-SPF capability.
+    pub power: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LfibRow {
+    pub in_label: u32,
+    pub tree: Topology,
+    pub fec: String,
+    pub next_hops: Vec<NextHop>,
+}
+
+/// The running RSVP-TE control plane.
+#[derive(Debug, Clone, Serialize)]
+pub struct RsvpView {
+    /// Its Src_Instance (a restart takes a new one).
+    pub instance: u32,
+    /// Within the Recovery_Time after a restart.
+    pub recovering: bool,
+    pub neighbors: Vec<rsvp::NeighborView>,
+    pub lsps: Vec<rsvp::LspView>,
+    /// What this control plane counted since it started.
+    pub counters: rsvp::Counters,
+}
+
+impl Node {
+    pub fn view(&self) -> NodeView {
+        let ospf = self.ospf();
+        NodeView {
+            router_id: self.router_id(),
+            neighbors: ospf
+                .neighbors()
+                .into_iter()
+                .map(|(interface, router_id, state)| NeighborView {
+                    interface,
+                    router_id,
+                    state: state.name(),
+                })
+                .collect(),
+            lsa_count: ospf.lsdb().len(),
+            lsdb_digest: format!("{:016x}", ospf.lsdb().digest()),
+            ospf_counters: ospf.counters().clone(),
+            ldp: self.ldp().map(|l| self.ldp_view(l)),
+            rsvp: self.rsvp().map(|i| RsvpView {
+                instance: i.hello_instance(),
+                recovering: i.recovering(),
+                neighbors: i.neighbors().cloned().collect(),
+                lsps: i.lsps().collect(),
+                counters: i.counters().clone(),
+            }),
+        }
+    }
+
+    fn ldp_view(&self, l: &ldp::Instance) -> LdpView {
+        let tables = self.tables();
+        LdpView {
+            sessions: l
+                .sessions()
+                .into_iter()
+                .map(|(peer, state)| LdpSessionView {
+                    peer,
+                    state,
+                    power: l.peer_has_power(peer),
+                })
+                .collect(),
+            lfib: tables
+                .lfib
+                .iter()
+                // RSVP-TE's labels have their own range and their own view (`lsps`).
+                .filter(|(label, _)| l.labels().range_owner(**label) != Some(LabelOwner::RsvpTe))
+                .map(|(&in_label, e)| LfibRow {
+                    in_label,
+                    tree: e.topology,
+                    fec: e.fec.to_string(),
+                    next_hops: e.next_hops.clone(),
+                })
+                .collect(),
+            counters: l.counters().clone(),
+        }
+    }
+}
