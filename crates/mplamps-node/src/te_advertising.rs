@@ -57,12 +57,24 @@ pub fn in_use_by_priority(held: [f64; 8]) -> [f64; 8] {
 }
 
 /// The TE values to advertise: `configured`, with `in_use` taken from its unreserved
-/// bandwidth at each priority.
+/// bandwidth at each priority, and the power ratios divided by what reservations leave of
+/// the available bandwidth instead of all of it (draft §2: a port's power per X over its
+/// available bandwidth). The line card's power is as configured. A port with nothing left
+/// advertises no power value: it leaves the power topology (draft §2.4.4).
 pub fn with_reservations(configured: &TeValues, in_use: [f64; 8]) -> TeValues {
     let mut te = configured.clone();
     for (unreserved, used) in te.unreserved.iter_mut().zip(in_use) {
         let free = (unreserved.bps() - used).max(0.0);
         *unreserved = Bandwidth::from_bps(free).unwrap_or_default();
+    }
+    let (before, after) = (configured.unreserved[7].bps(), te.unreserved[7].bps());
+    if before != after {
+        let scale = |ratio: Option<f64>| ratio.filter(|_| after > 0.0).map(|r| r * before / after);
+        te.power.consumed_ratio = scale(configured.power.consumed_ratio);
+        te.power.available_ratio = scale(configured.power.available_ratio);
+        // The marginal ratio is a slope of the line card's power curve, not a share of
+        // the bandwidth: it stays, unless the port has nothing left.
+        te.power.marginal_ratio = configured.power.marginal_ratio.filter(|_| after > 0.0);
     }
     te
 }
@@ -84,6 +96,46 @@ mod tests {
         assert!(t.crossed(99.5, 100.0, max), "full");
         assert!(!t.crossed(50.0, 50.0, max));
         assert!(FloodThresholds::EveryChange.crossed(10.0, 10.5, max));
+    }
+
+    fn te(available_gbps: f64) -> TeValues {
+        let bw = Bandwidth::from_gbps(available_gbps).unwrap_or_default();
+        TeValues {
+            max_bandwidth: bw,
+            max_reservable: bw,
+            unreserved: [bw; 8],
+            te_metric: 10,
+            power: mplamps_ospf::instance::PortPower {
+                consumed_ratio: Some(4.0),
+                available_ratio: Some(2.0),
+                marginal_ratio: None,
+                weight: 1.0,
+            },
+            gmpls: Default::default(),
+        }
+    }
+
+    #[test]
+    fn reservations_raise_the_power_ratios_as_they_take_bandwidth() {
+        let configured = te(10.0);
+        let mut held = [0.0; 8];
+        held[0] = 5e9;
+        let half = with_reservations(&configured, in_use_by_priority(held));
+        assert_eq!(half.unreserved[7].bps(), 5e9);
+        assert_eq!(
+            half.power.consumed_ratio,
+            Some(8.0),
+            "W per Gb/s of half as much"
+        );
+        assert_eq!(half.power.available_ratio, Some(4.0));
+        held[0] = 10e9;
+        let full = with_reservations(&configured, in_use_by_priority(held));
+        assert_eq!(
+            full.power.consumed_ratio, None,
+            "nothing left: out of the power topology"
+        );
+        let none = with_reservations(&configured, [0.0; 8]);
+        assert_eq!(none, configured);
     }
 
     #[test]

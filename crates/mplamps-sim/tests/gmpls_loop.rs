@@ -208,3 +208,35 @@ fn a_stale_te_database_is_answered_by_a_path_err_and_a_retry() {
         );
     }
 }
+
+/// Draft §2: a port's power ratio is its power per X over its available bandwidth, so a
+/// reservation that takes bandwidth raises it, and PWRLINK with it, in every router's view:
+/// the power topology follows what LSPs hold.
+#[test]
+fn reservations_raise_pwrlink_where_they_take_bandwidth() {
+    let pwrlink = |sim: &Sim, from: &str, to: &str| {
+        let id = |name: &str| {
+            sim.node(sim.net.router_index(name).unwrap())
+                .unwrap()
+                .router_id()
+        };
+        let view = sim.node(0).unwrap().te_view();
+        let (a, b) = (
+            view.index_of(id(from)).unwrap(),
+            view.index_of(id(to)).unwrap(),
+        );
+        let link = view.graph.link_between(a, b).unwrap();
+        view.graph.links[link].power_cost
+    };
+    let mut idle = shared_link();
+    idle.lsps.clear();
+    let idle = converged(idle, FloodThresholds::EveryChange);
+    let busy = converged(shared_link(), FloodThresholds::EveryChange);
+    let (before, after) = (pwrlink(&idle, "X", "Y"), pwrlink(&busy, "X", "Y"));
+    assert!(
+        before.is_finite() && after > before * 1.5,
+        "{before} → {after}"
+    );
+    // I1–X carries from-i1 as well.
+    assert!(pwrlink(&busy, "I1", "X") > pwrlink(&idle, "I1", "X"));
+}
