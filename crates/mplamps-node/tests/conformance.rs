@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mplamps_node::{Datagram, Event, Node, NodeConfig, Protocol, Transmit};
+use mplamps_node::{Datagram, Event, Node, NodeConfig, Protocol, StreamOp, Transmit};
 use mplamps_ospf::packet::checksum::{
     LSA_CHECKSUM_OFFSET, PACKET_CHECKSUM_OFFSET, packet_checksum,
 };
@@ -43,6 +43,19 @@ struct Step {
     datagram: Option<DatagramStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timeout: Option<bool>,
+    /// The LDP session stream to this peer is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stream_connected: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stream: Option<StreamStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stream_closed: Option<Ipv4Addr>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StreamStep {
+    peer: Ipv4Addr,
+    hex: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +111,9 @@ fn header(h: &LsaHeader) -> String {
 
 /// A packet as an expected line shows it: its type and the fields a reader checks.
 fn summary(d: &Datagram) -> Value {
+    if d.protocol == Protocol::LdpHello {
+        return ldp_summary(&d.payload);
+    }
     if d.protocol != Protocol::Ospf {
         return json!({ "hex": hex(&d.payload) });
     }
@@ -132,6 +148,25 @@ fn summary(d: &Datagram) -> Value {
     }
 }
 
+/// LDP PDUs (one or more, as a stream carries them): each message's type and TLVs.
+fn ldp_summary(mut bytes: &[u8]) -> Value {
+    let mut pdus = Vec::new();
+    while bytes.len() >= 4 {
+        let len = 4 + usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
+        let (pdu, rest) = bytes.split_at(len.min(bytes.len()));
+        bytes = rest;
+        match mplamps_ldp::packet::Pdu::decode(pdu) {
+            Ok(pdu) => pdus.extend(
+                pdu.messages
+                    .iter()
+                    .map(|m| format!("{:?} {:?}", m.kind, m.tlvs)),
+            ),
+            Err(e) => pdus.push(format!("undecodable: {e}")),
+        }
+    }
+    json!({ "ldp": pdus })
+}
+
 fn output_lines(at_ms: u64, node: &mut Node, out: &mut Vec<String>) {
     while let Some(t) = node.poll_transmit() {
         let line = match t {
@@ -145,6 +180,10 @@ fn output_lines(at_ms: u64, node: &mut Node, out: &mut Vec<String>) {
                     "ttl": d.ttl,
                     "packet": summary(&d),
                 }
+            }),
+            Transmit::Stream(StreamOp::Send { peer, payload }) => json!({
+                "at_ms": at_ms,
+                "stream": { "peer": peer, "send": ldp_summary(&payload) }
             }),
             Transmit::Stream(op) => json!({ "at_ms": at_ms, "stream": format!("{op:?}") }),
         };
@@ -167,20 +206,24 @@ fn conformance_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
 }
 
-fn nodes() -> [Node; 2] {
+/// A and B, running OSPF, and LDP beside it for `ldp` cases.
+fn nodes(protocol: &str) -> [Node; 2] {
     let text = std::fs::read_to_string(conformance_dir().join("pair.toml")).unwrap();
     let net = mplamps_te::Network::from_toml("pair.toml", &text).unwrap();
     let metrics = mplamps_te::power::compute(&net);
-    let mut configs = mplamps_node::config::ospf_configs(&net, &metrics).into_iter();
-    let mut node = || {
+    let configs = mplamps_node::config::ospf_configs(&net, &metrics);
+    let node = |r: usize| {
+        let ospf = configs[r].clone();
+        let ldp = (protocol == "ldp")
+            .then(|| mplamps_node::config::ldp_config(&net, &net.routers[r], &ospf));
         Node::new(NodeConfig {
-            ospf: configs.next().unwrap(),
-            ldp: None,
+            ospf,
+            ldp,
             rsvp: None,
             te_flooding: Default::default(),
         })
     };
-    [node(), node()]
+    [node(A), node(B)]
 }
 
 fn ms(at_ms: u64) -> Duration {
@@ -208,14 +251,23 @@ fn feed(a: &mut Node, step: &Step) {
             &unhex(&d.hex),
         );
     }
+    if let Some(peer) = step.stream_connected {
+        a.stream_connected(now, peer);
+    }
+    if let Some(s) = &step.stream {
+        a.handle_stream(now, s.peer, &unhex(&s.hex));
+    }
+    if let Some(peer) = step.stream_closed {
+        a.stream_closed(now, peer);
+    }
     if step.timeout.is_some() {
         a.handle_timeout(now);
     }
 }
 
 /// What node A sends and reports, step by step.
-fn replay(steps: &[Step]) -> Vec<String> {
-    let [mut a, _] = nodes();
+fn replay(protocol: &str, steps: &[Step]) -> Vec<String> {
+    let [mut a, _] = nodes(protocol);
     let mut out = Vec::new();
     for step in steps {
         feed(&mut a, step);
@@ -235,8 +287,10 @@ struct ScriptStep {
     /// Both nodes start, with these interfaces up on both.
     #[serde(default)]
     up: Option<Vec<usize>>,
-    /// Both nodes run until `at_ms`: every packet delivered at once, timers fired.
+    /// Both nodes run until `at_ms`: every packet delivered at once, timers fired. Every
+    /// step runs them to its time first; this one does nothing else.
     #[serde(default)]
+    #[allow(dead_code)] // read by serde: its presence is the instruction
     run: Option<bool>,
     /// From now on B sends nothing (a crashed neighbor).
     #[serde(default)]
@@ -250,6 +304,9 @@ struct ScriptStep {
     /// B floods, on interface 0, an LS Update with this LSA.
     #[serde(default)]
     peer_floods: Option<CraftedLsa>,
+    /// B sends these octets on its LDP session stream to A.
+    #[serde(default)]
+    peer_stream_hex: Option<String>,
 }
 
 /// An LSA a script makes B send.
@@ -293,20 +350,55 @@ impl Recorder {
     fn exchange(&mut self) {
         for _ in 0..10_000 {
             let mut moved = false;
+            let (a_id, b_id) = (self.nodes[A].router_id(), self.nodes[B].router_id());
+            let now = ms(self.now);
             while let Some(t) = self.nodes[A].poll_transmit() {
-                while self.nodes[A].poll_event().is_some() {}
-                if let (Transmit::Datagram(d), false) = (t, self.peer_silent) {
-                    let now = ms(self.now);
-                    let i = d.interface.unwrap_or(0);
-                    self.nodes[B].handle_datagram(now, i, d.protocol, (d.src, d.dst), &d.payload);
-                    moved = true;
+                if self.peer_silent {
+                    continue;
+                }
+                moved = true;
+                match t {
+                    Transmit::Datagram(d) => {
+                        let i = d.interface.unwrap_or(0);
+                        self.nodes[B].handle_datagram(
+                            now,
+                            i,
+                            d.protocol,
+                            (d.src, d.dst),
+                            &d.payload,
+                        );
+                    }
+                    // B accepts: both ends learn the stream is open.
+                    Transmit::Stream(StreamOp::Connect { .. }) => {
+                        self.nodes[B].stream_connected(now, a_id);
+                        self.stream_to_a(Some(b_id), None, None);
+                    }
+                    Transmit::Stream(StreamOp::Send { payload, .. }) => {
+                        self.nodes[B].handle_stream(now, a_id, &payload);
+                    }
+                    Transmit::Stream(StreamOp::Close { .. }) => {
+                        self.nodes[B].stream_closed(now, a_id);
+                    }
                 }
             }
             while self.nodes[A].poll_event().is_some() {}
             while let Some(t) = self.nodes[B].poll_transmit() {
-                if let (Transmit::Datagram(d), false) = (t, self.peer_silent) {
-                    self.send_to_a(&d);
-                    moved = true;
+                if self.peer_silent {
+                    continue;
+                }
+                moved = true;
+                match t {
+                    Transmit::Datagram(d) => self.send_to_a(&d),
+                    Transmit::Stream(StreamOp::Connect { .. }) => {
+                        self.nodes[B].stream_connected(now, a_id);
+                        self.stream_to_a(Some(b_id), None, None);
+                    }
+                    Transmit::Stream(StreamOp::Send { payload, .. }) => {
+                        self.stream_to_a(None, Some(hex(&payload)), None);
+                    }
+                    Transmit::Stream(StreamOp::Close { .. }) => {
+                        self.stream_to_a(None, None, Some(b_id));
+                    }
                 }
             }
             while self.nodes[B].poll_event().is_some() {}
@@ -315,6 +407,23 @@ impl Recorder {
             }
         }
         panic!("the pair does not settle");
+    }
+
+    /// B opened, sent on or closed the stream to A.
+    fn stream_to_a(
+        &mut self,
+        connected: Option<Ipv4Addr>,
+        data: Option<String>,
+        closed: Option<Ipv4Addr>,
+    ) {
+        let peer = self.nodes[B].router_id();
+        self.record(Step {
+            at_ms: self.now,
+            stream_connected: connected,
+            stream: data.map(|hex| StreamStep { peer, hex }),
+            stream_closed: closed,
+            ..Step::default()
+        });
     }
 
     fn send_to_a(&mut self, d: &Datagram) {
@@ -418,9 +527,9 @@ impl Recorder {
     }
 }
 
-fn record(script: &[ScriptStep]) -> Vec<Step> {
+fn record(protocol: &str, script: &[ScriptStep]) -> Vec<Step> {
     let mut r = Recorder {
-        nodes: nodes(),
+        nodes: nodes(protocol),
         now: 0,
         peer_silent: false,
         steps: Vec::new(),
@@ -468,6 +577,9 @@ fn record(script: &[ScriptStep]) -> Vec<Step> {
         if let Some(crafted) = &s.peer_floods {
             r.peer_floods(crafted);
         }
+        if let Some(bytes) = &s.peer_stream_hex {
+            r.stream_to_a(None, Some(bytes.clone()), None);
+        }
         r.exchange();
     }
     r.steps
@@ -512,19 +624,22 @@ fn run_cases(protocol: &str) {
                 .iter()
                 .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}")))
                 .collect();
-            let steps = record(&script);
+            let steps = record(protocol, &script);
             write_lines(
                 &dir.join("input.jsonl"),
                 steps.iter().map(|s| serde_json::to_string(s).unwrap()),
             );
-            write_lines(&dir.join("expected.jsonl"), replay(&steps).into_iter());
+            write_lines(
+                &dir.join("expected.jsonl"),
+                replay(protocol, &steps).into_iter(),
+            );
             continue;
         }
         let steps: Vec<Step> = read_lines(&dir.join("input.jsonl"))
             .iter()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}")))
             .collect();
-        let got = replay(&steps);
+        let got = replay(protocol, &steps);
         let expected = read_lines(&dir.join("expected.jsonl"));
         if got != expected {
             let first = got
@@ -550,17 +665,16 @@ fn ospf_conformance() {
 
 /// Every case's recorded inputs still come out of its script: a change to the peer's
 /// behaviour (the same code) shows here, not as a silent drift of the inputs.
-#[test]
-fn ospf_inputs_follow_their_scripts() {
+fn inputs_follow_their_scripts(protocol: &str) {
     if std::env::var_os("MPLAMPS_REGENERATE").is_some() {
         return;
     }
-    for dir in cases("ospf") {
+    for dir in cases(protocol) {
         let script: Vec<ScriptStep> = read_lines(&dir.join("script.jsonl"))
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        let recorded: Vec<String> = record(&script)
+        let recorded: Vec<String> = record(protocol, &script)
             .iter()
             .map(|s| serde_json::to_string(s).unwrap())
             .collect();
@@ -571,4 +685,19 @@ fn ospf_inputs_follow_their_scripts() {
             dir.display()
         );
     }
+}
+
+#[test]
+fn ospf_inputs_follow_their_scripts() {
+    inputs_follow_their_scripts("ospf");
+}
+
+#[test]
+fn ldp_conformance() {
+    run_cases("ldp");
+}
+
+#[test]
+fn ldp_inputs_follow_their_scripts() {
+    inputs_follow_their_scripts("ldp");
 }
