@@ -1,7 +1,9 @@
 //! Every router's configuration, derived from the network model (brief §2 rule 3): the
 //! simulator and the daemon configure routers alike, and no protocol crate reads the model.
-//! OSPF's comes first; LDP's follows from it (the same addresses on the same interfaces).
+//! OSPF's comes first; LDP's and RSVP-TE's follow from it (the same interfaces in the same
+//! order).
 
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_core::fec::Fec;
@@ -10,6 +12,7 @@ use mplamps_ospf::instance::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };
 use mplamps_ospf::packet::PowerCodePoints;
+use mplamps_rsvp::instance as rsvp;
 use mplamps_te::power::{Metrics, Selection};
 use mplamps_te::topology::{Network, Router};
 
@@ -157,4 +160,38 @@ pub fn ldp_config(net: &Network, router: &Router, ospf: &RouterConfig) -> ldp::C
         mt_id: s.power_mt_id,
     });
     c
+}
+
+/// The RSVP-TE configuration of router `r`, given every router's OSPF configuration: one
+/// interface per attached link in OSPF's order, identified by the link's number plus one on
+/// both ends (IF_ID TLVs name it, RFC 3471 §9.1.1), each link its own control channel.
+pub fn rsvp_config(net: &Network, r: usize, ospf: &[RouterConfig]) -> rsvp::Config {
+    let router_id = |r: usize| ospf.get(r).map_or(Ipv4Addr::UNSPECIFIED, |c| c.router_id);
+    let interfaces = net
+        .links
+        .iter()
+        .enumerate()
+        .filter_map(|(l, link)| {
+            let far = if link.a.router == r {
+                link.b.router
+            } else if link.b.router == r {
+                link.a.router
+            } else {
+                return None;
+            };
+            Some(rsvp::Interface {
+                id: l as u32 + 1,
+                neighbor: router_id(far),
+                switching: link.gmpls.switching_or_psc(),
+                encoding: link.gmpls.encoding_in_use(),
+                labels: link.gmpls.labels.clone(),
+                protection: link.gmpls.protection.unwrap_or_default(),
+                bandwidth_bps: link.available.bps(),
+                carries_control: true,
+            })
+        })
+        .collect();
+    let mut config = rsvp::Config::new(router_id(r), interfaces);
+    config.label_conversion = net.routers.get(r).is_some_and(|x| x.label_conversion);
+    config
 }

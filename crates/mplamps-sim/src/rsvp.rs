@@ -116,36 +116,16 @@ pub struct LspReport {
     pub error: Option<String>,
 }
 
-/// The RSVP-TE configuration of router `r`: one interface per attached link, identified by
-/// the link's number plus one on both ends (IF_ID TLVs name it, RFC 3471 §9.1.1).
-pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
-    let net = &sim.net;
-    let interfaces = sim.interface_links[r]
-        .iter()
-        .map(|&l| {
-            let link = &net.links[l];
-            rsvp::Interface {
-                id: l as u32 + 1,
-                neighbor: sim.configs[sim.far_end(l, r)].router_id,
-                switching: link.gmpls.switching_or_psc(),
-                encoding: link.gmpls.encoding_in_use(),
-                labels: link.gmpls.labels.clone(),
-                protection: link.gmpls.protection.unwrap_or_default(),
-                bandwidth_bps: link.available.bps(),
-                // Every simulated link carries IP, so each is its own control channel.
-                carries_control: true,
-            }
-        })
-        .collect();
-    let mut config = rsvp::Config::new(sim.configs[r].router_id, interfaces);
-    config.label_conversion = net.routers[r].label_conversion;
-    config.hello_ms = Some(HELLO_MS);
-    config
-}
-
 /// Hello interval of the simulated routers (RFC 3209 §5): a lost control channel is noticed
 /// after 3.5 s.
 pub const HELLO_MS: u64 = 1_000;
+
+/// The RSVP-TE configuration of router `r` in the simulator: the node layer's, with Hellos.
+pub fn rsvp_config(sim: &Sim, r: usize) -> rsvp::Config {
+    let mut config = mplamps_node::config::rsvp_config(&sim.net, r, &sim.configs);
+    config.hello_ms = Some(HELLO_MS);
+    config
+}
 
 /// Runs for the `[[lsp]]` entries of `specs`, tunnel IDs counting on from `first_tunnel`.
 pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
