@@ -14,6 +14,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mplamps_core::SwitchingType;
 use mplamps_node::{Datagram, Event, Node, NodeConfig, Protocol, StreamOp, Transmit};
 use mplamps_ospf::packet::checksum::{
     LSA_CHECKSUM_OFFSET, PACKET_CHECKSUM_OFFSET, packet_checksum,
@@ -21,11 +22,14 @@ use mplamps_ospf::packet::checksum::{
 use mplamps_ospf::packet::{
     ALL_SPF_ROUTERS, Body, LsType, Lsa, LsaBody, LsaHeader, LsaKey, Packet,
 };
+use mplamps_rsvp::instance::{LspRequest, RouteHop};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 const A: usize = 0;
 const B: usize = 1;
+/// B's router ID in `pair.toml`.
+const B_ID: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
 // ---------------------------------------------------------------------------------------
 // Steps and outputs as JSON lines
@@ -50,6 +54,17 @@ struct Step {
     stream: Option<StreamStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stream_closed: Option<Ipv4Addr>,
+    /// The operator asks A for an LSP to B over their first link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    setup_lsp: Option<LspSetup>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    teardown_lsp: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LspSetup {
+    name: String,
+    bandwidth_bps: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,6 +128,16 @@ fn header(h: &LsaHeader) -> String {
 fn summary(d: &Datagram) -> Value {
     if d.protocol == Protocol::LdpHello {
         return ldp_summary(&d.payload);
+    }
+    if d.protocol == Protocol::Rsvp {
+        return match mplamps_rsvp::packet::Message::decode(&d.payload) {
+            Ok(m) => json!({
+                "rsvp": format!("{:?}", m.msg_type),
+                "router_alert": d.router_alert,
+                "objects": m.objects.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>(),
+            }),
+            Err(e) => json!({ "undecodable": e.to_string() }),
+        };
     }
     if d.protocol != Protocol::Ospf {
         return json!({ "hex": hex(&d.payload) });
@@ -216,10 +241,12 @@ fn nodes(protocol: &str) -> [Node; 2] {
         let ospf = configs[r].clone();
         let ldp = (protocol == "ldp")
             .then(|| mplamps_node::config::ldp_config(&net, &net.routers[r], &ospf));
+        let rsvp =
+            (protocol == "rsvp").then(|| mplamps_node::config::rsvp_config(&net, r, &configs));
         Node::new(NodeConfig {
             ospf,
             ldp,
-            rsvp: None,
+            rsvp,
             te_flooding: Default::default(),
         })
     };
@@ -259,6 +286,26 @@ fn feed(a: &mut Node, step: &Step) {
     }
     if let Some(peer) = step.stream_closed {
         a.stream_closed(now, peer);
+    }
+    if let Some(lsp) = &step.setup_lsp {
+        if let Some(rsvp) = a.rsvp_mut(now) {
+            let request = LspRequest {
+                bandwidth_bps: lsp.bandwidth_bps,
+                ..LspRequest::new(
+                    lsp.name.clone(),
+                    vec![RouteHop::to(B_ID)],
+                    SwitchingType::Psc,
+                )
+            };
+            if let Err(e) = rsvp.setup(now, request) {
+                panic!("setup refused at once: {e}");
+            }
+        }
+    }
+    if let Some(name) = &step.teardown_lsp
+        && let Some(rsvp) = a.rsvp_mut(now)
+    {
+        rsvp.teardown(now, name);
     }
     if step.timeout.is_some() {
         a.handle_timeout(now);
@@ -307,6 +354,14 @@ struct ScriptStep {
     /// B sends these octets on its LDP session stream to A.
     #[serde(default)]
     peer_stream_hex: Option<String>,
+    /// B sends these octets to A as an RSVP message (IP protocol 46) on interface 0.
+    #[serde(default)]
+    peer_rsvp_hex: Option<String>,
+    /// A is asked for an LSP to B.
+    #[serde(default)]
+    setup_lsp: Option<LspSetup>,
+    #[serde(default)]
+    teardown_lsp: Option<String>,
 }
 
 /// An LSA a script makes B send.
@@ -580,6 +635,28 @@ fn record(protocol: &str, script: &[ScriptStep]) -> Vec<Step> {
         if let Some(bytes) = &s.peer_stream_hex {
             r.stream_to_a(None, Some(bytes.clone()), None);
         }
+        if let Some(bytes) = &s.peer_rsvp_hex {
+            let b = r.nodes[B].ospf().config();
+            let src = b.interfaces[0].address.map_or(B_ID, |a| a.addr);
+            let a_id = r.nodes[A].router_id();
+            r.send_to_a(&Datagram {
+                protocol: Protocol::Rsvp,
+                interface: Some(0),
+                src,
+                dst: a_id,
+                ttl: 64,
+                router_alert: false,
+                payload: unhex(bytes),
+            });
+        }
+        if s.setup_lsp.is_some() || s.teardown_lsp.is_some() {
+            r.record(Step {
+                at_ms: r.now,
+                setup_lsp: s.setup_lsp.clone(),
+                teardown_lsp: s.teardown_lsp.clone(),
+                ..Step::default()
+            });
+        }
         r.exchange();
     }
     r.steps
@@ -700,4 +777,14 @@ fn ldp_conformance() {
 #[test]
 fn ldp_inputs_follow_their_scripts() {
     inputs_follow_their_scripts("ldp");
+}
+
+#[test]
+fn rsvp_conformance() {
+    run_cases("rsvp");
+}
+
+#[test]
+fn rsvp_inputs_follow_their_scripts() {
+    inputs_follow_their_scripts("rsvp");
 }
