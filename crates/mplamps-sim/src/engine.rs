@@ -179,6 +179,18 @@ impl Sim {
 
     /// Puts what router `r` sent on the wire: a datagram on its link (or IP routed), a
     /// session segment toward its LDP peer.
+    /// A segment or routed message for `router` left the wire: delivered when the router is
+    /// up to take it, else dropped.
+    fn arrives(&mut self, router: usize) -> bool {
+        self.in_flight -= 1;
+        if !self.routers[router].up {
+            self.stats.packets_dropped_down += 1;
+            return false;
+        }
+        self.stats.packets_delivered += 1;
+        true
+    }
+
     pub(crate) fn send_transmit(&mut self, r: usize, t: Transmit) {
         match t {
             Transmit::Datagram(d) => self.send_node_datagram(r, d),
@@ -300,19 +312,10 @@ impl Sim {
                 peer,
                 segment,
             } => {
-                self.in_flight -= 1;
-                if !self.routers[router].up {
-                    self.stats.packets_dropped_down += 1;
-                    return Ok(true);
+                if self.arrives(router) {
+                    feed_segment(&mut self.routers[router].node, at, peer, segment);
+                    self.drain(router);
                 }
-                self.stats.packets_delivered += 1;
-                let node = &mut self.routers[router].node;
-                match segment {
-                    Segment::Open => node.stream_connected(at, peer),
-                    Segment::Data(bytes) => node.handle_stream(at, peer, &bytes),
-                    Segment::Close => node.stream_closed(at, peer),
-                }
-                self.drain(router);
             }
             SimEvent::Wake(r) => {
                 let slot = &mut self.routers[r];
@@ -327,12 +330,9 @@ impl Sim {
                 src,
                 payload,
             } => {
-                self.in_flight -= 1;
-                if !self.routers[router].up {
-                    self.stats.packets_dropped_down += 1;
+                if !self.arrives(router) {
                     return Ok(true);
                 }
-                self.stats.packets_delivered += 1;
                 // A routed message names its LSP; the interface is not read.
                 self.routers[router].node.handle_datagram(
                     at,
@@ -469,4 +469,13 @@ pub struct Progress {
     pub deadline: Duration,
     /// Events handled so far.
     pub events: u64,
+}
+
+/// Gives a node one event of an LDP session stream (both engines).
+pub(crate) fn feed_segment(node: &mut Node, at: Duration, peer: Ipv4Addr, segment: Segment) {
+    match segment {
+        Segment::Open => node.stream_connected(at, peer),
+        Segment::Data(bytes) => node.handle_stream(at, peer, &bytes),
+        Segment::Close => node.stream_closed(at, peer),
+    }
 }

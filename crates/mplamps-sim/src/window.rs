@@ -19,7 +19,7 @@ use mplamps_node::{Event as NodeEvent, Transmit};
 use mplamps_ospf::instance::Event;
 use rayon::prelude::*;
 
-use crate::{Protocol, RouterSlot, Segment, Sim, SimError, SimEvent};
+use crate::{Protocol, RouterSlot, Sim, SimError, SimEvent};
 
 /// One event of a router's share of a window: time, order, what.
 type Timed = (Duration, u64, SimEvent);
@@ -241,11 +241,7 @@ fn run_router(
                     continue;
                 }
                 out.delivered += 1;
-                match segment {
-                    Segment::Open => slot.node.stream_connected(at, peer),
-                    Segment::Data(bytes) => slot.node.handle_stream(at, peer, &bytes),
-                    Segment::Close => slot.node.stream_closed(at, peer),
-                }
+                crate::engine::feed_segment(&mut slot.node, at, peer, segment);
             }
             SimEvent::Wake(_) => {
                 if !(slot.up && slot.wake == Some(at)) {
