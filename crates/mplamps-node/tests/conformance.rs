@@ -287,19 +287,19 @@ fn feed(a: &mut Node, step: &Step) {
     if let Some(peer) = step.stream_closed {
         a.stream_closed(now, peer);
     }
-    if let Some(lsp) = &step.setup_lsp {
-        if let Some(rsvp) = a.rsvp_mut(now) {
-            let request = LspRequest {
-                bandwidth_bps: lsp.bandwidth_bps,
-                ..LspRequest::new(
-                    lsp.name.clone(),
-                    vec![RouteHop::to(B_ID)],
-                    SwitchingType::Psc,
-                )
-            };
-            if let Err(e) = rsvp.setup(now, request) {
-                panic!("setup refused at once: {e}");
-            }
+    if let Some(lsp) = &step.setup_lsp
+        && let Some(rsvp) = a.rsvp_mut(now)
+    {
+        let request = LspRequest {
+            bandwidth_bps: lsp.bandwidth_bps,
+            ..LspRequest::new(
+                lsp.name.clone(),
+                vec![RouteHop::to(B_ID)],
+                SwitchingType::Psc,
+            )
+        };
+        if let Err(e) = rsvp.setup(now, request) {
+            panic!("setup refused at once: {e}");
         }
     }
     if let Some(name) = &step.teardown_lsp
