@@ -91,6 +91,14 @@ fn every_te_database_equals_the_reservations() {
             "{router} sees {from}→{to} at {seen:?}, {from} holds {held:?}"
         );
     }
+    // The simulator's global view, kept only as this oracle and read by no decision, says
+    // the same.
+    let oracle = sim.te_database();
+    for link in &oracle.links {
+        let id = |r: usize| sim.node(r).unwrap().router_id();
+        let held = truth[&(id(link.from), id(link.to))];
+        assert!(close(link.unreserved_bps, held), "{}: {held:?}", link.name);
+    }
     // The reservation is there to see: X→Y lost 6 Gb/s at priority 7 (setup priority 7,
     // holding priority 0: every priority).
     let x = sim.node(2).unwrap().router_id();
