@@ -65,6 +65,18 @@ struct Step {
 struct LspSetup {
     name: String,
     bandwidth_bps: f64,
+    #[serde(default, skip_serializing_if = "is_false")]
+    bidirectional: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    setup_priority: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold_priority: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tunnel_id: Option<u16>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -290,8 +302,17 @@ fn feed(a: &mut Node, step: &Step) {
     if let Some(lsp) = &step.setup_lsp
         && let Some(rsvp) = a.rsvp_mut(now)
     {
+        let defaults = LspRequest::new(
+            lsp.name.clone(),
+            vec![RouteHop::to(B_ID)],
+            SwitchingType::Psc,
+        );
         let request = LspRequest {
             bandwidth_bps: lsp.bandwidth_bps,
+            bidirectional: lsp.bidirectional,
+            setup_priority: lsp.setup_priority.unwrap_or(defaults.setup_priority),
+            hold_priority: lsp.hold_priority.unwrap_or(defaults.hold_priority),
+            tunnel_id: lsp.tunnel_id.unwrap_or(defaults.tunnel_id),
             ..LspRequest::new(
                 lsp.name.clone(),
                 vec![RouteHop::to(B_ID)],
