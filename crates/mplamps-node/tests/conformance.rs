@@ -59,6 +59,9 @@ struct Step {
     setup_lsp: Option<LspSetup>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     teardown_lsp: Option<String>,
+    /// The operator asks A to delete an LSP gracefully (RFC 3473 §7.2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delete_gracefully: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,6 +80,25 @@ struct LspSetup {
 
 fn is_false(b: &bool) -> bool {
     !b
+}
+
+impl LspSetup {
+    /// The request for an LSP over one hop to `to`.
+    fn request(&self, to: Ipv4Addr) -> LspRequest {
+        let defaults = LspRequest::new(
+            self.name.clone(),
+            vec![RouteHop::to(to)],
+            SwitchingType::Psc,
+        );
+        LspRequest {
+            bandwidth_bps: self.bandwidth_bps,
+            bidirectional: self.bidirectional,
+            setup_priority: self.setup_priority.unwrap_or(defaults.setup_priority),
+            hold_priority: self.hold_priority.unwrap_or(defaults.hold_priority),
+            tunnel_id: self.tunnel_id.unwrap_or(defaults.tunnel_id),
+            ..defaults
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -301,27 +323,14 @@ fn feed(a: &mut Node, step: &Step) {
     }
     if let Some(lsp) = &step.setup_lsp
         && let Some(rsvp) = a.rsvp_mut(now)
+        && let Err(e) = rsvp.setup(now, lsp.request(B_ID))
     {
-        let defaults = LspRequest::new(
-            lsp.name.clone(),
-            vec![RouteHop::to(B_ID)],
-            SwitchingType::Psc,
-        );
-        let request = LspRequest {
-            bandwidth_bps: lsp.bandwidth_bps,
-            bidirectional: lsp.bidirectional,
-            setup_priority: lsp.setup_priority.unwrap_or(defaults.setup_priority),
-            hold_priority: lsp.hold_priority.unwrap_or(defaults.hold_priority),
-            tunnel_id: lsp.tunnel_id.unwrap_or(defaults.tunnel_id),
-            ..LspRequest::new(
-                lsp.name.clone(),
-                vec![RouteHop::to(B_ID)],
-                SwitchingType::Psc,
-            )
-        };
-        if let Err(e) = rsvp.setup(now, request) {
-            panic!("setup refused at once: {e}");
-        }
+        panic!("setup refused at once: {e}");
+    }
+    if let Some(name) = &step.delete_gracefully
+        && let Some(rsvp) = a.rsvp_mut(now)
+    {
+        rsvp.delete_gracefully(now, name);
     }
     if let Some(name) = &step.teardown_lsp
         && let Some(rsvp) = a.rsvp_mut(now)
@@ -383,6 +392,11 @@ struct ScriptStep {
     setup_lsp: Option<LspSetup>,
     #[serde(default)]
     teardown_lsp: Option<String>,
+    #[serde(default)]
+    delete_gracefully: Option<String>,
+    /// B is asked for an LSP to A: A is its egress.
+    #[serde(default)]
+    peer_setup_lsp: Option<LspSetup>,
 }
 
 /// An LSA a script makes B send.
@@ -670,13 +684,20 @@ fn record(protocol: &str, script: &[ScriptStep]) -> Vec<Step> {
                 payload: unhex(bytes),
             });
         }
-        if s.setup_lsp.is_some() || s.teardown_lsp.is_some() {
+        if s.setup_lsp.is_some() || s.teardown_lsp.is_some() || s.delete_gracefully.is_some() {
             r.record(Step {
                 at_ms: r.now,
                 setup_lsp: s.setup_lsp.clone(),
                 teardown_lsp: s.teardown_lsp.clone(),
+                delete_gracefully: s.delete_gracefully.clone(),
                 ..Step::default()
             });
+        }
+        if let Some(lsp) = &s.peer_setup_lsp {
+            let (now, a_id) = (ms(r.now), r.nodes[A].router_id());
+            if let Some(rsvp) = r.nodes[B].rsvp_mut(now) {
+                rsvp.setup(now, lsp.request(a_id)).unwrap();
+            }
         }
         r.exchange();
     }

@@ -192,6 +192,8 @@ impl Instance {
         match (state, m.kind) {
             (_, MessageType::Notification) => self.receive_notification(peer, &m),
             (_, MessageType::Initialization) => self.fsm(peer, Input::Init(Box::new(m))),
+            (Some(SessionState::Operational), MessageType::KeepAlive)
+                if self.refused_unknown_tlv(peer, &m) => {}
             (_, MessageType::KeepAlive) => self.fsm(peer, Input::KeepAlive),
             (Some(SessionState::Operational), _) => self.operational_message(peer, m),
             (_, kind) => self.fsm(peer, Input::Premature(kind)),
@@ -371,17 +373,25 @@ impl Instance {
         }
     }
 
-    fn operational_message(&mut self, peer: Ipv4Addr, m: Message) {
-        // §3.5.1.2.1 / RFC 5561: an unknown TLV with U clear makes the message ignored and
-        // answered; with U set it is ignored silently.
-        if let Some(t) = m
+    /// §3.5.1.2.1 / RFC 5561: an unknown TLV with U clear makes the message ignored and
+    /// answered (status 0x06); with U set it is ignored silently. True when `m` was refused.
+    fn refused_unknown_tlv(&mut self, peer: Ipv4Addr, m: &Message) -> bool {
+        let Some(t) = m
             .tlvs
             .iter()
             .find(|t| matches!(t.body, TlvBody::Unknown { .. }) && !t.unknown_ignore)
-        {
-            let code = t.code();
-            self.warn(format!("unknown TLV 0x{code:04x} from {peer}"));
-            return self.notify(peer, status::UNKNOWN_TLV, m.id, m.kind.to_u16());
+        else {
+            return false;
+        };
+        let code = t.code();
+        self.warn(format!("unknown TLV 0x{code:04x} from {peer}"));
+        self.notify(peer, status::UNKNOWN_TLV, m.id, m.kind.to_u16());
+        true
+    }
+
+    fn operational_message(&mut self, peer: Ipv4Addr, m: Message) {
+        if self.refused_unknown_tlv(peer, &m) {
+            return;
         }
         match m.kind {
             MessageType::Address | MessageType::AddressWithdraw => self.receive_addresses(peer, &m),
