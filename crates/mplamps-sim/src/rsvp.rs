@@ -522,6 +522,18 @@ impl Sim {
                     let _ = self.fail_over(&spec_name);
                 }
             }
+            rsvp::Event::LspDown { name, reason } => {
+                let Some(k) = self.run_named(&name) else {
+                    return;
+                };
+                // The ingress keeps its Path and waits for a new Resv.
+                let run = &mut self.lsps[k];
+                run.state = RunState::Signaling;
+                run.active = false;
+                run.active_since = None;
+                self.last_change = self.now;
+                self.warn(format!("LSP {name} went down: {reason}"));
+            }
             rsvp::Event::Retry { .. } => self.last_change = self.now,
             rsvp::Event::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
         }

@@ -18,6 +18,7 @@ mod labels;
 mod messages;
 mod notify;
 mod protection;
+mod reservation;
 mod restart;
 mod signal;
 #[cfg(test)]
@@ -217,6 +218,12 @@ pub enum Event {
         name: String,
         error: LspError,
     },
+    /// The LSP lost its reservation downstream (a ResvTear, or Resv refreshes that
+    /// stopped): it carries nothing until a new Resv comes, while its Path is refreshed.
+    LspDown {
+        name: String,
+        reason: String,
+    },
     /// A label was lost in a contention or refused, and signaling goes on with another.
     Retry {
         name: Option<String>,
@@ -286,6 +293,8 @@ pub struct Counters {
     pub unclaimed_lsps: u64,
     /// State removed because the neighbor did not refresh it after a resynchronization.
     pub stale_removed: u64,
+    /// Reservations removed because their Resv refreshes stopped (RFC 2205 §3.7).
+    pub resv_timeouts: u64,
 }
 
 impl Counters {
@@ -313,6 +322,7 @@ impl Counters {
             (&mut self.recovered_lsps, other.recovered_lsps),
             (&mut self.unclaimed_lsps, other.unclaimed_lsps),
             (&mut self.stale_removed, other.stale_removed),
+            (&mut self.resv_timeouts, other.resv_timeouts),
             (&mut self.malformed, other.malformed),
         ] {
             *mine += theirs;

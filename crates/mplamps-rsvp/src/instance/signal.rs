@@ -70,7 +70,10 @@ pub(super) struct Lsp {
     pub(super) deleting: bool,
     pub(super) state: LspState,
     pub(super) error: Option<LspError>,
+    /// When the Path state times out (RFC 2205 §3.7) unless refreshed.
     pub(super) expires_ms: u64,
+    /// When the Resv state from downstream times out; `u64::MAX` while there is none.
+    pub(super) resv_expires_ms: u64,
     pub(super) next_refresh_ms: u64,
     /// A neighbor came back (RFC 3471 §9.2): the Path must be refreshed by then, or the
     /// state is stale.
@@ -84,6 +87,7 @@ impl Lsp {
     pub(super) fn next_deadline(&self) -> u64 {
         self.next_refresh_ms
             .min(self.expires_ms)
+            .min(self.resv_expires_ms)
             .min(self.resync_until.unwrap_or(u64::MAX))
     }
 
@@ -405,6 +409,7 @@ impl Instance {
             state: LspState::Signaling,
             error: None,
             expires_ms: u64::MAX,
+            resv_expires_ms: u64::MAX,
             next_refresh_ms: now_ms + self.config.refresh_ms,
             resync_until: None,
             recovered,
@@ -458,11 +463,11 @@ impl Instance {
             .received
             .entry(msg.msg_type.name())
             .or_default() += 1;
-        // Path, Resv and Hello belong to the interface they arrived on (RFC 2205 §3.1.3);
+        // Path, Resv, ResvTear and Hello belong to the interface they arrived on (RFC 2205 §3.1.3);
         // the others name their LSP and are routed to the node.
         let per_interface = matches!(
             msg.msg_type,
-            MessageType::Path | MessageType::Resv | MessageType::Hello
+            MessageType::Path | MessageType::Resv | MessageType::ResvTear | MessageType::Hello
         );
         if per_interface && interface >= self.config.interfaces.len() {
             return self.drop_message(format!(
@@ -482,7 +487,7 @@ impl Instance {
                     self.remove(&key);
                 }
             }
-            MessageType::ResvTear => {}
+            MessageType::ResvTear => self.handle_resv_tear(interface, msg),
             MessageType::Notify => self.handle_notify(msg),
             MessageType::Hello => self.handle_hello(interface, msg),
             _ => self.drop_message(format!("{} not handled", msg.msg_type.name())),
@@ -535,6 +540,20 @@ impl Instance {
                     self.send_path_tear(&key);
                     self.remove(&key);
                     continue;
+                }
+            }
+            let Some(lsp) = self.lsps.get(&key) else {
+                continue;
+            };
+            if now_ms >= lsp.resv_expires_ms {
+                if downstream_lost {
+                    // As for Path state above: the downstream neighbor's restart decides.
+                    let lifetime = self.lifetime_ms();
+                    if let Some(l) = self.lsps.get_mut(&key) {
+                        l.resv_expires_ms = now_ms + lifetime;
+                    }
+                } else {
+                    self.reservation_lost(&key, super::reservation::Loss::TimedOut);
                 }
             }
             let Some(lsp) = self.lsps.get(&key) else {
@@ -917,6 +936,7 @@ impl Instance {
             state: LspState::Signaling,
             error: None,
             expires_ms: self.now_ms + self.lifetime_ms(),
+            resv_expires_ms: u64::MAX,
             next_refresh_ms: self.now_ms + self.config.refresh_ms,
             resync_until: None,
             recovered,
@@ -1085,6 +1105,7 @@ impl Instance {
             l.up_out_label = None;
             l.up_out_allocated = false;
             l.out_label = None;
+            l.resv_expires_ms = u64::MAX;
             l.offered_out = None;
         }
     }
@@ -1092,6 +1113,7 @@ impl Instance {
     /// Removes an LSP's state and returns everything it held.
     pub(super) fn remove(&mut self, key: &LspKey) {
         self.release_downstream(key);
+        self.release_in_label(key);
         let Some(lsp) = self.lsps.remove(key) else {
             return;
         };
@@ -1100,15 +1122,7 @@ impl Instance {
         }
         if let Some(i) = lsp.in_if {
             self.book_as(i, lsp.hold_priority, -lsp.booked_in, lsp.share());
-            let switched = self.switched(Some(i));
-            if let Some(label) = lsp.in_label {
-                if lsp.in_label_allocated {
-                    let _ = self.config.labels.release(LabelOwner::RsvpTe, label);
-                } else if switched {
-                    self.links[i].release(label, key);
-                }
-            }
-            if let Some(up) = lsp.up_in_label.filter(|_| switched) {
+            if let Some(up) = lsp.up_in_label.filter(|_| self.switched(Some(i))) {
                 self.links[i].release(up, key);
             }
         }
@@ -1180,6 +1194,10 @@ impl Instance {
             })
             .unwrap_or_default();
         if lsp.out_label == Some(label) {
+            let lifetime = self.lifetime_ms();
+            if let Some(l) = self.lsps.get_mut(&key) {
+                l.resv_expires_ms = self.now_ms + lifetime;
+            }
             if reflected != lsp.admin_reflected {
                 self.admin_reflected(&key, reflected);
             }
@@ -1209,9 +1227,12 @@ impl Instance {
                 return self.emit(out, err);
             }
         }
+        let expires = self.now_ms + self.lifetime_ms();
         if let Some(l) = self.lsps.get_mut(&key) {
             l.out_label = Some(label);
+            l.resv_expires_ms = expires;
         }
+        self.arm_lsp(&key);
         if lsp.in_if.is_none() {
             if let Some(l) = self.lsps.get_mut(&key) {
                 l.state = LspState::Up;

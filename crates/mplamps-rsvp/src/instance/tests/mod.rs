@@ -642,6 +642,53 @@ fn state_times_out_without_refreshes_and_refreshes_keep_it() {
     assert_eq!(net.nodes[1].label_space().allocated(LabelOwner::RsvpTe), 0);
 }
 
+/// RFC 2205 §3.7 and §3.1.4: when the egress stops refreshing its Resv, the transit node's
+/// reservation times out; it gives its labels back and sends a ResvTear, and the ingress
+/// reports the LSP down while refreshing its Path. A new Resv sets it up again.
+#[test]
+fn resv_state_times_out_with_a_resv_tear_and_a_new_resv_restores_it() {
+    let mut net = Net::new(3, &[], &[packet(0, 1), packet(1, 2)]);
+    net.nodes[0]
+        .setup(ms(0), request("r", &[1, 2], SwitchingType::Psc))
+        .unwrap();
+    net.run();
+    assert!(up(&net, 0, "r").out_label.is_some());
+    // The egress goes silent; the ingress and B go on.
+    for step in 1..=20 {
+        net.now = step * 10_000;
+        for n in 0..2 {
+            net.nodes[n].handle_timeout(ms(net.now));
+        }
+        net.run();
+    }
+    assert_eq!(net.nodes[1].counters().resv_timeouts, 1);
+    assert_eq!(net.sent(MessageType::ResvTear), 1, "B tore A's reservation");
+    let b = view_at(&net, 1);
+    assert_eq!((b.in_label, b.out_label), (None, None));
+    assert_eq!(b.state, LspState::Signaling);
+    assert_eq!(net.nodes[1].label_space().allocated(LabelOwner::RsvpTe), 0);
+    let a = net.nodes[0].lsp("r").unwrap();
+    assert_eq!((a.state, a.out_label), (LspState::Signaling, None));
+    assert!(net.events.iter().any(
+        |(n, e)| *n == 0 && matches!(e, Event::LspDown { name, reason } if name == "r" && reason.contains("ResvTear"))
+    ));
+    assert!(
+        net.nodes[0].cross_connects().is_empty(),
+        "nothing is forwarded on a torn reservation"
+    );
+    // Paths kept flowing, so the egress still has state; its next Resv brings the LSP back.
+    assert_eq!(net.nodes[2].lsps().count(), 1);
+    net.advance(300_000, 1_000);
+    assert!(up(&net, 0, "r").out_label.is_some());
+    assert!(
+        net.events
+            .iter()
+            .filter(|(n, e)| *n == 0 && matches!(e, Event::LspUp { .. }))
+            .count()
+            >= 2
+    );
+}
+
 /// The next timeout an instance asks for (`poll_timeout`) is never later than any LSP's
 /// refresh, state timeout or resynchronisation deadline, however the LSPs' timers drift
 /// apart; and driven by it alone, refreshes keep every LSP.
