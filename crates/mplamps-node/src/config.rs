@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_core::fec::Fec;
+use mplamps_core::gmpls::{LinkGmpls, SwitchingType};
 use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
@@ -50,6 +51,7 @@ pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
             selection: net.selection,
             power_membership: net.power_membership,
             interfaces: Vec::new(),
+            label_conversion: r.label_conversion,
             expected_lsas,
         })
         .collect();
@@ -120,12 +122,24 @@ pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
                         marginal_ratio,
                         weight,
                     },
-                    gmpls: link.gmpls.clone(),
+                    gmpls: flooded_gmpls(&link.gmpls),
                 },
             });
         }
     }
     configs
+}
+
+/// What OSPF-TE floods of a link's GMPLS attributes. The labels of a power line are
+/// voltages every LSP on the line uses at once (RFC 3251 §7.1): they are not a resource to
+/// flood as available, and a grid's transformers change them where no label conversion is
+/// advertised.
+fn flooded_gmpls(gmpls: &LinkGmpls) -> LinkGmpls {
+    let mut flooded = gmpls.clone();
+    if gmpls.switching == Some(SwitchingType::Electric) {
+        flooded.labels = None;
+    }
+    flooded
 }
 
 /// The LDP configuration of one router.

@@ -18,7 +18,7 @@ use mplamps_ospf::instance::{self as ospf, Prefix, Route};
 use mplamps_ospf::packet::LsaStore;
 use mplamps_rsvp::instance as rsvp;
 
-use crate::te_advertising::{self, FloodThresholds};
+use crate::te_advertising::{self, FloodThresholds, Reservations};
 use crate::te_database::TeView;
 
 /// What a datagram carries.
@@ -117,8 +117,8 @@ pub struct Node {
     down: Vec<bool>,
     /// Each interface's TE values as configured, before reservations.
     configured_te: Vec<ospf::TeValues>,
-    /// Bandwidth in use per setup priority that each interface's TE values advertise.
-    advertised_in_use: Vec<[f64; 8]>,
+    /// What each interface's TE values advertise of its reservations.
+    advertised: Vec<Reservations>,
     te_flooding: FloodThresholds,
     /// `inputs` when reservations were last compared with what is advertised.
     reservations_checked: u64,
@@ -138,7 +138,13 @@ impl Node {
             .map(|i| i.te.clone())
             .collect();
         Node {
-            advertised_in_use: vec![[0.0; 8]; configured_te.len()],
+            advertised: configured_te
+                .iter()
+                .map(|te| Reservations {
+                    in_use: [0.0; 8],
+                    free_labels: te.gmpls.labels.clone(),
+                })
+                .collect(),
             configured_te,
             te_flooding: config.te_flooding,
             reservations_checked: 0,
@@ -273,11 +279,11 @@ impl Node {
         config: ospf::InterfaceConfig,
     ) {
         self.input(now);
-        let in_use = self.advertised_in_use.get(interface).copied();
+        let reserved = self.advertised.get(interface).cloned();
         if let Some(c) = self.configured_te.get_mut(interface) {
             c.clone_from(&config.te);
         }
-        let te = te_advertising::with_reservations(&config.te, in_use.unwrap_or_default());
+        let te = te_advertising::with_reservations(&config.te, &reserved.unwrap_or_default());
         self.ospf
             .reconfigure_interface(now, interface, ospf::InterfaceConfig { te, ..config });
     }
@@ -440,7 +446,7 @@ impl Node {
     }
 
     /// Puts RSVP-TE's reservations into OSPF's TE values where they crossed a flooding
-    /// threshold since last advertised.
+    /// threshold since last advertised, or changed the free labels of a link that floods them.
     fn advertise_reservations(&mut self) {
         if self.reservations_checked == self.inputs {
             return;
@@ -451,18 +457,28 @@ impl Node {
         };
         for (i, configured) in self.configured_te.iter().enumerate() {
             let held = rsvp.reserved_by_priority(i).unwrap_or_default();
-            let in_use = te_advertising::in_use_by_priority(held);
-            let Some(advertised) = self.advertised_in_use.get_mut(i) else {
+            let reserved = Reservations {
+                in_use: te_advertising::in_use_by_priority(held),
+                free_labels: configured
+                    .gmpls
+                    .labels
+                    .as_ref()
+                    .and(rsvp.link_labels(i))
+                    .filter(|labels| !labels.is_shared())
+                    .map(rsvp::LinkLabels::free),
+            };
+            let Some(advertised) = self.advertised.get_mut(i) else {
                 continue;
             };
             let max = configured.max_reservable.bps();
             let crossed = advertised
+                .in_use
                 .iter()
-                .zip(&in_use)
+                .zip(&reserved.in_use)
                 .any(|(old, new)| self.te_flooding.crossed(*old, *new, max));
-            if crossed {
-                *advertised = in_use;
-                let te = te_advertising::with_reservations(configured, in_use);
+            if crossed || advertised.free_labels != reserved.free_labels {
+                let te = te_advertising::with_reservations(configured, &reserved);
+                *advertised = reserved;
                 self.ospf.set_te_values(self.now, i, te);
             }
         }

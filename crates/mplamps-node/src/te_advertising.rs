@@ -3,9 +3,24 @@
 //! LSPs hold at that priority or a better one. A change is flooded when it crosses a
 //! flooding threshold, as routers do, so a busy link does not flood at every setup; OSPF's
 //! MinLSInterval spaces what is flooded.
+//!
+//! A label-switched link whose labels are exclusive (a wavelength, a port, a timeslot) also
+//! floods which of them are free (RFC 7580 Available Labels), at every change: an ingress
+//! that keeps label continuity (RFC 3471 §3.5) needs the exact set. A voltage on a power line
+//! is used by every LSP on it at once (RFC 3251 §7.1): nothing to flood.
 
 use mplamps_core::Bandwidth;
+use mplamps_core::gmpls::LabelSet;
 use mplamps_ospf::instance::TeValues;
+
+/// What one link's TE values say of the reservations on it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reservations {
+    /// Bandwidth in use at or above each setup priority (`in_use_by_priority`).
+    pub in_use: [f64; 8],
+    /// The labels nobody holds, on a link with exclusive labels; `None`: as configured.
+    pub free_labels: Option<LabelSet>,
+}
 
 /// Shares of a link's reservable bandwidth in use, in percent, whose crossing (up or down)
 /// floods the link's TE LSA again: common router defaults.
@@ -56,14 +71,17 @@ pub fn in_use_by_priority(held: [f64; 8]) -> [f64; 8] {
     })
 }
 
-/// The TE values to advertise: `configured`, with `in_use` taken from its unreserved
-/// bandwidth at each priority, and the power ratios divided by what reservations leave of
+/// The TE values to advertise: `configured`, with the bandwidth `reserved` uses taken from
+/// its unreserved bandwidth at each priority, only the free labels offered, and the power ratios divided by what reservations leave of
 /// the available bandwidth instead of all of it (draft §2: a port's power per X over its
 /// available bandwidth). The line card's power is as configured. A port with nothing left
 /// advertises no power value: it leaves the power topology (draft §2.4.4).
-pub fn with_reservations(configured: &TeValues, in_use: [f64; 8]) -> TeValues {
+pub fn with_reservations(configured: &TeValues, reserved: &Reservations) -> TeValues {
     let mut te = configured.clone();
-    for (unreserved, used) in te.unreserved.iter_mut().zip(in_use) {
+    if let Some(free) = &reserved.free_labels {
+        te.gmpls.labels = Some(free.clone());
+    }
+    for (unreserved, used) in te.unreserved.iter_mut().zip(reserved.in_use) {
         let free = (unreserved.bps() - used).max(0.0);
         *unreserved = Bandwidth::from_bps(free).unwrap_or_default();
     }
@@ -120,7 +138,11 @@ mod tests {
         let configured = te(10.0);
         let mut held = [0.0; 8];
         held[0] = 5e9;
-        let half = with_reservations(&configured, in_use_by_priority(held));
+        let reserved = |held| Reservations {
+            in_use: in_use_by_priority(held),
+            free_labels: None,
+        };
+        let half = with_reservations(&configured, &reserved(held));
         assert_eq!(half.unreserved[7].bps(), 5e9);
         assert_eq!(
             half.power.consumed_ratio,
@@ -129,13 +151,19 @@ mod tests {
         );
         assert_eq!(half.power.available_ratio, Some(4.0));
         held[0] = 10e9;
-        let full = with_reservations(&configured, in_use_by_priority(held));
+        let full = with_reservations(&configured, &reserved(held));
         assert_eq!(
             full.power.consumed_ratio, None,
             "nothing left: out of the power topology"
         );
-        let none = with_reservations(&configured, [0.0; 8]);
+        let none = with_reservations(&configured, &Reservations::default());
         assert_eq!(none, configured);
+        let labels = Reservations {
+            free_labels: Some("3..5".parse().unwrap_or_default()),
+            ..Reservations::default()
+        };
+        let narrowed = with_reservations(&configured, &labels);
+        assert_eq!(narrowed.gmpls.labels, labels.free_labels);
     }
 
     #[test]

@@ -3,14 +3,14 @@
 //! attributes its transmitting end floods in its TE LSA. What other routers reserved reaches
 //! the graph only as their TE LSAs say it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_algorithms::cspf::{PRIORITIES, TeGraph, TeLink, TeNode};
 use mplamps_core::gmpls::{LspEncoding, ProtectionFlags, SwitchingType};
 use mplamps_ospf::instance as ospf;
-use mplamps_ospf::packet::{LinkSubTlv, LsType, LsaBody, TeTlv};
+use mplamps_ospf::packet::{LabelSetField, LinkSubTlv, LsType, LsaBody, TeTlv};
 
 /// A node's TE graph, with the router ID of each of its nodes.
 #[derive(Debug, Clone)]
@@ -30,13 +30,18 @@ impl TeView {
 pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration) -> TeView {
     let ends = link_tlvs(ospf, now);
     let routers: Vec<Ipv4Addr> = ted.nodes.iter().map(|n| n.router_id).collect();
+    // Said on the links that flood their labels: a node that floods none has no label
+    // continuity to keep or break.
+    let converters: HashSet<Ipv4Addr> = ends
+        .iter()
+        .filter(|(_, subs)| subs.contains(&LinkSubTlv::LabelConversion))
+        .map(|((router, _), _)| *router)
+        .collect();
     let nodes = routers
         .iter()
         .map(|r| TeNode {
             name: r.to_string(),
-            // A node's wavelength conversion is not flooded here (RFC 7580's connectivity
-            // matrix is not implemented): label continuity is assumed at every node.
-            label_conversion: false,
+            label_conversion: converters.contains(r),
         })
         .collect();
     let mut links = Vec::with_capacity(ted.links.len() * 2);
@@ -127,6 +132,7 @@ fn directed(
             LinkSubTlv::TeMetric(m) => te.te_metric = *m,
             LinkSubTlv::Protection(p) => te.protection = ProtectionFlags(*p),
             LinkSubTlv::Srlg(groups) => te.srlg.clone_from(groups),
+            LinkSubTlv::AvailableLabels(fields) => te.labels = Some(LabelSetField::union(fields)),
             // The first ISCD describes the link (RFC 4203 §1.4 allows several).
             LinkSubTlv::Iscd(iscd) if !iscd_seen => {
                 iscd_seen = true;

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_node::FloodThresholds;
-use mplamps_node::te_advertising::{in_use_by_priority, with_reservations};
+use mplamps_node::te_advertising::{Reservations, in_use_by_priority, with_reservations};
 use mplamps_sim::rsvp::RunState;
 use mplamps_sim::{LinkModel, Sim};
 use mplamps_te::Network;
@@ -38,7 +38,11 @@ fn truth(sim: &Sim) -> HashMap<(Ipv4Addr, Ipv4Addr), [f64; 8]> {
         let rsvp = node.rsvp().unwrap();
         for (i, interface) in rsvp.config().interfaces.iter().enumerate() {
             let held = rsvp.reserved_by_priority(i).unwrap();
-            let te = with_reservations(&node.configured_te()[i], in_use_by_priority(held));
+            let reserved = Reservations {
+                in_use: in_use_by_priority(held),
+                free_labels: None,
+            };
+            let te = with_reservations(&node.configured_te()[i], &reserved);
             out.insert(
                 (node.router_id(), interface.neighbor),
                 te.unreserved.map(|b| b.bps()),
@@ -247,4 +251,67 @@ fn reservations_raise_pwrlink_where_they_take_bandwidth() {
     );
     // I1–X carries from-i1 as well.
     assert!(pwrlink(&busy, "I1", "X") > pwrlink(&idle, "I1", "X"));
+}
+
+/// Every router's view of the labels free on every label-switched direction, by (router,
+/// from, to).
+fn label_views(sim: &Sim) -> HashMap<(Ipv4Addr, Ipv4Addr, Ipv4Addr), Option<String>> {
+    let mut out = HashMap::new();
+    for r in 0..sim.net.routers.len() {
+        let node = sim.node(r).unwrap();
+        let view = node.te_view();
+        for link in &view.graph.links {
+            let (from, to) = (view.routers[link.from], view.routers[link.to]);
+            let labels = link.labels.as_ref().map(ToString::to_string);
+            out.insert((node.router_id(), from, to), labels);
+        }
+    }
+    out
+}
+
+/// RFC 7580, RFC 3471 §3.5: label-switched links flood their free labels, so every router's
+/// TE database holds what the transmitting end has left; the second ingress, through X that
+/// converts no wavelength, sees X–Y's only wavelength taken and routes around it at once,
+/// without a refusal or a retry.
+#[test]
+fn free_labels_are_flooded_and_keep_the_second_lambda_off_a_full_link() {
+    let net =
+        Network::from_toml("wavelengths.toml", include_str!("data/wavelengths.toml")).unwrap();
+    let sim = converged(net, FloodThresholds::default());
+    let runs = sim.lsp_runs();
+    assert!(
+        runs.iter()
+            .all(|r| r.state == RunState::Up && r.retries == 0),
+        "{runs:?}"
+    );
+    assert_eq!(path(&sim, "from-i1"), ["I1", "X", "Y", "E"]);
+    assert_eq!(path(&sim, "from-i2"), ["I2", "X", "Z", "E"]);
+    let x = sim.net.router_index("X").unwrap();
+    let path_errs = sim.rsvp_counters(x).unwrap().sent.get("PathErr").copied();
+    assert_eq!(path_errs.unwrap_or(0), 0, "X refused nothing");
+    // The truth: each end's free labels, as its RSVP-TE books say.
+    let mut truth = HashMap::new();
+    for r in 0..sim.net.routers.len() {
+        let node = sim.node(r).unwrap();
+        let rsvp = node.rsvp().unwrap();
+        for (i, interface) in rsvp.config().interfaces.iter().enumerate() {
+            let free = rsvp.link_labels(i).unwrap().free();
+            truth.insert((node.router_id(), interface.neighbor), free.to_string());
+        }
+    }
+    let views = label_views(&sim);
+    assert_eq!(views.len(), sim.net.routers.len() * truth.len());
+    for ((router, from, to), seen) in &views {
+        assert_eq!(
+            seen.as_ref(),
+            Some(&truth[&(*from, *to)]),
+            "{router} sees {from}→{to}"
+        );
+    }
+    let id = |name: &str| {
+        sim.node(sim.net.router_index(name).unwrap())
+            .unwrap()
+            .router_id()
+    };
+    assert_eq!(views[&(id("I2"), id("X"), id("Y"))].as_deref(), Some(""));
 }

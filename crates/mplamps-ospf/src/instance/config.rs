@@ -110,6 +110,9 @@ pub struct RouterConfig {
     pub selection: Selection,
     pub power_membership: PowerMembership,
     pub interfaces: Vec<InterfaceConfig>,
+    /// The router converts labels (RFC 3471 §3.5): said on each link that floods its free
+    /// labels, so that CSPF may change labels here.
+    pub label_conversion: bool,
     /// About how many LSAs the area will hold: the link-state database is sized for them
     /// from the start instead of growing (and copying itself) step by step. A hint only;
     /// 0 lets it grow.

@@ -13,8 +13,8 @@ use super::{Event, Instance, Timer};
 use crate::packet::lsa::{INITIAL_SEQUENCE, MAX_AGE, MAX_SEQUENCE, OPAQUE_TYPE_TE};
 use crate::packet::te::{LINK_TYPE_MULTI_ACCESS, LINK_TYPE_P2P};
 use crate::packet::{
-    Iscd, LinkSubTlv, LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, PowerCodePoints,
-    PowerKind, RouterLink, RouterLinkType, RouterLsa, Scsi, TeTlv, options,
+    Iscd, LabelSetField, LinkSubTlv, LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa,
+    PowerCodePoints, PowerKind, RouterLink, RouterLinkType, RouterLsa, Scsi, TeTlv, options,
 };
 
 #[derive(Default)]
@@ -435,6 +435,12 @@ impl Instance {
         }
         if !g.srlg.is_empty() {
             subs.push(LinkSubTlv::Srlg(g.srlg.clone()));
+        }
+        if let Some(free) = &g.labels {
+            subs.push(LinkSubTlv::AvailableLabels(LabelSetField::encode_set(free)));
+            if self.config.label_conversion {
+                subs.push(LinkSubTlv::LabelConversion);
+            }
         }
         let points = self.config.code_points;
         let power = te.power;

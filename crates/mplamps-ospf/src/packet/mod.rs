@@ -5,6 +5,7 @@
 //! `Packet::encode` computes the length and the checksum.
 
 pub mod checksum;
+pub mod label_set;
 pub mod lsa;
 mod reader;
 pub mod store;
@@ -14,6 +15,7 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
+pub use label_set::{LabelSetAction, LabelSetField};
 pub use lsa::{
     LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
     RouterView, SummaryLsa,

@@ -1,7 +1,8 @@
 //! The TE LSA body (RFC 3630 §2.4): Router Address and Link TLVs, the Link sub-TLVs of
 //! RFC 3630 §2.5 (1–9), RFC 4203 §1 (11, 14, 15, 16) and the power sub-TLVs of
 //! draft-mjsraman-rtgwg-ospf-ldp-power-topo §2.4.2 at the experimental code points of the
-//! brief §3 (or the draft's own, colliding, numbers when asked).
+//! brief §3 (or the draft's own, colliding, numbers when asked), and the free labels of a
+//! label-switched link (RFC 7580 Available Labels, see `label_set`).
 //!
 //! TLV lengths count the value only; values are padded to four octets (RFC 3630 §2.3.2).
 //! TLVs and sub-TLVs we do not know are kept as raw bytes and written back unchanged.
@@ -13,6 +14,7 @@ use serde::Serialize;
 use mplamps_algorithms::power::Selection;
 
 use super::DecodeError;
+use super::label_set::{self, LabelSetField};
 use super::reader::{Put, Reader};
 
 pub const TLV_ROUTER_ADDRESS: u16 = 1;
@@ -45,6 +47,12 @@ pub mod sub {
     pub const MARGINAL_RATIO: u16 = 32771;
     /// mplamps addition: this end's PWRLINK weight, sent only when it is not 1.
     pub const PWRLINK_WEIGHT: u16 = 32772;
+    /// The free labels of a label-switched link: RFC 7580's Available Labels, an RFC 7579
+    /// §2.6 Label Set Field, at an experimental code point (docs/ospf.md says why).
+    pub const AVAILABLE_LABELS: u16 = 32773;
+    /// mplamps addition, empty: the advertising router converts labels (RFC 3471 §3.5), so a
+    /// path through it need not keep one label end to end.
+    pub const LABEL_CONVERSION: u16 = 32774;
 }
 
 /// Link Type sub-TLV values (RFC 3630 §2.5.1).
@@ -179,6 +187,10 @@ pub enum LinkSubTlv {
     Protection(u8),
     Iscd(Iscd),
     Srlg(Vec<u32>),
+    /// The labels free on the link (RFC 7580 Available Labels, RFC 7579 §2.6 fields).
+    AvailableLabels(Vec<LabelSetField>),
+    /// The advertising router converts labels.
+    LabelConversion,
     /// A power value with the code point it was (or will be) sent with.
     Power {
         kind: PowerKind,
@@ -318,6 +330,13 @@ fn decode_link_sub(tlv_type: u16, value: &[u8]) -> Result<LinkSubTlv, DecodeErro
                 groups.push(r.u32("SRLG")?);
             }
             S::Srlg(groups)
+        }
+        sub::AVAILABLE_LABELS => {
+            S::AvailableLabels(label_set::decode_fields(value, "Available Labels sub-TLV")?)
+        }
+        sub::LABEL_CONVERSION => {
+            exact(value, 0, "Label Conversion sub-TLV")?;
+            S::LabelConversion
         }
         code => match PowerKind::from_code(code) {
             Some(kind) if value.len() == 4 => S::Power {
@@ -467,6 +486,11 @@ fn encode_link_sub(s: &LinkSubTlv, out: &mut Vec<u8>) {
             groups.iter().for_each(|g| v.put_u32(*g));
             sub::SRLG
         }
+        LinkSubTlv::AvailableLabels(fields) => {
+            label_set::encode_fields(fields, &mut v);
+            sub::AVAILABLE_LABELS
+        }
+        LinkSubTlv::LabelConversion => sub::LABEL_CONVERSION,
         LinkSubTlv::Power { code, value, .. } => {
             v.put_f32(*value);
             *code

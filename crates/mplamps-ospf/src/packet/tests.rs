@@ -34,7 +34,7 @@ fn raw_tlv(avoid: fn(u16) -> bool) -> impl Strategy<Value = RawTlv> {
 }
 
 fn known_link_sub(t: u16) -> bool {
-    matches!(t, 1..=9 | 10..=12 | 14..=16 | 32768..=32772)
+    matches!(t, 1..=9 | 10..=12 | 14..=16 | 32768..=32774)
 }
 
 fn iscd() -> impl Strategy<Value = Iscd> {
@@ -101,6 +101,19 @@ fn power() -> impl Strategy<Value = LinkSubTlv> {
         })
 }
 
+fn label_fields() -> impl Strategy<Value = Vec<LabelSetField>> {
+    vec(
+        (0u8..16, 0u16..0x1000, vec(any::<u32>(), 1..5)).prop_map(|(action, num_labels, words)| {
+            LabelSetField {
+                action: LabelSetAction::from_code(action),
+                num_labels,
+                words,
+            }
+        }),
+        1..3,
+    )
+}
+
 fn link_sub() -> impl Strategy<Value = LinkSubTlv> {
     use LinkSubTlv as S;
     prop_oneof![
@@ -118,6 +131,8 @@ fn link_sub() -> impl Strategy<Value = LinkSubTlv> {
         iscd().prop_map(S::Iscd),
         vec(any::<u32>(), 0..4).prop_map(S::Srlg),
         power(),
+        label_fields().prop_map(S::AvailableLabels),
+        Just(S::LabelConversion),
         raw_tlv(known_link_sub).prop_map(S::Unknown),
     ]
 }

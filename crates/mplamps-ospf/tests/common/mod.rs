@@ -54,6 +54,7 @@ pub fn pair_config(n: u8, mtu: u16) -> RouterConfig {
         selection: Selection::default(),
         power_membership: PowerMembership::default(),
         interfaces: vec![interface(0), interface(1)],
+        label_conversion: false,
         expected_lsas: 0,
     }
 }

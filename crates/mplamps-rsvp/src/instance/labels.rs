@@ -49,6 +49,20 @@ impl LinkLabels {
         self.offered.as_ref()
     }
 
+    /// Whether every LSP may use a label at once (a voltage).
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The offered labels nobody holds: what the link floods as available (RFC 7580).
+    pub fn free(&self) -> LabelSet {
+        let Some(offered) = &self.offered else {
+            return LabelSet::default();
+        };
+        let taken: Vec<(u32, u32)> = self.held.keys().map(|&l| (l, l)).collect();
+        subtract(offered, &taken)
+    }
+
     /// Labels held now.
     pub fn in_use(&self) -> usize {
         self.shared.as_ref().map_or(self.held.len(), BTreeMap::len)
