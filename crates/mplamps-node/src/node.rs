@@ -15,7 +15,6 @@ use mplamps_core::fec::{Fec, Topology};
 use mplamps_dataplane::tables::Tables;
 use mplamps_ldp::instance::{self as ldp, RouteNextHop, TopologyRoutes};
 use mplamps_ospf::instance::{self as ospf, Prefix, Route};
-use mplamps_ospf::packet::LsaStore;
 use mplamps_rsvp::instance as rsvp;
 
 use crate::te_advertising::{self, FloodThresholds, Reservations};
@@ -162,14 +161,10 @@ impl Node {
         }
     }
 
-    /// Shares one store of LSA instances with other nodes (a simulator of many routers).
-    pub fn share_lsa_storage(&mut self, store: LsaStore) {
-        self.ospf.share_lsa_storage(store);
-    }
-
-    /// Shares TE databases with other nodes that hold the same LSAs (a simulator).
-    pub fn share_ted_cache(&mut self, cache: ospf::TedCache) {
-        self.ospf.share_ted_cache(cache);
+    /// Shares decoded LSAs and TE databases with other nodes' OSPF instances (a simulator
+    /// of many routers; `ospf::Sharing`).
+    pub fn share_ospf(&mut self, sharing: Arc<dyn ospf::Sharing>) {
+        self.ospf.share(sharing);
     }
 
     pub fn router_id(&self) -> Ipv4Addr {

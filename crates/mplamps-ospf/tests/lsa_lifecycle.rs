@@ -171,20 +171,14 @@ fn min_ls_interval_holds_a_second_change_back_and_sends_the_last_state() {
 }
 
 /// RFC 2328 §14, §16: an LSA that ages to MaxAge leaves the routing calculation at once,
-/// before the aging timer (whole seconds) has flushed it; instances sharing a TE database
-/// cache find it gone too, as their live set is worked out without reading the database.
+/// before the aging timer (whole seconds) has flushed it.
 #[test]
 fn an_lsa_aged_to_max_age_leaves_the_te_database_before_it_is_flushed() {
-    use mplamps_ospf::instance::TedCache;
     use mplamps_ospf::packet::lsa::LsaHeader;
     use mplamps_ospf::packet::{LsaBody, RouterLsa};
     use std::net::Ipv4Addr;
 
     let mut pair = Pair::up();
-    let cache = TedCache::default();
-    for r in &mut pair.routers {
-        r.share_ted_cache(cache.clone());
-    }
     let stranger = Ipv4Addr::new(10, 0, 0, 9);
     let header = LsaHeader {
         age: MAX_AGE - 5,

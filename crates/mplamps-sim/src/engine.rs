@@ -123,8 +123,9 @@ impl Sim {
         });
         // The simulator's accelerations: one copy of each LSA instance, TE databases
         // shared among routers holding the same LSAs.
-        node.share_lsa_storage(self.lsa_store.clone());
-        node.share_ted_cache(self.ted_caches[Sim::group(r)].clone());
+        if let Some(sharing) = self.sharing.get(Sim::group(r)) {
+            node.share_ospf(Arc::clone(sharing) as Arc<dyn mplamps_ospf::instance::Sharing>);
+        }
         let old = std::mem::replace(&mut slot.node, node);
         if let Some(rsvp) = old.rsvp() {
             slot.rsvp_counted.absorb(rsvp.counters());

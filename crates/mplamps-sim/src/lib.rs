@@ -21,6 +21,7 @@ pub mod pcap;
 pub mod report;
 pub mod rsvp;
 pub mod scenario;
+mod sharing;
 mod timeline;
 mod window;
 
@@ -32,15 +33,14 @@ pub use links::{LinkModel, Segment};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The smallest MTU a link may have (RFC 791 §3.2).
 pub use mplamps_dataplane::ipv4::fragment::MIN_MTU;
 use mplamps_ldp::instance as ldp;
 use mplamps_node::{Node, NodeConfig};
-use mplamps_ospf::instance::TedCache;
 use mplamps_ospf::instance::{Instance, RouterConfig};
-use mplamps_ospf::packet::LsaStore;
 use mplamps_te::Network;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -121,11 +121,9 @@ pub struct Sim {
     /// Warnings from instances (e.g. the draft code points).
     pub warnings: Vec<String>,
     capture: Option<Capture>,
-    /// One copy of each LSA instance for all routers.
-    lsa_store: LsaStore,
-    /// One per worker group (`Sim::group`): each group runs on one thread at a time
-    /// (`window`), and what a cache holds must not depend on which thread came first.
-    ted_caches: [TedCache; window::GROUPS],
+    /// What the routers of each worker group (`Sim::group`) share: one copy of each LSA
+    /// instance for all routers, a TE database cache per group.
+    sharing: [Arc<sharing::OspfSharing>; window::GROUPS],
     /// The TE graph of `net` before link states and reservations, built on first use and
     /// dropped when a scenario changes the model (`reconfigure`).
     te_base: std::cell::RefCell<Option<mplamps_te::cspf::TeGraph>>,
@@ -175,7 +173,7 @@ impl Sim {
                 })
             })
             .collect();
-        let lsa_store = LsaStore::default();
+        let lsas = sharing::LsaStore::default();
         let ldp_configs: Vec<_> = net
             .routers
             .iter()
@@ -231,8 +229,12 @@ impl Sim {
             in_flight: 0,
             warnings: Vec::new(),
             capture: None,
-            lsa_store,
-            ted_caches: Default::default(),
+            sharing: std::array::from_fn(|_| {
+                Arc::new(sharing::OspfSharing {
+                    lsas: lsas.clone(),
+                    teds: sharing::TedCache::default(),
+                })
+            }),
             te_base: std::cell::RefCell::new(None),
             ldp_enabled: net_ldp_enabled,
             drops: vec![mplamps_dataplane::Drops::default(); ldp_configs.len()],

@@ -1,7 +1,6 @@
 //! The simulation report (issue 3 JSON contract): per router its neighbors, LSDB digest and
 //! both trees computed from its own TE database, named as in the topology file.
 
-use mplamps_ospf::instance::TedCache;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
@@ -294,9 +293,9 @@ impl Sim {
             },
             stats: {
                 let (ted_built, ted_reused) = self
-                    .ted_caches
+                    .sharing
                     .iter()
-                    .map(TedCache::built_and_reused)
+                    .map(|s| s.teds.built_and_reused())
                     .fold((0, 0), |(b, r), (b2, r2)| (b + b2, r + r2));
                 let rsvp_malformed = (0..self.routers.len())
                     .filter_map(|r| self.rsvp_counters(r))

@@ -82,3 +82,27 @@ fn an_as_external_and_a_malformed_te_lsa_reach_every_database_unchanged() {
         assert!(instance.ted().nodes.iter().all(|n| n.router_id != OUTSIDER));
     }
 }
+
+/// The simulator's shared TE databases are an acceleration only: every router's TE database
+/// equals the one it builds alone from its own LSDB, and some were shared.
+#[test]
+fn shared_te_databases_equal_what_each_router_builds_alone() {
+    use mplamps_ospf::instance::Ted;
+    let net = mplamps_te::generate::generate(40, 4.0, 5).unwrap();
+    let mut sim = Sim::new(net, 3, LinkModel::default());
+    sim.start();
+    assert!(sim.run(Duration::from_secs(600), true).unwrap());
+    let now = sim.now();
+    for r in 0..sim.net.routers.len() {
+        let ospf = sim.instance(r).unwrap();
+        let config = ospf.config();
+        let alone = Ted::build(
+            ospf.lsdb().live(now),
+            config.selection,
+            config.power_membership,
+        );
+        assert_eq!(*ospf.ted(), alone, "router {r}");
+    }
+    let report = sim.report(true, 0.0);
+    assert!(report.stats.ted_reused > 0, "{:?}", report.stats);
+}

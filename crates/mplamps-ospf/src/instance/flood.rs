@@ -36,12 +36,11 @@ impl Instance {
         let now = self.now;
         self.counters.lsas_received += 1;
         // (1) checksum, (2)-(3) LS type.
-        // An instance the store already holds was verified when it was stored.
-        let checked = match &self.store {
-            Some(store) if !lsa.verified() => store.intern_checked(lsa),
-            // Remembered, so that copies of it received later are known by their octets.
-            _ if lsa.verify() => Ok(lsa),
-            _ => Err(lsa),
+        // One decoded here (not found held or shared) is kept for other instances to find.
+        let checked = match &self.sharing {
+            _ if !lsa.checksum_ok() => Err(lsa),
+            Some(shared) if !lsa.is_shared() => Ok(shared.keep(lsa)),
+            _ => Ok(lsa),
         };
         let Ok(lsa) = checked.map_err(|lsa| {
             self.counters.lsa_checksum_errors += 1;
@@ -387,7 +386,6 @@ impl Instance {
         // In the order queued; a key queued twice (for two instances) is sent once, as the
         // entry's mark for the interface is taken off the first time.
         let keys = std::mem::take(&mut iface.flood_queue);
-        self.lsdb.warm(keys.iter().copied());
         let now = self.now;
         let mut lsas = Vec::with_capacity(keys.len());
         for key in &keys {
@@ -472,7 +470,6 @@ impl Instance {
         if n.state < NsmState::Exchange {
             return;
         }
-        self.lsdb.warm(headers.iter().map(LsaHeader::key));
         for h in headers {
             let key = h.key();
             let entry = entry_on(&mut self.lsdb, &mut iface.link_lsdb, &key);

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 
+use super::sharing::Sharing;
 use super::slots::SlotSet;
-use crate::packet::lsa::{MAX_AGE, key_of_content};
-use crate::packet::{KnownLsas, LsType, Lsa, LsaHeader, LsaKey, LsaStore};
+use crate::packet::lsa::MAX_AGE;
+use crate::packet::{KnownLsas, LsType, Lsa, LsaHeader, LsaKey};
 
 /// Where an LSA is held (RFC 5250 §3): a link-local opaque LSA (LS type 9) in the database
 /// of the interface it came in on, which never floods it elsewhere; every other in the
@@ -119,7 +120,7 @@ pub(crate) struct Installed {
 /// for two databases holding the same live instances, whatever order they came in. Two
 /// different sets share one only if their 64-bit fingerprints collide twice over (XOR
 /// and sum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct LiveSet {
     count: usize,
     xor: u64,
@@ -127,6 +128,11 @@ pub struct LiveSet {
 }
 
 impl LiveSet {
+    /// How many instances.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
     fn add(&mut self, fingerprint: u64) {
         self.count += 1;
         self.xor ^= fingerprint;
@@ -141,28 +147,24 @@ impl LiveSet {
 }
 
 /// What a router receiving an LS Update already knows: the instances it holds, then those
-/// of the shared store. Most LSAs a router receives are copies of ones it holds (flooding
-/// sends each over every link), and those are found by key and compared octet for octet,
-/// without hashing their octets or taking the store's lock.
-pub(super) struct HeldThenStored<'a> {
+/// shared with other instances, if any. Most LSAs a router receives are copies of ones it
+/// holds (flooding sends each over every link), and those are found by key and compared
+/// octet for octet, without decoding their bodies again.
+pub(super) struct HeldThenShared<'a> {
     pub lsdb: &'a Lsdb,
-    pub store: Option<&'a LsaStore>,
+    pub shared: Option<&'a dyn Sharing>,
 }
 
-impl KnownLsas for HeldThenStored<'_> {
+impl KnownLsas for HeldThenShared<'_> {
     fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa> {
         let held = self.lsdb.get(&header.key()).map(|e| &e.lsa);
         match held {
-            // A verified copy: equal octets have a right LS checksum too.
-            Some(lsa) if lsa.verified() && lsa.content() == content => {
+            // Equal octets have the same LS checksum, checked when the held one came.
+            Some(lsa) if lsa.checksum_ok() && lsa.content() == content => {
                 Some(lsa.with_header(header))
             }
-            _ => self.store?.find(content, header),
+            _ => self.shared?.find(content, header),
         }
-    }
-
-    fn warm<'a>(&self, contents: impl Iterator<Item = &'a [u8]>) {
-        self.lsdb.warm(contents.filter_map(key_of_content));
     }
 }
 
@@ -204,15 +206,6 @@ impl Lsdb {
 
     pub fn get(&self, key: &LsaKey) -> Option<&Entry> {
         self.entries.get(key)
-    }
-
-    /// Reads the entries of `keys` one after the other before they are worked on: in a
-    /// large simulated area a router's table is cold whenever its next packet comes, and
-    /// lookups made back to back wait for memory together instead of one by one.
-    pub(super) fn warm(&self, keys: impl Iterator<Item = LsaKey>) {
-        for key in keys {
-            std::hint::black_box(self.entries.get(&key).map(|e| e.lsa.header.seq));
-        }
     }
 
     pub(super) fn get_mut(&mut self, key: &LsaKey) -> Option<&mut Entry> {
@@ -393,9 +386,9 @@ mod tests {
         let held = lsa(LsType::OpaqueArea, 1, 7, 0x8000_0001, 3);
         let mut lsdb = Lsdb::default();
         lsdb.install(held.clone(), Duration::ZERO);
-        let known = HeldThenStored {
+        let known = HeldThenShared {
             lsdb: &lsdb,
-            store: None,
+            shared: None,
         };
         let older = LsaHeader {
             age: 300,

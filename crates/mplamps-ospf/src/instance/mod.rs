@@ -12,6 +12,7 @@ mod lsdb;
 mod neighbor;
 mod origin;
 mod routes;
+mod sharing;
 mod slots;
 mod spf_trees;
 mod ted;
@@ -19,20 +20,22 @@ mod ted;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };
 pub use interface::IsmState;
-pub use lsdb::{Entry, Lsdb};
+pub use lsdb::{Entry, LiveSet, Lsdb};
 pub use neighbor::NsmState;
 pub use routes::{NextHop, Prefix, Route, Routes};
-pub use ted::{TePort, Ted, TedCache, TedLink, TedNode};
+pub use sharing::{LiveLsas, Sharing, TedRules};
+pub use ted::{TePort, Ted, TedLink, TedNode};
 
-use crate::packet::{Body, LsaKey, LsaStore, Packet};
+use crate::packet::{Body, LsaKey, Packet};
 use interface::Interface;
-use lsdb::{LiveSet, Place};
+use lsdb::Place;
 
 /// A packet to send: the OSPF packet (IP payload) and its IP addressing.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,9 +138,8 @@ pub struct Instance {
     aging_due: Option<Duration>,
     now: Duration,
     started: bool,
-    /// Storage shared with other instances for identical LSAs (simulations).
-    store: Option<LsaStore>,
-    ted_cache: Option<TedCache>,
+    /// What other instances in this process share with this one, if anything.
+    sharing: Option<Arc<dyn Sharing>>,
     /// Neighbor numbers for the LSDB entries' retransmission sets.
     slots: slots::SlotAllocator,
 }
@@ -165,22 +167,15 @@ impl Instance {
             aging_due: None,
             now: Duration::ZERO,
             started: false,
-            store: None,
-            ted_cache: None,
+            sharing: None,
             slots: Default::default(),
         }
     }
 
-    /// Keeps received LSAs in `store`, shared with every instance given the same store:
-    /// a simulator of many routers keeps one copy of each LSA instead of one per router.
-    pub fn share_lsa_storage(&mut self, store: LsaStore) {
-        self.store = Some(store);
-    }
-
-    /// Takes TE databases from `cache`, shared with every instance given the same cache:
-    /// routers whose databases hold the same LSAs build their TE database once.
-    pub fn share_ted_cache(&mut self, cache: TedCache) {
-        self.ted_cache = Some(cache);
+    /// Shares decoded LSAs and TE databases with the other instances given `sharing` (a
+    /// simulator of many routers); see [`Sharing`].
+    pub fn share(&mut self, sharing: Arc<dyn Sharing>) {
+        self.sharing = Some(sharing);
     }
 
     pub fn config(&self) -> &RouterConfig {
@@ -262,9 +257,9 @@ impl Instance {
     ) {
         self.now = now;
         self.counters.rx_packets += 1;
-        let known = lsdb::HeldThenStored {
+        let known = lsdb::HeldThenShared {
             lsdb: &self.lsdb,
-            store: self.store.as_ref(),
+            shared: self.sharing.as_deref(),
         };
         match Packet::decode_using(payload, Some(&known)) {
             Ok(packet) => self.receive(interface, src, dst, packet),
@@ -390,16 +385,25 @@ impl Instance {
     /// The TE database of the LSDB as it is now (after convergence, the one the routes
     /// were computed from). Not kept between SPF runs: in a simulated area every router
     /// would hold its own copy.
-    pub fn ted(&self) -> std::sync::Arc<Ted> {
-        let (selection, membership) = (self.config.selection, self.config.power_membership);
-        match &self.ted_cache {
-            Some(cache) => {
-                let live = self.live_set();
-                cache.get_or_build(&self.lsdb, self.now, live, selection, membership)
+    pub fn ted(&self) -> Arc<Ted> {
+        let rules = TedRules {
+            selection: self.config.selection,
+            membership: self.config.power_membership,
+        };
+        match &self.sharing {
+            Some(shared) => {
+                let live = LiveLsas {
+                    lsdb: &self.lsdb,
+                    now: self.now,
+                    digest: self.live_set(),
+                };
+                shared.ted(&live, rules)
             }
-            None => {
-                std::sync::Arc::new(Ted::build(self.lsdb.live(self.now), selection, membership))
-            }
+            None => Arc::new(Ted::build(
+                self.lsdb.live(self.now),
+                rules.selection,
+                rules.membership,
+            )),
         }
     }
 

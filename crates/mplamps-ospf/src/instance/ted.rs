@@ -5,16 +5,14 @@
 //! on the order the database is read in: it is rebuilt from the whole database, nodes in
 //! router ID order, and where two LSAs claim one thing the one with the higher key wins.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use mplamps_algorithms::power::{PowerMembership, Selection, pwrlink};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
-use super::lsdb::{LiveSet, Lsdb};
 pub use crate::packet::te::TePort;
 use crate::packet::{LsType, Lsa, LsaBody};
 
@@ -302,94 +300,12 @@ impl Ted {
     }
 }
 
-/// TE databases shared by the instances given one cache. The TE database is a function of
-/// the live LSAs alone, and the routers of one area hold the same LSAs once a flood has
-/// passed, so in a simulator of many routers SPF runs would build the same one again and
-/// again (a quarter of them in a 300-router network converging from cold; the last run of
-/// every router).
-/// An entry is reused only for exactly the same LSA instances (key, sequence number,
-/// checksum) and the same power rules.
-#[derive(Debug, Clone, Default)]
-pub struct TedCache(Arc<Mutex<CacheInner>>);
-
-#[derive(Debug, Default)]
-struct CacheInner {
-    entries: VecDeque<CachedTed>,
-    built: u64,
-    reused: u64,
-}
-
-#[derive(Debug)]
-struct CachedTed {
-    selection: Selection,
-    membership: PowerMembership,
-    live: LiveSet,
-    ted: Arc<Ted>,
-}
-
-/// Databases kept, most recently used first: a flood wave leaves routers on a few
-/// databases at a time.
-const CACHED_TEDS: usize = 4;
-
-impl TedCache {
-    /// The TE database of `lsdb`'s live LSAs at `now`, whose set is `live`, from the cache
-    /// or built.
-    pub fn get_or_build(
-        &self,
-        lsdb: &Lsdb,
-        now: Duration,
-        live: LiveSet,
-        selection: Selection,
-        membership: PowerMembership,
-    ) -> Arc<Ted> {
-        let mut inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let hit = inner
-            .entries
-            .iter()
-            .position(|c| c.selection == selection && c.membership == membership && c.live == live);
-        if let Some(entry) = hit.and_then(|i| inner.entries.remove(i)) {
-            let ted = Arc::clone(&entry.ted);
-            inner.entries.push_front(entry);
-            inner.reused += 1;
-            return ted;
-        }
-        let ted = Arc::new(Ted::build(lsdb.live(now), selection, membership));
-        inner.built += 1;
-        inner.entries.push_front(CachedTed {
-            selection,
-            membership,
-            live,
-            ted: Arc::clone(&ted),
-        });
-        inner.entries.truncate(CACHED_TEDS);
-        ted
-    }
-
-    /// How many TE databases were built, and how many times one was reused.
-    pub fn built_and_reused(&self) -> (u64, u64) {
-        let inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        (inner.built, inner.reused)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::instance::Lsdb;
     use crate::packet::{Lsa, LsaHeader, RouterLinkType};
-
-    fn lsa(id: u8, seq: u32) -> Lsa {
-        let header = LsaHeader {
-            age: 1,
-            options: 0,
-            ls_type: LsType::OpaqueArea,
-            id: Ipv4Addr::new(1, 0, 0, id),
-            adv_router: Ipv4Addr::new(10, 0, 0, 1),
-            seq,
-            checksum: 0,
-            length: 0,
-        };
-        Lsa::new(header, LsaBody::Raw(vec![id, 0, 0, 0]))
-    }
+    use std::time::Duration;
 
     fn lsdb(lsas: &[Lsa]) -> Lsdb {
         let mut db = Lsdb::default();
@@ -487,27 +403,5 @@ mod tests {
                 (Ipv4Addr::new(10, 0, 0, 4), 1),
             ]
         );
-    }
-
-    #[test]
-    fn routers_with_the_same_lsas_share_one_te_database() {
-        let cache = TedCache::default();
-        let at = Duration::from_secs(1);
-        let (min, both) = (Selection::Min, PowerMembership::default());
-        let one = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0001)]);
-        let same = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0001)]);
-        let newer = lsdb(&[lsa(1, 0x8000_0001), lsa(2, 0x8000_0002)]);
-        let first = cache.get_or_build(&one, at, one.live_set(at), min, both);
-        assert!(Arc::ptr_eq(
-            &first,
-            &cache.get_or_build(&same, at, same.live_set(at), min, both)
-        ));
-        assert!(!Arc::ptr_eq(
-            &first,
-            &cache.get_or_build(&newer, at, newer.live_set(at), min, both)
-        ));
-        let other_rule = cache.get_or_build(&one, at, one.live_set(at), Selection::Consumed, both);
-        assert!(!Arc::ptr_eq(&first, &other_rule));
-        assert_eq!(cache.built_and_reused(), (3, 1));
     }
 }

@@ -5,8 +5,7 @@
 //! Only the LS age is rewritten on the way out.
 
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -411,29 +410,8 @@ impl LsaBody {
     }
 }
 
-/// The identity of the LSA whose octets after the LS age are `content` (RFC 2328 §12.1).
-pub(crate) fn key_of_content(content: &[u8]) -> Option<LsaKey> {
-    let octets = |at: usize| <[u8; 4]>::try_from(content.get(at..at + 4)?).ok();
-    Some(LsaKey {
-        ls_type: LsType::from_u8(*content.get(1)?),
-        id: Ipv4Addr::from(octets(2)?),
-        adv_router: Ipv4Addr::from(octets(6)?),
-    })
-}
-
-/// The octets after the LS age of each of the first `count` LSAs in `bytes`, as their
-/// length fields delimit them; stops at the first that does not fit.
-pub(crate) fn contents(mut bytes: &[u8], count: u32) -> impl Iterator<Item = &[u8]> {
-    (0..count).map_while(move |_| {
-        let length = <[u8; 2]>::try_from(bytes.get(18..20)?).ok()?;
-        let length = usize::from(u16::from_be_bytes(length));
-        let lsa = bytes.get(..length.max(LSA_HEADER_LEN))?;
-        bytes = bytes.get(lsa.len()..)?;
-        lsa.get(2..)
-    })
-}
-
-/// One LSA: its header, its parsed body and its octets.
+/// One LSA: its header, its parsed body and its octets. A plain value: everything derived
+/// from the octets is worked out when it is built, and copies share it read-only.
 #[derive(Debug, Clone)]
 pub struct Lsa {
     pub header: LsaHeader,
@@ -446,24 +424,39 @@ pub struct Lsa {
 struct LsaData {
     body: LsaBody,
     raw: Box<[u8]>,
-    /// The ports of a TE LSA's Link TLVs, read once for every router holding the instance.
-    te_ports: OnceLock<Vec<(u32, TePort)>>,
-    /// A Router-LSA's links as the routing calculation reads them, worked out once too.
-    router_view: OnceLock<RouterView>,
-    /// The LS checksum of `raw` is known to be right: computed here, or checked once. A
-    /// simulated area receives every instance thousands of times. Kept with the octets
-    /// it is about, which also keeps an `Lsa` at four words.
-    verified: AtomicBool,
+    /// The ports of a TE LSA's Link TLVs.
+    te_ports: Vec<(u32, TePort)>,
+    /// A Router-LSA's links as the routing calculation reads them.
+    router_view: RouterView,
+    /// The LS checksum of `raw` is right (RFC 2328 §12.1.7).
+    checksum_ok: bool,
 }
 
 impl LsaData {
-    fn new(body: LsaBody, raw: Box<[u8]>, verified: bool) -> LsaData {
+    fn new(body: LsaBody, raw: Box<[u8]>, checksum_ok: bool) -> LsaData {
+        let te_ports = match &body {
+            LsaBody::Te(tlvs) => tlvs
+                .iter()
+                .filter_map(|tlv| match tlv {
+                    TeTlv::Link(subs) => match TePort::from_link(subs) {
+                        (Some(local), port) => Some((local, port)),
+                        (None, _) => None,
+                    },
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let router_view = match &body {
+            LsaBody::Router(r) => RouterView::of(r),
+            _ => RouterView::default(),
+        };
         LsaData {
             body,
             raw,
-            te_ports: OnceLock::new(),
-            router_view: OnceLock::new(),
-            verified: AtomicBool::new(verified),
+            te_ports,
+            router_view,
+            checksum_ok,
         }
     }
 }
@@ -494,7 +487,7 @@ impl Lsa {
 
     /// Decodes one LSA from the front of `r`, using the length in its header.
     pub(crate) fn decode(r: &mut Reader) -> Result<Lsa, DecodeError> {
-        Lsa::decode_using(r, None::<&super::LsaStore>)
+        Lsa::decode_using(r, None::<&super::NothingKnown>)
     }
 
     /// As `decode`; an instance `known` holds already is taken from it, body not decoded.
@@ -517,7 +510,7 @@ impl Lsa {
         let body = LsaBody::decode(&header, &raw[LSA_HEADER_LEN..])?;
         Ok(Lsa {
             header,
-            data: Arc::new(LsaData::new(body, raw.into(), false)),
+            data: Arc::new(LsaData::new(body, raw.into(), lsa_checksum_ok(raw))),
         })
     }
 
@@ -543,28 +536,13 @@ impl Lsa {
     }
 
     pub fn te_ports(&self) -> &[(u32, TePort)] {
-        self.data.te_ports.get_or_init(|| match &self.data.body {
-            LsaBody::Te(tlvs) => tlvs
-                .iter()
-                .filter_map(|tlv| match tlv {
-                    TeTlv::Link(subs) => match TePort::from_link(subs) {
-                        (Some(local), port) => Some((local, port)),
-                        (None, _) => None,
-                    },
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        })
+        &self.data.te_ports
     }
 
     /// The links of a Router-LSA as the routing calculation reads them (empty for other
     /// LSAs).
     pub fn router_view(&self) -> &RouterView {
-        self.data.router_view.get_or_init(|| match &self.data.body {
-            LsaBody::Router(r) => RouterView::of(r),
-            _ => RouterView::default(),
-        })
+        &self.data.router_view
     }
 
     /// The octets as stored, with the age of `self.header` written in.
@@ -579,24 +557,9 @@ impl Lsa {
         out
     }
 
+    /// The LS checksum is right: checked when the LSA was decoded, computed when built.
     pub fn checksum_ok(&self) -> bool {
-        self.verified() || lsa_checksum_ok(&self.data.raw)
-    }
-
-    /// True when the LS checksum is known to be right without computing it.
-    pub(crate) fn verified(&self) -> bool {
-        // Relaxed: it only ever goes from false to true, and a stale false costs one
-        // checksum computation.
-        self.data.verified.load(Ordering::Relaxed)
-    }
-
-    /// Checks the LS checksum once; a right one is remembered.
-    pub(crate) fn verify(&self) -> bool {
-        let ok = self.checksum_ok();
-        if ok {
-            self.data.verified.store(true, Ordering::Relaxed);
-        }
-        ok
+        self.data.checksum_ok
     }
 
     pub fn len(&self) -> usize {
@@ -608,7 +571,7 @@ impl Lsa {
     }
 
     /// The octets after the LS age: equal for every copy of one instance.
-    pub(crate) fn content(&self) -> &[u8] {
+    pub fn content(&self) -> &[u8] {
         self.data.raw.get(2..).unwrap_or_default()
     }
 
@@ -621,7 +584,7 @@ impl Lsa {
     }
 
     /// True when another `Lsa` holds the same storage.
-    pub(crate) fn is_shared(&self) -> bool {
+    pub fn is_shared(&self) -> bool {
         Arc::strong_count(&self.data) > 1
     }
 

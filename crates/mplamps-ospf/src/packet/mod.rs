@@ -8,7 +8,6 @@ pub mod checksum;
 pub mod label_set;
 pub mod lsa;
 mod reader;
-pub mod store;
 pub mod te;
 
 use std::net::Ipv4Addr;
@@ -20,10 +19,27 @@ pub use lsa::{
     LsType, Lsa, LsaBody, LsaHeader, LsaKey, NetworkLsa, RouterLink, RouterLinkType, RouterLsa,
     RouterView, SummaryLsa,
 };
-pub use store::{KnownLsas, LsaStore};
 pub use te::{Iscd, LinkSubTlv, PowerCodePoints, PowerKind, RawTlv, Scsi, TeTlv};
 
 use reader::{Put, Reader};
+
+/// Where a decoder may find the LSA instances it receives already decoded: copies of one
+/// instance differ only in LS age, so a known one needs neither its body decoded nor its
+/// checksum computed again.
+pub trait KnownLsas {
+    /// The known instance whose octets after the LS age are `content`, under `header`.
+    fn find(&self, content: &[u8], header: LsaHeader) -> Option<Lsa>;
+}
+
+/// Knows no LSA: every one is decoded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NothingKnown;
+
+impl KnownLsas for NothingKnown {
+    fn find(&self, _content: &[u8], _header: LsaHeader) -> Option<Lsa> {
+        None
+    }
+}
 
 pub const VERSION: u8 = 2;
 pub const HEADER_LEN: usize = 24;
@@ -156,7 +172,7 @@ impl Packet {
     /// Decodes an OSPF packet (the IP payload). Octets after the packet length are ignored,
     /// as IP may pad.
     pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
-        Packet::decode_using(bytes, None::<&LsaStore>)
+        Packet::decode_using(bytes, None::<&NothingKnown>)
     }
 
     /// As `decode`; the LSAs of an LS Update that `known` holds already are taken from it
@@ -244,9 +260,6 @@ impl Packet {
             }
             PacketType::LsUpdate => {
                 let count = r.u32("# LSAs")?;
-                if let Some(known) = known {
-                    known.warm(lsa::contents(r.clone().rest(), count));
-                }
                 let mut lsas = Vec::with_capacity((count as usize).min(r.remaining() / 20));
                 for _ in 0..count {
                     lsas.push(Lsa::decode_using(&mut r, known)?);
