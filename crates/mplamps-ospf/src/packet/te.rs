@@ -49,10 +49,10 @@ pub mod sub {
     pub const PWRLINK_WEIGHT: u16 = 32772;
     /// The free labels of a label-switched link: RFC 7580's Available Labels, an RFC 7579
     /// §2.6 Label Set Field, at an experimental code point (docs/ospf.md says why).
-    pub const AVAILABLE_LABELS: u16 = 32773;
+    pub const AVAILABLE_LABELS: u16 = 32776;
     /// mplamps addition, empty: the advertising router converts labels (RFC 3471 §3.5), so a
     /// path through it need not keep one label end to end.
-    pub const LABEL_CONVERSION: u16 = 32774;
+    pub const LABEL_CONVERSION: u16 = 32777;
 }
 
 /// Link Type sub-TLV values (RFC 3630 §2.5.1).

@@ -34,7 +34,7 @@ fn raw_tlv(avoid: fn(u16) -> bool) -> impl Strategy<Value = RawTlv> {
 }
 
 fn known_link_sub(t: u16) -> bool {
-    matches!(t, 1..=9 | 10..=12 | 14..=16 | 32768..=32774)
+    matches!(t, 1..=9 | 10..=12 | 14..=16 | 32768..=32772 | 32776..=32777)
 }
 
 fn iscd() -> impl Strategy<Value = Iscd> {
