@@ -3,6 +3,7 @@
 //! OSPF's comes first; LDP's and RSVP-TE's follow from it (the same interfaces in the same
 //! order).
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -14,8 +15,11 @@ use mplamps_ospf::instance::{
 };
 use mplamps_ospf::packet::PowerCodePoints;
 use mplamps_rsvp::instance as rsvp;
+use mplamps_te::LspSpec;
 use mplamps_te::power::{Metrics, Selection};
 use mplamps_te::topology::{Network, Router};
+
+use crate::head_end::{TunnelHop, TunnelSpec};
 
 /// The configuration of every router of `net`, indexed like `net.routers`.
 pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
@@ -140,6 +144,101 @@ fn flooded_gmpls(gmpls: &LinkGmpls) -> LinkGmpls {
         flooded.labels = None;
     }
     flooded
+}
+
+/// What routers and links are called: the topology file's names, by router ID. Messages
+/// and the TE database's view use them; a router missing here goes by its router ID.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Names {
+    routers: HashMap<Ipv4Addr, String>,
+    /// By (router, neighbor), both ways; the first of parallel links.
+    links: HashMap<(Ipv4Addr, Ipv4Addr), String>,
+}
+
+impl Names {
+    /// The names of `net`, whose routers' OSPF configurations are `ospf`.
+    pub fn of(net: &Network, ospf: &[RouterConfig]) -> Names {
+        let id = |r: usize| ospf.get(r).map(|c| c.router_id);
+        let routers = net
+            .routers
+            .iter()
+            .enumerate()
+            .filter_map(|(r, router)| Some((id(r)?, router.name.clone())))
+            .collect();
+        let mut links = HashMap::new();
+        for link in &net.links {
+            let (Some(a), Some(b)) = (id(link.a.router), id(link.b.router)) else {
+                continue;
+            };
+            links.entry((a, b)).or_insert_with(|| link.name.clone());
+            links.entry((b, a)).or_insert_with(|| link.name.clone());
+        }
+        Names { routers, links }
+    }
+
+    pub fn router(&self, id: Ipv4Addr) -> String {
+        self.routers
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn link(&self, from: Ipv4Addr, to: Ipv4Addr) -> String {
+        self.links
+            .get(&(from, to))
+            .cloned()
+            .unwrap_or_else(|| format!("{from}-{to}"))
+    }
+}
+
+/// The LSP `spec` of the model as its ingress sets it up: router IDs for router indices.
+/// `secondary` makes it the secondary of `spec.name` (RFC 3471 §7).
+pub fn tunnel_spec(
+    ospf: &[RouterConfig],
+    spec: &LspSpec,
+    ids: (u16, u16),
+    secondary: bool,
+) -> TunnelSpec {
+    let id = |r: usize| ospf.get(r).map_or(Ipv4Addr::UNSPECIFIED, |c| c.router_id);
+    let (tunnel_id, lsp_id) = ids;
+    TunnelSpec {
+        name: if secondary {
+            format!("{}/secondary", spec.name)
+        } else {
+            spec.name.clone()
+        },
+        tunnel_id,
+        lsp_id,
+        to: id(spec.to),
+        fallback_egresses: spec.fallback_egresses.iter().map(|&r| id(r)).collect(),
+        bandwidth_bps: spec.bandwidth.bps(),
+        switching: spec.switching,
+        encoding: spec.encoding,
+        gpid: spec.gpid,
+        bidirectional: spec.bidirectional,
+        link_protection: spec.link_protection,
+        extra_traffic: spec.extra_traffic,
+        objective: spec.objective,
+        route: spec
+            .route
+            .iter()
+            .map(|h| TunnelHop {
+                router: id(h.router),
+                loose: h.loose,
+                label: h.label,
+                upstream_label: h.upstream_label,
+            })
+            .collect(),
+        label_set: spec.label_set.clone(),
+        setup_priority: spec.setup_priority,
+        hold_priority: spec.hold_priority,
+        hop_admission: spec.hop_admission,
+        secondary_of: spec
+            .secondary
+            .filter(|_| secondary)
+            .map(|how| (spec.name.clone(), how)),
+        notify: spec.secondary.is_some(),
+    }
 }
 
 /// The LDP configuration of one router.

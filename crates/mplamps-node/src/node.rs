@@ -17,6 +17,8 @@ use mplamps_ldp::instance::{self as ldp, RouteNextHop, TopologyRoutes};
 use mplamps_ospf::instance::{self as ospf, Prefix, Route};
 use mplamps_rsvp::instance as rsvp;
 
+use crate::config::Names;
+use crate::head_end::{HeadEnd, TunnelEvent};
 use crate::te_advertising::{self, FloodThresholds, Reservations};
 use crate::te_database::TeView;
 
@@ -78,7 +80,10 @@ pub enum Transmit {
 pub enum Event {
     Ospf(ospf::Event),
     Ldp(ldp::Event),
+    /// What RSVP-TE reports that is not about this node's own LSPs.
     Rsvp(rsvp::Event),
+    /// One of this node's own LSPs changed (`Node::tunnel`).
+    Tunnel(TunnelEvent),
 }
 
 /// A router's configuration: OSPF always, LDP and RSVP-TE when they run. RSVP-TE's
@@ -90,14 +95,21 @@ pub struct NodeConfig {
     pub rsvp: Option<rsvp::Config>,
     /// When reservations are flooded in TE LSAs.
     pub te_flooding: FloodThresholds,
+    /// What routers and links are called, for messages and the TE database's view.
+    pub names: Names,
 }
 
 pub struct Node {
     ospf: ospf::Instance,
     ldp: Option<ldp::Instance>,
-    rsvp: Option<rsvp::Instance>,
+    pub(crate) rsvp: Option<rsvp::Instance>,
+    /// The LSPs this node is the ingress of.
+    pub(crate) head_end: HeadEnd,
+    /// RSVP-TE's events that are not about this node's LSPs, for the driver.
+    pub(crate) rsvp_events: VecDeque<rsvp::Event>,
+    pub(crate) names: Names,
     /// The time of the latest input: siblings' inputs made while polling carry it.
-    now: Duration,
+    pub(crate) now: Duration,
     /// Inputs taken so far. The forwarding tables are built from the instances' state and
     /// kept while no input came (`tables`).
     inputs: u64,
@@ -147,6 +159,9 @@ impl Node {
             configured_te,
             te_flooding: config.te_flooding,
             reservations_checked: 0,
+            head_end: HeadEnd::default(),
+            rsvp_events: VecDeque::new(),
+            names: config.names,
             ospf: ospf::Instance::new(config.ospf),
             ldp: config.ldp.map(ldp::Instance::new),
             rsvp: config.rsvp.map(rsvp::Instance::new),
@@ -215,6 +230,7 @@ impl Node {
             instance.interface_down(now, i);
         }
         self.rsvp = Some(instance);
+        self.resignal_tunnels();
     }
 
     /// The RSVP-TE control plane is stopped and the data plane forwards on what it kept.
@@ -341,11 +357,14 @@ impl Node {
         if let Some(rsvp) = &mut self.rsvp {
             rsvp.handle_timeout(now);
         }
+        self.take_rsvp_events();
+        self.run_tunnel_retries();
     }
 
     /// The next thing to send: OSPF's first, then LDP's (after it took OSPF's latest
     /// routes), then RSVP-TE's.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.take_rsvp_events();
         self.advertise_reservations();
         if let Some(t) = self.ospf.poll_transmit() {
             return Some(Transmit::Datagram(Datagram {
@@ -384,10 +403,11 @@ impl Node {
         if let Some(e) = self.ldp.as_mut().and_then(ldp::Instance::poll_event) {
             return Some(Event::Ldp(e));
         }
-        self.rsvp
-            .as_mut()
-            .and_then(rsvp::Instance::poll_event)
-            .map(Event::Rsvp)
+        self.take_rsvp_events();
+        if let Some(e) = self.head_end.events.pop_front() {
+            return Some(Event::Tunnel(e));
+        }
+        self.rsvp_events.pop_front().map(Event::Rsvp)
     }
 
     /// When the node next needs `handle_timeout`. Timers cancelled since being armed may
@@ -395,10 +415,15 @@ impl Node {
     pub fn poll_timeout(&self) -> Option<Duration> {
         let ldp = self.ldp.as_ref().and_then(ldp::Instance::poll_timeout);
         let rsvp = self.rsvp.as_ref().and_then(rsvp::Instance::poll_timeout);
-        [self.ospf.poll_timeout(), ldp, rsvp]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.ospf.poll_timeout(),
+            ldp,
+            rsvp,
+            self.head_end.next_retry(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The TE graph this node's CSPF runs on: its own OSPF-TE database, nothing else. Read
@@ -411,7 +436,12 @@ impl Node {
         {
             return Arc::clone(view);
         }
-        let view = Arc::new(crate::te_database::te_view(&self.ospf, &ted, self.now));
+        let view = Arc::new(crate::te_database::te_view(
+            &self.ospf,
+            &ted,
+            self.now,
+            &self.names,
+        ));
         *cached = Some((ted, Arc::clone(&view)));
         view
     }
@@ -488,7 +518,7 @@ impl Node {
         }
     }
 
-    fn input(&mut self, now: Duration) {
+    pub(crate) fn input(&mut self, now: Duration) {
         self.now = now;
         self.inputs += 1;
     }

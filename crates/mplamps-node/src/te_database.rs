@@ -10,6 +10,8 @@ use std::time::Duration;
 use mplamps_algorithms::cspf::{PRIORITIES, TeGraph, TeLink, TeNode};
 use mplamps_core::gmpls::{LspEncoding, ProtectionFlags, SwitchingType};
 use mplamps_ospf::instance as ospf;
+
+use crate::config::Names;
 use mplamps_ospf::packet::{LabelSetField, LinkSubTlv, LsType, LsaBody, TeTlv};
 
 /// A node's TE graph, with the router ID of each of its nodes.
@@ -27,7 +29,7 @@ impl TeView {
 
 /// Reads the TE graph off `ospf`'s database at `now`, whose TE database (the links SPF
 /// joins) is `ted`.
-pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration) -> TeView {
+pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration, names: &Names) -> TeView {
     let ends = link_tlvs(ospf, now);
     let routers: Vec<Ipv4Addr> = ted.nodes.iter().map(|n| n.router_id).collect();
     // Said on the links that flood their labels: a node that floods none has no label
@@ -40,7 +42,7 @@ pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration) -> TeView 
     let nodes = routers
         .iter()
         .map(|r| TeNode {
-            name: r.to_string(),
+            name: names.router(*r),
             label_conversion: converters.contains(r),
         })
         .collect();
@@ -56,7 +58,9 @@ pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration) -> TeView 
             let subs = ends
                 .get(&(router, u32::from(data)))
                 .map_or(&[][..], Vec::as_slice);
-            links.push(directed(i, from, to, &routers, subs, metric, l.pwrlink));
+            let mut link = directed(i, from, to, subs, metric, l.pwrlink);
+            link.name = names.link(router, if router == ra { rb } else { ra });
+            links.push(link);
         }
     }
     TeView {
@@ -100,7 +104,6 @@ fn directed(
     link: usize,
     from: usize,
     to: usize,
-    routers: &[Ipv4Addr],
     subs: &[LinkSubTlv],
     metric: u16,
     pwrlink: Option<f64>,
@@ -110,11 +113,7 @@ fn directed(
         from,
         to,
         link,
-        name: format!(
-            "{}-{}",
-            routers.get(from).copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
-            routers.get(to).copied().unwrap_or(Ipv4Addr::UNSPECIFIED)
-        ),
+        name: String::new(),
         up: true,
         unreserved_bps: [0.0; PRIORITIES],
         te_metric: u32::from(metric),

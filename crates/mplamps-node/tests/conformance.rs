@@ -253,6 +253,7 @@ fn output_lines(at_ms: u64, node: &mut Node, out: &mut Vec<String>) {
             Event::Ospf(e) => format!("ospf {e:?}"),
             Event::Ldp(e) => format!("ldp {e:?}"),
             Event::Rsvp(e) => format!("rsvp {e:?}"),
+            Event::Tunnel(e) => format!("tunnel {e:?}"),
         };
         out.push(json!({ "at_ms": at_ms, "event": text }).to_string());
     }
@@ -282,6 +283,7 @@ fn nodes(protocol: &str) -> [Node; 2] {
             ldp,
             rsvp,
             te_flooding: Default::default(),
+            names: Default::default(),
         })
     };
     [node(A), node(B)]

@@ -374,10 +374,7 @@ impl Sim {
                 matches!(
                     self.slab.get(slot),
                     Some(Some(
-                        SimEvent::Scenario(_)
-                            | SimEvent::LspStart(_)
-                            | SimEvent::LspRetry(_)
-                            | SimEvent::RsvpBoot(_)
+                        SimEvent::Scenario(_) | SimEvent::LspStart(_) | SimEvent::RsvpBoot(_)
                     ))
                 )
             })

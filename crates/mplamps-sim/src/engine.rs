@@ -11,6 +11,7 @@ use std::time::Duration;
 use mplamps_ldp::instance as ldp;
 use mplamps_node::{Datagram, Event as NodeEvent, Node, NodeConfig, StreamOp, Transmit};
 use mplamps_ospf::instance::Event;
+use mplamps_rsvp::instance::Event as RsvpEvent;
 
 use crate::{Carrier, Protocol, STALL_LIMIT, Segment, Sent, Sim, SimError, rsvp, window};
 
@@ -44,8 +45,6 @@ pub(crate) enum SimEvent {
     Scenario(usize),
     /// Run `k` of `Sim::lsps` computes its path and signals.
     LspStart(usize),
-    /// Failed run `k` signals again, toward its next fallback egress.
-    LspRetry(usize),
     /// A router's RSVP-TE control plane starts again after a restart.
     RsvpBoot(usize),
 }
@@ -111,21 +110,28 @@ impl Sim {
 
     pub(crate) fn boot(&mut self, r: usize) {
         let now = self.now;
-        let rsvp = self.rsvp_enabled().then(|| self.next_rsvp_config(r));
-        let Some(slot) = self.routers.get_mut(r) else {
+        if r >= self.routers.len() {
             return;
-        };
+        }
+        let rsvp = self.rsvp_enabled().then(|| self.next_rsvp_config(r));
         let mut node = Node::new(NodeConfig {
             ospf: self.configs[r].clone(),
             ldp: self.ldp_enabled.then(|| self.ldp_configs[r].clone()),
             rsvp,
             te_flooding: self.te_flooding.clone(),
+            names: self.names.clone(),
         });
         // The simulator's accelerations: one copy of each LSA instance, TE databases
         // shared among routers holding the same LSAs.
         if let Some(sharing) = self.sharing.get(Sim::group(r)) {
             node.share_ospf(Arc::clone(sharing) as Arc<dyn mplamps_ospf::instance::Sharing>);
         }
+        for k in (0..self.lsps.len()).filter(|&k| self.lsps[k].spec.from == r) {
+            node.tunnel_add(self.tunnel_spec(k));
+        }
+        let Some(slot) = self.routers.get_mut(r) else {
+            return;
+        };
         let old = std::mem::replace(&mut slot.node, node);
         if let Some(rsvp) = old.rsvp() {
             slot.rsvp_counted.absorb(rsvp.counters());
@@ -169,7 +175,11 @@ impl Sim {
                     self.note_routes_changed(r, now, regular, power);
                 }
                 NodeEvent::Ospf(Event::Dropped { .. }) => {}
-                NodeEvent::Rsvp(e) => self.lsp_event(e),
+                NodeEvent::Tunnel(e) => self.tunnel_event(r, e),
+                NodeEvent::Rsvp(RsvpEvent::Dropped { reason }) => {
+                    self.warn(format!("RSVP: {reason}"))
+                }
+                NodeEvent::Rsvp(_) => self.last_change = now,
             }
         }
         let slot = &mut self.routers[r];
@@ -355,21 +365,6 @@ impl Sim {
                     .get(k)
                     .is_some_and(|l| l.state == rsvp::RunState::Pending)
                 {
-                    self.start_lsp(k);
-                }
-            }
-            SimEvent::LspRetry(k) => {
-                if let Some(run) = self.lsps.get_mut(k)
-                    && run.retry_at == Some(at)
-                {
-                    run.retry_at = None;
-                }
-                if self
-                    .lsps
-                    .get(k)
-                    .is_some_and(|l| l.state == rsvp::RunState::Failed)
-                {
-                    self.stop_lsp(k, false);
                     self.start_lsp(k);
                 }
             }

@@ -87,6 +87,8 @@ pub struct Sim {
     /// what is derived from it.
     pub net: Network,
     configs: Vec<RouterConfig>,
+    /// Router and link names by router ID, for the nodes' messages and views.
+    names: mplamps_node::config::Names,
     routers: Vec<RouterSlot>,
     /// For link i: (router, interface) of end a and of end b.
     link_ends: Vec<[(usize, usize); 2]>,
@@ -180,6 +182,7 @@ impl Sim {
             .zip(&configs)
             .map(|(r, c)| mplamps_node::config::ldp_config(&net, r, c))
             .collect();
+        let names = mplamps_node::config::Names::of(&net, &configs);
         let by_id = configs
             .iter()
             .enumerate()
@@ -194,6 +197,7 @@ impl Sim {
                     ldp: None,
                     rsvp: None,
                     te_flooding: Default::default(),
+                    names: Default::default(),
                 }),
                 rsvp_boots: 0,
                 rsvp_counted: Default::default(),
@@ -242,6 +246,7 @@ impl Sim {
             by_id,
             stream_clock: std::collections::HashMap::new(),
             lsps,
+            names,
             control_cut: std::collections::BTreeSet::new(),
             te_flooding: Default::default(),
         }
@@ -251,7 +256,10 @@ impl Sim {
     /// signaled at their start time.
     pub fn add_lsps(&mut self, specs: &[mplamps_te::LspSpec]) {
         let first = u16::try_from(self.lsps.len() + 1).unwrap_or(u16::MAX);
+        let added = self.lsps.len();
         self.lsps.extend(rsvp::runs_for(specs, first));
+        // Ingresses already running take theirs now; the others when they boot.
+        self.give_runs_to_ingresses(added);
     }
 
     /// RSVP-TE runs when any LSP is configured.

@@ -1,20 +1,18 @@
-//! RSVP-TE in the simulator (issue 5 §4): one signaling instance per router on the
-//! topology's data links, `[[lsp]]` requests routed by CSPF at their ingress and signaled
-//! hop by hop, and the per-LSP report.
-//!
-//! CSPF runs on the TE database as every ingress holds it once OSPF-TE has flooded: the
-//! model's links with their up/down state, less the bandwidth and labels that signaled LSPs
-//! hold now. Messages travel as IP protocol 46 datagrams between neighbors.
+//! RSVP-TE in the simulator: `[[lsp]]` entries handed to their ingress nodes, which compute
+//! each path on their own TE database, signal it and look after it (`mplamps_node::head_end`);
+//! the simulator says when (the file's start times, scenario steps) and reports what the
+//! nodes hold, per LSP. Messages travel as IP protocol 46 datagrams between neighbors.
 
 use std::time::Duration;
 
-use mplamps_rsvp::instance::{self as rsvp, LspRequest, RouteHop};
+use mplamps_node::{TunnelEvent, TunnelState};
+use mplamps_rsvp::instance as rsvp;
 use mplamps_te::LspSpec;
-use mplamps_te::cspf::{self, ComputedPath, PathRequest, TeGraph};
+use mplamps_te::cspf::TeGraph;
 use serde::Serialize;
 
+use crate::Sim;
 use crate::scenario::Action;
-use crate::{Sim, SimEvent};
 
 mod restart;
 
@@ -52,7 +50,6 @@ pub struct LspRun {
     pub state: RunState,
     /// Routers from ingress to egress, as the ingress signaled it.
     pub path: Vec<usize>,
-    started: Option<Duration>,
     pub setup_time: Option<Duration>,
     pub error: Option<String>,
     /// A secondary that carries the traffic since its primary failed or was switched.
@@ -61,8 +58,6 @@ pub struct LspRun {
     /// the traffic: the reconvergence timeline reads them.
     pub up_at: Option<Duration>,
     pub active_since: Option<Duration>,
-    /// What the ingress was asked to signal, for signaling it again after a restart.
-    request: Option<LspRequest>,
     /// The link whose admission control refused the LSP, and the bandwidth that was still
     /// free there for its setup priority when the refusal reached the ingress.
     pub refusal: Option<Refusal>,
@@ -73,15 +68,6 @@ pub struct LspRun {
     pub retries: u32,
     /// When the next of those retries is due.
     pub retry_at: Option<Duration>,
-}
-
-/// An ingress's TE database, as its CSPF reads it (`Sim::ingress_view`).
-struct IngressView {
-    graph: TeGraph,
-    /// The view's node of each model router, when the ingress knows it.
-    to_view: Vec<Option<usize>>,
-    /// The model router of each of the view's nodes.
-    to_model: Vec<Option<usize>>,
 }
 
 /// Where admission control refused an LSP (the IF_ID ERROR_SPEC of its PathErr, RFC 3473
@@ -141,13 +127,11 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
             state: RunState::Pending,
             egress: spec.to,
             path: Vec::new(),
-            started: None,
             setup_time: None,
             error: None,
             active: false,
             up_at: None,
             active_since: None,
-            request: None,
             refusal: None,
             retries: 0,
             retry_at: None,
@@ -161,8 +145,9 @@ pub(crate) fn runs_for(specs: &[LspSpec], first_tunnel: u16) -> Vec<LspRun> {
 }
 
 impl Sim {
-    /// The TE database an ingress sees now: the model, links and routers that are down
-    /// taken out, bandwidth and labels that RSVP holds taken away.
+    /// The global TE view, kept only as a test oracle (no decision reads it): the model,
+    /// links and routers that are down taken out, bandwidth and labels that RSVP holds taken
+    /// away.
     pub fn te_database(&self) -> TeGraph {
         let mut graph = self
             .te_base
@@ -202,159 +187,33 @@ impl Sim {
         graph
     }
 
-    /// The TE graph ingress `r` computes paths on: its node's own TE database, its routers
-    /// and links named as the model names them, and each model router's node in it.
-    fn ingress_view(&self, r: usize) -> Option<IngressView> {
-        let node = self.node(r)?;
-        let view = node.te_view();
-        let to_view = (0..self.net.routers.len())
-            .map(|m| view.index_of(self.configs[m].router_id))
-            .collect();
-        let mut graph = view.graph.clone();
-        let to_model: Vec<Option<usize>> = view
-            .routers
-            .iter()
-            .map(|&id| self.router_by_id(id))
-            .collect();
-        for (n, model) in graph.nodes.iter_mut().zip(&to_model) {
-            if let Some(m) = model {
-                n.name.clone_from(&self.net.routers[*m].name);
+    /// Adds runs `from..` to their ingress nodes, which compute, signal and look after them.
+    pub(crate) fn give_runs_to_ingresses(&mut self, from: usize) {
+        for k in from..self.lsps.len() {
+            let ingress = self.lsps[k].spec.from;
+            let tunnel = self.tunnel_spec(k);
+            if let Some(slot) = self.routers.get_mut(ingress) {
+                slot.node.tunnel_add(tunnel);
             }
         }
-        let name_of = |v: usize| to_model.get(v).copied().flatten();
-        for link in &mut graph.links {
-            if let (Some(a), Some(b)) = (name_of(link.from), name_of(link.to))
-                && let Some(l) = self.link_between(a, b)
-            {
-                link.name.clone_from(&self.net.links[l].name);
-            }
-        }
-        Some(IngressView {
-            graph,
-            to_view,
-            to_model,
-        })
     }
 
-    fn path_request(
-        &self,
-        spec: &LspSpec,
-        to: usize,
-        view: &IngressView,
-    ) -> Result<PathRequest, cspf::Infeasible> {
-        let unknown = |m: usize| cspf::Infeasible {
-            constraint: cspf::Constraint::Topology,
-            at: Some(self.net.routers[m].name.clone()),
-            reason: format!(
-                "{} is not in the TE database of {} yet",
-                self.net.routers[m].name, self.net.routers[spec.from].name
-            ),
-        };
-        let in_view = |m: usize| {
-            view.to_view
-                .get(m)
-                .copied()
-                .flatten()
-                .ok_or_else(|| unknown(m))
-        };
-        let explicit = spec
-            .route
-            .iter()
-            .filter(|h| h.router != to)
-            .map(|h| {
-                Ok(cspf::ExplicitHop {
-                    node: in_view(h.router)?,
-                    loose: h.loose,
-                    label: None,
-                    upstream_label: None,
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(PathRequest {
-            from: in_view(spec.from)?,
-            to: in_view(to)?,
-            // Extra traffic borrows bandwidth that secondaries hold, which the TE database
-            // shows as reserved; admission along the path decides (RFC 3471 §7.1), as it
-            // does for LSPs that leave admission to the hops.
-            bandwidth_bps: if spec.extra_traffic || spec.hop_admission {
-                0.0
-            } else {
-                spec.bandwidth.bps()
-            },
-            setup_priority: spec.setup_priority,
-            switching: Some(spec.switching),
-            encoding: Some(spec.encoding),
-            link_protection: spec.link_protection.0,
-            label_set: spec.label_set.clone(),
-            bidirectional: spec.bidirectional,
-            explicit,
-            exclude_links: Vec::new(),
-            exclude_directed: Vec::new(),
-            exclude_srlgs: Vec::new(),
-            objective: spec.objective,
-        })
-    }
-
-    /// The path of run `k`, computed by its ingress on its own TE database: CSPF for a
-    /// primary; for a secondary, CSPF away from its primary's links (and risk groups).
-    /// Routers in the path are the model's.
-    fn compute_path(&self, k: usize) -> Result<ComputedPath, cspf::Infeasible> {
+    /// Run `k` as its ingress node sets it up.
+    pub(crate) fn tunnel_spec(&self, k: usize) -> mplamps_node::TunnelSpec {
         let run = &self.lsps[k];
-        let Some(view) = self.ingress_view(run.spec.from) else {
-            return Err(cspf::Infeasible {
-                constraint: cspf::Constraint::Topology,
-                at: None,
-                reason: format!("ingress {} is down", self.net.routers[run.spec.from].name),
-            });
-        };
-        let req = self.path_request(&run.spec, run.egress, &view)?;
-        let graph = &view.graph;
-        let mut path = match (run.role, run.spec.secondary) {
-            (Role::Secondary, Some(how)) => {
-                let primary = self
-                    .lsps
-                    .iter()
-                    .find(|p| p.role == Role::Primary && p.spec.name == run.spec.name);
-                let nodes: Vec<usize> = primary
-                    .map(|p| {
-                        p.path
-                            .iter()
-                            .filter_map(|&m| view.to_view.get(m).copied().flatten())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let links = nodes
-                    .windows(2)
-                    .filter_map(|w| graph.link_between(w[0], w[1]))
-                    .collect();
-                let primary = ComputedPath {
-                    nodes,
-                    links,
-                    labels: Vec::new(),
-                    cost: 0.0,
-                };
-                cspf::compute_secondary(graph, &req, &primary, how)?
-            }
-            _ => cspf::compute(graph, &req)?,
-        };
-        path.nodes = path
-            .nodes
-            .iter()
-            .map(|&v| view.to_model.get(v).copied().flatten())
-            .collect::<Option<_>>()
-            .ok_or_else(|| cspf::Infeasible {
-                constraint: cspf::Constraint::Topology,
-                at: None,
-                reason: "the path crosses a router the model does not have".to_string(),
-            })?;
-        Ok(path)
+        mplamps_node::config::tunnel_spec(
+            &self.configs,
+            &run.spec,
+            (run.tunnel_id, run.lsp_id),
+            run.role == Role::Secondary,
+        )
     }
 
-    /// Computes and signals run `k` from its ingress.
+    /// Asks run `k`'s ingress to compute and signal it.
     pub(crate) fn start_lsp(&mut self, k: usize) {
         let now = self.now;
         let Some(run) = self.lsps.get(k) else { return };
-        let ingress = run.spec.from;
+        let (ingress, name) = (run.spec.from, run.name.clone());
         if !self.routers[ingress].up {
             self.lsp_failed(
                 k,
@@ -362,79 +221,8 @@ impl Sim {
             );
             return;
         }
-        let path = match self.compute_path(k) {
-            Ok(p) => p,
-            Err(e) => {
-                let message = match &e.at {
-                    Some(at) => format!("CSPF: {:?} at {at}: {}", e.constraint, e.reason),
-                    None => format!("CSPF: {:?}: {}", e.constraint, e.reason),
-                };
-                self.lsp_failed(k, message);
-                // The ingress's TE database may not know the way yet (the IGP is still
-                // coming up) or may still show bandwidth as taken: it computes again later.
-                if !self.retry_later(k) {
-                    self.try_next_egress(k);
-                }
-                return;
-            }
-        };
-        let run = &self.lsps[k];
-        let route = path
-            .nodes
-            .iter()
-            .skip(1)
-            .map(|&n| {
-                let pinned = run.spec.route.iter().find(|h| h.router == n);
-                RouteHop {
-                    router: self.configs[n].router_id,
-                    label: pinned.and_then(|h| h.label),
-                    upstream_label: pinned.and_then(|h| h.upstream_label),
-                }
-            })
-            .collect();
-        let request = LspRequest {
-            name: run.name.clone(),
-            tunnel_id: run.tunnel_id,
-            lsp_id: run.lsp_id,
-            route,
-            bandwidth_bps: run.spec.bandwidth.bps(),
-            switching: run.spec.switching,
-            encoding: run.spec.encoding,
-            gpid: run.spec.gpid,
-            bidirectional: run.spec.bidirectional,
-            link_protection: run.spec.link_protection.0
-                | if run.spec.extra_traffic {
-                    rsvp::EXTRA_TRAFFIC
-                } else {
-                    0
-                },
-            secondary: run.role == Role::Secondary,
-            setup_priority: run.spec.setup_priority,
-            hold_priority: run.spec.hold_priority,
-            label_set: run.spec.label_set.clone(),
-            suggested_label: path.labels.first().copied().flatten(),
-            // A protected LSP's ingress wants to hear of failures at once (RFC 3473 §4.3).
-            notify: run.spec.secondary.is_some(),
-        };
-        let Some(instance) = self.routers[ingress].node.rsvp_mut(self.now) else {
-            return;
-        };
-        let outcome = instance.setup(now, request.clone());
-        let run = &mut self.lsps[k];
-        run.path = path.nodes;
-        run.request = Some(request);
-        match outcome {
-            Ok(()) => {
-                run.state = RunState::Signaling;
-                run.started = Some(now);
-                run.error = None;
-                run.refusal = None;
-                run.setup_time = None;
-            }
-            Err(e) => {
-                let message = e.to_string();
-                self.lsp_failed(k, message);
-            }
+        if let Err(e) = self.routers[ingress].node.tunnel_setup(now, &name) {
+            self.warn(e);
         }
         self.drain(ingress);
     }
@@ -448,7 +236,8 @@ impl Sim {
         self.last_change = self.now;
     }
 
-    /// The refused link an admission-control error names, with what is free on it now.
+    /// The refused link an admission-control error names, with what is free on it now: what
+    /// the report shows, read off the refusing router (the simulator sees every router).
     fn refusal(&self, error: &rsvp::LspError, priority: u8) -> Option<Refusal> {
         if error.code != mplamps_rsvp::packet::error::ADMISSION_CONTROL_FAILURE {
             return None;
@@ -475,137 +264,77 @@ impl Sim {
         self.lsps.iter().position(|r| r.name == name)
     }
 
-    /// What an ingress reported about its LSPs (the names are the runs' names).
-    pub(crate) fn lsp_event(&mut self, event: rsvp::Event) {
-        match event {
-            rsvp::Event::LspUp { name } => {
-                let Some(k) = self.run_named(&name) else {
-                    return;
-                };
-                let now = self.now;
-                let run = &mut self.lsps[k];
-                if run.state == RunState::Up {
-                    // Signaled again by a restarted ingress: it never stopped.
-                    return;
-                }
-                run.state = RunState::Up;
-                run.setup_time = run.started.map(|s| now.saturating_sub(s));
-                run.active = run.role == Role::Primary;
-                run.up_at = Some(now);
-                if run.active {
-                    run.active_since = Some(now);
-                }
-                self.last_change = now;
-            }
-            rsvp::Event::LspFailed { name, error } => {
-                let Some(k) = self.run_named(&name) else {
-                    return;
-                };
-                let node = self.router_by_id(error.node).map_or_else(
-                    || error.node.to_string(),
-                    |n| self.net.routers[n].name.clone(),
-                );
-                let reason = format!("{} at {node}", error.reason);
-                let refusal = self.refusal(&error, self.lsps[k].spec.setup_priority);
-                self.lsps[k].refusal = refusal;
-                let was_active = self.lsps[k].active && self.lsps[k].role == Role::Primary;
-                self.lsp_failed(k, reason);
-                if !self.retry_after_admission_failure(k, &error) {
-                    self.try_next_egress(k);
-                }
-                // RFC 3471 §7: a failed primary's traffic moves to its secondary.
-                let spec_name = self.lsps[k].spec.name.clone();
-                let standby = self.lsps.iter().any(|r| {
-                    r.spec.name == spec_name && r.role == Role::Secondary && r.state == RunState::Up
-                });
-                if was_active && standby {
-                    let _ = self.fail_over(&spec_name);
+    /// What ingress `r` reported about one of its LSPs: the run follows the node's view.
+    pub(crate) fn tunnel_event(&mut self, r: usize, event: TunnelEvent) {
+        self.last_change = self.now;
+        match &event {
+            TunnelEvent::Failed {
+                name,
+                error: Some(error),
+                ..
+            } => {
+                if let Some(k) = self.run_named(name) {
+                    let priority = self.lsps[k].spec.setup_priority;
+                    self.lsps[k].refusal = self.refusal(error, priority);
                 }
             }
-            rsvp::Event::LspDown { name, reason } => {
-                let Some(k) = self.run_named(&name) else {
-                    return;
-                };
-                // The ingress keeps its Path and waits for a new Resv.
-                let run = &mut self.lsps[k];
-                run.state = RunState::Signaling;
-                run.active = false;
-                run.active_since = None;
-                self.last_change = self.now;
+            TunnelEvent::Down { name, reason } => {
                 self.warn(format!("LSP {name} went down: {reason}"));
             }
-            rsvp::Event::Retry { .. } => self.last_change = self.now,
-            rsvp::Event::Dropped { reason } => self.warn(format!("RSVP: {reason}")),
+            _ => {}
         }
+        let (TunnelEvent::Changed { name }
+        | TunnelEvent::Failed { name, .. }
+        | TunnelEvent::Down { name, .. }) = &event;
+        self.follow_tunnel(r, name);
     }
 
-    /// RFC 2205 §3.5, RFC 3209 §4.7: a transit node's admission control refused run `k`,
-    /// which its ingress computed on a TE database that did not yet show the bandwidth
-    /// gone; the ingress computes again once the TE LSA that says so has reached it. An LSP
-    /// that leaves admission to the hops takes the refusal as the answer. True when a retry
-    /// is scheduled.
-    fn retry_after_admission_failure(&mut self, k: usize, error: &rsvp::LspError) -> bool {
-        let hop_admission = self.lsps.get(k).is_some_and(|r| r.spec.hop_admission);
-        error.code == mplamps_rsvp::packet::error::ADMISSION_CONTROL_FAILURE
-            && !hop_admission
-            && self.retry_later(k)
-    }
-
-    /// Schedules run `k` to be computed and signaled again after a backoff of 1, 2, 4, 8,
-    /// 16 then 32 s; false once those are spent.
-    fn retry_later(&mut self, k: usize) -> bool {
-        const RETRIES: u32 = 6;
-        let Some(run) = self.lsps.get_mut(k) else {
-            return false;
-        };
-        if run.retries >= RETRIES {
-            return false;
-        }
-        let backoff = Duration::from_secs(1 << run.retries);
-        run.retries += 1;
-        let at = self.now + backoff;
-        run.retry_at = Some(at);
-        self.push(at, SimEvent::LspRetry(k));
-        true
-    }
-
-    /// After run `k` failed toward its egress (refused, preempted, or its path broke): the
-    /// next of its spec's fallback egresses, signaled from nothing at once. The last
-    /// failure stays when none is left.
-    fn try_next_egress(&mut self, k: usize) {
-        let Some(run) = self.lsps.get_mut(k) else {
+    /// Copies what node `r` holds of its LSP `name` into the run of that name.
+    fn follow_tunnel(&mut self, r: usize, name: &str) {
+        let Some(k) = self.run_named(name) else {
             return;
         };
-        let spec = &run.spec;
-        let next = if run.egress == spec.to {
-            spec.fallback_egresses.first()
-        } else {
-            spec.fallback_egresses
-                .iter()
-                .position(|&e| e == run.egress)
-                .and_then(|i| spec.fallback_egresses.get(i + 1))
+        let Some(t) = self.routers[r].node.tunnel(name).cloned() else {
+            return;
         };
-        if let Some(&next) = next {
-            run.egress = next;
-            let now = self.now;
-            self.push(now, SimEvent::LspRetry(k));
+        let model = |id| self.router_by_id(id);
+        let path = t.path.iter().filter_map(|&id| model(id)).collect();
+        let egress = model(t.egress);
+        let run = &mut self.lsps[k];
+        run.state = match t.state {
+            TunnelState::Idle => RunState::Pending,
+            TunnelState::Signaling => RunState::Signaling,
+            TunnelState::Up => RunState::Up,
+            TunnelState::Failed => RunState::Failed,
+            TunnelState::Down => RunState::Down,
+        };
+        if run.state == RunState::Signaling {
+            run.refusal = None;
         }
+        run.path = path;
+        if let Some(egress) = egress {
+            run.egress = egress;
+        }
+        run.lsp_id = t.spec.lsp_id;
+        run.retries = t.retries;
+        run.retry_at = t.retry_at;
+        run.setup_time = t.setup_time;
+        run.up_at = t.up_at;
+        run.active = t.active;
+        run.active_since = t.active_since;
+        run.error = t.error;
     }
 
-    /// Tears run `k` down from its ingress. A graceful teardown of an up LSP first sends
-    /// ADMIN_STATUS with the D bit and waits for it to come back (RFC 3473 §7.2.1), so no
-    /// node mistakes the loss of traffic for a failure.
+    /// Tears run `k` down from its ingress (gracefully: RFC 3473 §7.2.1).
     pub(crate) fn stop_lsp(&mut self, k: usize, graceful: bool) {
         let now = self.now;
         let Some(run) = self.lsps.get(k) else { return };
         let (ingress, name) = (run.spec.from, run.name.clone());
-        let up = run.state == RunState::Up;
-        if let Some(instance) = self.routers[ingress].node.rsvp_mut(self.now) {
-            if graceful && up {
-                instance.delete_gracefully(now, &name);
-            } else {
-                instance.teardown(now, &name);
-            }
+        if let Err(e) = self.routers[ingress]
+            .node
+            .tunnel_teardown(now, &name, graceful)
+        {
+            self.warn(e);
         }
         let run = &mut self.lsps[k];
         run.state = RunState::Down;
@@ -624,19 +353,15 @@ impl Sim {
         Ok(runs)
     }
 
-    /// A scenario event about LSPs.
+    /// A scenario event about LSPs: asked of their ingress nodes.
     pub(crate) fn apply_lsp_action(&mut self, action: &Action) -> Result<(), String> {
+        let now = self.now;
         match action {
             Action::LspSetup(name) => {
                 for k in self.runs_of(name)? {
                     if matches!(self.lsps[k].state, RunState::Signaling | RunState::Up) {
                         continue;
                     }
-                    if self.lsps[k].state == RunState::Failed {
-                        // A failed LSP still has its ingress state; start from nothing.
-                        self.stop_lsp(k, false);
-                    }
-                    self.lsps[k].egress = self.lsps[k].spec.to;
                     self.start_lsp(k);
                 }
             }
@@ -646,51 +371,23 @@ impl Sim {
                 }
             }
             Action::LspModify { name, bandwidth } => {
-                // Break before make: SE-style sharing of the old reservation (RFC 3209
-                // §4.6.4 make-before-break) is not implemented, so the old LSP goes first.
                 for k in self.runs_of(name)? {
-                    self.stop_lsp(k, false);
                     self.lsps[k].spec.bandwidth = *bandwidth;
-                    self.lsps[k].lsp_id = self.lsps[k].lsp_id.wrapping_add(2);
-                    self.start_lsp(k);
+                    let (ingress, instance) = (self.lsps[k].spec.from, self.lsps[k].name.clone());
+                    self.routers[ingress]
+                        .node
+                        .tunnel_modify(now, &instance, bandwidth.bps())?;
+                    self.drain(ingress);
                 }
             }
-            Action::LspFailover(name) => self.fail_over(name)?,
+            Action::LspFailover(name) => {
+                let runs = self.runs_of(name)?;
+                let ingress = self.lsps[runs[0]].spec.from;
+                self.routers[ingress].node.tunnel_switchover(now, name)?;
+                self.drain(ingress);
+            }
             _ => {}
         }
-        Ok(())
-    }
-
-    /// Moves the traffic of `[[lsp]]` `name` onto its secondary: the ingress signals the
-    /// switchover (RFC 3471 §7) and every node on the secondary gives its resources to it,
-    /// preempting extra traffic.
-    fn fail_over(&mut self, name: &str) -> Result<(), String> {
-        let runs = self.runs_of(name)?;
-        let Some(&secondary) = runs.iter().find(|&&k| self.lsps[k].role == Role::Secondary) else {
-            return Err(format!("LSP {name:?} has no secondary"));
-        };
-        if self.lsps[secondary].state != RunState::Up {
-            return Err(format!(
-                "the secondary of {name:?} is not up (it is {:?})",
-                self.lsps[secondary].state
-            ));
-        }
-        let now = self.now;
-        let (ingress, instance_name) = (
-            self.lsps[secondary].spec.from,
-            self.lsps[secondary].name.clone(),
-        );
-        if let Some(i) = self.routers[ingress].node.rsvp_mut(self.now) {
-            i.switch_to_secondary(now, &instance_name);
-        }
-        for &k in &runs {
-            self.lsps[k].active = k == secondary;
-            if k == secondary {
-                self.lsps[k].active_since = Some(self.now);
-            }
-        }
-        self.last_change = now;
-        self.drain(ingress);
         Ok(())
     }
 

@@ -277,7 +277,9 @@ fn run_router(
                     }
                 }
                 // No RSVP-TE in a window (`Sim::windowed`).
-                NodeEvent::Ospf(Event::Dropped { .. }) | NodeEvent::Rsvp(_) => {}
+                NodeEvent::Ospf(Event::Dropped { .. })
+                | NodeEvent::Rsvp(_)
+                | NodeEvent::Tunnel(_) => {}
             }
         }
         if let Some(t) = slot.rearm(slot.node.poll_timeout(), at) {

@@ -3,7 +3,6 @@
 
 use mplamps_rsvp::instance as rsvp;
 
-use super::RunState;
 use crate::Sim;
 
 impl Sim {
@@ -39,23 +38,12 @@ impl Sim {
     }
 
     /// Starts router `r`'s RSVP-TE control plane again (RFC 3473 §9.5.2): from the
-    /// cross-connects its data plane kept, and the LSPs it is the ingress of signaled again
-    /// with the labels they had.
+    /// cross-connects its data plane kept; the node signals the LSPs it is the ingress of
+    /// again, with the labels they had.
     pub(crate) fn rsvp_boot(&mut self, r: usize) {
         let now = self.now;
         let config = self.next_rsvp_config(r);
-        let node = &mut self.routers[r].node;
-        node.restart_rsvp(now, config);
-        if let Some(instance) = node.rsvp_mut(now) {
-            for run in &self.lsps {
-                let live = matches!(run.state, RunState::Up | RunState::Signaling);
-                if let (true, true, Some(request)) = (run.spec.from == r, live, &run.request) {
-                    // The request was accepted once; it can only fail again as signaling
-                    // does.
-                    let _ = instance.setup(now, request.clone());
-                }
-            }
-        }
+        self.routers[r].node.restart_rsvp(now, config);
         self.last_change = now;
         self.drain(r);
     }
