@@ -175,7 +175,10 @@ impl Sim {
                     self.note_routes_changed(r, now, regular, power);
                 }
                 NodeEvent::Ospf(Event::Dropped { .. }) => {}
-                NodeEvent::Tunnel(e) => self.tunnel_event(r, e),
+                NodeEvent::Tunnel(e) => {
+                    self.last_change = now;
+                    self.tunnel_event(r, e);
+                }
                 NodeEvent::Rsvp(RsvpEvent::Dropped { reason }) => {
                     self.warn(format!("RSVP: {reason}"))
                 }

@@ -266,7 +266,6 @@ impl Sim {
 
     /// What ingress `r` reported about one of its LSPs: the run follows the node's view.
     pub(crate) fn tunnel_event(&mut self, r: usize, event: TunnelEvent) {
-        self.last_change = self.now;
         match &event {
             TunnelEvent::Failed {
                 name,

@@ -5,18 +5,20 @@
 //! the window, sorted by (time, router, order), so the run is the same on any number of
 //! threads, and the same from run to run.
 //!
-//! Used when OSPF runs, with or without LDP beside it (no RSVP-TE LSPs), over links with a
-//! delay: an LDP Hello crosses a link like an OSPF packet, and a session segment arrives
-//! one link delay after it was sent at the earliest. Scenario steps end a window and are
-//! handled on their own.
+//! Used for every protocol over links with a delay: an LDP Hello or an RSVP-TE message
+//! crosses a link like an OSPF packet, and a session segment arrives one link delay after it
+//! was sent at the earliest. Each node looks after its own LSPs (`mplamps_node::head_end`);
+//! what they report is applied after the window. Scenario steps and LSP starts end a window
+//! and are handled on their own.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::time::Duration;
 
 use mplamps_ldp::instance as ldp;
-use mplamps_node::{Event as NodeEvent, Transmit};
+use mplamps_node::{Event as NodeEvent, Transmit, TunnelEvent};
 use mplamps_ospf::instance::Event;
+use mplamps_rsvp::instance::Event as RsvpEvent;
 use rayon::prelude::*;
 
 use crate::{Protocol, RouterSlot, Sim, SimError, SimEvent};
@@ -38,6 +40,11 @@ struct Output {
     wakes: Vec<Duration>,
     last_change: Option<Duration>,
     warnings: Vec<String>,
+    /// RSVP-TE messages lost on a control channel that is cut, or to a stopped control
+    /// plane.
+    rsvp_control_lost: u64,
+    /// What the router reported about its own LSPs, with when.
+    tunnel_events: Vec<(Duration, TunnelEvent)>,
     spf_runs: u64,
     /// When the router's regular and power routes last changed in the window.
     routes_changed: [Option<Duration>; 2],
@@ -54,7 +61,7 @@ const LOCAL_SEQ: u64 = 1 << 63;
 impl Sim {
     /// True when the routers' work can be split by windows (see the module doc).
     pub(crate) fn windowed(&self) -> bool {
-        self.lsps.is_empty() && !self.model.delay.is_zero()
+        !self.model.delay.is_zero()
     }
 
     /// Handles every event before the next window's end (or the next scenario step, or
@@ -72,7 +79,7 @@ impl Sim {
             let router = match self.slab.get(slot) {
                 Some(Some(SimEvent::Deliver {
                     router,
-                    protocol: Protocol::Ospf | Protocol::LdpHello,
+                    protocol: Protocol::Ospf | Protocol::LdpHello | Protocol::Rsvp,
                     ..
                 })) => *router,
                 Some(Some(SimEvent::Stream { router, .. })) => *router,
@@ -129,15 +136,17 @@ impl Sim {
                 group.push((r, slot, events));
             }
         }
-        let (links, link_up) = (&self.interface_links, &self.link_up);
+        let wires = Wires {
+            interface_links: &self.interface_links,
+            link_up: &self.link_up,
+            link_ends: &self.link_ends,
+            control_cut: &self.control_cut,
+        };
         work.into_par_iter()
             .map(|group| {
                 group
                     .into_iter()
-                    .filter_map(|(r, slot, events)| {
-                        let links = links.get(r)?;
-                        Some(run_router(r, slot, links, link_up, end, events))
-                    })
+                    .map(|(r, slot, events)| run_router(r, slot, &wires, end, events))
                     .collect::<Vec<Output>>()
             })
             .collect::<Vec<_>>()
@@ -170,6 +179,11 @@ impl Sim {
             for w in out.warnings {
                 self.warn(w);
             }
+            self.stats.rsvp_control_lost += out.rsvp_control_lost;
+            for (at, e) in out.tunnel_events {
+                self.last_change = self.last_change.max(at);
+                self.tunnel_event(out.router, e);
+            }
             for w in out.wakes {
                 self.push(w, SimEvent::Wake(out.router));
             }
@@ -186,17 +200,38 @@ impl Sim {
     }
 }
 
+/// What a router's share of a window reads of the links, read-only during the window.
+struct Wires<'a> {
+    interface_links: &'a [Vec<usize>],
+    link_up: &'a [bool],
+    link_ends: &'a [[(usize, usize); 2]],
+    control_cut: &'a BTreeSet<(usize, usize)>,
+}
+
+impl Wires<'_> {
+    /// Whether an RSVP-TE message reaching `router` over `link` is lost: its control
+    /// channel is cut (RFC 3471 §9).
+    fn control_cut(&self, router: usize, link: usize) -> bool {
+        let Some(&[(a, _), (b, _)]) = self.link_ends.get(link) else {
+            return false;
+        };
+        let from = if a == router { b } else { a };
+        self.control_cut
+            .contains(&(from.min(router), from.max(router)))
+    }
+}
+
 /// Works through one router's share of a window: its deliveries and timers in time order,
 /// with the timers its own work arms inside the window, through the same node calls as the
 /// one-event-at-a-time engine (`Sim::step`, `Sim::drain`).
 fn run_router(
     router: usize,
     slot: &mut RouterSlot,
-    links: &[usize],
-    link_up: &[bool],
+    wires: &Wires,
     end: Duration,
     events: Vec<Timed>,
 ) -> Output {
+    let links: &[usize] = wires.interface_links.get(router).map_or(&[], Vec::as_slice);
     let mut out = Output {
         router,
         ..Output::default()
@@ -226,12 +261,20 @@ fn run_router(
                 payload,
                 ..
             } => {
-                let up = links.get(interface).is_some_and(|&l| link_up[l]);
+                let link = links.get(interface).copied();
+                let up = link.is_some_and(|l| wires.link_up.get(l).copied().unwrap_or(false));
                 if !slot.up || !up {
                     out.dropped_down += 1;
                     continue;
                 }
                 out.delivered += 1;
+                if protocol == Protocol::Rsvp
+                    && (link.is_some_and(|l| wires.control_cut(router, l))
+                        || slot.node.rsvp().is_none())
+                {
+                    out.rsvp_control_lost += 1;
+                    continue;
+                }
                 slot.node
                     .handle_datagram(at, interface, protocol, (src, dst), &payload);
             }
@@ -277,9 +320,15 @@ fn run_router(
                     }
                 }
                 // No RSVP-TE in a window (`Sim::windowed`).
-                NodeEvent::Ospf(Event::Dropped { .. })
-                | NodeEvent::Rsvp(_)
-                | NodeEvent::Tunnel(_) => {}
+                NodeEvent::Tunnel(e) => {
+                    out.last_change = Some(at);
+                    out.tunnel_events.push((at, e));
+                }
+                NodeEvent::Rsvp(RsvpEvent::Dropped { reason }) => {
+                    out.warnings.push(format!("RSVP: {reason}"));
+                }
+                NodeEvent::Rsvp(_) => out.last_change = Some(at),
+                NodeEvent::Ospf(Event::Dropped { .. }) => {}
             }
         }
         if let Some(t) = slot.rearm(slot.node.poll_timeout(), at) {

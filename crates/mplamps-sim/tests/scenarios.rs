@@ -171,11 +171,19 @@ fn an_observed_run_reports_its_progress_and_is_the_same_run() {
     assert!(seen.last().unwrap().events <= events);
 }
 
-/// The routers of a window run on two threads; which finishes first must not show in the
-/// run (reports equal event for event, TE database cache counts included).
+/// The routers of a window run on a thread pool; how many threads, and which finishes
+/// first, must not show in the run (reports equal event for event, TE database cache counts
+/// included), for OSPF alone, with LDP beside it, and with RSVP-TE LSPs signaled, failed
+/// over and retried.
 #[test]
 fn threads_do_not_change_the_run() {
-    // OSPF alone, and with LDP beside it (sessions and labels in the report).
+    let on_threads = |threads: usize, run: &(dyn Fn() -> serde_json::Value + Sync)| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(run)
+    };
     for ldp in [false, true] {
         let run = || {
             let mut net = mplamps_te::generate::generate(80, 4.0, 3).unwrap();
@@ -184,13 +192,34 @@ fn threads_do_not_change_the_run() {
             sim.model.jitter = Duration::from_millis(2);
             run_to_report(&mut sim)
         };
-        let first = run();
+        let first = on_threads(1, &run);
         assert_eq!(first["converged"], true);
         assert!(first["stats"]["ted_reused"].as_u64().unwrap() > 0);
         assert_eq!(first["routers"][0]["ldp"].is_object(), ldp);
-        for _ in 0..3 {
-            assert_eq!(first, run(), "ldp {ldp}");
+        for threads in [2, 2, 4] {
+            assert_eq!(
+                first,
+                on_threads(threads, &run),
+                "ldp {ldp}, {threads} threads"
+            );
         }
+    }
+    let gmpls = || {
+        let text = include_str!("../../../examples/gmpls.toml");
+        let net = Network::from_toml("gmpls.toml", text).unwrap();
+        let mut sim = started(net, vec![at(21.0, Action::LinkDown("OXC2-OXC3".into()))]);
+        sim.model.jitter = Duration::from_millis(1);
+        run_to_report(&mut sim)
+    };
+    let first = on_threads(1, &gmpls);
+    let lsps = first["lsps"].as_array().unwrap();
+    assert!(lsps.iter().any(|l| l["state"] == "up"), "{lsps:?}");
+    for threads in [2, 2, 4] {
+        assert_eq!(
+            first,
+            on_threads(threads, &gmpls),
+            "gmpls, {threads} threads"
+        );
     }
 }
 
