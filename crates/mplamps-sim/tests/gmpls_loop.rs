@@ -315,3 +315,103 @@ fn free_labels_are_flooded_and_keep_the_second_lambda_off_a_full_link() {
     };
     assert_eq!(views[&(id("I2"), id("X"), id("Y"))].as_deref(), Some(""));
 }
+
+/// An LSP of `bandwidth` from `from` to `to` through `via` (a loose hop), starting at
+/// `start`.
+fn lsp_via(
+    name: &str,
+    (from, via, to): (usize, usize, usize),
+    bandwidth: f64,
+    start: Duration,
+) -> mplamps_te::LspSpec {
+    mplamps_te::LspSpec {
+        name: name.to_string(),
+        from,
+        to,
+        bandwidth: mplamps_core::Bandwidth::from_bps(bandwidth).unwrap(),
+        switching: mplamps_core::SwitchingType::Psc,
+        encoding: mplamps_core::SwitchingType::Psc.default_encoding(),
+        gpid: 0x0800,
+        bidirectional: false,
+        link_protection: Default::default(),
+        secondary: None,
+        extra_traffic: false,
+        objective: Default::default(),
+        route: vec![mplamps_te::topology::LspHop {
+            router: via,
+            loose: true,
+            label: None,
+            upstream_label: None,
+        }],
+        label_set: None,
+        setup_priority: 7,
+        hold_priority: 0,
+        start,
+        hop_admission: false,
+        fallback_egresses: Vec::new(),
+    }
+}
+
+/// The acceptance of the GMPLS loop on a generated network: two ingresses signal, in the
+/// same millisecond, LSPs through X to E that together exceed X–E. X refuses the second
+/// with a PathErr (its ingress computed on a TE database that did not show the first yet);
+/// that ingress computes again once X's TE LSA has come and goes around X–E. At the end
+/// every router's TE database equals the reservations.
+#[test]
+fn on_a_generated_network_a_refused_ingress_retries_around_the_full_link() {
+    let mut net = mplamps_te::generate::generate(30, 4.0, 7).unwrap();
+    let neighbors = |r: usize| -> Vec<(usize, usize)> {
+        net.links
+            .iter()
+            .enumerate()
+            .filter_map(|(l, link)| match (link.a.router, link.b.router) {
+                (a, b) if a == r => Some((b, l)),
+                (a, b) if b == r => Some((a, l)),
+                _ => None,
+            })
+            .collect()
+    };
+    let e = 0;
+    let (x, x_e) = neighbors(e)
+        .into_iter()
+        .find(|&(x, _)| neighbors(x).len() >= 3)
+        .expect("a neighbor of E with three links");
+    let ingresses: Vec<usize> = neighbors(x)
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|&n| n != e)
+        .take(2)
+        .collect();
+    let share = net.links[x_e].available.bps() * 0.6;
+    let start = Duration::from_secs(30);
+    net.lsps = vec![
+        lsp_via("first", (ingresses[0], x, e), share, start),
+        lsp_via(
+            "second",
+            (ingresses[1], x, e),
+            share,
+            start + Duration::from_millis(1),
+        ),
+    ];
+    let sim = converged(net, FloodThresholds::EveryChange);
+    let runs = sim.lsp_runs();
+    assert!(runs.iter().all(|r| r.state == RunState::Up), "{runs:?}");
+    let through_x_e = |r: &mplamps_sim::rsvp::LspRun| r.path.windows(2).any(|w| w == [x, e]);
+    assert_eq!(
+        runs.iter().filter(|r| through_x_e(r)).count(),
+        1,
+        "one LSP on X–E, the other around it"
+    );
+    let retried = runs.iter().filter(|r| r.retries > 0).count();
+    assert_eq!(retried, 1, "one ingress signaled again: {runs:?}");
+    let path_errs = sim.rsvp_counters(x).unwrap().sent.get("PathErr").copied();
+    assert!(path_errs.unwrap_or(0) >= 1, "X refused with a PathErr");
+    let truth = truth(&sim);
+    for ((router, from, to), seen) in views(&sim) {
+        let held = truth[&(from, to)];
+        assert!(
+            close(seen, held),
+            "{router} sees {from}→{to} at {seen:?}, holds {held:?}"
+        );
+    }
+}
