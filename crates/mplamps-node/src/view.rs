@@ -70,6 +70,8 @@ pub struct RsvpView {
     pub recovering: bool,
     pub neighbors: Vec<rsvp::NeighborView>,
     pub lsps: Vec<rsvp::LspView>,
+    /// The LSPs this node is the ingress of, as its head end holds them.
+    pub tunnels: Vec<crate::head_end::Tunnel>,
     /// What this control plane counted since it started.
     pub counters: rsvp::Counters,
 }
@@ -97,6 +99,7 @@ impl Node {
                 recovering: i.recovering(),
                 neighbors: i.neighbors().cloned().collect(),
                 lsps: i.lsps().collect(),
+                tunnels: self.tunnels().to_vec(),
                 counters: i.counters().clone(),
             }),
         }
