@@ -112,6 +112,54 @@ fn errors_are_clear() {
         ));
 }
 
+/// `mplamps node` and `mplamps show` say what is wrong before anything runs.
+#[test]
+fn node_and_show_errors_are_clear() {
+    mplamps()
+        .args(["node", "--topology", DRAFT, "--router", "Z"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "--router \"Z\": no router of that name in the topology (it has A, B, C, D, E, F)",
+        ));
+    mplamps()
+        .args([
+            "node",
+            "--topology",
+            DRAFT,
+            "--router",
+            "A",
+            "--iface",
+            "F:LC1:P1=eth0",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "\"F:LC1:P1\" is neither a port nor a link of router A",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("A.sock");
+    mplamps()
+        .args([
+            "show",
+            "--node",
+            "A",
+            "--management",
+            socket.to_str().unwrap(),
+        ])
+        .args(["ospf", "neighbors"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "is `mplamps node` running there?",
+        ));
+    mplamps()
+        .args(["lab", "status", "--dir", dir.path().to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("no lab at"));
+}
+
 #[test]
 fn demo_writes_pictures_and_reports_both_trees() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,9 @@ mod demo_lamp;
 mod generate;
 mod grid_sim;
 mod import;
+mod lab;
 mod metrics;
+mod node;
 mod sim;
 mod spf;
 mod status_line;
@@ -51,6 +53,13 @@ enum Command {
     /// Measure the engines against a peer on the same input in the same run.
     #[command(subcommand)]
     Bench(bench::Which),
+    /// Run one router of a topology on Linux interfaces (OSPF-TE; LDP and RSVP-TE to come).
+    Node(node::Args),
+    /// Ask a running `mplamps node` what it holds.
+    Show(node::ShowArgs),
+    /// A topology as a lab of network namespaces running `mplamps node`.
+    #[command(subcommand)]
+    Lab(lab::Lab),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -62,6 +71,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(format) => import::run(format),
         Command::Generate(args) => generate::run(args),
         Command::Bench(which) => bench::run(which),
+        Command::Node(args) => node::run(args),
+        Command::Show(args) => node::show(args),
+        Command::Lab(lab) => lab::run(lab),
     }
 }
 

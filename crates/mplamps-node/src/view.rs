@@ -61,6 +61,19 @@ pub struct LfibRow {
     pub next_hops: Vec<NextHop>,
 }
 
+/// One LSA instance of the area database, as `show ip ospf database` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LsaRow {
+    /// LS type (RFC 2328 §A.4.1, RFC 5250).
+    pub ls_type: u8,
+    pub link_state_id: Ipv4Addr,
+    pub adv_router: Ipv4Addr,
+    /// LS sequence number and LS checksum, in hexadecimal as routers print them.
+    pub sequence: String,
+    pub checksum: String,
+    pub age: u16,
+}
+
 /// The running RSVP-TE control plane.
 #[derive(Debug, Clone, Serialize)]
 pub struct RsvpView {
@@ -103,6 +116,25 @@ impl Node {
                 counters: i.counters().clone(),
             }),
         }
+    }
+
+    /// The area database, in (type, ID, advertising router) order.
+    pub fn ospf_database(&self, now: std::time::Duration) -> Vec<LsaRow> {
+        let mut rows: Vec<LsaRow> = self
+            .ospf()
+            .lsdb()
+            .iter()
+            .map(|(key, entry)| LsaRow {
+                ls_type: key.ls_type.to_u8(),
+                link_state_id: key.id,
+                adv_router: key.adv_router,
+                sequence: format!("{:08x}", entry.lsa.header.seq),
+                checksum: format!("0x{:04x}", entry.lsa.header.checksum),
+                age: entry.age(now),
+            })
+            .collect();
+        rows.sort_by_key(|r| (r.ls_type, r.link_state_id, r.adv_router));
+        rows
     }
 
     fn ldp_view(&self, l: &ldp::Instance) -> LdpView {

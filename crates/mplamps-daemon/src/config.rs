@@ -1,0 +1,171 @@
+//! What one `mplamps node` runs: a router of a topology file, and the Linux interface each
+//! of its links is on. The router's protocol configuration is the node layer's, from the same
+//! model the simulator uses, so a lab and a simulation of one file configure routers alike.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use mplamps_node::NodeConfig;
+use mplamps_node::config::{Names, ospf_configs};
+use mplamps_te::Network;
+
+/// One router to run.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// The router's name in the topology.
+    pub name: String,
+    pub router_id: Ipv4Addr,
+    pub node: NodeConfig,
+    /// The Linux interface of each of the node's interfaces (OSPF's order); `None` where the
+    /// link is not mapped: the node keeps that interface down.
+    pub interfaces: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--router {0:?}: no router of that name in the topology (it has {1})")]
+    UnknownRouter(String, String),
+    #[error(
+        "--iface {0:?}: expected MODEL_PORT=LINUX_IFACE, where MODEL_PORT is a port of the router (\"{1}:LC1:P1\") or the name of one of its links"
+    )]
+    BadMapping(String, String),
+    #[error("--iface {0:?}: {1:?} is neither a port nor a link of router {2} (its links: {3})")]
+    UnknownPort(String, String, String, String),
+    #[error("--iface {0:?}: {1:?} is already mapped to {2:?}")]
+    MappedTwice(String, String, String),
+}
+
+impl DaemonConfig {
+    /// Router `router` of `net`, its links on the Linux interfaces of `mappings`
+    /// (`MODEL_PORT=LINUX_IFACE`, where MODEL_PORT is "ROUTER:CARD:PORT" or a link name).
+    /// Without mappings each link is on the interface named after it (`lab_interface`).
+    pub fn new(net: &Network, router: &str, mappings: &[String]) -> Result<Self, ConfigError> {
+        let r = net
+            .routers
+            .iter()
+            .position(|x| x.name == router)
+            .ok_or_else(|| {
+                let names: Vec<&str> = net.routers.iter().map(|x| x.name.as_str()).collect();
+                ConfigError::UnknownRouter(router.to_string(), names.join(", "))
+            })?;
+        let metrics = mplamps_te::power::compute(net);
+        let configs = ospf_configs(net, &metrics);
+        let names = Names::of(net, &configs);
+        let Some(ospf) = configs.get(r).cloned() else {
+            return Err(ConfigError::UnknownRouter(
+                router.to_string(),
+                String::new(),
+            ));
+        };
+        // The router's links in the node's interface order, each with the name of this end.
+        let links: Vec<(usize, String)> = net
+            .links
+            .iter()
+            .enumerate()
+            .filter_map(|(l, link)| {
+                let port = [link.a, link.b].into_iter().find(|p| p.router == r)?;
+                Some((l, net.port_name(port)))
+            })
+            .collect();
+        let mut interfaces: Vec<Option<String>> = if mappings.is_empty() {
+            links.iter().map(|&(l, _)| Some(lab_interface(l))).collect()
+        } else {
+            vec![None; links.len()]
+        };
+        let mut seen: HashMap<usize, String> = HashMap::new();
+        for mapping in mappings {
+            let Some((port, iface)) = mapping.split_once('=') else {
+                return Err(ConfigError::BadMapping(mapping.clone(), router.to_string()));
+            };
+            if iface.is_empty() {
+                return Err(ConfigError::BadMapping(mapping.clone(), router.to_string()));
+            }
+            let i = links
+                .iter()
+                .position(|(l, name)| name == port || net.links[*l].name == port)
+                .ok_or_else(|| {
+                    let known: Vec<String> = links
+                        .iter()
+                        .map(|(l, name)| format!("{} ({name})", net.links[*l].name))
+                        .collect();
+                    ConfigError::UnknownPort(
+                        mapping.clone(),
+                        port.to_string(),
+                        router.to_string(),
+                        known.join(", "),
+                    )
+                })?;
+            if let Some(before) = seen.insert(i, iface.to_string()) {
+                return Err(ConfigError::MappedTwice(
+                    mapping.clone(),
+                    port.to_string(),
+                    before,
+                ));
+            }
+            interfaces[i] = Some(iface.to_string());
+        }
+        Ok(DaemonConfig {
+            name: router.to_string(),
+            router_id: ospf.router_id,
+            node: NodeConfig {
+                ospf,
+                ldp: None,
+                rsvp: None,
+                te_flooding: Default::default(),
+                names,
+            },
+            interfaces,
+        })
+    }
+}
+
+/// The Linux interface of link `l` in a lab: `mpl<l>` on both ends (each end lives in its
+/// own network namespace). Fifteen characters is the kernel's limit; this stays far below.
+pub fn lab_interface(l: usize) -> String {
+    format!("mpl{l}")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn pair() -> Network {
+        let text = "[network]\nname = \"pair\"\n\
+            [[router]]\nname = \"A\"\n[[router.linecard]]\nname = \"LC1\"\nports = 2\nport_capacity = \"10G\"\nconsumed_w = 1.0\navailable_w = 1.0\n\
+            [[router]]\nname = \"B\"\n[[router.linecard]]\nname = \"LC1\"\nports = 2\nport_capacity = \"10G\"\nconsumed_w = 1.0\navailable_w = 1.0\n\
+            [[link]]\nname = \"L1\"\na = \"A:LC1:P1\"\nb = \"B:LC1:P1\"\n\
+            [[link]]\nname = \"L2\"\na = \"A:LC1:P2\"\nb = \"B:LC1:P2\"\n";
+        Network::from_toml("pair.toml", text).unwrap()
+    }
+
+    #[test]
+    fn links_map_by_port_or_link_name_and_default_to_the_lab_names() {
+        let net = pair();
+        let lab = DaemonConfig::new(&net, "B", &[]).unwrap();
+        assert_eq!(lab.interfaces, [Some("mpl0".into()), Some("mpl1".into())]);
+        let mapped =
+            DaemonConfig::new(&net, "A", &["A:LC1:P2=eth1".into(), "L1=eth0".into()]).unwrap();
+        assert_eq!(
+            mapped.interfaces,
+            [Some("eth0".into()), Some("eth1".into())]
+        );
+        let one = DaemonConfig::new(&net, "A", &["L2=eth9".into()]).unwrap();
+        assert_eq!(one.interfaces, [None, Some("eth9".into())]);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let net = pair();
+        let err = |router: &str, maps: &[&str]| {
+            let maps: Vec<String> = maps.iter().map(|s| s.to_string()).collect();
+            DaemonConfig::new(&net, router, &maps)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("C", &[]).contains("no router of that name in the topology (it has A, B)"));
+        assert!(err("A", &["eth0"]).contains("expected MODEL_PORT=LINUX_IFACE"));
+        assert!(err("A", &["B:LC1:P1=eth0"]).contains("neither a port nor a link of router A"));
+        assert!(err("A", &["L1=eth0", "A:LC1:P1=eth1"]).contains("already mapped to \"eth0\""));
+    }
+}

@@ -1,0 +1,10 @@
+//! `mplamps node`: one router on Linux interfaces. A tokio runtime drives the same
+//! `mplamps_node::Node` the simulator drives, with real time and raw sockets.
+#![forbid(unsafe_code)]
+
+pub mod config;
+mod raw_socket;
+pub mod run;
+
+pub use config::DaemonConfig;
+pub use run::{RunOptions, run};
