@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use mplamps_daemon::config::lab_interface;
+
+use super::lab_frr;
 use serde::{Deserialize, Serialize};
 
 #[derive(Subcommand)]
@@ -19,6 +21,12 @@ pub enum Lab {
     Up {
         /// The topology file.
         topology: PathBuf,
+        /// Routers to run with FRRouting (zebra, ospfd) instead of mplamps.
+        #[arg(long, value_delimiter = ',', value_name = "ROUTER,...")]
+        frr: Vec<String>,
+        /// Every router with FRRouting.
+        #[arg(long, conflicts_with = "frr")]
+        frr_all: bool,
         #[command(flatten)]
         dir: LabDir,
     },
@@ -63,18 +71,44 @@ struct LabState {
     routers: Vec<LabRouter>,
 }
 
+/// A short tag of the lab's directory, in its namespaces' names, so that two labs on one
+/// machine do not meet.
+fn lab_tag(dir: &Path) -> String {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    fnv1a(dir.to_string_lossy().as_bytes())
+        .chars()
+        .take(4)
+        .collect()
+}
+
 #[derive(Serialize, Deserialize, Clone)]
 struct LabRouter {
     name: String,
     namespace: String,
-    pid: Option<u32>,
+    /// The namespace was made by this lab (and `lab down` removes it).
+    made: bool,
+    implementation: Implementation,
+    /// The processes that run it.
+    pids: Vec<u32>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Implementation {
+    Mplamps,
+    Frr,
 }
 
 const STATE: &str = "lab.json";
 
 pub fn run(lab: Lab) -> Result<()> {
     match lab {
-        Lab::Up { topology, dir } => up(&topology, &dir.dir),
+        Lab::Up {
+            topology,
+            frr,
+            frr_all,
+            dir,
+        } => up(&topology, &frr, frr_all, &dir.dir),
         Lab::Down { dir } => down(&dir.dir),
         Lab::Status { dir, json, wait } => status(&dir.dir, json, wait),
         Lab::Exec {
@@ -85,8 +119,8 @@ pub fn run(lab: Lab) -> Result<()> {
     }
 }
 
-fn namespace_of(router: &str) -> String {
-    format!("mpl-{router}")
+fn namespace_of(tag: &str, router: &str) -> String {
+    format!("mpl{tag}-{router}")
 }
 
 fn socket_of(dir: &Path, router: &str) -> PathBuf {
@@ -131,11 +165,15 @@ fn write_state(dir: &Path, state: &LabState) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn up(topology: &Path, dir: &Path) -> Result<()> {
+fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> {
     if !is_root() {
         bail!("`mplamps lab up` makes network namespaces and needs root");
     }
     let net = super::load(topology)?;
+    for name in frr {
+        super::router_index(&net, name).context("--frr")?;
+    }
+    let by_frr = |name: &str| frr_all || frr.iter().any(|f| f == name);
     let topology = std::fs::canonicalize(topology)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if dir.join(STATE).exists() {
@@ -145,6 +183,7 @@ fn up(topology: &Path, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
+    let tag = lab_tag(dir);
     let mut state = LabState {
         topology: topology.clone(),
         routers: net
@@ -152,16 +191,24 @@ fn up(topology: &Path, dir: &Path) -> Result<()> {
             .iter()
             .map(|r| LabRouter {
                 name: r.name.clone(),
-                namespace: namespace_of(&r.name),
-                pid: None,
+                namespace: namespace_of(&tag, &r.name),
+                made: false,
+                implementation: if by_frr(&r.name) {
+                    Implementation::Frr
+                } else {
+                    Implementation::Mplamps
+                },
+                pids: Vec::new(),
             })
             .collect(),
     };
     // Written first: a lab that fails half-way is still removed by `lab down`.
     write_state(dir, &state)?;
-    for router in &net.routers {
-        let ns = namespace_of(&router.name);
+    for (r, router) in net.routers.iter().enumerate() {
+        let ns = namespace_of(&tag, &router.name);
         ip(&["netns", "add", &ns]).context("making a network namespace")?;
+        state.routers[r].made = true;
+        write_state(dir, &state)?;
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
         let id = format!("{}/32", router.router_id.to_ipv4());
         ip(&["-n", &ns, "addr", "add", &id, "dev", "lo"])?;
@@ -169,8 +216,8 @@ fn up(topology: &Path, dir: &Path) -> Result<()> {
     for (l, link) in net.links.iter().enumerate() {
         let name = lab_interface(l);
         let (a, b) = (
-            namespace_of(&net.routers[link.a.router].name),
-            namespace_of(&net.routers[link.b.router].name),
+            namespace_of(&tag, &net.routers[link.a.router].name),
+            namespace_of(&tag, &net.routers[link.b.router].name),
         );
         ip(&[
             "link", "add", &name, "netns", &a, "type", "veth", "peer", "name", &name, "netns", &b,
@@ -185,8 +232,15 @@ fn up(topology: &Path, dir: &Path) -> Result<()> {
         }
     }
     let exe = std::env::current_exe().context("finding the mplamps binary")?;
-    for router in &mut state.routers {
+    for (r, router) in state.routers.iter_mut().enumerate() {
         let log = dir.join(format!("{}.log", router.name));
+        if router.implementation == Implementation::Frr {
+            let conf = lab_frr::frr_conf(&net, r, &log);
+            // Written as it goes: `lab down` stops what started before a failure.
+            let pids = lab_frr::start(dir, &router.namespace, &router.name, &conf);
+            router.pids = pids?;
+            continue;
+        }
         let log = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new("ip")
             .args(["netns", "exec", &router.namespace])
@@ -200,7 +254,7 @@ fn up(topology: &Path, dir: &Path) -> Result<()> {
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting the node of {}", router.name))?;
-        router.pid = Some(child.id());
+        router.pids = vec![child.id()];
     }
     write_state(dir, &state)?;
     println!(
@@ -215,10 +269,8 @@ fn up(topology: &Path, dir: &Path) -> Result<()> {
 
 fn down(dir: &Path) -> Result<()> {
     let state = read_state(dir)?;
-    for router in &state.routers {
-        if let Some(pid) = router.pid {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
+    for pid in state.routers.iter().flat_map(|r| &r.pids) {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
     }
     // The nodes stop on SIGTERM; give them a moment before their namespaces go.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -226,16 +278,21 @@ fn down(dir: &Path) -> Result<()> {
         && state
             .routers
             .iter()
-            .filter_map(|r| r.pid)
+            .flat_map(|r| &r.pids)
             .any(|pid| Path::new(&format!("/proc/{pid}")).exists())
     {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut failed = Vec::new();
-    for router in &state.routers {
+    for router in state.routers.iter().filter(|r| r.made) {
         let exists = Path::new("/run/netns").join(&router.namespace).exists();
         if exists && let Err(e) = ip(&["netns", "del", &router.namespace]) {
             failed.push(format!("{e:#}"));
+        }
+    }
+    for router in &state.routers {
+        if router.implementation == Implementation::Frr {
+            let _ = std::fs::remove_dir_all(format!("/var/run/frr/{}", router.name));
         }
     }
     let _ = std::fs::remove_file(dir.join(STATE));
@@ -246,15 +303,81 @@ fn down(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// One router's state, from its management socket.
+/// One router's state: from its management socket, or FRR's `vtysh ... json`.
 #[derive(Serialize)]
 struct RouterStatus {
     router: String,
+    implementation: Implementation,
     running: bool,
     neighbors: usize,
     full: usize,
-    lsa_count: u64,
-    lsdb_digest: String,
+    lsa_count: usize,
+    /// A hash of the LSA instances it holds (type, ID, advertising router, sequence number,
+    /// checksum): equal on two routers that hold the same database.
+    lsdb: String,
+}
+
+fn router_status(dir: &Path, r: &LabRouter) -> RouterStatus {
+    let (neighbors, lsas) = match r.implementation {
+        Implementation::Mplamps => {
+            let socket = socket_of(dir, &r.name);
+            let view = super::node::ask(&socket, "view").ok();
+            let database = super::node::ask(&socket, "ospf database").ok();
+            let neighbors = view.map(|v| {
+                let all = v["neighbors"].as_array().cloned().unwrap_or_default();
+                let full = all.iter().filter(|n| n["state"] == "Full").count();
+                (all.len(), full)
+            });
+            let lsas = database.map(|d| {
+                let mut ids: Vec<String> = d
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| {
+                        lab_frr::identity(
+                            l["ls_type"]
+                                .as_u64()
+                                .and_then(|t| u8::try_from(t).ok())
+                                .unwrap_or(0),
+                            l["link_state_id"].as_str().unwrap_or("?"),
+                            l["adv_router"].as_str().unwrap_or("?"),
+                            l["sequence"].as_str().unwrap_or("?"),
+                            l["checksum"].as_str().unwrap_or("?"),
+                        )
+                    })
+                    .collect();
+                ids.sort();
+                ids
+            });
+            (neighbors, lsas)
+        }
+        Implementation::Frr => (
+            lab_frr::neighbors(&r.name).ok(),
+            lab_frr::vtysh_json(&r.name, "show ip ospf database json")
+                .ok()
+                .map(|d| lab_frr::lsa_identities(&d)),
+        ),
+    };
+    let (count, full) = neighbors.unwrap_or((0, 0));
+    RouterStatus {
+        router: r.name.clone(),
+        implementation: r.implementation,
+        running: neighbors.is_some() && lsas.is_some(),
+        neighbors: count,
+        full,
+        lsa_count: lsas.as_ref().map_or(0, Vec::len),
+        lsdb: lsas
+            .map(|ids| fnv1a(ids.join("\n").as_bytes()))
+            .unwrap_or_default(),
+    }
+}
+
+/// FNV-1a, 64 bits, as hex: a stable hash of a database listing.
+fn fnv1a(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 fn status(dir: &Path, json: bool, wait: Option<u64>) -> Result<()> {
@@ -264,34 +387,12 @@ fn status(dir: &Path, json: bool, wait: Option<u64>) -> Result<()> {
         let rows: Vec<RouterStatus> = state
             .routers
             .iter()
-            .map(|r| {
-                let view = super::node::ask(&socket_of(dir, &r.name), "view").ok();
-                let neighbors = view
-                    .as_ref()
-                    .and_then(|v| v["neighbors"].as_array().cloned())
-                    .unwrap_or_default();
-                RouterStatus {
-                    router: r.name.clone(),
-                    running: view.is_some(),
-                    full: neighbors.iter().filter(|n| n["state"] == "Full").count(),
-                    neighbors: neighbors.len(),
-                    lsa_count: view
-                        .as_ref()
-                        .and_then(|v| v["lsa_count"].as_u64())
-                        .unwrap_or(0),
-                    lsdb_digest: view
-                        .as_ref()
-                        .and_then(|v| v["lsdb_digest"].as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                }
-            })
+            .map(|r| router_status(dir, r))
             .collect();
         let settled = rows
             .iter()
             .all(|r| r.running && r.full == r.neighbors && r.neighbors > 0)
-            && rows
-                .windows(2)
-                .all(|w| w[0].lsdb_digest == w[1].lsdb_digest);
+            && rows.windows(2).all(|w| w[0].lsdb == w[1].lsdb);
         let Some(deadline) = deadline.filter(|_| !settled) else {
             print_status(&rows, json)?;
             return Ok(());
@@ -308,16 +409,20 @@ fn print_status(rows: &[RouterStatus], json: bool) -> Result<()> {
     if json {
         return super::print_json(&rows);
     }
-    let mut out = String::from("Router           Running  Full/Nbrs  LSAs  LSDB digest\n");
+    let mut out = String::from("Router           Runs     Up   Full/Nbrs  LSAs  LSDB\n");
     for r in rows {
         out.push_str(&format!(
-            "{:<16} {:<8} {:>4}/{:<4}  {:>4}  {}\n",
+            "{:<16} {:<8} {:<4} {:>4}/{:<4}  {:>4}  {}\n",
             r.router,
+            match r.implementation {
+                Implementation::Mplamps => "mplamps",
+                Implementation::Frr => "frr",
+            },
             if r.running { "yes" } else { "no" },
             r.full,
             r.neighbors,
             r.lsa_count,
-            r.lsdb_digest
+            r.lsdb
         ));
     }
     super::print_text(&out)

@@ -10,6 +10,7 @@ mod generate;
 mod grid_sim;
 mod import;
 mod lab;
+mod lab_frr;
 mod metrics;
 mod node;
 mod sim;

@@ -1,0 +1,233 @@
+//! FRRouting routers in a lab: a `frr.conf` per router from the model (OSPF point-to-point,
+//! `mpls-te on`, the router address and each interface's `link-params` as mplamps advertises
+//! them), zebra and ospfd started in the router's namespace under their own FRR pathspace
+//! (`-N NAME`), and what they hold read back with `vtysh -N NAME ... json`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use mplamps_daemon::config::lab_interface;
+use mplamps_te::Network;
+
+const FRR_DIR: &str = "/usr/lib/frr";
+/// The daemons a lab's FRR router runs.
+const DAEMONS: [&str; 2] = ["zebra", "ospfd"];
+
+/// The FRR configuration of router `r`: the same router ID, addresses, costs, timers and TE
+/// values as the mplamps node of that router would have.
+pub fn frr_conf(net: &Network, r: usize, log: &Path) -> String {
+    let metrics = mplamps_te::power::compute(net);
+    let configs = mplamps_node::config::ospf_configs(net, &metrics);
+    let router = &net.routers[r];
+    let router_id = router.router_id.to_ipv4();
+    let timers = &net.ospf;
+    let mut c = String::new();
+    let _ = writeln!(c, "frr defaults traditional");
+    let _ = writeln!(c, "hostname {}", router.name);
+    let _ = writeln!(c, "log file {} informational", log.display());
+    let _ = writeln!(c, "!");
+    let links = net
+        .links
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.a.router == r || l.b.router == r)
+        .map(|(l, _)| l);
+    let interfaces = configs.get(r).map_or(&[][..], |c| c.interfaces.as_slice());
+    let mut networks = vec![format!("{router_id}/32")];
+    for (l, iface) in links.zip(interfaces) {
+        let te = &iface.te;
+        let bytes = |b: mplamps_core::Bandwidth| b.bps() / 8.0;
+        let _ = writeln!(c, "interface {}", lab_interface(l));
+        let _ = writeln!(c, " ip ospf network point-to-point");
+        let _ = writeln!(c, " ip ospf cost {}", iface.cost);
+        let _ = writeln!(c, " ip ospf hello-interval {}", timers.hello_interval_s);
+        let _ = writeln!(c, " ip ospf dead-interval {}", timers.dead_interval_s);
+        let _ = writeln!(c, " link-params");
+        let _ = writeln!(c, "  enable");
+        let _ = writeln!(c, "  metric {}", te.te_metric);
+        let _ = writeln!(c, "  max-bw {:e}", bytes(te.max_bandwidth));
+        let _ = writeln!(c, "  max-rsv-bw {:e}", bytes(te.max_reservable));
+        for (p, bw) in te.unreserved.iter().enumerate() {
+            let _ = writeln!(c, "  unrsv-bw {p} {:e}", bytes(*bw));
+        }
+        let _ = writeln!(c, " exit-link-params");
+        let _ = writeln!(c, "!");
+        if let Some(a) = iface.address {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(a.prefix_len))
+                .unwrap_or(0);
+            let net = std::net::Ipv4Addr::from(u32::from(a.addr) & mask);
+            networks.push(format!("{net}/{}", a.prefix_len));
+        }
+    }
+    let _ = writeln!(c, "router ospf");
+    let _ = writeln!(c, " ospf router-id {router_id}");
+    for n in networks {
+        let _ = writeln!(c, " network {n} area {}", timers.area);
+    }
+    let _ = writeln!(c, " capability opaque");
+    let _ = writeln!(c, " mpls-te on");
+    let _ = writeln!(c, " mpls-te router-address {router_id}");
+    let _ = writeln!(c, "!");
+    c
+}
+
+/// The directory of FRR router `name`'s sockets and pid files.
+fn run_dir(name: &str) -> PathBuf {
+    PathBuf::from(format!("/var/run/frr/{name}"))
+}
+
+/// Starts zebra and ospfd for router `name` in namespace `ns` with `conf`; their pids.
+pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
+    if !Path::new(FRR_DIR).join("zebra").exists() {
+        bail!("FRRouting is not installed (Debian: `apt-get install frr`)");
+    }
+    let home = dir.join(name);
+    std::fs::create_dir_all(&home)?;
+    let conf_path = home.join("frr.conf");
+    std::fs::write(&conf_path, conf).with_context(|| format!("{}", conf_path.display()))?;
+    let run = run_dir(name);
+    std::fs::create_dir_all(&run)?;
+    // FRR's daemons drop to the frr user and must reach their files.
+    for path in [&home, &run, &conf_path] {
+        let _ = Command::new("chown").args(["frr:frr"]).arg(path).status();
+    }
+    let mut pids = Vec::new();
+    for daemon in DAEMONS {
+        let pid_file = run.join(format!("{daemon}.pid"));
+        let out = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .arg(Path::new(FRR_DIR).join(daemon))
+            .args(["-d", "-N", name, "-f"])
+            .arg(&conf_path)
+            .arg("-i")
+            .arg(&pid_file)
+            .output()
+            .with_context(|| format!("starting {daemon} for {name}"))?;
+        if !out.status.success() {
+            bail!(
+                "{daemon} for {name} did not start: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+            .with_context(|| {
+                format!("{daemon} for {name} wrote no pid to {}", pid_file.display())
+            })?;
+        pids.push(pid);
+    }
+    Ok(pids)
+}
+
+/// Asks FRR router `name` for `command`'s JSON.
+pub fn vtysh_json(name: &str, command: &str) -> Result<serde_json::Value> {
+    let out = Command::new("vtysh")
+        .args(["-N", name, "-c", command])
+        .output()
+        .context("running vtysh")?;
+    if !out.status.success() {
+        bail!(
+            "vtysh -N {name} -c {command:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| format!("{name}: {command}"))
+}
+
+/// Each LSA of FRR's `show ip ospf database json` as "type id adv-router seq checksum".
+pub fn lsa_identities(database: &serde_json::Value) -> Vec<String> {
+    const LISTS: [(&str, u8); 8] = [
+        ("routerLinkStates", 1),
+        ("networkLinkStates", 2),
+        ("summaryLinkStates", 3),
+        ("asbrSummaryLinkStates", 4),
+        ("asExternalLinkStates", 5),
+        ("linkLocalOpaqueLsa", 9),
+        ("areaLocalOpaqueLsa", 10),
+        ("asExternalOpaqueLsa", 11),
+    ];
+    let scopes = database["areas"]
+        .as_object()
+        .into_iter()
+        .flat_map(|areas| areas.values())
+        .chain(std::iter::once(database));
+    let mut out = Vec::new();
+    for scope in scopes {
+        for (list, ls_type) in LISTS {
+            for lsa in scope[list].as_array().into_iter().flatten() {
+                out.push(identity(
+                    ls_type,
+                    lsa["lsId"].as_str().unwrap_or("?"),
+                    lsa["advertisedRouter"].as_str().unwrap_or("?"),
+                    lsa["sequenceNumber"].as_str().unwrap_or("?"),
+                    lsa["checksum"].as_str().unwrap_or("?"),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One LSA instance's identity (RFC 2328 §12.1), written alike for both implementations.
+pub fn identity(ls_type: u8, id: &str, adv: &str, seq: &str, checksum: &str) -> String {
+    let checksum = checksum.trim_start_matches("0x");
+    format!("{ls_type} {id} {adv} {} {checksum:0>4}", seq.to_lowercase())
+}
+
+/// FRR router `name`'s OSPF neighbors: how many, and how many Full.
+pub fn neighbors(name: &str) -> Result<(usize, usize)> {
+    let v = vtysh_json(name, "show ip ospf neighbor json")?;
+    let all: Vec<&serde_json::Value> = v["neighbors"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(|list| list.as_array().into_iter().flatten())
+        .collect();
+    let full = all
+        .iter()
+        .filter(|n| {
+            n["converged"] == "Full"
+                || n["nbrState"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("Full"))
+        })
+        .count();
+    Ok((all.len(), full))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frr_databases_read_as_the_same_identities_as_ours() {
+        let db = serde_json::json!({
+            "routerId": "10.0.0.2",
+            "areas": { "0.0.0.0": {
+                "routerLinkStates": [{ "lsId": "10.0.0.1", "advertisedRouter": "10.0.0.1",
+                    "sequenceNumber": "80000002", "checksum": "a0dc" }],
+                "areaLocalOpaqueLsa": [{ "lsId": "1.0.0.0", "advertisedRouter": "10.0.0.1",
+                    "sequenceNumber": "80000001", "checksum": "44b5" }]
+            }},
+            "asExternalLinkStates": [{ "lsId": "10.99.0.0", "advertisedRouter": "192.0.2.9",
+                "sequenceNumber": "80000001", "checksum": "7" }]
+        });
+        assert_eq!(
+            lsa_identities(&db),
+            [
+                "1 10.0.0.1 10.0.0.1 80000002 a0dc",
+                "10 1.0.0.0 10.0.0.1 80000001 44b5",
+                "5 10.99.0.0 192.0.2.9 80000001 0007",
+            ]
+        );
+        assert_eq!(
+            identity(10, "1.0.0.0", "10.0.0.1", "80000001", "0x44b5"),
+            "10 1.0.0.0 10.0.0.1 80000001 44b5"
+        );
+    }
+}
