@@ -235,7 +235,7 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> 
     for (r, router) in state.routers.iter_mut().enumerate() {
         let log = dir.join(format!("{}.log", router.name));
         if router.implementation == Implementation::Frr {
-            let conf = lab_frr::frr_conf(&net, r, &log);
+            let conf = lab_frr::frr_conf(&net, r, &lab_frr::log_of(&router.namespace));
             // Written as it goes: `lab down` stops what started before a failure.
             let pids = lab_frr::start(dir, &router.namespace, &router.name, &conf);
             router.pids = pids?;
@@ -292,7 +292,7 @@ fn down(dir: &Path) -> Result<()> {
     }
     for router in &state.routers {
         if router.implementation == Implementation::Frr {
-            let _ = std::fs::remove_dir_all(format!("/var/run/frr/{}", router.name));
+            let _ = std::fs::remove_dir_all(lab_frr::run_dir(&router.namespace));
         }
     }
     let _ = std::fs::remove_file(dir.join(STATE));
@@ -307,6 +307,9 @@ fn down(dir: &Path) -> Result<()> {
 #[derive(Serialize)]
 struct RouterStatus {
     router: String,
+    router_id: String,
+    /// Its network namespace, and for FRR its pathspace (`vtysh -N`).
+    namespace: String,
     implementation: Implementation,
     running: bool,
     neighbors: usize,
@@ -318,10 +321,14 @@ struct RouterStatus {
 }
 
 fn router_status(dir: &Path, r: &LabRouter) -> RouterStatus {
+    let mut router_id = String::new();
     let (neighbors, lsas) = match r.implementation {
         Implementation::Mplamps => {
             let socket = socket_of(dir, &r.name);
             let view = super::node::ask(&socket, "view").ok();
+            if let Some(id) = view.as_ref().and_then(|v| v["router_id"].as_str()) {
+                id.clone_into(&mut router_id);
+            }
             let database = super::node::ask(&socket, "ospf database").ok();
             let neighbors = view.map(|v| {
                 let all = v["neighbors"].as_array().cloned().unwrap_or_default();
@@ -352,8 +359,14 @@ fn router_status(dir: &Path, r: &LabRouter) -> RouterStatus {
             (neighbors, lsas)
         }
         Implementation::Frr => (
-            lab_frr::neighbors(&r.name).ok(),
-            lab_frr::vtysh_json(&r.name, "show ip ospf database json")
+            lab_frr::neighbors(&r.namespace).ok().inspect(|_| {
+                if let Ok(v) = lab_frr::vtysh_json(&r.namespace, "show ip ospf json")
+                    && let Some(id) = v["routerId"].as_str()
+                {
+                    id.clone_into(&mut router_id);
+                }
+            }),
+            lab_frr::vtysh_json(&r.namespace, "show ip ospf database json")
                 .ok()
                 .map(|d| lab_frr::lsa_identities(&d)),
         ),
@@ -361,6 +374,8 @@ fn router_status(dir: &Path, r: &LabRouter) -> RouterStatus {
     let (count, full) = neighbors.unwrap_or((0, 0));
     RouterStatus {
         router: r.name.clone(),
+        router_id,
+        namespace: r.namespace.clone(),
         implementation: r.implementation,
         running: neighbors.is_some() && lsas.is_some(),
         neighbors: count,

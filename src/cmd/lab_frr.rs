@@ -1,7 +1,10 @@
 //! FRRouting routers in a lab: a `frr.conf` per router from the model (OSPF point-to-point,
 //! `mpls-te on`, the router address and each interface's `link-params` as mplamps advertises
-//! them), zebra and ospfd started in the router's namespace under their own FRR pathspace
-//! (`-N NAME`), and what they hold read back with `vtysh -N NAME ... json`.
+//! them), zebra and ospfd started in the router's namespace under their own FRR pathspace,
+//! named as the namespace (`-N mplXXXX-A`), and what they hold read back with
+//! `vtysh -N mplXXXX-A ... json`. FRR's daemons run as the frr user, so their configuration
+//! and log live in the pathspace's directory (`/var/run/frr/mplXXXX-A/`); the lab directory
+//! keeps a copy of the configuration.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -74,25 +77,39 @@ pub fn frr_conf(net: &Network, r: usize, log: &Path) -> String {
     c
 }
 
-/// The directory of FRR router `name`'s sockets and pid files.
-fn run_dir(name: &str) -> PathBuf {
-    PathBuf::from(format!("/var/run/frr/{name}"))
+/// The directory of an FRR pathspace: its sockets, pid files, configuration and log.
+pub fn run_dir(pathspace: &str) -> PathBuf {
+    PathBuf::from(format!("/var/run/frr/{pathspace}"))
 }
 
-/// Starts zebra and ospfd for router `name` in namespace `ns` with `conf`; their pids.
+/// Where the FRR router of pathspace `pathspace` logs.
+pub fn log_of(pathspace: &str) -> PathBuf {
+    run_dir(pathspace).join("frr.log")
+}
+
+/// Starts zebra and ospfd for router `name` in namespace `ns` (also their pathspace) with
+/// `conf`; their pids.
 pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
     if !Path::new(FRR_DIR).join("zebra").exists() {
         bail!("FRRouting is not installed (Debian: `apt-get install frr`)");
     }
-    let home = dir.join(name);
-    std::fs::create_dir_all(&home)?;
-    let conf_path = home.join("frr.conf");
+    let run = run_dir(ns);
+    std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
+    let conf_path = run.join("frr.conf");
     std::fs::write(&conf_path, conf).with_context(|| format!("{}", conf_path.display()))?;
-    let run = run_dir(name);
-    std::fs::create_dir_all(&run)?;
+    let copy = dir.join(format!("{name}.frr.conf"));
+    std::fs::write(&copy, conf).with_context(|| format!("{}", copy.display()))?;
     // FRR's daemons drop to the frr user and must reach their files.
-    for path in [&home, &run, &conf_path] {
-        let _ = Command::new("chown").args(["frr:frr"]).arg(path).status();
+    let chown = Command::new("chown")
+        .args(["-R", "frr:frr"])
+        .arg(&run)
+        .status()
+        .context("running chown")?;
+    if !chown.success() {
+        bail!(
+            "chown frr:frr {} failed (is the frr user there?)",
+            run.display()
+        );
     }
     let mut pids = Vec::new();
     for daemon in DAEMONS {
@@ -100,12 +117,13 @@ pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
         let out = Command::new("ip")
             .args(["netns", "exec", ns])
             .arg(Path::new(FRR_DIR).join(daemon))
-            .args(["-d", "-N", name, "-f"])
+            .args(["-d", "-N", ns, "-f"])
             .arg(&conf_path)
             .arg("-i")
             .arg(&pid_file)
             .output()
             .with_context(|| format!("starting {daemon} for {name}"))?;
+        // `-d` returns once the daemon has forked and written its pid file.
         if !out.status.success() {
             bail!(
                 "{daemon} for {name} did not start: {}",
@@ -123,19 +141,19 @@ pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
     Ok(pids)
 }
 
-/// Asks FRR router `name` for `command`'s JSON.
-pub fn vtysh_json(name: &str, command: &str) -> Result<serde_json::Value> {
+/// Asks the FRR router of `pathspace` for `command`'s JSON.
+pub fn vtysh_json(pathspace: &str, command: &str) -> Result<serde_json::Value> {
     let out = Command::new("vtysh")
-        .args(["-N", name, "-c", command])
+        .args(["-N", pathspace, "-c", command])
         .output()
         .context("running vtysh")?;
     if !out.status.success() {
         bail!(
-            "vtysh -N {name} -c {command:?}: {}",
+            "vtysh -N {pathspace} -c {command:?}: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    serde_json::from_slice(&out.stdout).with_context(|| format!("{name}: {command}"))
+    serde_json::from_slice(&out.stdout).with_context(|| format!("{pathspace}: {command}"))
 }
 
 /// Each LSA of FRR's `show ip ospf database json` as "type id adv-router seq checksum".
@@ -179,9 +197,9 @@ pub fn identity(ls_type: u8, id: &str, adv: &str, seq: &str, checksum: &str) -> 
     format!("{ls_type} {id} {adv} {} {checksum:0>4}", seq.to_lowercase())
 }
 
-/// FRR router `name`'s OSPF neighbors: how many, and how many Full.
-pub fn neighbors(name: &str) -> Result<(usize, usize)> {
-    let v = vtysh_json(name, "show ip ospf neighbor json")?;
+/// The OSPF neighbors of the FRR router of `pathspace`: how many, and how many Full.
+pub fn neighbors(pathspace: &str) -> Result<(usize, usize)> {
+    let v = vtysh_json(pathspace, "show ip ospf neighbor json")?;
     let all: Vec<&serde_json::Value> = v["neighbors"]
         .as_object()
         .into_iter()

@@ -84,6 +84,11 @@ enum Show {
         #[arg(value_enum)]
         what: OspfShow,
     },
+    /// The routes of the regular or the power tree.
+    Routes {
+        #[arg(long, value_enum, default_value_t = super::TreeArg::Regular)]
+        tree: super::TreeArg,
+    },
     /// What the node counted.
     Counters,
 }
@@ -105,6 +110,13 @@ pub fn show(args: ShowArgs) -> Result<()> {
         Show::Ospf {
             what: OspfShow::Database,
         } => ask(&path, "ospf database")?,
+        Show::Routes { tree } => ask(
+            &path,
+            match tree {
+                super::TreeArg::Regular => "routes regular",
+                super::TreeArg::Power => "routes power",
+            },
+        )?,
         Show::Counters => ask(&path, "view")?["ospf_counters"].clone(),
     };
     if args.json {
@@ -136,6 +148,23 @@ pub fn show(args: ShowArgs) -> Result<()> {
                     n["router_id"].as_str().unwrap_or("?"),
                     n["interface"],
                     n["state"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        Show::Routes { .. } => {
+            out.push_str("Prefix             Cost      Next hops\n");
+            for r in part.as_array().into_iter().flatten() {
+                let hops: Vec<String> = r["next_hops"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|h| h[0].as_str().unwrap_or("?").to_string())
+                    .collect();
+                out.push_str(&format!(
+                    "{:<18} {:<9} {}\n",
+                    r["prefix"].as_str().unwrap_or("?"),
+                    r["cost"],
+                    hops.join(", ")
                 ));
             }
         }

@@ -77,11 +77,12 @@ impl RawSocket {
         }
     }
 
-    /// Sends `payload` to `dst`; the kernel adds the IP header. A full send buffer drops
-    /// it (the protocols retransmit what matters).
-    pub fn send(&self, dst: Ipv4Addr, payload: &[u8]) -> io::Result<()> {
+    /// Sends `payload` to `dst`; the kernel adds the IP header. Waits while the socket's
+    /// send buffer is full.
+    pub async fn send(&self, dst: Ipv4Addr, payload: &[u8]) -> io::Result<()> {
         self.socket
-            .try_send_to(payload, SocketAddrV4::new(dst, 0).into())
+            .send_to(payload, SocketAddrV4::new(dst, 0))
+            .await
             .map(|_| ())
     }
 }

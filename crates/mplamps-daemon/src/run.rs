@@ -104,7 +104,7 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
     }
     tracing::info!(router = %config.name, router_id = %config.router_id, "started");
     loop {
-        flush(&mut node, &sockets);
+        flush(&mut node, &sockets).await;
         let wake = node
             .poll_timeout()
             .map_or(Duration::from_secs(3600), |at| at.saturating_sub(now()));
@@ -124,7 +124,7 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
 }
 
 /// Sends what the node has to send, and logs what it reports.
-fn flush(node: &mut Node, sockets: &[Option<Arc<RawSocket>>]) {
+async fn flush(node: &mut Node, sockets: &[Option<Arc<RawSocket>>]) {
     while let Some(t) = node.poll_transmit() {
         match t {
             Transmit::Datagram(Datagram {
@@ -137,7 +137,7 @@ fn flush(node: &mut Node, sockets: &[Option<Arc<RawSocket>>]) {
                 let Some(Some(socket)) = sockets.get(i) else {
                     continue;
                 };
-                if let Err(e) = socket.send(dst, &payload) {
+                if let Err(e) = socket.send(dst, &payload).await {
                     tracing::warn!(device = %socket.device, %dst, "send failed: {e}");
                 }
             }
@@ -174,6 +174,8 @@ async fn serve(node: &Node, now: Duration, stream: UnixStream) {
     let answer = match line.trim() {
         "view" => serde_json::to_string(&node.view()),
         "ospf database" => serde_json::to_string(&node.ospf_database(now)),
+        "routes regular" => serde_json::to_string(&node.route_rows(false)),
+        "routes power" => serde_json::to_string(&node.route_rows(true)),
         other => {
             Ok(serde_json::json!({ "error": format!("unknown request {other:?}") }).to_string())
         }

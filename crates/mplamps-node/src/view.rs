@@ -74,6 +74,17 @@ pub struct LsaRow {
     pub age: u16,
 }
 
+/// One route of a tree, as `show ip route` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteRow {
+    pub prefix: String,
+    pub cost: f64,
+    /// The router that owns the prefix.
+    pub owner: Ipv4Addr,
+    /// Each next hop's address on its link, and the link's interface.
+    pub next_hops: Vec<(Ipv4Addr, usize)>,
+}
+
 /// The running RSVP-TE control plane.
 #[derive(Debug, Clone, Serialize)]
 pub struct RsvpView {
@@ -116,6 +127,28 @@ impl Node {
                 counters: i.counters().clone(),
             }),
         }
+    }
+
+    /// The routes of the regular tree, or of the power tree, in prefix order.
+    pub fn route_rows(&self, power: bool) -> Vec<RouteRow> {
+        let routes = self.ospf().routes();
+        let tree = if power {
+            &routes.power
+        } else {
+            &routes.regular
+        };
+        tree.iter()
+            .map(|(prefix, route)| RouteRow {
+                prefix: prefix.to_string(),
+                cost: route.cost,
+                owner: route.owner,
+                next_hops: route
+                    .next_hops
+                    .iter()
+                    .map(|h| (h.address, h.interface))
+                    .collect(),
+            })
+            .collect()
     }
 
     /// The area database, in (type, ID, advertising router) order.
