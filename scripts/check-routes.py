@@ -3,11 +3,15 @@
 have the cost and the number of equal-cost next hops that `mplamps spf` computes from the
 topology file, whichever implementation (mplamps or FRR) runs the router.
 
+Routes follow the database after the SPF throttle's delay, so a lab whose databases just
+became equal is given up to 15 s for its routes to follow.
+
 Usage: check-routes.py MPLAMPS_BIN TOPOLOGY LAB_DIR
 """
 import json
 import subprocess
 import sys
+import time
 
 binary, topology, lab = sys.argv[1:4]
 
@@ -16,38 +20,54 @@ def run(*args):
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
-status = json.loads(run(binary, "lab", "status", "--dir", lab, "--json"))
-router_id = {r["router"]: r["router_id"] for r in status}
-failures = []
-for r in status:
-    name = r["router"]
-    tree = json.loads(run(binary, "spf", topology, "--root", name, "--tree", "regular", "--json"))
-    expected = {
-        f"{router_id[n['name']]}/32": (n["distance"], len(n["first_hops"]))
-        for n in tree["nodes"]
-    }
-    if r["implementation"] == "frr":
-        routes = json.loads(run("vtysh", "-N", r["namespace"], "-c", "show ip ospf route json"))
-        actual = {
-            prefix: (route["cost"], len(route.get("nexthops", [])))
-            for prefix, route in routes.items()
-            if prefix in expected
+
+
+def check():
+    """Per router, a line of what was checked; and every route that is not as expected."""
+    status = json.loads(run(binary, "lab", "status", "--dir", lab, "--json"))
+    router_id = {r["router"]: r["router_id"] for r in status}
+    lines, failures = [], []
+    for r in status:
+        name = r["router"]
+        tree = json.loads(run(binary, "spf", topology, "--root", name, "--tree", "regular",
+                              "--json"))
+        expected = {
+            f"{router_id[n['name']]}/32": (n["distance"], len(n["first_hops"]))
+            for n in tree["nodes"]
         }
-    else:
-        routes = json.loads(
-            run(binary, "show", "--node", name, "--management", f"{lab}/{name}.sock",
-                "routes", "--json"))
-        actual = {
-            route["prefix"]: (route["cost"], len(route["next_hops"]))
-            for route in routes
-            if route["prefix"] in expected
-        }
-    for prefix, want in sorted(expected.items()):
-        got = actual.get(prefix)
-        if got is None or float(got[0]) != float(want[0]) or got[1] != want[1]:
-            failures.append(f"{name} ({r['implementation']}) to {prefix}: has {got}, "
-                            f"mplamps spf says cost {want[0]} over {want[1]} next hops")
-    print(f"{name:<4} {r['implementation']:<8} {len(expected)} loopback routes checked")
+        if r["implementation"] == "frr":
+            routes = json.loads(run("vtysh", "-N", r["namespace"], "-c",
+                                    "show ip ospf route json"))
+            actual = {
+                prefix: (route["cost"], len(route.get("nexthops", [])))
+                for prefix, route in routes.items()
+                if prefix in expected
+            }
+        else:
+            routes = json.loads(
+                run(binary, "show", "--node", name, "--management", f"{lab}/{name}.sock",
+                    "routes", "--json"))
+            actual = {
+                route["prefix"]: (route["cost"], len(route["next_hops"]))
+                for route in routes
+                if route["prefix"] in expected
+            }
+        for prefix, want in sorted(expected.items()):
+            got = actual.get(prefix)
+            if got is None or float(got[0]) != float(want[0]) or got[1] != want[1]:
+                failures.append(f"{name} ({r['implementation']}) to {prefix}: has {got}, "
+                                f"mplamps spf says cost {want[0]} over {want[1]} next hops")
+        lines.append(f"{name:<4} {r['implementation']:<8} {len(expected)} loopback routes checked")
+    return lines, failures
+
+
+deadline = time.monotonic() + 15
+while True:
+    lines, failures = check()
+    if not failures or time.monotonic() > deadline:
+        break
+    time.sleep(1)
+print("\n".join(lines))
 if failures:
     print("\n".join(failures))
     sys.exit(1)
