@@ -270,7 +270,11 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> 
 fn down(dir: &Path) -> Result<()> {
     let state = read_state(dir)?;
     for pid in state.routers.iter().flat_map(|r| &r.pids) {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
+        // A node that already stopped is no error.
+        let _ = Command::new("kill")
+            .arg(pid.to_string())
+            .stderr(Stdio::null())
+            .status();
     }
     // The nodes stop on SIGTERM; give them a moment before their namespaces go.
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -23,6 +23,9 @@ const OSPF_GROUPS: [Ipv4Addr; 2] = [
     mplamps_ospf::packet::ALL_D_ROUTERS,
 ];
 
+/// How long a stopping node keeps sending what its stop produced.
+const STOP_GRACE: Duration = Duration::from_millis(500);
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("interface {device:?} (link {link}): {source}")]
@@ -118,8 +121,18 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
             _ = interrupt.recv() => break,
         }
     }
-    tracing::info!(router = %config.name, "stopping");
+    tracing::info!(router = %config.name, "stopping: withdrawing own LSAs");
+    node.stop(now());
+    // The withdrawals leave paced, one interface after another: give them a moment.
+    let deadline = now() + STOP_GRACE;
+    while now() < deadline {
+        flush(&mut node, &sockets).await;
+        let wake = node.poll_timeout().unwrap_or(deadline).min(deadline);
+        tokio::time::sleep(wake.saturating_sub(now())).await;
+        node.handle_timeout(now());
+    }
     let _ = std::fs::remove_file(&options.management);
+    tracing::info!(router = %config.name, "stopped");
     Ok(())
 }
 

@@ -248,6 +248,13 @@ impl Node {
         }
     }
 
+    /// Stops the router cleanly: OSPF withdraws its own LSAs (RFC 2328 §14.1). What that
+    /// sends comes out of the next polls; the driver gives it a moment before it exits.
+    pub fn stop(&mut self, now: Duration) {
+        self.input(now);
+        self.ospf.stop(now);
+    }
+
     /// Starts the protocols; interfaces come up one by one after.
     pub fn start(&mut self, now: Duration) {
         self.input(now);

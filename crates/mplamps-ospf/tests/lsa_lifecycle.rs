@@ -223,3 +223,38 @@ fn an_lsa_aged_to_max_age_leaves_the_te_database_before_it_is_flushed() {
     assert!(!holds(a), "out of the routing calculation at MaxAge");
     assert_eq!(a.ted().nodes.len(), 2);
 }
+
+/// RFC 2328 §14.1: a router that stops floods its own LSAs at MaxAge; its neighbor takes
+/// them out of the routing calculation at once, and the stopped router originates nothing
+/// again, even when its refresh comes.
+#[test]
+fn a_stopping_router_withdraws_its_own_lsas() {
+    let mut pair = Pair::up();
+    pair.run_for(Duration::from_secs(60));
+    assert!(pair.same_databases());
+    let a = pair.routers[0].router_id();
+    let holds_a = |r: &Instance, now| {
+        r.lsdb()
+            .live(now)
+            .filter(|(key, _)| key.adv_router == a)
+            .count()
+    };
+    let before = holds_a(&pair.routers[1], pair.now);
+    assert!(before > 0);
+    let now = pair.now;
+    pair.routers[0].stop(now);
+    pair.run_for(Duration::from_secs(5));
+    assert_eq!(
+        holds_a(&pair.routers[1], pair.now),
+        0,
+        "B no longer uses A's LSAs"
+    );
+    assert!(
+        pair.routers[1].ted().index.get(&a).is_none(),
+        "A left B's TE database"
+    );
+    // Past the refresh time (LSRefreshTime, 30 min): nothing comes back.
+    pair.run_for(Duration::from_secs(1900));
+    assert_eq!(holds_a(&pair.routers[1], pair.now), 0);
+    assert_eq!(holds_a(&pair.routers[0], pair.now), 0);
+}

@@ -138,6 +138,8 @@ pub struct Instance {
     aging_due: Option<Duration>,
     now: Duration,
     started: bool,
+    /// Shutting down: own LSAs were withdrawn and are not originated again.
+    stopping: bool,
     /// What other instances in this process share with this one, if anything.
     sharing: Option<Arc<dyn Sharing>>,
     /// Neighbor numbers for the LSDB entries' retransmission sets.
@@ -167,6 +169,7 @@ impl Instance {
             aging_due: None,
             now: Duration::ZERO,
             started: false,
+            stopping: false,
             sharing: None,
             slots: Default::default(),
         }
@@ -191,6 +194,26 @@ impl Instance {
         self.now = now;
         self.started = true;
         self.originate_all();
+        self.finish();
+    }
+
+    /// Withdraws every LSA this router originated, by flooding it at MaxAge (RFC 2328
+    /// §14.1), and originates none after: a router shutting down tells its neighbors at
+    /// once instead of leaving its LSAs to age out for an hour. Adjacencies stay up so the
+    /// withdrawals are flooded and acknowledged.
+    pub fn stop(&mut self, now: Duration) {
+        self.now = now;
+        self.stopping = true;
+        let rid = self.config.router_id;
+        let own: Vec<(LsaKey, crate::packet::Lsa)> = self
+            .lsdb
+            .iter()
+            .filter(|(key, e)| key.adv_router == rid && e.age(now) < crate::packet::lsa::MAX_AGE)
+            .map(|(key, e)| (*key, e.current(now)))
+            .collect();
+        for (key, lsa) in own {
+            self.premature_age(Place::area(key), &lsa);
+        }
         self.finish();
     }
 

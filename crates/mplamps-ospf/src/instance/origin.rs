@@ -153,6 +153,9 @@ impl Instance {
     }
 
     fn originate(&mut self, key: LsaKey, body: Option<LsaBody>) {
+        if self.stopping {
+            return;
+        }
         let now = self.now;
         let current = self.lsdb.get(&key).map(|e| e.current(now));
         let forced = self.origin.forced.remove(&key);
