@@ -250,7 +250,7 @@ fn a_stopping_router_withdraws_its_own_lsas() {
         "B no longer uses A's LSAs"
     );
     assert!(
-        pair.routers[1].ted().index.get(&a).is_none(),
+        !pair.routers[1].ted().index.contains_key(&a),
         "A left B's TE database"
     );
     // Past the refresh time (LSRefreshTime, 30 min): nothing comes back.
