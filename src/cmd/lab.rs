@@ -27,6 +27,10 @@ pub enum Lab {
         /// Every router with FRRouting.
         #[arg(long, conflicts_with = "frr")]
         frr_all: bool,
+        /// Captures every link into `<dir>/pcap/<link>.pcap` (dumpcap, from the Debian
+        /// package `tshark`), from before the routers start.
+        #[arg(long)]
+        pcap: bool,
         #[command(flatten)]
         dir: LabDir,
     },
@@ -69,6 +73,9 @@ pub struct LabDir {
 struct LabState {
     topology: PathBuf,
     routers: Vec<LabRouter>,
+    /// The packet captures of `--pcap`, one per link.
+    #[serde(default)]
+    captures: Vec<u32>,
 }
 
 /// A short tag of the lab's directory, in its namespaces' names, so that two labs on one
@@ -107,8 +114,9 @@ pub fn run(lab: Lab) -> Result<()> {
             topology,
             frr,
             frr_all,
+            pcap,
             dir,
-        } => up(&topology, &frr, frr_all, &dir.dir),
+        } => up(&topology, &frr, frr_all, pcap, &dir.dir),
         Lab::Down { dir } => down(&dir.dir),
         Lab::Status { dir, json, wait } => status(&dir.dir, json, wait),
         Lab::Exec {
@@ -165,7 +173,7 @@ fn write_state(dir: &Path, state: &LabState) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> {
+fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) -> Result<()> {
     if !is_root() {
         bail!("`mplamps lab up` makes network namespaces and needs root");
     }
@@ -201,6 +209,7 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> 
                 pids: Vec::new(),
             })
             .collect(),
+        captures: Vec::new(),
     };
     // Written first: a lab that fails half-way is still removed by `lab down`.
     write_state(dir, &state)?;
@@ -231,30 +240,37 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> 
             ip(&["-n", ns, "link", "set", &name, "up"])?;
         }
     }
+    if pcap {
+        let captures = start_captures(&net, &state, dir);
+        state.captures = captures?;
+        write_state(dir, &state)?;
+    }
     let exe = std::env::current_exe().context("finding the mplamps binary")?;
-    for (r, router) in state.routers.iter_mut().enumerate() {
+    for r in 0..state.routers.len() {
+        let router = state.routers[r].clone();
         let log = dir.join(format!("{}.log", router.name));
-        if router.implementation == Implementation::Frr {
+        let pids = if router.implementation == Implementation::Frr {
             let conf = lab_frr::frr_conf(&net, r, &lab_frr::log_of(&router.namespace));
-            // Written as it goes: `lab down` stops what started before a failure.
-            let pids = lab_frr::start(dir, &router.namespace, &router.name, &conf);
-            router.pids = pids?;
-            continue;
-        }
-        let log = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-        let child = Command::new("ip")
-            .args(["netns", "exec", &router.namespace])
-            .arg(&exe)
-            .args(["node", "--topology"])
-            .arg(&topology)
-            .args(["--router", &router.name, "--management"])
-            .arg(socket_of(dir, &router.name))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting the node of {}", router.name))?;
-        router.pids = vec![child.id()];
+            lab_frr::start(dir, &router.namespace, &router.name, &conf)?
+        } else {
+            let log = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+            let child = Command::new("ip")
+                .args(["netns", "exec", &router.namespace])
+                .arg(&exe)
+                .args(["node", "--topology"])
+                .arg(&topology)
+                .args(["--router", &router.name, "--management"])
+                .arg(socket_of(dir, &router.name))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .spawn()
+                .with_context(|| format!("starting the node of {}", router.name))?;
+            vec![child.id()]
+        };
+        // Written as it goes: `lab down` stops what started before a failure.
+        state.routers[r].pids = pids;
+        write_state(dir, &state)?;
     }
     write_state(dir, &state)?;
     println!(
@@ -267,9 +283,41 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, dir: &Path) -> Result<()> 
     Ok(())
 }
 
+/// One dumpcap per link, on its `a` end, writing `<dir>/pcap/<link>.pcap`; their pids.
+fn start_captures(net: &mplamps_te::Network, state: &LabState, dir: &Path) -> Result<Vec<u32>> {
+    let pcaps = dir.join("pcap");
+    std::fs::create_dir_all(&pcaps).with_context(|| format!("creating {}", pcaps.display()))?;
+    let mut pids = Vec::new();
+    for (l, link) in net.links.iter().enumerate() {
+        let Some(end) = state.routers.get(link.a.router) else {
+            continue;
+        };
+        let file = pcaps.join(format!("{}.pcap", link.name.replace('/', "_")));
+        let child = Command::new("ip")
+            .args(["netns", "exec", &end.namespace, "dumpcap", "-q", "-i"])
+            .arg(lab_interface(l))
+            .arg("-w")
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting dumpcap (Debian package tshark)")?;
+        pids.push(child.id());
+    }
+    // dumpcap opens its interface within a moment; the routers start after.
+    std::thread::sleep(Duration::from_millis(300));
+    Ok(pids)
+}
+
 fn down(dir: &Path) -> Result<()> {
     let state = read_state(dir)?;
-    for pid in state.routers.iter().flat_map(|r| &r.pids) {
+    for pid in state
+        .routers
+        .iter()
+        .flat_map(|r| &r.pids)
+        .chain(&state.captures)
+    {
         // A node that already stopped is no error.
         let _ = Command::new("kill")
             .arg(pid.to_string())
@@ -283,6 +331,7 @@ fn down(dir: &Path) -> Result<()> {
             .routers
             .iter()
             .flat_map(|r| &r.pids)
+            .chain(&state.captures)
             .any(|pid| Path::new(&format!("/proc/{pid}")).exists())
     {
         std::thread::sleep(Duration::from_millis(50));
