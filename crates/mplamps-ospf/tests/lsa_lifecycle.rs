@@ -258,3 +258,36 @@ fn a_stopping_router_withdraws_its_own_lsas() {
     assert_eq!(holds_a(&pair.routers[1], pair.now), 0);
     assert_eq!(holds_a(&pair.routers[0], pair.now), 0);
 }
+
+/// RFC 2328 §D.3: with the same keyed-MD5 key the adjacencies come up and the databases
+/// agree; with another key every packet is dropped and no adjacency forms.
+#[test]
+fn md5_authentication_lets_only_the_same_key_in() {
+    use common::pair_config;
+    use mplamps_ospf::instance::{Md5Key, NsmState};
+    let with_key = |n: u8, secret: &[u8]| {
+        let mut c = pair_config(n, mplamps_ospf::instance::DEFAULT_MTU);
+        c.auth = Some(Md5Key::new(1, secret).unwrap());
+        c.auth_sequence = 1000 * u32::from(n);
+        c
+    };
+    let same = Pair::up_with([with_key(0, b"secret"), with_key(1, b"secret")]);
+    assert!(same.same_databases());
+    let full = |p: &Pair| {
+        p.routers[0]
+            .neighbors()
+            .into_iter()
+            .filter(|n| n.2 == NsmState::Full)
+            .count()
+    };
+    assert_eq!(full(&same), 2);
+    let other = Pair::up_with([with_key(0, b"secret"), with_key(1, b"other")]);
+    assert_eq!(full(&other), 0);
+    assert!(
+        other.routers[0].counters().rx_dropped > 0,
+        "{:?}",
+        other.routers[0].counters()
+    );
+    let plain = Pair::up_with([with_key(0, b"secret"), pair_config(1, 1500)]);
+    assert_eq!(full(&plain), 0, "no authentication against MD5");
+}

@@ -278,7 +278,7 @@ unnumbered = true
 #[test]
 fn gmpls_link_attributes_load_and_round_trip() {
     let text = format!(
-        "[network]\npower_membership = \"one-sided\"\n[ospf]\nspf_delay_ms = 200\nflood_pacing_ms = 0\nack_delay_ms = 250\ndraft_codepoints = true\n{}{GMPLS_LINK}",
+        "[network]\npower_membership = \"one-sided\"\n[ospf]\nspf_delay_ms = 200\nflood_pacing_ms = 0\nack_delay_ms = 250\ndraft_codepoints = true\nmd5_key = \"lab key\"\nmd5_key_id = 9\n{}{GMPLS_LINK}",
         ROUTERS.replace("name = \"B\"", "name = \"B\"\nlabel_conversion = true")
     );
     let net = Network::from_toml("ok.toml", &text).unwrap();
@@ -299,6 +299,7 @@ fn gmpls_link_attributes_load_and_round_trip() {
     assert_eq!(net.ospf.spf_delay_ms, 200);
     assert_eq!((net.ospf.flood_pacing_ms, net.ospf.ack_delay_ms), (0, 250));
     assert!(net.ospf.draft_codepoints);
+    assert_eq!(net.ospf.md5, Some((9, "lab key".to_string())));
     assert_eq!(
         net.link_addresses(0),
         None,
@@ -307,6 +308,23 @@ fn gmpls_link_attributes_load_and_round_trip() {
     let again =
         Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
     assert_eq!(again, net);
+}
+
+/// RFC 2328 §D.3: an MD5 key holds 1 to 16 octets, and a key ID needs a key.
+#[test]
+fn md5_keys_are_checked() {
+    expect_error(
+        &format!("[ospf]\nmd5_key = \"0123456789abcdefX\"\n{ROUTERS}"),
+        2,
+        "md5_key",
+        "expected 1 to 16 octets",
+    );
+    expect_error(
+        &format!("[ospf]\nmd5_key_id = 2\n{ROUTERS}"),
+        2,
+        "md5_key_id",
+        "a key ID without md5_key",
+    );
 }
 
 #[test]

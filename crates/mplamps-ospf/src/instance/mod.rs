@@ -5,6 +5,7 @@
 //! LS Requests), `flood` (LS Update reception and flooding, acknowledgements, aging),
 //! `origin` (Router-, Network- and TE LSAs), `ted` + `routes` (TE database, both trees).
 
+mod auth;
 mod config;
 mod flood;
 mod interface;
@@ -23,6 +24,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use auth::{KeyTooLong, Md5Key};
 pub use config::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };
@@ -140,6 +142,10 @@ pub struct Instance {
     started: bool,
     /// Shutting down: own LSAs were withdrawn and are not originated again.
     stopping: bool,
+    /// The next cryptographic sequence number to send, and the last one received from each
+    /// (interface, source) (RFC 2328 §D.3).
+    auth_sequence: u32,
+    auth_seen: std::collections::HashMap<(usize, Ipv4Addr), u32>,
     /// What other instances in this process share with this one, if anything.
     sharing: Option<Arc<dyn Sharing>>,
     /// Neighbor numbers for the LSDB entries' retransmission sets.
@@ -148,6 +154,7 @@ pub struct Instance {
 
 impl Instance {
     pub fn new(config: RouterConfig) -> Instance {
+        let auth_sequence = config.auth_sequence;
         let interfaces = config
             .interfaces
             .iter()
@@ -170,6 +177,8 @@ impl Instance {
             now: Duration::ZERO,
             started: false,
             stopping: false,
+            auth_sequence,
+            auth_seen: std::collections::HashMap::new(),
             sharing: None,
             slots: Default::default(),
         }
@@ -280,6 +289,11 @@ impl Instance {
     ) {
         self.now = now;
         self.counters.rx_packets += 1;
+        if let Err(reason) = self.authenticate(interface, src, payload) {
+            self.drop_packet(interface, format!("from {src}: {reason}"));
+            self.finish();
+            return;
+        }
         let known = lsdb::HeldThenShared {
             lsdb: &self.lsdb,
             shared: self.sharing.as_deref(),
@@ -494,10 +508,18 @@ impl Instance {
         if packet.router_id == self.config.router_id {
             return self.drop_packet(interface, "our own router ID".into());
         }
-        if packet.auth.au_type != 0 {
+        let expected = if self.config.auth.is_some() {
+            auth::AU_TYPE_CRYPTOGRAPHIC
+        } else {
+            0
+        };
+        if packet.auth.au_type != expected {
             return self.drop_packet(
                 interface,
-                format!("authentication type {} not configured", packet.auth.au_type),
+                format!(
+                    "authentication type {}, expected {expected}",
+                    packet.auth.au_type
+                ),
             );
         }
         if dst == crate::packet::ALL_D_ROUTERS && !iface.is_dr_or_backup() {
@@ -521,6 +543,28 @@ impl Instance {
         }
     }
 
+    /// RFC 2328 §D.3: with a key configured, a packet must carry its digest and a
+    /// cryptographic sequence number not below the last one from the same source.
+    fn authenticate(
+        &mut self,
+        interface: usize,
+        src: Ipv4Addr,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        let Some(key) = &self.config.auth else {
+            return Ok(());
+        };
+        let sequence = key.verify(payload)?;
+        let last = self.auth_seen.entry((interface, src)).or_insert(sequence);
+        if sequence < *last {
+            return Err(format!(
+                "cryptographic sequence number {sequence} went back (last {last}): a replay"
+            ));
+        }
+        *last = sequence;
+        Ok(())
+    }
+
     /// Work left at the end of every input: collect MaxAge LSAs, run deferred origination,
     /// flush queued floods and acks.
     fn finish(&mut self) {
@@ -534,22 +578,37 @@ impl Instance {
         let Some(iface) = self.interfaces.get(interface) else {
             return;
         };
+        let auth = match &self.config.auth {
+            Some(key) => {
+                let sequence = self.auth_sequence;
+                self.auth_sequence = self.auth_sequence.wrapping_add(1);
+                crate::packet::Auth {
+                    au_type: auth::AU_TYPE_CRYPTOGRAPHIC,
+                    data: key.field(sequence),
+                }
+            }
+            None => Default::default(),
+        };
         let packet = Packet {
             router_id: self.config.router_id,
             area_id: self.config.area,
-            auth: Default::default(),
+            auth,
             body,
         };
         let src = iface
             .config
             .address
             .map_or(self.config.router_id, |a| a.addr);
+        let mut payload = packet.encode();
+        if let Some(key) = &self.config.auth {
+            key.sign(&mut payload);
+        }
         self.counters.tx_packets += 1;
         self.transmits.push_back(Transmit {
             interface,
             src,
             dst,
-            payload: packet.encode(),
+            payload,
         });
     }
 }

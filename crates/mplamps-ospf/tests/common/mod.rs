@@ -55,6 +55,8 @@ pub fn pair_config(n: u8, mtu: u16) -> RouterConfig {
         power_membership: PowerMembership::default(),
         interfaces: vec![interface(0), interface(1)],
         label_conversion: false,
+        auth: None,
+        auth_sequence: 0,
         expected_lsas: 0,
     }
 }
@@ -73,11 +75,14 @@ impl Pair {
     }
 
     pub fn up_with_mtu(mtu: u16) -> Pair {
+        Pair::up_with([pair_config(0, mtu), pair_config(1, mtu)])
+    }
+
+    /// A and B with these configurations, started and run for a minute.
+    pub fn up_with(configs: [RouterConfig; 2]) -> Pair {
+        let [a, b] = configs;
         let mut pair = Pair {
-            routers: [
-                Instance::new(pair_config(0, mtu)),
-                Instance::new(pair_config(1, mtu)),
-            ],
+            routers: [Instance::new(a), Instance::new(b)],
             now: Duration::ZERO,
             updates: Vec::new(),
         };

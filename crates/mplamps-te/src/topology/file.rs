@@ -84,6 +84,8 @@ struct RawOspf {
     flood_pacing_ms: Option<Spanned<i64>>,
     ack_delay_ms: Option<Spanned<i64>>,
     draft_codepoints: Option<bool>,
+    md5_key: Option<Spanned<String>>,
+    md5_key_id: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -679,6 +681,27 @@ fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
         );
     }
     settings.draft_codepoints = raw.draft_codepoints.unwrap_or(false);
+    let key_id = bounded(check, &raw.md5_key_id, "md5_key_id", 0, 255).unwrap_or(1);
+    if let Some(key) = &raw.md5_key {
+        if key.get_ref().is_empty() || key.get_ref().len() > 16 {
+            check.error(
+                key.span(),
+                "md5_key",
+                format!(
+                    "expected 1 to 16 octets (RFC 2328 §D.3), got {}",
+                    key.get_ref().len()
+                ),
+            );
+        } else {
+            settings.md5 = Some((key_id as u8, key.get_ref().clone()));
+        }
+    } else if let Some(id) = &raw.md5_key_id {
+        check.error(
+            id.span(),
+            "md5_key_id",
+            "a key ID without md5_key".to_string(),
+        );
+    }
     settings
 }
 

@@ -43,6 +43,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             o.ack_delay_ms,
             o.draft_codepoints
         );
+        if let Some((id, key)) = &o.md5 {
+            let _ = writeln!(out, "md5_key_id = {id}\nmd5_key = {key:?}");
+        }
     }
     if net.ldp != super::LdpSettings::default() {
         let l = &net.ldp;
