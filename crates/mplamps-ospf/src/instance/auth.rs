@@ -5,6 +5,8 @@
 //! does not count it). A receiver drops a packet whose digest is wrong, whose key it does not
 //! hold, or whose sequence number went back (replay, §D.3).
 
+use std::net::Ipv4Addr;
+
 use md5::{Digest, Md5};
 
 /// A key for keyed MD5.
@@ -86,6 +88,30 @@ impl Md5Key {
         }
         let s = payload.get(20..24).unwrap_or(&[0, 0, 0, 0]);
         Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    }
+}
+
+impl super::Instance {
+    /// RFC 2328 §D.3: with a key configured, a packet must carry its digest and a
+    /// cryptographic sequence number not below the last one from the same source.
+    pub(super) fn authenticate(
+        &mut self,
+        interface: usize,
+        src: Ipv4Addr,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        let Some(key) = &self.config.auth else {
+            return Ok(());
+        };
+        let sequence = key.verify(payload)?;
+        let last = self.auth_seen.entry((interface, src)).or_insert(sequence);
+        if sequence < *last {
+            return Err(format!(
+                "cryptographic sequence number {sequence} went back (last {last}): a replay"
+            ));
+        }
+        *last = sequence;
+        Ok(())
     }
 }
 

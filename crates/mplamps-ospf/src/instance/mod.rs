@@ -543,28 +543,6 @@ impl Instance {
         }
     }
 
-    /// RFC 2328 §D.3: with a key configured, a packet must carry its digest and a
-    /// cryptographic sequence number not below the last one from the same source.
-    fn authenticate(
-        &mut self,
-        interface: usize,
-        src: Ipv4Addr,
-        payload: &[u8],
-    ) -> Result<(), String> {
-        let Some(key) = &self.config.auth else {
-            return Ok(());
-        };
-        let sequence = key.verify(payload)?;
-        let last = self.auth_seen.entry((interface, src)).or_insert(sequence);
-        if sequence < *last {
-            return Err(format!(
-                "cryptographic sequence number {sequence} went back (last {last}): a replay"
-            ));
-        }
-        *last = sequence;
-        Ok(())
-    }
-
     /// Work left at the end of every input: collect MaxAge LSAs, run deferred origination,
     /// flush queued floods and acks.
     fn finish(&mut self) {
