@@ -246,11 +246,12 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) ->
         write_state(dir, &state)?;
     }
     let exe = std::env::current_exe().context("finding the mplamps binary")?;
+    let ospf = mplamps_node::config::ospf_configs(&net, &mplamps_te::power::compute(&net));
     for r in 0..state.routers.len() {
         let router = state.routers[r].clone();
         let log = dir.join(format!("{}.log", router.name));
         let pids = if router.implementation == Implementation::Frr {
-            let conf = lab_frr::frr_conf(&net, r, &lab_frr::log_of(&router.namespace));
+            let conf = lab_frr::frr_conf(&net, &ospf, r, &lab_frr::log_of(&router.namespace));
             lab_frr::start(dir, &router.namespace, &router.name, &conf)?
         } else {
             let log = File::create(&log).with_context(|| format!("creating {}", log.display()))?;

@@ -12,6 +12,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use mplamps_daemon::config::lab_interface;
+use mplamps_ospf::instance::RouterConfig;
 use mplamps_te::Network;
 
 const FRR_DIR: &str = "/usr/lib/frr";
@@ -19,10 +20,9 @@ const FRR_DIR: &str = "/usr/lib/frr";
 const DAEMONS: [&str; 2] = ["zebra", "ospfd"];
 
 /// The FRR configuration of router `r`: the same router ID, addresses, costs, timers and TE
-/// values as the mplamps node of that router would have.
-pub fn frr_conf(net: &Network, r: usize, log: &Path) -> String {
-    let metrics = mplamps_te::power::compute(net);
-    let configs = mplamps_node::config::ospf_configs(net, &metrics);
+/// values as the mplamps node of that router would have (`configs`, every router's OSPF
+/// configuration from `mplamps_node::config::ospf_configs`).
+pub fn frr_conf(net: &Network, configs: &[RouterConfig], r: usize, log: &Path) -> String {
     let router = &net.routers[r];
     let router_id = router.router_id.to_ipv4();
     let timers = &net.ospf;

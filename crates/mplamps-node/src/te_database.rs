@@ -58,9 +58,8 @@ pub fn te_view(ospf: &ospf::Instance, ted: &ospf::Ted, now: Duration, names: &Na
             let subs = ends
                 .get(&(router, u32::from(data)))
                 .map_or(&[][..], Vec::as_slice);
-            let mut link = directed(i, from, to, subs, metric, l.pwrlink);
-            link.name = names.link(router, if router == ra { rb } else { ra });
-            links.push(link);
+            let name = names.link(router, if router == ra { rb } else { ra });
+            links.push(directed(i, (from, to), name, subs, metric, l.pwrlink));
         }
     }
     TeView {
@@ -102,8 +101,8 @@ fn link_tlvs(ospf: &ospf::Instance, now: Duration) -> HashMap<(Ipv4Addr, u32), V
 /// end floods no TE information offers no bandwidth.
 fn directed(
     link: usize,
-    from: usize,
-    to: usize,
+    (from, to): (usize, usize),
+    name: String,
     subs: &[LinkSubTlv],
     metric: u16,
     pwrlink: Option<f64>,
@@ -113,7 +112,7 @@ fn directed(
         from,
         to,
         link,
-        name: String::new(),
+        name,
         up: true,
         unreserved_bps: [0.0; PRIORITIES],
         te_metric: u32::from(metric),

@@ -31,26 +31,10 @@ fn node_a(net: &Network) -> Node {
 fn spec(net: &Network, fallback: bool) -> mplamps_node::TunnelSpec {
     let metrics = mplamps_te::power::compute(net);
     let configs = ospf_configs(net, &metrics);
+    let gbps = mplamps_core::Bandwidth::from_gbps(1.0).unwrap();
     let lsp = LspSpec {
-        name: "to-b".to_string(),
-        from: 0,
-        to: 1,
-        bandwidth: mplamps_core::Bandwidth::from_gbps(1.0).unwrap(),
-        switching: mplamps_core::SwitchingType::Psc,
-        encoding: mplamps_core::SwitchingType::Psc.default_encoding(),
-        gpid: 0x0800,
-        bidirectional: false,
-        link_protection: Default::default(),
-        secondary: None,
-        extra_traffic: false,
-        objective: Default::default(),
-        route: Vec::new(),
-        label_set: None,
-        setup_priority: 7,
-        hold_priority: 0,
-        start: Duration::ZERO,
-        hop_admission: false,
         fallback_egresses: if fallback { vec![0] } else { Vec::new() },
+        ..LspSpec::packet("to-b", 0, 1, gbps)
     };
     tunnel_spec(&configs, &lsp, (1, 1), false)
 }

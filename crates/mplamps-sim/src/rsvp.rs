@@ -293,10 +293,11 @@ impl Sim {
         let Some(k) = self.run_named(name) else {
             return;
         };
-        let Some(t) = self.routers[r].node.tunnel(name).cloned() else {
+        // Fields apart: the node's tunnel is read where the run is written.
+        let Some(t) = self.routers.get(r).and_then(|slot| slot.node.tunnel(name)) else {
             return;
         };
-        let model = |id| self.router_by_id(id);
+        let model = |id| self.by_id.get(&id).copied();
         let path = t.path.iter().filter_map(|&id| model(id)).collect();
         let egress = model(t.egress);
         let run = &mut self.lsps[k];
@@ -321,7 +322,7 @@ impl Sim {
         run.up_at = t.up_at;
         run.active = t.active;
         run.active_since = t.active_since;
-        run.error = t.error;
+        run.error.clone_from(&t.error);
     }
 
     /// Tears run `k` down from its ingress (gracefully: RFC 3473 §7.2.1).

@@ -66,6 +66,19 @@ fn views(sim: &Sim) -> HashMap<(Ipv4Addr, Ipv4Addr, Ipv4Addr), [f64; 8]> {
     out
 }
 
+/// Every router's TE database equals the reservations: what the transmitting end of each
+/// link direction holds, at every priority.
+fn assert_every_te_database_holds_the_truth(sim: &Sim) {
+    let truth = truth(sim);
+    for ((router, from, to), seen) in views(sim) {
+        let held = truth[&(from, to)];
+        assert!(
+            close(seen, held),
+            "{router} sees {from}→{to} at {seen:?}, holds {held:?}"
+        );
+    }
+}
+
 fn close(a: [f64; 8], b: [f64; 8]) -> bool {
     // TE LSAs carry bandwidth as 4-octet floats of bytes per second.
     a.iter()
@@ -211,14 +224,7 @@ fn a_stale_te_database_is_answered_by_a_path_err_and_a_retry() {
     let x = sim.net.router_index("X").unwrap();
     let path_errs = sim.rsvp_counters(x).unwrap().sent.get("PathErr").copied();
     assert!(path_errs.unwrap_or(0) >= 1, "X refused with a PathErr");
-    let truth = truth(&sim);
-    for ((router, from, to), seen) in views(&sim) {
-        let held = truth[&(from, to)];
-        assert!(
-            close(seen, held),
-            "{router} sees {from}→{to} at {seen:?}, holds {held:?}"
-        );
-    }
+    assert_every_te_database_holds_the_truth(&sim);
 }
 
 /// Draft §2: a port's power ratio is its power per X over its available bandwidth, so a
@@ -324,31 +330,16 @@ fn lsp_via(
     bandwidth: f64,
     start: Duration,
 ) -> mplamps_te::LspSpec {
+    let bandwidth = mplamps_core::Bandwidth::from_bps(bandwidth).unwrap();
     mplamps_te::LspSpec {
-        name: name.to_string(),
-        from,
-        to,
-        bandwidth: mplamps_core::Bandwidth::from_bps(bandwidth).unwrap(),
-        switching: mplamps_core::SwitchingType::Psc,
-        encoding: mplamps_core::SwitchingType::Psc.default_encoding(),
-        gpid: 0x0800,
-        bidirectional: false,
-        link_protection: Default::default(),
-        secondary: None,
-        extra_traffic: false,
-        objective: Default::default(),
         route: vec![mplamps_te::topology::LspHop {
             router: via,
             loose: true,
             label: None,
             upstream_label: None,
         }],
-        label_set: None,
-        setup_priority: 7,
-        hold_priority: 0,
         start,
-        hop_admission: false,
-        fallback_egresses: Vec::new(),
+        ..mplamps_te::LspSpec::packet(name, from, to, bandwidth)
     }
 }
 
@@ -406,12 +397,5 @@ fn on_a_generated_network_a_refused_ingress_retries_around_the_full_link() {
     assert_eq!(retried, 1, "one ingress signaled again: {runs:?}");
     let path_errs = sim.rsvp_counters(x).unwrap().sent.get("PathErr").copied();
     assert!(path_errs.unwrap_or(0) >= 1, "X refused with a PathErr");
-    let truth = truth(&sim);
-    for ((router, from, to), seen) in views(&sim) {
-        let held = truth[&(from, to)];
-        assert!(
-            close(seen, held),
-            "{router} sees {from}→{to} at {seen:?}, holds {held:?}"
-        );
-    }
+    assert_every_te_database_holds_the_truth(&sim);
 }

@@ -425,6 +425,15 @@ fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
 }
 
 /// Issue 5: `[[lsp]]` tables load with their defaults, round-trip, and fail clearly.
+/// `LspSpec::packet` is what a table naming only name, ends and bandwidth loads as.
+#[test]
+fn a_minimal_lsp_table_is_a_packet_lsp() {
+    let lsp = "\n[[lsp]]\nname = \"plain\"\nfrom = \"A\"\nto = \"B\"\nbandwidth = \"1G\"\n";
+    let net = Network::from_toml("ok.toml", &format!("{ROUTERS}{LINK}{lsp}")).unwrap();
+    let gbps = mplamps_core::Bandwidth::from_gbps(1.0).unwrap();
+    assert_eq!(net.lsps, [mplamps_te::LspSpec::packet("plain", 0, 1, gbps)]);
+}
+
 #[test]
 fn lsp_tables_load_round_trip_and_fail_clearly() {
     let lsp = "\n[[lsp]]\nname = \"gold\"\nfrom = \"A\"\nto = \"B\"\nbandwidth = \"1G\"\nobjective = \"power\"\nbidirectional = true\nsecondary = \"srlg-disjoint\"\nlabel_set = \"200000..200010\"\nstart = \"2s\"\nroute = [{ router = \"B\", label = 200005 }]\n";

@@ -56,11 +56,7 @@ impl LinkLabels {
 
     /// The offered labels nobody holds: what the link floods as available (RFC 7580).
     pub fn free(&self) -> LabelSet {
-        let Some(offered) = &self.offered else {
-            return LabelSet::default();
-        };
-        let taken: Vec<(u32, u32)> = self.held.keys().map(|&l| (l, l)).collect();
-        subtract(offered, &taken)
+        self.offered_less(|_| true)
     }
 
     /// Labels held now.
@@ -79,13 +75,18 @@ impl LinkLabels {
 
     /// The offered labels nobody but `key` holds.
     pub fn free_for(&self, key: &LspKey) -> LabelSet {
+        self.offered_less(|holder| holder != key)
+    }
+
+    /// The offered labels less those held by a holder `counts`.
+    fn offered_less(&self, counts: impl Fn(&LspKey) -> bool) -> LabelSet {
         let Some(offered) = &self.offered else {
             return LabelSet::default();
         };
         let taken: Vec<(u32, u32)> = self
             .held
             .iter()
-            .filter(|(_, (k, _))| k != key)
+            .filter(|(_, (k, _))| counts(k))
             .map(|(l, _)| (*l, *l))
             .collect();
         subtract(offered, &taken)

@@ -59,6 +59,33 @@ pub struct LspSpec {
 impl LspSpec {
     /// A start time that never comes: the LSP waits for a scenario event.
     pub const ON_DEMAND: Duration = Duration::MAX;
+
+    /// A packet LSP of `bandwidth` from router `from` to router `to`, everything else as an
+    /// `[[lsp]]` table that names only these leaves it: PSC carrying IPv4, unprotected, no
+    /// secondary, TE-metric objective, setup priority 7, holding priority 0, at the start.
+    pub fn packet(name: &str, from: usize, to: usize, bandwidth: Bandwidth) -> LspSpec {
+        LspSpec {
+            name: name.to_string(),
+            from,
+            to,
+            bandwidth,
+            switching: SwitchingType::Psc,
+            encoding: SwitchingType::Psc.default_encoding(),
+            gpid: DEFAULT_GPID,
+            bidirectional: false,
+            link_protection: ProtectionFlags(0),
+            secondary: None,
+            extra_traffic: false,
+            objective: Objective::default(),
+            route: Vec::new(),
+            label_set: None,
+            setup_priority: 7,
+            hold_priority: 0,
+            start: Duration::ZERO,
+            hop_admission: false,
+            fallback_egresses: Vec::new(),
+        }
+    }
 }
 
 /// A hop of an `[[lsp]]` route, with the labels pinned on the link into it (RFC 3471 §6).
