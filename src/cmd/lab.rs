@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use mplamps_daemon::config::lab_interface;
 
-use super::lab_frr;
+use super::{lab_frr, lab_status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Subcommand)]
@@ -31,6 +31,9 @@ pub enum Lab {
         /// package `tshark`), from before the routers start.
         #[arg(long)]
         pcap: bool,
+        /// Runs OSPF only: no LDP on mplamps nodes, no ldpd on FRR routers.
+        #[arg(long)]
+        no_ldp: bool,
         #[command(flatten)]
         dir: LabDir,
     },
@@ -70,38 +73,43 @@ pub struct LabDir {
 
 /// What a lab made, written before it is made.
 #[derive(Serialize, Deserialize, Default)]
-struct LabState {
+pub(super) struct LabState {
     topology: PathBuf,
-    routers: Vec<LabRouter>,
+    pub(super) routers: Vec<LabRouter>,
     /// The packet captures of `--pcap`, one per link.
     #[serde(default)]
     captures: Vec<u32>,
+    /// LDP runs on every router.
+    #[serde(default)]
+    pub(super) ldp: bool,
 }
 
 /// A short tag of the lab's directory, in its namespaces' names, so that two labs on one
 /// machine do not meet.
 fn lab_tag(dir: &Path) -> String {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    fnv1a(dir.to_string_lossy().as_bytes())
-        .chars()
-        .take(4)
-        .collect()
+    let hash = fnv1a(dir.to_string_lossy().as_bytes());
+    // The low digits: FNV-1a's last byte reaches only the low and middle bits, so
+    // directories that differ in their last character share the high ones.
+    hash.get(hash.len().saturating_sub(4)..)
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[derive(Serialize, Deserialize, Clone)]
-struct LabRouter {
-    name: String,
-    namespace: String,
+pub(super) struct LabRouter {
+    pub(super) name: String,
+    pub(super) namespace: String,
     /// The namespace was made by this lab (and `lab down` removes it).
     made: bool,
-    implementation: Implementation,
+    pub(super) implementation: Implementation,
     /// The processes that run it.
     pids: Vec<u32>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum Implementation {
+pub(super) enum Implementation {
     Mplamps,
     Frr,
 }
@@ -115,10 +123,20 @@ pub fn run(lab: Lab) -> Result<()> {
             frr,
             frr_all,
             pcap,
+            no_ldp,
             dir,
-        } => up(&topology, &frr, frr_all, pcap, &dir.dir),
+        } => up(
+            &topology,
+            &Choice {
+                frr,
+                frr_all,
+                pcap,
+                ldp: !no_ldp,
+            },
+            &dir.dir,
+        ),
         Lab::Down { dir } => down(&dir.dir),
-        Lab::Status { dir, json, wait } => status(&dir.dir, json, wait),
+        Lab::Status { dir, json, wait } => lab_status::status(&dir.dir, json, wait),
         Lab::Exec {
             router,
             command,
@@ -131,7 +149,7 @@ fn namespace_of(tag: &str, router: &str) -> String {
     format!("mpl{tag}-{router}")
 }
 
-fn socket_of(dir: &Path, router: &str) -> PathBuf {
+pub(super) fn socket_of(dir: &Path, router: &str) -> PathBuf {
     dir.join(format!("{router}.sock"))
 }
 
@@ -160,7 +178,7 @@ fn is_root() -> bool {
     })
 }
 
-fn read_state(dir: &Path) -> Result<LabState> {
+pub(super) fn read_state(dir: &Path) -> Result<LabState> {
     let path = dir.join(STATE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("no lab at {} (no {})", dir.display(), path.display()))?;
@@ -173,15 +191,24 @@ fn write_state(dir: &Path, state: &LabState) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) -> Result<()> {
+/// What `lab up` runs.
+struct Choice {
+    /// Routers run by FRR.
+    frr: Vec<String>,
+    frr_all: bool,
+    pcap: bool,
+    ldp: bool,
+}
+
+fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
     if !is_root() {
         bail!("`mplamps lab up` makes network namespaces and needs root");
     }
     let net = super::load(topology)?;
-    for name in frr {
+    for name in &choice.frr {
         super::router_index(&net, name).context("--frr")?;
     }
-    let by_frr = |name: &str| frr_all || frr.iter().any(|f| f == name);
+    let by_frr = |name: &str| choice.frr_all || choice.frr.iter().any(|f| f == name);
     let topology = std::fs::canonicalize(topology)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if dir.join(STATE).exists() {
@@ -210,6 +237,7 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) ->
             })
             .collect(),
         captures: Vec::new(),
+        ldp: choice.ldp,
     };
     // Written first: a lab that fails half-way is still removed by `lab down`.
     write_state(dir, &state)?;
@@ -219,6 +247,22 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) ->
         state.routers[r].made = true;
         write_state(dir, &state)?;
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+        // A router forwards: LDP sessions to a neighbor's loopback may be routed through
+        // a third router.
+        let forwarding = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns,
+                "sysctl",
+                "-qw",
+                "net.ipv4.ip_forward=1",
+            ])
+            .status()
+            .context("running sysctl")?;
+        if !forwarding.success() {
+            bail!("could not turn IPv4 forwarding on in {ns}");
+        }
         let id = format!("{}/32", router.router_id.to_ipv4());
         ip(&["-n", &ns, "addr", "add", &id, "dev", "lo"])?;
     }
@@ -240,7 +284,7 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) ->
             ip(&["-n", ns, "link", "set", &name, "up"])?;
         }
     }
-    if pcap {
+    if choice.pcap {
         let captures = start_captures(&net, &state, dir);
         state.captures = captures?;
         write_state(dir, &state)?;
@@ -251,8 +295,9 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) ->
         let router = state.routers[r].clone();
         let log = dir.join(format!("{}.log", router.name));
         let pids = if router.implementation == Implementation::Frr {
-            let conf = lab_frr::frr_conf(&net, &ospf, r, &lab_frr::log_of(&router.namespace));
-            lab_frr::start(dir, &router.namespace, &router.name, &conf)?
+            let log = lab_frr::log_of(&router.namespace);
+            let conf = lab_frr::frr_conf(&net, &ospf, r, &log, choice.ldp);
+            lab_frr::start(dir, &router.namespace, &router.name, &conf, choice.ldp)?
         } else {
             let log = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
             let child = Command::new("ip")
@@ -262,6 +307,7 @@ fn up(topology: &Path, frr: &[String], frr_all: bool, pcap: bool, dir: &Path) ->
                 .arg(&topology)
                 .args(["--router", &router.name, "--management"])
                 .arg(socket_of(dir, &router.name))
+                .args(choice.ldp.then_some("--ldp"))
                 .stdin(Stdio::null())
                 .stdout(log.try_clone()?)
                 .stderr(log)
@@ -357,144 +403,12 @@ fn down(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// One router's state: from its management socket, or FRR's `vtysh ... json`.
-#[derive(Serialize)]
-struct RouterStatus {
-    router: String,
-    router_id: String,
-    /// Its network namespace, and for FRR its pathspace (`vtysh -N`).
-    namespace: String,
-    implementation: Implementation,
-    running: bool,
-    neighbors: usize,
-    full: usize,
-    lsa_count: usize,
-    /// A hash of the LSA instances it holds (type, ID, advertising router, sequence number,
-    /// checksum): equal on two routers that hold the same database.
-    lsdb: String,
-}
-
-fn router_status(dir: &Path, r: &LabRouter) -> RouterStatus {
-    let mut router_id = String::new();
-    let (neighbors, lsas) = match r.implementation {
-        Implementation::Mplamps => {
-            let socket = socket_of(dir, &r.name);
-            let view = super::node::ask(&socket, "view").ok();
-            if let Some(id) = view.as_ref().and_then(|v| v["router_id"].as_str()) {
-                id.clone_into(&mut router_id);
-            }
-            let database = super::node::ask(&socket, "ospf database").ok();
-            let neighbors = view.map(|v| {
-                let all = v["neighbors"].as_array().cloned().unwrap_or_default();
-                let full = all.iter().filter(|n| n["state"] == "Full").count();
-                (all.len(), full)
-            });
-            let lsas = database.map(|d| {
-                let mut ids: Vec<String> = d
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|l| {
-                        lab_frr::identity(
-                            l["ls_type"]
-                                .as_u64()
-                                .and_then(|t| u8::try_from(t).ok())
-                                .unwrap_or(0),
-                            l["link_state_id"].as_str().unwrap_or("?"),
-                            l["adv_router"].as_str().unwrap_or("?"),
-                            l["sequence"].as_str().unwrap_or("?"),
-                            l["checksum"].as_str().unwrap_or("?"),
-                        )
-                    })
-                    .collect();
-                ids.sort();
-                ids
-            });
-            (neighbors, lsas)
-        }
-        Implementation::Frr => (
-            lab_frr::neighbors(&r.namespace).ok().inspect(|_| {
-                if let Ok(v) = lab_frr::vtysh_json(&r.namespace, "show ip ospf json")
-                    && let Some(id) = v["routerId"].as_str()
-                {
-                    id.clone_into(&mut router_id);
-                }
-            }),
-            lab_frr::vtysh_json(&r.namespace, "show ip ospf database json")
-                .ok()
-                .map(|d| lab_frr::lsa_identities(&d)),
-        ),
-    };
-    let (count, full) = neighbors.unwrap_or((0, 0));
-    RouterStatus {
-        router: r.name.clone(),
-        router_id,
-        namespace: r.namespace.clone(),
-        implementation: r.implementation,
-        running: neighbors.is_some() && lsas.is_some(),
-        neighbors: count,
-        full,
-        lsa_count: lsas.as_ref().map_or(0, Vec::len),
-        lsdb: lsas
-            .map(|ids| fnv1a(ids.join("\n").as_bytes()))
-            .unwrap_or_default(),
-    }
-}
-
 /// FNV-1a, 64 bits, as hex: a stable hash of a database listing.
-fn fnv1a(bytes: &[u8]) -> String {
+pub(super) fn fnv1a(bytes: &[u8]) -> String {
     let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("{hash:016x}")
-}
-
-fn status(dir: &Path, json: bool, wait: Option<u64>) -> Result<()> {
-    let state = read_state(dir)?;
-    let deadline = wait.map(|s| Instant::now() + Duration::from_secs(s));
-    loop {
-        let rows: Vec<RouterStatus> = state
-            .routers
-            .iter()
-            .map(|r| router_status(dir, r))
-            .collect();
-        let settled = rows
-            .iter()
-            .all(|r| r.running && r.full == r.neighbors && r.neighbors > 0)
-            && rows.windows(2).all(|w| w[0].lsdb == w[1].lsdb);
-        let Some(deadline) = deadline.filter(|_| !settled) else {
-            print_status(&rows, json)?;
-            return Ok(());
-        };
-        if Instant::now() >= deadline {
-            print_status(&rows, json)?;
-            bail!("the lab did not settle in {} s", wait.unwrap_or(0));
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-fn print_status(rows: &[RouterStatus], json: bool) -> Result<()> {
-    if json {
-        return super::print_json(&rows);
-    }
-    let mut out = String::from("Router           Runs     Up   Full/Nbrs  LSAs  LSDB\n");
-    for r in rows {
-        out.push_str(&format!(
-            "{:<16} {:<8} {:<4} {:>4}/{:<4}  {:>4}  {}\n",
-            r.router,
-            match r.implementation {
-                Implementation::Mplamps => "mplamps",
-                Implementation::Frr => "frr",
-            },
-            if r.running { "yes" } else { "no" },
-            r.full,
-            r.neighbors,
-            r.lsa_count,
-            r.lsdb
-        ));
-    }
-    super::print_text(&out)
 }
 
 fn exec(dir: &Path, router: &str, command: &[String]) -> Result<()> {
@@ -515,4 +429,20 @@ fn exec(dir: &Path, router: &str, command: &[String]) -> Result<()> {
         bail!("`{}` in {router} exited with {status}", command.join(" "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labs_in_neighboring_directories_get_different_tags() {
+        let tags: std::collections::BTreeSet<String> =
+            ["/tmp/l1", "/tmp/l2", "/tmp/l3", "/tmp/lab"]
+                .iter()
+                .map(|d| lab_tag(Path::new(d)))
+                .collect();
+        assert_eq!(tags.len(), 4, "{tags:?}");
+        assert!(tags.iter().all(|t| t.len() == 4));
+    }
 }

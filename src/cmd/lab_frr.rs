@@ -16,13 +16,20 @@ use mplamps_ospf::instance::RouterConfig;
 use mplamps_te::Network;
 
 const FRR_DIR: &str = "/usr/lib/frr";
-/// The daemons a lab's FRR router runs.
+/// The daemons a lab's FRR router runs; ldpd when LDP runs.
 const DAEMONS: [&str; 2] = ["zebra", "ospfd"];
+const LDPD: &str = "ldpd";
 
 /// The FRR configuration of router `r`: the same router ID, addresses, costs, timers and TE
 /// values as the mplamps node of that router would have (`configs`, every router's OSPF
 /// configuration from `mplamps_node::config::ospf_configs`).
-pub fn frr_conf(net: &Network, configs: &[RouterConfig], r: usize, log: &Path) -> String {
+pub fn frr_conf(
+    net: &Network,
+    configs: &[RouterConfig],
+    r: usize,
+    log: &Path,
+    ldp: bool,
+) -> String {
     let router = &net.routers[r];
     let router_id = router.router_id.to_ipv4();
     let timers = &net.ospf;
@@ -39,7 +46,9 @@ pub fn frr_conf(net: &Network, configs: &[RouterConfig], r: usize, log: &Path) -
         .map(|(l, _)| l);
     let interfaces = configs.get(r).map_or(&[][..], |c| c.interfaces.as_slice());
     let mut networks = vec![format!("{router_id}/32")];
+    let mut ldp_interfaces = Vec::new();
     for (l, iface) in links.zip(interfaces) {
+        ldp_interfaces.push(lab_interface(l));
         let te = &iface.te;
         let bytes = |b: mplamps_core::Bandwidth| b.bps() / 8.0;
         let _ = writeln!(c, "interface {}", lab_interface(l));
@@ -78,7 +87,54 @@ pub fn frr_conf(net: &Network, configs: &[RouterConfig], r: usize, log: &Path) -
     let _ = writeln!(c, " mpls-te on");
     let _ = writeln!(c, " mpls-te router-address {router_id}");
     let _ = writeln!(c, "!");
+    if ldp {
+        for line in ldp_block(net, &router_id.to_string(), &ldp_interfaces) {
+            let _ = writeln!(c, "{line}");
+        }
+        let _ = writeln!(c, "!");
+    }
     c
+}
+
+/// The `mpls ldp` block: the router ID as LSR ID and transport address (as mplamps
+/// nodes use it), the model's `[ldp]` timers, and every link's interface.
+fn ldp_block(net: &Network, router_id: &str, interfaces: &[String]) -> Vec<String> {
+    let timers = &net.ldp;
+    let mut lines = vec![
+        "mpls ldp".to_string(),
+        format!(" router-id {router_id}"),
+        format!(" discovery hello holdtime {}", timers.hello_hold_s),
+        format!(" discovery hello interval {}", timers.hello_interval_s),
+        " address-family ipv4".to_string(),
+        format!("  discovery transport-address {router_id}"),
+        format!("  session holdtime {}", timers.keepalive_s),
+    ];
+    lines.extend(interfaces.iter().map(|i| format!("  interface {i}")));
+    lines.push(" exit-address-family".to_string());
+    lines
+}
+
+/// FRR 8.4 may leave the `mpls ldp` block of `frr.conf` unapplied when ldpd starts after
+/// zebra has read it: the block is given again through vtysh.
+fn apply_ldp_block(pathspace: &str, conf: &str) -> Result<()> {
+    let block: Vec<&str> = conf
+        .lines()
+        .skip_while(|l| *l != "mpls ldp")
+        .take_while(|l| *l != "!")
+        .collect();
+    let mut vtysh = Command::new("vtysh");
+    vtysh.args(["-N", pathspace, "-c", "configure terminal"]);
+    for line in block {
+        vtysh.args(["-c", line.trim()]);
+    }
+    let out = vtysh.output().context("running vtysh")?;
+    if !out.status.success() {
+        bail!(
+            "vtysh -N {pathspace}: applying the mpls ldp block: {}",
+            String::from_utf8_lossy(&out.stdout).trim()
+        );
+    }
+    Ok(())
 }
 
 /// The directory of an FRR pathspace: its sockets, pid files, configuration and log.
@@ -91,9 +147,9 @@ pub fn log_of(pathspace: &str) -> PathBuf {
     run_dir(pathspace).join("frr.log")
 }
 
-/// Starts zebra and ospfd for router `name` in namespace `ns` (also their pathspace) with
-/// `conf`; their pids.
-pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
+/// Starts zebra, ospfd and, with `ldp`, ldpd for router `name` in namespace `ns` (also
+/// their pathspace) with `conf`; their pids.
+pub fn start(dir: &Path, ns: &str, name: &str, conf: &str, ldp: bool) -> Result<Vec<u32>> {
     if !Path::new(FRR_DIR).join("zebra").exists() {
         bail!("FRRouting is not installed (Debian: `apt-get install frr`)");
     }
@@ -116,7 +172,7 @@ pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
         );
     }
     let mut pids = Vec::new();
-    for daemon in DAEMONS {
+    for daemon in DAEMONS.into_iter().chain(ldp.then_some(LDPD)) {
         let pid_file = run.join(format!("{daemon}.pid"));
         let out = Command::new("ip")
             .args(["netns", "exec", ns])
@@ -141,6 +197,9 @@ pub fn start(dir: &Path, ns: &str, name: &str, conf: &str) -> Result<Vec<u32>> {
                 format!("{daemon} for {name} wrote no pid to {}", pid_file.display())
             })?;
         pids.push(pid);
+    }
+    if ldp {
+        apply_ldp_block(ns, conf)?;
     }
     Ok(pids)
 }
@@ -201,24 +260,26 @@ pub fn identity(ls_type: u8, id: &str, adv: &str, seq: &str, checksum: &str) -> 
     format!("{ls_type} {id} {adv} {} {checksum:0>4}", seq.to_lowercase())
 }
 
-/// The OSPF neighbors of the FRR router of `pathspace`: how many, and how many Full.
-pub fn neighbors(pathspace: &str) -> Result<(usize, usize)> {
+/// The OSPF adjacencies of the FRR router of `pathspace`: how many, and the router ID of
+/// each Full one.
+pub fn neighbors(pathspace: &str) -> Result<(usize, Vec<String>)> {
     let v = vtysh_json(pathspace, "show ip ospf neighbor json")?;
-    let all: Vec<&serde_json::Value> = v["neighbors"]
+    let all: Vec<(&String, &serde_json::Value)> = v["neighbors"]
         .as_object()
         .into_iter()
-        .flat_map(|m| m.values())
-        .flat_map(|list| list.as_array().into_iter().flatten())
+        .flatten()
+        .flat_map(|(id, list)| list.as_array().into_iter().flatten().map(move |n| (id, n)))
         .collect();
     let full = all
         .iter()
-        .filter(|n| {
+        .filter(|(_, n)| {
             n["converged"] == "Full"
                 || n["nbrState"]
                     .as_str()
                     .is_some_and(|s| s.starts_with("Full"))
         })
-        .count();
+        .map(|(id, _)| (*id).clone())
+        .collect();
     Ok((all.len(), full))
 }
 

@@ -11,8 +11,10 @@ mod grid_sim;
 mod import;
 mod lab;
 mod lab_frr;
+mod lab_status;
 mod metrics;
 mod node;
+mod show;
 mod sim;
 mod spf;
 mod status_line;
@@ -57,7 +59,7 @@ enum Command {
     /// Run one router of a topology on Linux interfaces (OSPF-TE; LDP and RSVP-TE to come).
     Node(node::Args),
     /// Ask a running `mplamps node` what it holds.
-    Show(node::ShowArgs),
+    Show(show::ShowArgs),
     /// A topology as a lab of network namespaces running `mplamps node`.
     #[command(subcommand)]
     Lab(lab::Lab),
@@ -73,7 +75,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Bench(which) => bench::run(which),
         Command::Node(args) => node::run(args),
-        Command::Show(args) => node::show(args),
+        Command::Show(args) => show::show(args),
         Command::Lab(lab) => lab::run(lab),
     }
 }

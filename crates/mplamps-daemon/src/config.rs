@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use mplamps_node::NodeConfig;
-use mplamps_node::config::{Names, ospf_configs};
+use mplamps_node::config::{Names, ldp_config, ospf_configs};
 use mplamps_te::Network;
 
 /// One router to run.
@@ -108,8 +108,11 @@ impl DaemonConfig {
             name: router.to_string(),
             router_id: ospf.router_id,
             node: NodeConfig {
+                ldp: net
+                    .ldp
+                    .enabled
+                    .then(|| ldp_config(net, &net.routers[r], &ospf)),
                 ospf,
-                ldp: None,
                 rsvp: None,
                 te_flooding: Default::default(),
                 names,

@@ -3,6 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod device;
+mod kernel_routes;
+mod ldp_transport;
+mod management;
 mod raw_socket;
 pub mod run;
 

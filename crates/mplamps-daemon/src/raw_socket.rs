@@ -12,6 +12,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
+use crate::device::interface_index;
+
 /// IP precedence "internetwork control", as routing protocols send (RFC 2328 §A.1).
 const TOS_INTERNETWORK_CONTROL: u32 = 0xc0;
 
@@ -85,20 +87,6 @@ impl RawSocket {
             .await
             .map(|_| ())
     }
-}
-
-/// The kernel's index of `device`.
-fn interface_index(device: &str) -> io::Result<u32> {
-    let path = format!("/sys/class/net/{device}/ifindex");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("interface {device:?} not found ({path}: {e})"),
-        )
-    })?;
-    text.trim()
-        .parse()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{path}: {text:?}")))
 }
 
 /// Source, destination, TTL and payload of an IPv4 datagram; `None` when it is not one.

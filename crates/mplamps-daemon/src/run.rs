@@ -1,20 +1,23 @@
-//! The daemon's loop: datagrams from the interfaces' sockets, the node's next timeout,
-//! management requests and signals, each fed to the `Node` with the time since start; after
-//! each, what the node has to send goes out on its interface.
+//! The daemon's loop: datagrams from the interfaces' sockets, LDP's session streams, the
+//! node's next timeout, management requests and signals, each fed to the `Node` with the
+//! time since start; after each, what the node has to send goes out, and the regular
+//! tree's routes go to the kernel when they changed.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mplamps_node::{Datagram, Event, Node, Protocol, Transmit};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use mplamps_node::{Datagram, Event, Node, Protocol, StreamOp, Transmit};
+use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::config::DaemonConfig;
-use crate::raw_socket::{RawSocket, Received};
+use crate::device::interface_index;
+use crate::kernel_routes::{KernelRoutes, RouteError};
+use crate::ldp_transport::{HelloSocket, Sessions, StreamEvent};
+use crate::raw_socket::RawSocket;
 
 /// OSPF's IP protocol and groups (RFC 2328 §A.1).
 const OSPF: u8 = mplamps_ospf::packet::IP_PROTOCOL;
@@ -34,6 +37,10 @@ pub enum RunError {
         link: String,
         source: std::io::Error,
     },
+    #[error("LDP: {0}")]
+    Ldp(std::io::Error),
+    #[error("kernel routes: {0}")]
+    Routes(#[from] RouteError),
     #[error("management socket {path}: {source}")]
     Management {
         path: PathBuf,
@@ -43,53 +50,87 @@ pub enum RunError {
     Signals(std::io::Error),
 }
 
-/// Where the node answers `mplamps show`.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// Where the node answers `mplamps show`.
     pub management: PathBuf,
+    /// Put the regular tree's routes in the kernel's main table.
+    pub kernel_routes: bool,
+}
+
+/// A datagram that arrived on one of the node's interfaces.
+struct Arrival {
+    interface: usize,
+    protocol: Protocol,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    payload: Vec<u8>,
+}
+
+/// The sockets of one interface of the node.
+struct Interface {
+    ospf: Arc<RawSocket>,
+    ldp: Option<Arc<HelloSocket>>,
+}
+
+struct Daemon {
+    node: Node,
+    started: Instant,
+    interfaces: Vec<Option<Interface>>,
+    sessions: Option<Sessions>,
+    kernel: Option<KernelRoutes>,
+    /// The regular tree changed since the kernel was last told.
+    routes_changed: bool,
 }
 
 /// Runs the router of `config` until SIGTERM or SIGINT.
 pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunError> {
-    let started = Instant::now();
-    let now = || started.elapsed();
-    let mut node = Node::new(config.node.clone());
-    let (tx, mut rx) = mpsc::channel::<(usize, Received)>(1024);
-    let mut sockets: Vec<Option<Arc<RawSocket>>> = Vec::new();
+    let (arrivals, mut arrived) = mpsc::channel::<Arrival>(1024);
+    let (stream_events, mut stream_event) = mpsc::channel::<StreamEvent>(1024);
+    let mut interfaces = Vec::new();
     for (i, device) in config.interfaces.iter().enumerate() {
         let Some(device) = device else {
-            sockets.push(None);
+            interfaces.push(None);
             continue;
         };
         let ospf = config.node.ospf.interfaces.get(i);
+        let failed = |source| RunError::Socket {
+            device: device.clone(),
+            link: ospf.map(|c| c.name.clone()).unwrap_or_default(),
+            source,
+        };
         let address = ospf.and_then(|c| c.address).map(|a| a.addr);
-        let socket = RawSocket::open(OSPF, device, address, &OSPF_GROUPS).map_err(|source| {
-            RunError::Socket {
-                device: device.clone(),
-                link: ospf.map(|c| c.name.clone()).unwrap_or_default(),
-                source,
+        let raw = Arc::new(RawSocket::open(OSPF, device, address, &OSPF_GROUPS).map_err(failed)?);
+        spawn_ospf_reader(i, Arc::clone(&raw), arrivals.clone());
+        let hellos = match &config.node.ldp {
+            Some(_) => {
+                let socket = Arc::new(HelloSocket::open(device, address).map_err(failed)?);
+                spawn_hello_reader(i, Arc::clone(&socket), arrivals.clone());
+                Some(socket)
             }
-        })?;
-        let socket = Arc::new(socket);
-        let reader = Arc::clone(&socket);
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                match reader.recv().await {
-                    Ok(d) => {
-                        if tx.send((i, d)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(device = %reader.device, "receive failed: {e}");
-                        return;
-                    }
-                }
-            }
-        });
-        sockets.push(Some(socket));
+            None => None,
+        };
+        interfaces.push(Some(Interface {
+            ospf: raw,
+            ldp: hellos,
+        }));
     }
+    let sessions = match &config.node.ldp {
+        Some(ldp) => {
+            Some(Sessions::listen(ldp.transport_address, stream_events).map_err(RunError::Ldp)?)
+        }
+        None => None,
+    };
+    let kernel = if options.kernel_routes {
+        let devices = config
+            .interfaces
+            .iter()
+            .map(|d| d.as_deref().and_then(|d| interface_index(d).ok()))
+            .collect();
+        Some(KernelRoutes::open(devices).await?)
+    } else {
+        None
+    };
     let _ = std::fs::remove_file(&options.management);
     let listener =
         UnixListener::bind(&options.management).map_err(|source| RunError::Management {
@@ -99,67 +140,222 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
     let mut term = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
 
-    node.start(now());
-    for (i, socket) in sockets.iter().enumerate() {
-        if socket.is_some() {
-            node.interface_up(now(), i);
+    let mut daemon = Daemon {
+        node: Node::new(config.node.clone()),
+        started: Instant::now(),
+        interfaces,
+        sessions,
+        kernel,
+        routes_changed: false,
+    };
+    let now = daemon.now();
+    daemon.node.start(now);
+    for i in 0..daemon.interfaces.len() {
+        if daemon.interfaces.get(i).is_some_and(Option::is_some) {
+            daemon.node.interface_up(now, i);
         }
     }
     tracing::info!(router = %config.name, router_id = %config.router_id, "started");
     loop {
-        flush(&mut node, &sockets).await;
-        let wake = node
+        daemon.flush().await;
+        let wake = daemon
+            .node
             .poll_timeout()
-            .map_or(Duration::from_secs(3600), |at| at.saturating_sub(now()));
+            .map_or(Duration::from_secs(3600), |at| {
+                at.saturating_sub(daemon.now())
+            });
         tokio::select! {
-            Some((i, d)) = rx.recv() => {
-                node.handle_datagram(now(), i, Protocol::Ospf, (d.src, d.dst), &d.payload);
+            Some(a) = arrived.recv() => {
+                let now = daemon.now();
+                daemon.node.handle_datagram(now, a.interface, a.protocol, (a.src, a.dst), &a.payload);
             }
-            () = tokio::time::sleep(wake) => node.handle_timeout(now()),
-            Ok((stream, _)) = listener.accept() => serve(&node, now(), stream).await,
+            Some(e) = stream_event.recv() => daemon.stream_event(e),
+            () = tokio::time::sleep(wake) => {
+                let now = daemon.now();
+                daemon.node.handle_timeout(now);
+            }
+            Ok((stream, _)) = listener.accept() => {
+                crate::management::serve(&daemon.node, daemon.now(), stream).await;
+            }
             _ = term.recv() => break,
             _ = interrupt.recv() => break,
         }
     }
-    tracing::info!(router = %config.name, "stopping: withdrawing own LSAs");
-    node.stop(now());
+    tracing::info!(router = %config.name, "stopping: withdrawing own LSAs, closing sessions");
+    let now = daemon.now();
+    daemon.node.stop(now);
     // The withdrawals leave paced, one interface after another: give them a moment.
-    let deadline = now() + STOP_GRACE;
-    while now() < deadline {
-        flush(&mut node, &sockets).await;
-        let wake = node.poll_timeout().unwrap_or(deadline).min(deadline);
-        tokio::time::sleep(wake.saturating_sub(now())).await;
-        node.handle_timeout(now());
+    let deadline = now + STOP_GRACE;
+    while daemon.now() < deadline {
+        daemon.flush().await;
+        let wake = daemon.node.poll_timeout().unwrap_or(deadline).min(deadline);
+        tokio::time::sleep(wake.saturating_sub(daemon.now())).await;
+        let now = daemon.now();
+        daemon.node.handle_timeout(now);
+    }
+    if let Some(kernel) = &mut daemon.kernel
+        && let Err(e) = kernel.clear().await
+    {
+        tracing::warn!("removing our routes: {e}");
     }
     let _ = std::fs::remove_file(&options.management);
     tracing::info!(router = %config.name, "stopped");
     Ok(())
 }
 
-/// Sends what the node has to send, and logs what it reports.
-async fn flush(node: &mut Node, sockets: &[Option<Arc<RawSocket>>]) {
-    while let Some(t) = node.poll_transmit() {
-        match t {
-            Transmit::Datagram(Datagram {
-                protocol: Protocol::Ospf,
-                interface: Some(i),
-                dst,
-                payload,
-                ..
-            }) => {
-                let Some(Some(socket)) = sockets.get(i) else {
-                    continue;
-                };
-                if let Err(e) = socket.send(dst, &payload).await {
-                    tracing::warn!(device = %socket.device, %dst, "send failed: {e}");
+fn spawn_ospf_reader(interface: usize, socket: Arc<RawSocket>, arrivals: mpsc::Sender<Arrival>) {
+    tokio::spawn(async move {
+        loop {
+            match socket.recv().await {
+                Ok(d) => {
+                    let arrival = Arrival {
+                        interface,
+                        protocol: Protocol::Ospf,
+                        src: d.src,
+                        dst: d.dst,
+                        payload: d.payload,
+                    };
+                    if arrivals.send(arrival).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(device = %socket.device, "OSPF receive failed: {e}");
+                    return;
                 }
             }
-            other => tracing::debug!("not sent (this daemon runs OSPF only yet): {other:?}"),
+        }
+    });
+}
+
+fn spawn_hello_reader(interface: usize, socket: Arc<HelloSocket>, arrivals: mpsc::Sender<Arrival>) {
+    tokio::spawn(async move {
+        loop {
+            match socket.recv().await {
+                Ok((src, payload)) => {
+                    let arrival = Arrival {
+                        interface,
+                        protocol: Protocol::LdpHello,
+                        src,
+                        dst: mplamps_ldp::packet::ALL_ROUTERS,
+                        payload,
+                    };
+                    if arrivals.send(arrival).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(device = %socket.device, "LDP receive failed: {e}");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+impl Daemon {
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Sends what the node has to send, logs what it reports, and tells the kernel the
+    /// routes when they changed.
+    async fn flush(&mut self) {
+        while let Some(t) = self.node.poll_transmit() {
+            match t {
+                Transmit::Datagram(d) => self.send_datagram(d).await,
+                Transmit::Stream(op) => self.stream_op(op),
+            }
+        }
+        while let Some(e) = self.node.poll_event() {
+            self.report(e);
+        }
+        if std::mem::take(&mut self.routes_changed)
+            && let Some(kernel) = &mut self.kernel
+        {
+            match kernel.sync(&self.node.ospf().routes().regular).await {
+                Ok(n) => tracing::debug!("{n} kernel routes changed"),
+                Err(e) => tracing::warn!("kernel routes: {e}"),
+            }
         }
     }
-    while let Some(e) = node.poll_event() {
+
+    async fn send_datagram(&self, d: Datagram) {
+        let Some(Some(interface)) = d.interface.and_then(|i| self.interfaces.get(i)) else {
+            tracing::debug!("not sent (no interface for it): {d:?}");
+            return;
+        };
+        let sent = match (d.protocol, &interface.ldp) {
+            (Protocol::Ospf, _) => interface.ospf.send(d.dst, &d.payload).await,
+            (Protocol::LdpHello, Some(hellos)) => hellos.send(d.dst, &d.payload).await,
+            (protocol, _) => {
+                tracing::debug!("not sent ({protocol:?} does not run on this daemon yet)");
+                return;
+            }
+        };
+        if let Err(e) = sent {
+            tracing::warn!(device = %interface.ospf.device, dst = %d.dst, "send failed: {e}");
+        }
+    }
+
+    fn stream_op(&mut self, op: StreamOp) {
+        let Some(sessions) = &mut self.sessions else {
+            return;
+        };
+        match op {
+            StreamOp::Connect { peer, transport } => sessions.connect(peer, transport),
+            StreamOp::Send { peer, payload } => sessions.send(peer, payload),
+            StreamOp::Close { peer } => sessions.close(peer),
+        }
+    }
+
+    /// What happened on an LDP stream, for the node.
+    fn stream_event(&mut self, event: StreamEvent) {
+        let now = self.now();
+        let Some(sessions) = &mut self.sessions else {
+            return;
+        };
+        match event {
+            StreamEvent::Connected { peer, stream } => {
+                sessions.attach(peer, stream);
+                self.node.stream_connected(now, peer);
+            }
+            StreamEvent::Failed { peer, error } => {
+                tracing::info!(%peer, "LDP session connection failed: {error}");
+                self.node.stream_closed(now, peer);
+            }
+            StreamEvent::Accepted { from, stream } => {
+                // RFC 5036 §2.5.3: only from a transport address a Hello advertised.
+                let Some(peer) = self.node.ldp().and_then(|l| l.peer_by_transport(from)) else {
+                    tracing::info!(%from, "LDP: refused a session connection from an address no Hello advertised");
+                    return;
+                };
+                sessions.attach(peer, stream);
+                self.node.stream_connected(now, peer);
+            }
+            StreamEvent::Bytes {
+                peer,
+                generation,
+                bytes,
+            } => {
+                if sessions.is_current(peer, generation) {
+                    self.node.handle_stream(now, peer, &bytes);
+                }
+            }
+            StreamEvent::Closed { peer, generation } => {
+                if sessions.is_current(peer, generation) {
+                    sessions.close(peer);
+                    self.node.stream_closed(now, peer);
+                }
+            }
+        }
+    }
+
+    fn report(&mut self, e: Event) {
+        use mplamps_ldp::instance::Event as Ldp;
+        use mplamps_ospf::instance::Event as Ospf;
         match e {
-            Event::Ospf(mplamps_ospf::instance::Event::NeighborState {
+            Event::Ospf(Ospf::NeighborState {
                 interface,
                 neighbor,
                 from,
@@ -171,29 +367,15 @@ async fn flush(node: &mut Node, sockets: &[Option<Arc<RawSocket>>]) {
                 to = to.name(),
                 "OSPF neighbor"
             ),
-            Event::Ospf(mplamps_ospf::instance::Event::Warning(w)) => tracing::warn!("{w}"),
+            Event::Ospf(Ospf::RoutesChanged { regular, .. }) => {
+                self.routes_changed |= regular;
+            }
+            Event::Ospf(Ospf::Warning(w)) => tracing::warn!("OSPF: {w}"),
+            Event::Ldp(Ldp::SessionState { peer, state }) => {
+                tracing::info!(%peer, ?state, "LDP session");
+            }
+            Event::Ldp(Ldp::Warning(w)) => tracing::warn!("LDP: {w}"),
             other => tracing::debug!("{other:?}"),
         }
     }
-}
-
-/// Answers one management request: a line naming what to show; the answer is JSON.
-async fn serve(node: &Node, now: Duration, stream: UnixStream) {
-    let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    if BufReader::new(read).read_line(&mut line).await.is_err() {
-        return;
-    }
-    let answer = match line.trim() {
-        "view" => serde_json::to_string(&node.view()),
-        "ospf database" => serde_json::to_string(&node.ospf_database(now)),
-        "routes regular" => serde_json::to_string(&node.route_rows(false)),
-        "routes power" => serde_json::to_string(&node.route_rows(true)),
-        other => {
-            Ok(serde_json::json!({ "error": format!("unknown request {other:?}") }).to_string())
-        }
-    }
-    .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
-    let _ = write.write_all(answer.as_bytes()).await;
-    let _ = write.write_all(b"\n").await;
 }

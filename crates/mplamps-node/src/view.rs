@@ -170,8 +170,21 @@ impl Node {
         rows
     }
 
+    /// Every LFIB entry, LDP's of both trees and RSVP-TE's, in label order.
+    pub fn lfib_rows(&self) -> Vec<LfibRow> {
+        self.tables()
+            .lfib
+            .iter()
+            .map(|(&in_label, e)| LfibRow {
+                in_label,
+                tree: e.topology,
+                fec: e.fec.to_string(),
+                next_hops: e.next_hops.clone(),
+            })
+            .collect()
+    }
+
     fn ldp_view(&self, l: &ldp::Instance) -> LdpView {
-        let tables = self.tables();
         LdpView {
             sessions: l
                 .sessions()
@@ -182,17 +195,11 @@ impl Node {
                     power: l.peer_has_power(peer),
                 })
                 .collect(),
-            lfib: tables
-                .lfib
-                .iter()
+            lfib: self
+                .lfib_rows()
+                .into_iter()
                 // RSVP-TE's labels have their own range and their own view (`lsps`).
-                .filter(|(label, _)| l.labels().range_owner(**label) != Some(LabelOwner::RsvpTe))
-                .map(|(&in_label, e)| LfibRow {
-                    in_label,
-                    tree: e.topology,
-                    fec: e.fec.to_string(),
-                    next_hops: e.next_hops.clone(),
-                })
+                .filter(|row| l.labels().range_owner(row.in_label) != Some(LabelOwner::RsvpTe))
                 .collect(),
             counters: l.counters().clone(),
         }

@@ -45,6 +45,21 @@ pub struct FecForwarding {
     pub nhlfes: Vec<Nhlfe>,
 }
 
+/// A label binding of one FEC as `show mpls ldp binding` lists them: our label beside
+/// one peer's for the same FEC, one row per peer that sent one (liberal retention,
+/// RFC 5036 §2.6.2.2 keeps them all).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Binding {
+    pub topology: Topology,
+    pub fec: Fec,
+    /// The label we advertise (3 is implicit null); `None` when we advertise none.
+    pub local_label: Option<u32>,
+    /// The peer and the label it advertised; `None` when no peer sent one.
+    pub remote: Option<(Ipv4Addr, u32)>,
+    /// We forward with the remote label: its peer is a next hop of the FEC.
+    pub in_use: bool,
+}
+
 /// The instance's view for the data plane: FTN (FEC → NHLFEs) and, through
 /// `local_label`, the LFIB.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -632,6 +647,55 @@ impl Instance {
             .filter(|&l| l != IMPLICIT_NULL)
             .chain(self.releasing.keys().copied())
             .collect()
+    }
+
+    /// Every binding, local and received, in (topology, FEC) order.
+    pub fn bindings(&self) -> Vec<Binding> {
+        let forwarding = self.forwarding();
+        let mut keys: BTreeSet<(Topology, Fec)> = self.local.keys().copied().collect();
+        for s in self.sessions.values() {
+            keys.extend(s.remote.keys().copied());
+        }
+        let mut out = Vec::new();
+        for key in keys {
+            let (topology, fec) = key;
+            let local_label = self.local.get(&key).map(|b| b.label);
+            let next_hops: BTreeSet<Ipv4Addr> = forwarding
+                .fecs
+                .get(&key)
+                .map(|f| {
+                    f.nhlfes
+                        .iter()
+                        .filter(|n| !n.fallback)
+                        .map(|n| n.peer)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let remotes: Vec<(Ipv4Addr, u32)> = self
+                .sessions
+                .iter()
+                .filter_map(|(peer, s)| s.remote.get(&key).map(|label| (*peer, *label)))
+                .collect();
+            if remotes.is_empty() {
+                out.push(Binding {
+                    topology,
+                    fec,
+                    local_label,
+                    remote: None,
+                    in_use: false,
+                });
+            }
+            for (peer, label) in remotes {
+                out.push(Binding {
+                    topology,
+                    fec,
+                    local_label,
+                    remote: Some((peer, label)),
+                    in_use: next_hops.contains(&peer),
+                });
+            }
+        }
+        out
     }
 
     /// Labels received from `peer`, per (topology, FEC).

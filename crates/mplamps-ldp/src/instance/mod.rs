@@ -20,7 +20,7 @@ use mplamps_core::label::{LabelOwner, LabelSpace};
 
 use crate::packet::{Message, Pdu};
 
-pub use bindings::{FecForwarding, Forwarding, Nhlfe};
+pub use bindings::{Binding, FecForwarding, Forwarding, Nhlfe};
 pub use session::SessionState;
 
 /// A next hop of a route, as the IGP computed it.
@@ -291,6 +291,21 @@ impl Instance {
         self.finish();
     }
 
+    /// Stops the instance cleanly: every session ends with a Shutdown Notification
+    /// (RFC 5036 §3.5.1, status Shutdown) and its stream closes; no more Hellos.
+    pub fn stop(&mut self, now: Duration) {
+        self.now = now;
+        for i in &mut self.interfaces {
+            i.up = false;
+            i.next_hello = None;
+        }
+        self.adjacencies.clear();
+        self.connecting.clear();
+        self.retry.clear();
+        self.shut_sessions();
+        self.finish();
+    }
+
     /// New routes of one topology from the IGP.
     pub fn set_routes(&mut self, now: Duration, topology: Topology, routes: TopologyRoutes) {
         self.now = now;
@@ -378,6 +393,16 @@ impl Instance {
         self.sessions.get(&peer).is_some_and(|s| {
             s.state == SessionState::Operational && s.peer_power && self.config.power.is_some()
         })
+    }
+
+    /// The peer whose Hellos gave `transport` as its transport address: who a session
+    /// connection from that address is from (RFC 5036 §2.5.3). `None` when no hello
+    /// adjacency gave it, and the connection is refused.
+    pub fn peer_by_transport(&self, transport: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.adjacencies
+            .iter()
+            .find(|(_, a)| a.transport == transport)
+            .map(|((_, peer), _)| *peer)
     }
 
     /// Hello adjacencies: (interface, peer LSR ID).

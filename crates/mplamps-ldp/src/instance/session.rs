@@ -457,6 +457,14 @@ impl Instance {
         );
     }
 
+    /// Ends every session with a Shutdown Notification.
+    pub(super) fn shut_sessions(&mut self) {
+        let peers: Vec<_> = self.sessions.keys().copied().collect();
+        for peer in peers {
+            self.close(peer, Some(status::SHUTDOWN));
+        }
+    }
+
     /// Ends the session: a Notification when `code` is given, then the stream closes.
     fn close(&mut self, peer: Ipv4Addr, code: Option<u32>) {
         if let Some(code) = code {

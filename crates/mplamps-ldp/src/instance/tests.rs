@@ -463,6 +463,49 @@ fn a_malformed_pdu_is_answered_with_a_notification_and_closes_the_session() {
     assert!(net.routers[0].sessions().is_empty());
 }
 
+/// The status codes of the Notifications among `sent`.
+fn notified(sent: &[Transmit]) -> Vec<u32> {
+    sent.iter()
+        .filter_map(|t| match t {
+            Transmit::Stream { payload, .. } => crate::packet::Pdu::decode(payload).ok(),
+            _ => None,
+        })
+        .flat_map(|p| p.messages)
+        .flat_map(|m| m.tlvs)
+        .filter_map(|t| match t.body {
+            crate::packet::TlvBody::Status(s) => Some(s.code),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_stopping_router_shuts_its_sessions_and_sends_no_more_hellos() {
+    let mut net = Net::line(&[true, true, true], Control::Ordered);
+    let now = net.now;
+    net.routers[1].stop(now);
+    let sent: Vec<_> = std::iter::from_fn(|| net.routers[1].poll_transmit()).collect();
+    assert_eq!(
+        notified(&sent),
+        [crate::packet::status::SHUTDOWN; 2],
+        "one Shutdown per session"
+    );
+    for peer in [rid(1), rid(3)] {
+        assert!(sent.contains(&Transmit::Close { peer }), "{peer} closed");
+    }
+    assert!(net.routers[1].sessions().is_empty());
+    assert_eq!(net.routers[1].poll_timeout(), None, "nothing left to time");
+    // Its neighbors hear the Shutdown and forget the session.
+    for t in sent {
+        if let Transmit::Stream { peer, payload } = t {
+            let to = net.find(peer).unwrap();
+            net.routers[to].handle_stream(now, rid(2), &payload);
+        }
+    }
+    assert_eq!(operational(&net.routers[0]), 0);
+    assert_eq!(operational(&net.routers[2]), 0);
+}
+
 #[test]
 fn many_bindings_are_split_into_pdus_within_the_maximum() {
     let mut net = Net::line(&[true, true], Control::Independent);
@@ -563,4 +606,33 @@ fn the_greater_transport_address_is_the_active_side() {
         [rid(1)],
         "B connects to A's transport address"
     );
+    // A's connection is from its transport address: B knows it is A's by A's Hellos.
+    assert_eq!(b.peer_by_transport(rid(1)), Some(rid(9)));
+    assert_eq!(a.peer_by_transport(rid(2)), Some(rid(2)));
+    assert_eq!(b.peer_by_transport(rid(7)), None, "no Hello gave it");
+}
+
+#[test]
+fn bindings_list_our_label_beside_each_peers_and_mark_the_next_hops() {
+    let net = Net::line(&[true, true, true], Control::Ordered);
+    let rows = net.routers[0].bindings();
+    let of = |topology, fec| -> Vec<&Binding> {
+        rows.iter()
+            .filter(|b| b.topology == topology && b.fec == fec)
+            .collect()
+    };
+    // Router 1 reaches router 3 through router 2, with router 2's label.
+    let far = of(Topology::Regular, loopback(3));
+    assert_eq!(far.len(), 1, "{far:?}");
+    let label = net.routers[0].remote_bindings(rid(2))[&(Topology::Regular, loopback(3))];
+    assert_eq!(far[0].remote, Some((rid(2), label)));
+    assert!(far[0].in_use);
+    assert!(far[0].local_label.is_some_and(|l| l != IMPLICIT_NULL));
+    // Its own loopback: implicit null, and router 2's label for it, which it does not use.
+    let own = of(Topology::Regular, loopback(1));
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0].local_label, Some(IMPLICIT_NULL));
+    assert!(own[0].remote.is_some() && !own[0].in_use);
+    // Both trees are listed.
+    assert_eq!(of(Topology::Power, loopback(3)).len(), 1);
 }

@@ -291,7 +291,9 @@ impl Instance {
                 .address
                 .map_or(Ipv4Addr::UNSPECIFIED, |a| a.mask()),
             hello_interval: t.hello.as_secs().min(u64::from(u16::MAX)) as u16,
-            options: options::E | options::O,
+            // The O-bit is announced in Database Description packets (RFC 5250 §3.2);
+            // FRR logs a Hello that carries it as "O-bit abuse".
+            options: options::E,
             priority: iface.config.priority,
             dead_interval: t.dead.as_secs().min(u64::from(u32::MAX)) as u32,
             dr: iface.dr,
