@@ -291,13 +291,18 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
     }
     let exe = std::env::current_exe().context("finding the mplamps binary")?;
     let ospf = mplamps_node::config::ospf_configs(&net, &mplamps_te::power::compute(&net));
+    let mut frr_ldp = Vec::new();
     for r in 0..state.routers.len() {
         let router = state.routers[r].clone();
         let log = dir.join(format!("{}.log", router.name));
         let pids = if router.implementation == Implementation::Frr {
             let log = lab_frr::log_of(&router.namespace);
             let conf = lab_frr::frr_conf(&net, &ospf, r, &log, choice.ldp);
-            lab_frr::start(dir, &router.namespace, &router.name, &conf, choice.ldp)?
+            let pids = lab_frr::start(dir, &router.namespace, &router.name, &conf)?;
+            if choice.ldp {
+                frr_ldp.push((r, conf));
+            }
+            pids
         } else {
             let log = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
             let child = Command::new("ip")
@@ -319,7 +324,7 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
         state.routers[r].pids = pids;
         write_state(dir, &state)?;
     }
-    write_state(dir, &state)?;
+    configure_frr_ldp(&net, &state, frr_ldp)?;
     println!(
         "lab up: {} routers, {} links in {} (`mplamps lab status --dir {}`)",
         net.routers.len(),
@@ -329,6 +334,67 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// Gives each FRR router (`r`, configuration) its LDP configuration once OSPF has brought
+/// it a route to every neighbor's transport address, so that ldpd's first session
+/// attempts find a way (it backs off for minutes after failed ones); after
+/// [`FRR_LDP_WAIT`], the rest get theirs anyway, with a warning.
+fn configure_frr_ldp(
+    net: &mplamps_te::Network,
+    state: &LabState,
+    mut pending: Vec<(usize, lab_frr::FrrConf)>,
+) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let neighbors = |r: usize| -> Vec<std::net::Ipv4Addr> {
+        net.links
+            .iter()
+            .filter_map(|l| match (l.a.router == r, l.b.router == r) {
+                (true, false) => Some(l.b.router),
+                (false, true) => Some(l.a.router),
+                _ => None,
+            })
+            .map(|n| net.routers[n].router_id.to_ipv4())
+            .collect()
+    };
+    eprintln!("lab up: FRR's LDP waits for OSPF routes to its neighbors' loopbacks");
+    let started = Instant::now();
+    loop {
+        let timed_out = started.elapsed() >= FRR_LDP_WAIT;
+        let mut waiting = Vec::new();
+        for (r, conf) in pending {
+            let namespace = &state.routers[r].namespace;
+            // vtysh may not answer in the first instants of a daemon: asked again.
+            let reachable = lab_frr::routes_to(namespace, &neighbors(r)).unwrap_or(false);
+            if timed_out || reachable {
+                if timed_out {
+                    eprintln!(
+                        "lab up: warning: {} has no route to every LDP neighbor after {} s; \
+                         its LDP is configured anyway",
+                        state.routers[r].name,
+                        FRR_LDP_WAIT.as_secs()
+                    );
+                }
+                lab_frr::configure_ldp(namespace, &conf)?;
+            } else {
+                waiting.push((r, conf));
+            }
+        }
+        pending = waiting;
+        if pending.is_empty() {
+            eprintln!(
+                "lab up: FRR's LDP configured after {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// How long `lab up` waits for OSPF before it configures FRR's LDP regardless.
+const FRR_LDP_WAIT: Duration = Duration::from_secs(60);
 
 /// One dumpcap per link, on its `a` end, writing `<dir>/pcap/<link>.pcap`; their pids.
 fn start_captures(net: &mplamps_te::Network, state: &LabState, dir: &Path) -> Result<Vec<u32>> {

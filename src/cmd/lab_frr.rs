@@ -29,7 +29,7 @@ pub fn frr_conf(
     r: usize,
     log: &Path,
     ldp: bool,
-) -> String {
+) -> FrrConf {
     let router = &net.routers[r];
     let router_id = router.router_id.to_ipv4();
     let timers = &net.ospf;
@@ -87,13 +87,35 @@ pub fn frr_conf(
     let _ = writeln!(c, " mpls-te on");
     let _ = writeln!(c, " mpls-te router-address {router_id}");
     let _ = writeln!(c, "!");
-    if ldp {
-        for line in ldp_block(net, &router_id.to_string(), &ldp_interfaces) {
-            let _ = writeln!(c, "{line}");
-        }
-        let _ = writeln!(c, "!");
+    FrrConf {
+        base: c,
+        ldp: if ldp {
+            ldp_block(net, &router_id.to_string(), &ldp_interfaces)
+        } else {
+            Vec::new()
+        },
     }
-    c
+}
+
+/// An FRR router's configuration: what its daemons start with, and its `mpls ldp` block
+/// (empty without LDP), given later by [`configure_ldp`].
+pub struct FrrConf {
+    base: String,
+    ldp: Vec<String>,
+}
+
+impl FrrConf {
+    /// The whole configuration, as `frr.conf` would hold it.
+    pub fn full(&self) -> String {
+        let mut c = self.base.clone();
+        if !self.ldp.is_empty() {
+            for line in &self.ldp {
+                let _ = writeln!(c, "{line}");
+            }
+            let _ = writeln!(c, "!");
+        }
+        c
+    }
 }
 
 /// The `mpls ldp` block: the router ID as LSR ID and transport address (as mplamps
@@ -114,17 +136,18 @@ fn ldp_block(net: &Network, router_id: &str, interfaces: &[String]) -> Vec<Strin
     lines
 }
 
-/// FRR 8.4 may leave the `mpls ldp` block of `frr.conf` unapplied when ldpd starts after
-/// zebra has read it: the block is given again through vtysh.
-fn apply_ldp_block(pathspace: &str, conf: &str) -> Result<()> {
-    let block: Vec<&str> = conf
-        .lines()
-        .skip_while(|l| *l != "mpls ldp")
-        .take_while(|l| *l != "!")
-        .collect();
+/// Gives the FRR router of `pathspace` its `mpls ldp` block through vtysh. The lab does it
+/// once OSPF reaches the neighbors' transport addresses: ldpd backs off exponentially
+/// (15 s, 30 s, 60 s, 120 s) after a session it could not open, and an unreachable
+/// transport address is such a failure. (FRR 8.4 may also leave a block read from
+/// `frr.conf` at start unapplied.)
+pub fn configure_ldp(pathspace: &str, conf: &FrrConf) -> Result<()> {
+    if conf.ldp.is_empty() {
+        return Ok(());
+    }
     let mut vtysh = Command::new("vtysh");
     vtysh.args(["-N", pathspace, "-c", "configure terminal"]);
-    for line in block {
+    for line in &conf.ldp {
         vtysh.args(["-c", line.trim()]);
     }
     let out = vtysh.output().context("running vtysh")?;
@@ -148,17 +171,19 @@ pub fn log_of(pathspace: &str) -> PathBuf {
 }
 
 /// Starts zebra, ospfd and, with `ldp`, ldpd for router `name` in namespace `ns` (also
-/// their pathspace) with `conf`; their pids.
-pub fn start(dir: &Path, ns: &str, name: &str, conf: &str, ldp: bool) -> Result<Vec<u32>> {
+/// their pathspace) with `conf`; their pids. ldpd starts without its `mpls ldp` block, which
+/// [`configure_ldp`] gives once OSPF reaches the neighbors (the lab directory's copy of the
+/// configuration holds it).
+pub fn start(dir: &Path, ns: &str, name: &str, conf: &FrrConf) -> Result<Vec<u32>> {
     if !Path::new(FRR_DIR).join("zebra").exists() {
         bail!("FRRouting is not installed (Debian: `apt-get install frr`)");
     }
     let run = run_dir(ns);
     std::fs::create_dir_all(&run).with_context(|| format!("creating {}", run.display()))?;
     let conf_path = run.join("frr.conf");
-    std::fs::write(&conf_path, conf).with_context(|| format!("{}", conf_path.display()))?;
+    std::fs::write(&conf_path, &conf.base).with_context(|| format!("{}", conf_path.display()))?;
     let copy = dir.join(format!("{name}.frr.conf"));
-    std::fs::write(&copy, conf).with_context(|| format!("{}", copy.display()))?;
+    std::fs::write(&copy, conf.full()).with_context(|| format!("{}", copy.display()))?;
     // FRR's daemons drop to the frr user and must reach their files.
     let chown = Command::new("chown")
         .args(["-R", "frr:frr"])
@@ -172,6 +197,7 @@ pub fn start(dir: &Path, ns: &str, name: &str, conf: &str, ldp: bool) -> Result<
         );
     }
     let mut pids = Vec::new();
+    let ldp = !conf.ldp.is_empty();
     for daemon in DAEMONS.into_iter().chain(ldp.then_some(LDPD)) {
         let pid_file = run.join(format!("{daemon}.pid"));
         let out = Command::new("ip")
@@ -198,10 +224,16 @@ pub fn start(dir: &Path, ns: &str, name: &str, conf: &str, ldp: bool) -> Result<
             })?;
         pids.push(pid);
     }
-    if ldp {
-        apply_ldp_block(ns, conf)?;
-    }
     Ok(pids)
+}
+
+/// Whether the FRR router of `pathspace` has a route to each of `addresses` (host routes
+/// to its LDP neighbors' transport addresses).
+pub fn routes_to(pathspace: &str, addresses: &[std::net::Ipv4Addr]) -> Result<bool> {
+    let routes = vtysh_json(pathspace, "show ip route json")?;
+    Ok(addresses
+        .iter()
+        .all(|a| routes.get(format!("{a}/32")).is_some()))
 }
 
 /// Asks the FRR router of `pathspace` for `command`'s JSON.
