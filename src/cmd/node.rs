@@ -41,8 +41,14 @@ pub fn default_management(name: &str) -> PathBuf {
 pub fn run(args: Args) -> Result<()> {
     let mut net = super::load(&args.topology)?;
     net.ldp.enabled |= args.ldp;
+    // Seconds of the wall clock (until 2106): a restarted node's sequence numbers and
+    // instance go on from where the last run's were.
+    let incarnation = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
     let config = DaemonConfig::new(&net, &args.router, &args.ifaces)
-        .with_context(|| format!("{}", args.topology.display()))?;
+        .with_context(|| format!("{}", args.topology.display()))?
+        .with_incarnation(incarnation);
     let management = args
         .management
         .unwrap_or_else(|| default_management(&args.router));

@@ -47,6 +47,14 @@ enum Show {
         #[arg(long, value_enum, default_value_t = TreeArg::Regular)]
         tree: TreeArg,
     },
+    /// The TE database (RFC 3630): every link direction the node learned, with its TE
+    /// metric, unreserved bandwidth and power metric.
+    Te {
+        #[arg(value_enum)]
+        what: TeShow,
+    },
+    /// RSVP-TE LSPs: those this node is the ingress of, and every one it holds state for.
+    Lsps,
     /// The label forwarding table: every incoming label and what is done with it.
     Lfib,
     /// What the node counted.
@@ -56,6 +64,11 @@ enum Show {
 #[derive(ValueEnum, Clone, Copy)]
 enum OspfShow {
     Neighbors,
+    Database,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum TeShow {
     Database,
 }
 
@@ -92,11 +105,15 @@ pub fn show(args: ShowArgs) -> Result<()> {
             },
         )?,
         Show::Lfib => ask(&path, "lfib")?,
+        Show::Te { .. } => ask(&path, "te database")?,
+        Show::Lsps => ask(&path, "lsps")?,
         Show::Counters => {
             let mut view = ask(&path, "view")?;
             let mut counters = json!({ "ospf": view["ospf_counters"].take() });
-            if let Some(ldp) = view.get_mut("ldp") {
-                counters["ldp"] = ldp["counters"].take();
+            for protocol in ["ldp", "rsvp"] {
+                if let Some(view) = view.get_mut(protocol).filter(|v| !v.is_null()) {
+                    counters[protocol] = view["counters"].take();
+                }
             }
             counters
         }
@@ -215,6 +232,69 @@ fn render(what: Show, answer: &Value) -> String {
                         text(&hop["address"]),
                     ]);
                 }
+            }
+            t.render()
+        }
+        Show::Te { .. } => {
+            let mut t = Table::new([
+                "From",
+                "To",
+                "Link",
+                "TE metric",
+                "Unreserved (prio 0)",
+                "Power metric",
+            ]);
+            for l in rows() {
+                let unreserved = l["unreserved_bps"][0]
+                    .as_f64()
+                    .and_then(mplamps_core::Bandwidth::from_bps)
+                    .map_or("-".into(), |b| b.to_string());
+                t.row(vec![
+                    text(&l["from"]),
+                    text(&l["to"]),
+                    text(&l["name"]),
+                    text(&l["te_metric"]),
+                    unreserved,
+                    text(&l["power_cost"]),
+                ]);
+            }
+            t.render()
+        }
+        Show::Lsps => {
+            let mut t = Table::new(["LSP", "Role", "State", "Path / labels in, out"]);
+            for tunnel in answer["tunnels"].as_array().into_iter().flatten() {
+                let path: Vec<String> = tunnel["path"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect();
+                let state = match &tunnel["error"] {
+                    Value::String(e) => format!("{} ({e})", text(&tunnel["state"])),
+                    _ => text(&tunnel["state"]),
+                };
+                t.row(vec![
+                    text(&tunnel["spec"]["name"]),
+                    "ingress".into(),
+                    state,
+                    path.join(" "),
+                ]);
+            }
+            for lsp in answer["lsps"].as_array().into_iter().flatten() {
+                let name = match &lsp["name"] {
+                    Value::String(n) => n.clone(),
+                    _ => format!(
+                        "{}/{}",
+                        text(&lsp["session"]["endpoint"]),
+                        text(&lsp["session"]["tunnel_id"])
+                    ),
+                };
+                t.row(vec![
+                    name,
+                    "holds".into(),
+                    text(&lsp["state"]),
+                    format!("{}, {}", text(&lsp["in_label"]), text(&lsp["out_label"])),
+                ]);
             }
             t.render()
         }

@@ -4,10 +4,15 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::time::Duration;
 
-use mplamps_node::NodeConfig;
-use mplamps_node::config::{Names, ldp_config, ospf_configs};
-use mplamps_te::Network;
+use mplamps_node::config::{Names, ldp_config, ospf_configs, rsvp_config, tunnel_spec};
+use mplamps_node::{NodeConfig, TunnelSpec};
+use mplamps_te::{LspSpec, Network};
+
+/// RSVP-TE Hello interval (RFC 3209 §5), as the simulator's routers use it: a lost
+/// neighbor is noticed after 3.5 s.
+const RSVP_HELLO_MS: u64 = 1_000;
 
 /// One router to run.
 #[derive(Debug, Clone)]
@@ -19,6 +24,12 @@ pub struct DaemonConfig {
     /// The Linux interface of each of the node's interfaces (OSPF's order); `None` where the
     /// link is not mapped: the node keeps that interface down.
     pub interfaces: Vec<Option<String>>,
+    /// The neighbor's address on each interface, where the link is numbered: RSVP-TE
+    /// messages for that neighbor's node go through it.
+    pub neighbors: Vec<Option<Ipv4Addr>>,
+    /// The LSPs of the file this router is the ingress of, each with when to set it up
+    /// (time since start; `None`: only on demand).
+    pub tunnels: Vec<(TunnelSpec, Option<Duration>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +62,23 @@ impl DaemonConfig {
         let metrics = mplamps_te::power::compute(net);
         let configs = ospf_configs(net, &metrics);
         let names = Names::of(net, &configs);
+        let neighbors = net
+            .links
+            .iter()
+            .enumerate()
+            .filter(|(_, link)| link.a.router == r || link.b.router == r)
+            .map(|(l, link)| {
+                let far_end = usize::from(link.a.router == r);
+                net.link_addresses(l)
+                    .and_then(|pair| pair.get(far_end).map(|a| a.addr))
+            })
+            .collect();
+        let tunnels = router_tunnels(net, &configs, r);
+        let rsvp = (!net.lsps.is_empty()).then(|| {
+            let mut rsvp = rsvp_config(net, r, &configs);
+            rsvp.hello_ms = Some(RSVP_HELLO_MS);
+            rsvp
+        });
         let Some(ospf) = configs.get(r).cloned() else {
             return Err(ConfigError::UnknownRouter(
                 router.to_string(),
@@ -113,13 +141,53 @@ impl DaemonConfig {
                     .enabled
                     .then(|| ldp_config(net, &net.routers[r], &ospf)),
                 ospf,
-                rsvp: None,
+                rsvp,
                 te_flooding: Default::default(),
                 names,
             },
             interfaces,
+            neighbors,
+            tunnels,
         })
     }
+
+    /// This run of the router is incarnation `incarnation` (a daemon takes the wall clock's
+    /// seconds): what must not go back across restarts starts from it, the OSPF
+    /// cryptographic sequence number (RFC 2328 §D.3) and RSVP-TE's Src_Instance (RFC 3209
+    /// §5.1).
+    pub fn with_incarnation(mut self, incarnation: u32) -> Self {
+        self.node.ospf.auth_sequence = incarnation;
+        if let Some(rsvp) = &mut self.node.rsvp {
+            rsvp.instance = incarnation;
+        }
+        self
+    }
+}
+
+/// The `[[lsp]]` tables of `net` whose ingress is router `r`, numbered as the simulator
+/// numbers them (tunnel ID: the table's position plus one; LSP ID 1, 2 for a secondary), so
+/// a lab signals what a simulation of the same file signals.
+fn router_tunnels(
+    net: &Network,
+    configs: &[mplamps_ospf::instance::RouterConfig],
+    r: usize,
+) -> Vec<(TunnelSpec, Option<Duration>)> {
+    let start = |spec: &LspSpec| (spec.start != LspSpec::ON_DEMAND).then_some(spec.start);
+    let mut tunnels = Vec::new();
+    for (k, spec) in net.lsps.iter().enumerate().filter(|(_, s)| s.from == r) {
+        let tunnel_id = u16::try_from(k + 1).unwrap_or(u16::MAX);
+        tunnels.push((
+            tunnel_spec(configs, spec, (tunnel_id, 1), false),
+            start(spec),
+        ));
+        if spec.secondary.is_some() {
+            tunnels.push((
+                tunnel_spec(configs, spec, (tunnel_id, 2), true),
+                start(spec),
+            ));
+        }
+    }
+    tunnels
 }
 
 /// The Linux interface of link `l` in a lab: `mpl<l>` on both ends (each end lives in its

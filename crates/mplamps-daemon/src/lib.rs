@@ -1,14 +1,17 @@
 //! `mplamps node`: one router on Linux interfaces. A tokio runtime drives the same
 //! `mplamps_node::Node` the simulator drives, with real time and raw sockets.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+mod arrivals;
 pub mod config;
 mod device;
 mod kernel_routes;
 mod ldp_transport;
 mod management;
 mod raw_socket;
+mod rsvp_socket;
 pub mod run;
+mod sockopt;
 
 pub use config::DaemonConfig;
 pub use run::{RunOptions, run};

@@ -23,6 +23,11 @@ fn answer(node: &Node, now: Duration, request: &str) -> serde_json::Result<Strin
             .ldp
             .map_or_else(|| Ok(no_ldp()), |l| serde_json::to_string(&l.sessions)),
         "lfib" => serde_json::to_string(&node.lfib_rows()),
+        "te database" => serde_json::to_string(&node.te_rows()),
+        "lsps" => node.view().rsvp.map_or_else(
+            || Ok(serde_json::json!({ "error": "RSVP-TE does not run on this node (the topology has no [[lsp]])" }).to_string()),
+            |r| serde_json::to_string(&r),
+        ),
         other => {
             Ok(serde_json::json!({ "error": format!("unknown request {other:?}") }).to_string())
         }

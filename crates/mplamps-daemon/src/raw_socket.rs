@@ -1,5 +1,4 @@
-//! A raw IPv4 socket for one IP protocol on one Linux interface: OSPF (89) and, later,
-//! RSVP (46). Bound to the device, so each interface of the node has its own; joined to the
+//! A raw IPv4 socket for OSPF (IP protocol 89) on one Linux interface. Bound to the device, so each interface of the node has its own; joined to the
 //! protocol's multicast groups on that device; multicast TTL 1 and no loopback of what it
 //! sends. The kernel writes the IP header; what is read carries it, and is split here.
 //!
@@ -26,7 +25,7 @@ pub struct RawSocket {
 
 /// A datagram read off a raw socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
+pub(crate) struct Received {
     pub src: Ipv4Addr,
     pub dst: Ipv4Addr,
     pub ttl: u8,
@@ -90,7 +89,7 @@ impl RawSocket {
 }
 
 /// Source, destination, TTL and payload of an IPv4 datagram; `None` when it is not one.
-fn split_ipv4(datagram: &[u8]) -> Option<Received> {
+pub(crate) fn split_ipv4(datagram: &[u8]) -> Option<Received> {
     let first = *datagram.first()?;
     if first >> 4 != 4 {
         return None;

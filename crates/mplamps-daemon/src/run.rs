@@ -3,21 +3,25 @@
 //! time since start; after each, what the node has to send goes out, and the regular
 //! tree's routes go to the kernel when they changed.
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mplamps_node::{Datagram, Event, Node, Protocol, StreamOp, Transmit};
+use mplamps_node::{Datagram, Event, Node, Protocol, StreamOp, Transmit, TunnelEvent, TunnelState};
+use mplamps_rsvp::instance::Event as RsvpEvent;
 use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use crate::arrivals::{Arrival, spawn_reader};
 use crate::config::DaemonConfig;
 use crate::device::interface_index;
 use crate::kernel_routes::{KernelRoutes, RouteError};
 use crate::ldp_transport::{HelloSocket, Sessions, StreamEvent};
 use crate::raw_socket::RawSocket;
+use crate::rsvp_socket::RsvpSocket;
 
 /// OSPF's IP protocol and groups (RFC 2328 §A.1).
 const OSPF: u8 = mplamps_ospf::packet::IP_PROTOCOL;
@@ -39,6 +43,8 @@ pub enum RunError {
     },
     #[error("LDP: {0}")]
     Ldp(std::io::Error),
+    #[error("RSVP-TE: {0}")]
+    Rsvp(std::io::Error),
     #[error("kernel routes: {0}")]
     Routes(#[from] RouteError),
     #[error("management socket {path}: {source}")]
@@ -58,19 +64,13 @@ pub struct RunOptions {
     pub kernel_routes: bool,
 }
 
-/// A datagram that arrived on one of the node's interfaces.
-struct Arrival {
-    interface: usize,
-    protocol: Protocol,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    payload: Vec<u8>,
-}
-
 /// The sockets of one interface of the node.
 struct Interface {
     ospf: Arc<RawSocket>,
     ldp: Option<Arc<HelloSocket>>,
+    rsvp: Option<Arc<RsvpSocket>>,
+    /// The neighbor's address on the link, when it is numbered.
+    neighbor: Option<Ipv4Addr>,
 }
 
 struct Daemon {
@@ -78,7 +78,13 @@ struct Daemon {
     started: Instant,
     interfaces: Vec<Option<Interface>>,
     sessions: Option<Sessions>,
+    /// RSVP-TE's socket for what IP routes.
+    routed_rsvp: Option<RsvpSocket>,
     kernel: Option<KernelRoutes>,
+    /// Own LSPs to set up, by when (time since start), earliest last.
+    tunnel_starts: Vec<(Duration, String)>,
+    /// The state of each own LSP last logged.
+    tunnel_states: HashMap<String, TunnelState>,
     /// The regular tree changed since the kernel was last told.
     routes_changed: bool,
 }
@@ -101,11 +107,19 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
         };
         let address = ospf.and_then(|c| c.address).map(|a| a.addr);
         let raw = Arc::new(RawSocket::open(OSPF, device, address, &OSPF_GROUPS).map_err(failed)?);
-        spawn_ospf_reader(i, Arc::clone(&raw), arrivals.clone());
+        spawn_reader(i, Arc::clone(&raw), arrivals.clone());
         let hellos = match &config.node.ldp {
             Some(_) => {
                 let socket = Arc::new(HelloSocket::open(device, address).map_err(failed)?);
-                spawn_hello_reader(i, Arc::clone(&socket), arrivals.clone());
+                spawn_reader(i, Arc::clone(&socket), arrivals.clone());
+                Some(socket)
+            }
+            None => None,
+        };
+        let rsvp = match &config.node.rsvp {
+            Some(_) => {
+                let socket = Arc::new(RsvpSocket::on_device(device).map_err(failed)?);
+                spawn_reader(i, Arc::clone(&socket), arrivals.clone());
                 Some(socket)
             }
             None => None,
@@ -113,8 +127,14 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
         interfaces.push(Some(Interface {
             ospf: raw,
             ldp: hellos,
+            rsvp,
+            neighbor: config.neighbors.get(i).copied().flatten(),
         }));
     }
+    let routed_rsvp = match &config.node.rsvp {
+        Some(_) => Some(RsvpSocket::routed().map_err(RunError::Rsvp)?),
+        None => None,
+    };
     let sessions = match &config.node.ldp {
         Some(ldp) => {
             Some(Sessions::listen(ldp.transport_address, stream_events).map_err(RunError::Ldp)?)
@@ -145,9 +165,19 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
         started: Instant::now(),
         interfaces,
         sessions,
+        routed_rsvp,
         kernel,
+        tunnel_starts: Vec::new(),
+        tunnel_states: HashMap::new(),
         routes_changed: false,
     };
+    for (spec, start) in &config.tunnels {
+        if let Some(at) = start {
+            daemon.tunnel_starts.push((*at, spec.name.clone()));
+        }
+        daemon.node.tunnel_add(spec.clone());
+    }
+    daemon.tunnel_starts.sort_by(|a, b| b.cmp(a));
     let now = daemon.now();
     daemon.node.start(now);
     for i in 0..daemon.interfaces.len() {
@@ -158,9 +188,13 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
     tracing::info!(router = %config.name, router_id = %config.router_id, "started");
     loop {
         daemon.flush().await;
+        let next_start = daemon.tunnel_starts.last().map(|(at, _)| *at);
         let wake = daemon
             .node
             .poll_timeout()
+            .into_iter()
+            .chain(next_start)
+            .min()
             .map_or(Duration::from_secs(3600), |at| {
                 at.saturating_sub(daemon.now())
             });
@@ -173,6 +207,7 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
             () = tokio::time::sleep(wake) => {
                 let now = daemon.now();
                 daemon.node.handle_timeout(now);
+                daemon.start_due_tunnels(now);
             }
             Ok((stream, _)) = listener.accept() => {
                 crate::management::serve(&daemon.node, daemon.now(), stream).await;
@@ -181,7 +216,7 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
             _ = interrupt.recv() => break,
         }
     }
-    tracing::info!(router = %config.name, "stopping: withdrawing own LSAs, closing sessions");
+    tracing::info!(router = %config.name, "stopping: tearing own LSPs down, withdrawing own LSAs, closing sessions");
     let now = daemon.now();
     daemon.node.stop(now);
     // The withdrawals leave paced, one interface after another: give them a moment.
@@ -201,56 +236,6 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
     let _ = std::fs::remove_file(&options.management);
     tracing::info!(router = %config.name, "stopped");
     Ok(())
-}
-
-fn spawn_ospf_reader(interface: usize, socket: Arc<RawSocket>, arrivals: mpsc::Sender<Arrival>) {
-    tokio::spawn(async move {
-        loop {
-            match socket.recv().await {
-                Ok(d) => {
-                    let arrival = Arrival {
-                        interface,
-                        protocol: Protocol::Ospf,
-                        src: d.src,
-                        dst: d.dst,
-                        payload: d.payload,
-                    };
-                    if arrivals.send(arrival).await.is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(device = %socket.device, "OSPF receive failed: {e}");
-                    return;
-                }
-            }
-        }
-    });
-}
-
-fn spawn_hello_reader(interface: usize, socket: Arc<HelloSocket>, arrivals: mpsc::Sender<Arrival>) {
-    tokio::spawn(async move {
-        loop {
-            match socket.recv().await {
-                Ok((src, payload)) => {
-                    let arrival = Arrival {
-                        interface,
-                        protocol: Protocol::LdpHello,
-                        src,
-                        dst: mplamps_ldp::packet::ALL_ROUTERS,
-                        payload,
-                    };
-                    if arrivals.send(arrival).await.is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(device = %socket.device, "LDP receive failed: {e}");
-                    return;
-                }
-            }
-        }
-    });
 }
 
 impl Daemon {
@@ -281,20 +266,44 @@ impl Daemon {
     }
 
     async fn send_datagram(&self, d: Datagram) {
+        if d.interface.is_none()
+            && d.protocol == Protocol::Rsvp
+            && let Some(routed) = &self.routed_rsvp
+        {
+            if let Err(e) = routed.send(&d, d.dst).await {
+                tracing::warn!(dst = %d.dst, "RSVP-TE send (routed) failed: {e}");
+            }
+            return;
+        }
         let Some(Some(interface)) = d.interface.and_then(|i| self.interfaces.get(i)) else {
             tracing::debug!("not sent (no interface for it): {d:?}");
             return;
         };
-        let sent = match (d.protocol, &interface.ldp) {
-            (Protocol::Ospf, _) => interface.ospf.send(d.dst, &d.payload).await,
-            (Protocol::LdpHello, Some(hellos)) => hellos.send(d.dst, &d.payload).await,
-            (protocol, _) => {
-                tracing::debug!("not sent ({protocol:?} does not run on this daemon yet)");
+        let sent = match (d.protocol, &interface.ldp, &interface.rsvp) {
+            (Protocol::Ospf, _, _) => interface.ospf.send(d.dst, &d.payload).await,
+            (Protocol::LdpHello, Some(hellos), _) => hellos.send(d.dst, &d.payload).await,
+            (Protocol::Rsvp, _, Some(rsvp)) => {
+                rsvp.send(&d, interface.neighbor.unwrap_or(d.dst)).await
+            }
+            (protocol, _, _) => {
+                tracing::debug!("not sent ({protocol:?} does not run on this node)");
                 return;
             }
         };
         if let Err(e) = sent {
-            tracing::warn!(device = %interface.ospf.device, dst = %d.dst, "send failed: {e}");
+            tracing::warn!(device = %interface.ospf.device, dst = %d.dst, protocol = ?d.protocol, "send failed: {e}");
+        }
+    }
+
+    /// Asks the node to set up the LSPs whose start time has come.
+    fn start_due_tunnels(&mut self, now: Duration) {
+        while self.tunnel_starts.last().is_some_and(|(at, _)| *at <= now) {
+            let Some((_, name)) = self.tunnel_starts.pop() else {
+                break;
+            };
+            if let Err(e) = self.node.tunnel_setup(now, &name) {
+                tracing::warn!(lsp = %name, "{e}");
+            }
         }
     }
 
@@ -375,6 +384,19 @@ impl Daemon {
                 tracing::info!(%peer, ?state, "LDP session");
             }
             Event::Ldp(Ldp::Warning(w)) => tracing::warn!("LDP: {w}"),
+            Event::Tunnel(TunnelEvent::Changed { name }) => {
+                if let Some(t) = self.node.tunnel(&name)
+                    && self.tunnel_states.insert(name.clone(), t.state) != Some(t.state)
+                {
+                    tracing::info!(lsp = %name, state = ?t.state, path = ?t.path, "LSP");
+                }
+            }
+            Event::Tunnel(TunnelEvent::Failed { name, reason, .. }) => {
+                tracing::info!(lsp = %name, "LSP failed: {reason}");
+            }
+            Event::Rsvp(RsvpEvent::Dropped { reason }) => {
+                tracing::warn!("RSVP-TE: dropped a message: {reason}");
+            }
             other => tracing::debug!("{other:?}"),
         }
     }

@@ -248,11 +248,15 @@ impl Node {
         }
     }
 
-    /// Stops the router cleanly: OSPF withdraws its own LSAs (RFC 2328 §14.1) and LDP
-    /// ends its sessions with a Shutdown Notification. What that sends comes out of the
-    /// next polls; the driver gives it a moment before it exits.
+    /// Stops the router cleanly: its own LSPs are torn down with a PathTear (RFC 2205
+    /// §3.1.4), OSPF withdraws its own LSAs (RFC 2328 §14.1) and LDP ends its sessions
+    /// with a Shutdown Notification. What that sends comes out of the next polls; the
+    /// driver gives it a moment before it exits.
     pub fn stop(&mut self, now: Duration) {
         self.input(now);
+        for k in 0..self.head_end.tunnels().len() {
+            self.stop_tunnel(k, false);
+        }
         self.ospf.stop(now);
         if let Some(ldp) = &mut self.ldp {
             ldp.stop(now);

@@ -85,6 +85,23 @@ pub struct RouteRow {
     pub next_hops: Vec<(Ipv4Addr, usize)>,
 }
 
+/// One direction of a link in the TE database, as this node learned it from TE LSAs
+/// (RFC 3630 §2.5): between two routers by router ID.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeLinkRow {
+    pub from: Ipv4Addr,
+    pub to: Ipv4Addr,
+    pub name: String,
+    pub te_metric: u32,
+    /// Unreserved bandwidth at each of the eight priorities, bits per second.
+    pub unreserved_bps: [f64; 8],
+    /// The power metric of the draft's power tree.
+    pub power_cost: f64,
+    pub switching: mplamps_core::gmpls::SwitchingType,
+    pub encoding: mplamps_core::gmpls::LspEncoding,
+    pub srlg: Vec<u32>,
+}
+
 /// The running RSVP-TE control plane.
 #[derive(Debug, Clone, Serialize)]
 pub struct RsvpView {
@@ -167,6 +184,37 @@ impl Node {
             })
             .collect();
         rows.sort_by_key(|r| (r.ls_type, r.link_state_id, r.adv_router));
+        rows
+    }
+
+    /// The TE database this node computes LSP paths on: every link direction it learned
+    /// and that is up, in (from, to, name) order.
+    pub fn te_rows(&self) -> Vec<TeLinkRow> {
+        let view = self.te_view();
+        let id = |i: usize| {
+            view.routers
+                .get(i)
+                .copied()
+                .unwrap_or(Ipv4Addr::UNSPECIFIED)
+        };
+        let mut rows: Vec<TeLinkRow> = view
+            .graph
+            .links
+            .iter()
+            .filter(|l| l.up)
+            .map(|l| TeLinkRow {
+                from: id(l.from),
+                to: id(l.to),
+                name: l.name.clone(),
+                te_metric: l.te_metric,
+                unreserved_bps: l.unreserved_bps,
+                power_cost: l.power_cost,
+                switching: l.switching,
+                encoding: l.encoding,
+                srlg: l.srlg.clone(),
+            })
+            .collect();
+        rows.sort_by(|a, b| (a.from, a.to, &a.name).cmp(&(b.from, b.to, &b.name)));
         rows
     }
 

@@ -326,7 +326,7 @@ impl Node {
     }
 
     /// Clears LSP `k`'s signaling state at this node.
-    fn stop_tunnel(&mut self, k: usize, graceful: bool) {
+    pub(crate) fn stop_tunnel(&mut self, k: usize, graceful: bool) {
         let now = self.now;
         let t = &mut self.head_end.tunnels[k];
         let up = t.state == TunnelState::Up;
