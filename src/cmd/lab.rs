@@ -347,17 +347,6 @@ fn configure_frr_ldp(
     if pending.is_empty() {
         return Ok(());
     }
-    let neighbors = |r: usize| -> Vec<std::net::Ipv4Addr> {
-        net.links
-            .iter()
-            .filter_map(|l| match (l.a.router == r, l.b.router == r) {
-                (true, false) => Some(l.b.router),
-                (false, true) => Some(l.a.router),
-                _ => None,
-            })
-            .map(|n| net.routers[n].router_id.to_ipv4())
-            .collect()
-    };
     eprintln!("lab up: FRR's LDP waits for OSPF routes to its neighbors' loopbacks");
     let started = Instant::now();
     loop {
@@ -366,7 +355,8 @@ fn configure_frr_ldp(
         for (r, conf) in pending {
             let namespace = &state.routers[r].namespace;
             // vtysh may not answer in the first instants of a daemon: asked again.
-            let reachable = lab_frr::routes_to(namespace, &neighbors(r)).unwrap_or(false);
+            let reachable =
+                lab_frr::routes_to(namespace, &lab_frr::neighbor_ids(net, r)).unwrap_or(false);
             if timed_out || reachable {
                 if timed_out {
                     eprintln!(

@@ -90,7 +90,7 @@ pub fn frr_conf(
     FrrConf {
         base: c,
         ldp: if ldp {
-            ldp_block(net, &router_id.to_string(), &ldp_interfaces)
+            ldp_block(net, r, &ldp_interfaces)
         } else {
             Vec::new()
         },
@@ -118,19 +118,49 @@ impl FrrConf {
     }
 }
 
-/// The `mpls ldp` block: the router ID as LSR ID and transport address (as mplamps
-/// nodes use it), the model's `[ldp]` timers, and every link's interface.
-fn ldp_block(net: &Network, router_id: &str, interfaces: &[String]) -> Vec<String> {
+/// The router IDs of the routers that share a link with router `r`: its LDP neighbors.
+pub fn neighbor_ids(net: &Network, r: usize) -> Vec<std::net::Ipv4Addr> {
+    let mut ids: Vec<std::net::Ipv4Addr> = net
+        .links
+        .iter()
+        .filter_map(|l| match (l.a.router == r, l.b.router == r) {
+            (true, false) => Some(l.b.router),
+            (false, true) => Some(l.a.router),
+            _ => None,
+        })
+        .filter_map(|n| net.routers.get(n))
+        .map(|n| n.router_id.to_ipv4())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The `mpls ldp` block of router `r`: the router ID as LSR ID and transport address (as
+/// mplamps nodes use it), the model's `[ldp]` timers and password (per neighbor, as FRR
+/// takes it), and every link's interface.
+fn ldp_block(net: &Network, r: usize, interfaces: &[String]) -> Vec<String> {
+    let router_id = net
+        .routers
+        .get(r)
+        .map_or(String::new(), |x| x.router_id.to_ipv4().to_string());
     let timers = &net.ldp;
     let mut lines = vec![
         "mpls ldp".to_string(),
         format!(" router-id {router_id}"),
         format!(" discovery hello holdtime {}", timers.hello_hold_s),
         format!(" discovery hello interval {}", timers.hello_interval_s),
+    ];
+    if let Some(password) = &timers.password {
+        for id in neighbor_ids(net, r) {
+            lines.push(format!(" neighbor {id} password {password}"));
+        }
+    }
+    lines.extend([
         " address-family ipv4".to_string(),
         format!("  discovery transport-address {router_id}"),
         format!("  session holdtime {}", timers.keepalive_s),
-    ];
+    ]);
     lines.extend(interfaces.iter().map(|i| format!("  interface {i}")));
     lines.push(" exit-address-family".to_string());
     lines

@@ -27,6 +27,8 @@ pub struct DaemonConfig {
     /// The neighbor's address on each interface, where the link is numbered: RSVP-TE
     /// messages for that neighbor's node go through it.
     pub neighbors: Vec<Option<Ipv4Addr>>,
+    /// The TCP MD5 key of LDP sessions (RFC 5036 §2.9).
+    pub ldp_password: Option<String>,
     /// The LSPs of the file this router is the ingress of, each with when to set it up
     /// (time since start; `None`: only on demand).
     pub tunnels: Vec<(TunnelSpec, Option<Duration>)>,
@@ -147,6 +149,7 @@ impl DaemonConfig {
             },
             interfaces,
             neighbors,
+            ldp_password: net.ldp.password.clone(),
             tunnels,
         })
     }

@@ -7,11 +7,13 @@
 //! stream gets a generation so that what a replaced stream still reports is told apart.
 //!
 //! Sessions are sent with TTL 255 (RFC 6720, GTSM): a peer that checks it accepts them,
-//! and one that does not is unaffected.
+//! and one that does not is unaffected. With a password, every session segment is signed
+//! with TCP MD5 (RFC 5036 §2.9), and unsigned connections are not accepted.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::os::fd::AsFd;
 
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,6 +21,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::device::interface_index;
+use crate::sockopt::set_tcp_md5;
 
 /// LDP's port, UDP and TCP (RFC 5036 §3.10).
 pub const LDP_PORT: u16 = 646;
@@ -106,16 +109,26 @@ struct Open {
 /// The session streams, by peer LSR ID.
 pub struct Sessions {
     transport: Ipv4Addr,
+    /// The TCP MD5 key of every session.
+    password: Option<Vec<u8>>,
     events: mpsc::Sender<StreamEvent>,
     open: HashMap<Ipv4Addr, Open>,
     next_generation: u64,
 }
 
 impl Sessions {
-    /// Listens on `transport`:646; what happens is sent to `events`.
-    pub fn listen(transport: Ipv4Addr, events: mpsc::Sender<StreamEvent>) -> io::Result<Sessions> {
+    /// Listens on `transport`:646, signing with `password` when given; what happens is
+    /// sent to `events`.
+    pub fn listen(
+        transport: Ipv4Addr,
+        password: Option<Vec<u8>>,
+        events: mpsc::Sender<StreamEvent>,
+    ) -> io::Result<Sessions> {
         let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
         socket.set_reuse_address(true)?;
+        if let Some(key) = &password {
+            set_tcp_md5(socket.as_fd(), key)?;
+        }
         socket.set_ttl_v4(SESSION_TTL)?;
         socket
             .bind(&SocketAddrV4::new(transport, LDP_PORT).into())
@@ -151,6 +164,7 @@ impl Sessions {
         });
         Ok(Sessions {
             transport,
+            password,
             events,
             open: HashMap::new(),
             next_generation: 0,
@@ -161,8 +175,9 @@ impl Sessions {
     pub fn connect(&self, peer: Ipv4Addr, address: Ipv4Addr) {
         let events = self.events.clone();
         let transport = self.transport;
+        let password = self.password.clone();
         tokio::spawn(async move {
-            let event = match connect(transport, address).await {
+            let event = match connect(transport, address, password.as_deref()).await {
                 Ok(stream) => StreamEvent::Connected { peer, stream },
                 Err(error) => StreamEvent::Failed { peer, error },
             };
@@ -229,9 +244,12 @@ impl Sessions {
     }
 }
 
-async fn connect(from: Ipv4Addr, to: Ipv4Addr) -> io::Result<TcpStream> {
+async fn connect(from: Ipv4Addr, to: Ipv4Addr, password: Option<&[u8]>) -> io::Result<TcpStream> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
     socket.set_ttl_v4(SESSION_TTL)?;
+    if let Some(key) = password {
+        set_tcp_md5(socket.as_fd(), key)?;
+    }
     socket.bind(&SocketAddrV4::new(from, 0).into())?;
     socket.set_nonblocking(true)?;
     let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(socket));

@@ -1,5 +1,6 @@
-//! A raw IPv4 socket for OSPF (IP protocol 89) on one Linux interface. Bound to the device, so each interface of the node has its own; joined to the
-//! protocol's multicast groups on that device; multicast TTL 1 and no loopback of what it
+//! A raw IPv4 socket for OSPF (IP protocol 89) on one Linux interface. Bound to the
+//! device, so each interface of the node has its own; joined to the protocol's multicast
+//! groups on that device; multicast TTL 1 and no loopback of what it
 //! sends. The kernel writes the IP header; what is read carries it, and is split here.
 //!
 //! Tokio drives it as a `UdpSocket`: reading and writing datagrams are the same system calls

@@ -137,7 +137,11 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
     };
     let sessions = match &config.node.ldp {
         Some(ldp) => {
-            Some(Sessions::listen(ldp.transport_address, stream_events).map_err(RunError::Ldp)?)
+            let password = config.ldp_password.clone().map(String::into_bytes);
+            Some(
+                Sessions::listen(ldp.transport_address, password, stream_events)
+                    .map_err(RunError::Ldp)?,
+            )
         }
         None => None,
     };

@@ -391,7 +391,7 @@ fn bad_gmpls_attributes_name_what_was_expected() {
 #[test]
 fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
     let text = format!(
-        "[ldp]\ncontrol = \"independent\"\npower_capability_code = 0x3F22\npower_mt_id = 120\n\n[[fec_policy]]\nprefix = \"10.0.0.0/8\"\ntree = \"power\"\nmin_rate = \"1G\"\n{}{LINK}",
+        "[ldp]\ncontrol = \"independent\"\npower_capability_code = 0x3F22\npower_mt_id = 120\npassword = \"lab secret\"\n\n[[fec_policy]]\nprefix = \"10.0.0.0/8\"\ntree = \"power\"\nmin_rate = \"1G\"\n{}{LINK}",
         ROUTERS.replace("name = \"B\"", "name = \"B\"\nldp_power = false")
     );
     let net = Network::from_toml("ok.toml", &text).unwrap();
@@ -400,6 +400,7 @@ fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
         (net.ldp.power_capability_code, net.ldp.power_mt_id),
         (0x3F22, 120)
     );
+    assert_eq!(net.ldp.password.as_deref(), Some("lab secret"));
     assert!(net.routers[0].ldp_power && !net.routers[1].ldp_power);
     let rule = &net.fec_policy[0];
     assert_eq!(
@@ -414,6 +415,8 @@ fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
     expect_error(&text, 2, "control", "\"ordered\" or \"independent\"");
     let text = format!("[ldp]\npower_capability_code = 0x0506\n{ROUTERS}{LINK}");
     expect_error(&text, 2, "power_capability_code", "expected 15872 to 16383");
+    let text = format!("[ldp]\npassword = \"{}\"\n{ROUTERS}{LINK}", "k".repeat(81));
+    expect_error(&text, 2, "password", "expected 1 to 80 octets");
     let text = format!("[ldp]\nhello_interval_s = 20\nhello_hold_s = 15\n{ROUTERS}{LINK}");
     expect_error(&text, 3, "hello_hold_s", "above the hello interval");
     let text =

@@ -98,6 +98,7 @@ struct RawLdp {
     keepalive_s: Option<Spanned<i64>>,
     power_capability_code: Option<Spanned<i64>>,
     power_mt_id: Option<Spanned<i64>>,
+    password: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -556,6 +557,19 @@ fn build_ldp(check: &mut Checker, raw: Option<RawLdp>) -> super::LdpSettings {
     }
     if let Some(v) = bounded(check, &raw.power_mt_id, "power_mt_id", 1, 0xFFFF) {
         settings.power_mt_id = v as u16;
+    }
+    if let Some(password) = &raw.password {
+        // Linux's TCP_MD5SIG takes keys of at most 80 octets.
+        let len = password.get_ref().len();
+        if (1..=80).contains(&len) {
+            settings.password = Some(password.get_ref().clone());
+        } else {
+            check.error(
+                password.span(),
+                "password",
+                format!("expected 1 to 80 octets (TCP MD5 key, RFC 5036 §2.9), got {len}"),
+            );
+        }
     }
     if settings.hello_hold_s <= settings.hello_interval_s {
         let span = raw.hello_hold_s.as_ref().map_or(0..0, |v| v.span());

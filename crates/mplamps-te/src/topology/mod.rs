@@ -117,6 +117,9 @@ pub struct LdpSettings {
     pub power_capability_code: u16,
     /// MT-ID of power-tree FEC elements (RFC 7307); 100 lies in RFC 4915's private range.
     pub power_mt_id: u16,
+    /// The TCP MD5 signature key of every session (RFC 5036 §2.9); `None`: unsigned.
+    /// Only real sockets sign: the simulator carries no TCP.
+    pub password: Option<String>,
 }
 
 impl Default for LdpSettings {
@@ -130,6 +133,7 @@ impl Default for LdpSettings {
             keepalive_s: 180,
             power_capability_code: 0x3F01,
             power_mt_id: 100,
+            password: None,
         }
     }
 }

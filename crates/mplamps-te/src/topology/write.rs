@@ -60,6 +60,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             l.power_capability_code,
             l.power_mt_id
         );
+        if let Some(password) = &l.password {
+            let _ = writeln!(out, "password = {password:?}");
+        }
     }
     for rule in &net.fec_policy {
         let _ = write!(
