@@ -209,6 +209,16 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
         super::router_index(&net, name).context("--frr")?;
     }
     let by_frr = |name: &str| choice.frr_all || choice.frr.iter().any(|f| f == name);
+    if let Some(auth) = &net.ospf.auth
+        && auth.algorithm != mplamps_core::auth::CryptoAlgorithm::Md5
+        && net.routers.iter().any(|r| by_frr(&r.name))
+    {
+        bail!(
+            "[ospf] auth_algorithm = \"{}\": FRR 8.4's ospfd signs OSPFv2 with keyed MD5 only; \
+             run FRR routers with \"md5\" or HMAC-SHA with mplamps routers only",
+            auth.algorithm
+        );
+    }
     let topology = std::fs::canonicalize(topology)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if dir.join(STATE).exists() {

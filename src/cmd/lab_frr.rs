@@ -56,9 +56,13 @@ pub fn frr_conf(
         let _ = writeln!(c, " ip ospf cost {}", iface.cost);
         let _ = writeln!(c, " ip ospf hello-interval {}", timers.hello_interval_s);
         let _ = writeln!(c, " ip ospf dead-interval {}", timers.dead_interval_s);
-        if let Some((id, key)) = &timers.md5 {
+        if let Some(auth) = &timers.auth {
             let _ = writeln!(c, " ip ospf authentication message-digest");
-            let _ = writeln!(c, " ip ospf message-digest-key {id} md5 {key}");
+            let _ = writeln!(
+                c,
+                " ip ospf message-digest-key {} md5 {}",
+                auth.key_id, auth.key
+            );
         }
         let _ = writeln!(c, " link-params");
         let _ = writeln!(c, "  enable");

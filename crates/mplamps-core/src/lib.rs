@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod auth;
 pub mod bandwidth;
 pub mod duration;
 pub mod router_id;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use mplamps_core::fec::Fec;
 use mplamps_core::gmpls::{LinkGmpls, SwitchingType};
 use mplamps_ldp::instance as ldp;
-use mplamps_ospf::instance::Md5Key;
+use mplamps_ospf::instance::AuthKey;
 use mplamps_ospf::instance::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };
@@ -57,10 +57,11 @@ pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
             power_membership: net.power_membership,
             interfaces: Vec::new(),
             label_conversion: r.label_conversion,
+            // The model checked the key's length for its algorithm.
             auth: s
-                .md5
+                .auth
                 .as_ref()
-                .and_then(|(id, key)| Md5Key::new(*id, key.as_bytes()).ok()),
+                .and_then(|a| AuthKey::new(a.algorithm, a.key_id, a.key.as_bytes()).ok()),
             auth_sequence: 0,
             expected_lsas,
         })

@@ -264,10 +264,10 @@ fn a_stopping_router_withdraws_its_own_lsas() {
 #[test]
 fn md5_authentication_lets_only_the_same_key_in() {
     use common::pair_config;
-    use mplamps_ospf::instance::{Md5Key, NsmState};
+    use mplamps_ospf::instance::{AuthKey, NsmState};
     let with_key = |n: u8, secret: &[u8]| {
         let mut c = pair_config(n, mplamps_ospf::instance::DEFAULT_MTU);
-        c.auth = Some(Md5Key::new(1, secret).unwrap());
+        c.auth = Some(AuthKey::md5(1, secret).unwrap());
         c.auth_sequence = 1000 * u32::from(n);
         c
     };

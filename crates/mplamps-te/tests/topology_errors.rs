@@ -299,7 +299,14 @@ fn gmpls_link_attributes_load_and_round_trip() {
     assert_eq!(net.ospf.spf_delay_ms, 200);
     assert_eq!((net.ospf.flood_pacing_ms, net.ospf.ack_delay_ms), (0, 250));
     assert!(net.ospf.draft_codepoints);
-    assert_eq!(net.ospf.md5, Some((9, "lab key".to_string())));
+    assert_eq!(
+        net.ospf.auth,
+        Some(mplamps_te::topology::OspfAuth {
+            algorithm: mplamps_core::auth::CryptoAlgorithm::Md5,
+            key_id: 9,
+            key: "lab key".to_string()
+        })
+    );
     assert_eq!(
         net.link_addresses(0),
         None,
@@ -324,6 +331,48 @@ fn md5_keys_are_checked() {
         2,
         "md5_key_id",
         "a key ID without md5_key",
+    );
+}
+
+/// RFC 5709: HMAC-SHA keys are named by algorithm, may be longer than MD5's, and round-trip.
+#[test]
+fn hmac_sha_keys_load_round_trip_and_fail_clearly() {
+    let text = format!(
+        "[ospf]\nauth_algorithm = \"hmac-sha-256\"\nauth_key = \"{}\"\nauth_key_id = 4\n{ROUTERS}",
+        "k".repeat(40)
+    );
+    let net = Network::from_toml("ok.toml", &text).unwrap();
+    let auth = net.ospf.auth.clone().unwrap();
+    assert_eq!(
+        (auth.algorithm, auth.key_id, auth.key.len()),
+        (mplamps_core::auth::CryptoAlgorithm::HmacSha256, 4, 40)
+    );
+    let again =
+        Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
+    assert_eq!(again, net);
+    expect_error(
+        &format!("[ospf]\nauth_algorithm = \"sha-256\"\nauth_key = \"k\"\n{ROUTERS}"),
+        2,
+        "auth_algorithm",
+        "expected one of \"md5\", \"hmac-sha-1\"",
+    );
+    expect_error(
+        &format!("[ospf]\nauth_algorithm = \"hmac-sha-1\"\n{ROUTERS}"),
+        2,
+        "auth_algorithm",
+        "an algorithm without auth_key",
+    );
+    expect_error(
+        &format!("[ospf]\nmd5_key = \"a\"\nauth_key = \"b\"\n{ROUTERS}"),
+        2,
+        "md5_key",
+        "both given",
+    );
+    expect_error(
+        &format!("[ospf]\nauth_key = \"{}\"\n{ROUTERS}", "k".repeat(17)),
+        2,
+        "auth_key",
+        "expected 1 to 16 octets (RFC 2328 §D.3)",
     );
 }
 

@@ -113,8 +113,8 @@ pub struct RouterConfig {
     /// The router converts labels (RFC 3471 §3.5): said on each link that floods its free
     /// labels, so that CSPF may change labels here.
     pub label_conversion: bool,
-    /// Keyed-MD5 authentication on every interface (RFC 2328 §D.3); `None`: none.
-    pub auth: Option<super::auth::Md5Key>,
+    /// Cryptographic authentication on every interface (RFC 2328 §D.3, RFC 5709); `None`: none.
+    pub auth: Option<super::auth::AuthKey>,
     /// The first cryptographic sequence number sent: a daemon starts from the wall clock's
     /// seconds, so a restart does not go back (§D.3).
     pub auth_sequence: u32,

@@ -24,7 +24,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use auth::{KeyTooLong, Md5Key};
+pub use auth::{AuthKey, KeyTooLong};
 pub use config::{
     DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
 };

@@ -86,6 +86,9 @@ struct RawOspf {
     draft_codepoints: Option<bool>,
     md5_key: Option<Spanned<String>>,
     md5_key_id: Option<Spanned<i64>>,
+    auth_algorithm: Option<Spanned<String>>,
+    auth_key: Option<Spanned<String>>,
+    auth_key_id: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -695,28 +698,84 @@ fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {
         );
     }
     settings.draft_codepoints = raw.draft_codepoints.unwrap_or(false);
-    let key_id = bounded(check, &raw.md5_key_id, "md5_key_id", 0, 255).unwrap_or(1);
-    if let Some(key) = &raw.md5_key {
-        if key.get_ref().is_empty() || key.get_ref().len() > 16 {
-            check.error(
-                key.span(),
-                "md5_key",
-                format!(
-                    "expected 1 to 16 octets (RFC 2328 §D.3), got {}",
-                    key.get_ref().len()
-                ),
-            );
-        } else {
-            settings.md5 = Some((key_id as u8, key.get_ref().clone()));
-        }
-    } else if let Some(id) = &raw.md5_key_id {
-        check.error(
-            id.span(),
-            "md5_key_id",
-            "a key ID without md5_key".to_string(),
-        );
-    }
+    settings.auth = build_ospf_auth(check, &raw);
     settings
+}
+
+/// `auth_algorithm`, `auth_key` and `auth_key_id`, or their keyed-MD5 shorthand `md5_key`
+/// and `md5_key_id`.
+fn build_ospf_auth(check: &mut Checker, raw: &RawOspf) -> Option<super::OspfAuth> {
+    use mplamps_core::auth::CryptoAlgorithm;
+    let (key, id, key_name, id_name) = match (&raw.md5_key, &raw.auth_key) {
+        (Some(md5), Some(_)) => {
+            check.error(
+                md5.span(),
+                "md5_key",
+                "md5_key and auth_key both given: md5_key is auth_key with auth_algorithm = \"md5\""
+                    .to_string(),
+            );
+            return None;
+        }
+        (Some(md5), None) => (Some(md5), &raw.md5_key_id, "md5_key", "md5_key_id"),
+        (None, key) => (key.as_ref(), &raw.auth_key_id, "auth_key", "auth_key_id"),
+    };
+    let algorithm = match &raw.auth_algorithm {
+        Some(a) if key_name == "md5_key" => {
+            check.error(
+                a.span(),
+                "auth_algorithm",
+                "md5_key is keyed MD5: give auth_key with auth_algorithm".to_string(),
+            );
+            return None;
+        }
+        Some(a) => match a.get_ref().parse::<CryptoAlgorithm>() {
+            Ok(algorithm) => algorithm,
+            Err(e) => {
+                check.error(a.span(), "auth_algorithm", e);
+                return None;
+            }
+        },
+        None => CryptoAlgorithm::Md5,
+    };
+    let key_id = bounded(check, id, id_name, 0, 255).unwrap_or(1);
+    let Some(key) = key else {
+        for (id, id_name, key_name) in [
+            (&raw.md5_key_id, "md5_key_id", "md5_key"),
+            (&raw.auth_key_id, "auth_key_id", "auth_key"),
+        ] {
+            if let Some(id) = id {
+                check.error(id.span(), id_name, format!("a key ID without {key_name}"));
+            }
+        }
+        if let Some(a) = &raw.auth_algorithm {
+            check.error(a.span(), "auth_algorithm", "an algorithm without auth_key");
+        }
+        return None;
+    };
+    let len = key.get_ref().len();
+    let most = if algorithm == CryptoAlgorithm::Md5 {
+        16
+    } else {
+        255
+    };
+    if len == 0 || len > most {
+        let rfc = if algorithm == CryptoAlgorithm::Md5 {
+            "RFC 2328 §D.3"
+        } else {
+            "RFC 5709"
+        };
+        check.error(
+            key.span(),
+            key_name,
+            format!("expected 1 to {most} octets ({rfc}), got {len}"),
+        );
+        return None;
+    }
+    Some(super::OspfAuth {
+        algorithm,
+        key_id: key_id as u8,
+        key: key.get_ref().clone(),
+    })
 }
 
 fn build_gmpls(check: &mut Checker, l: &RawLink) -> LinkGmpls {

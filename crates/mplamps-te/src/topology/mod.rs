@@ -76,9 +76,18 @@ pub struct OspfSettings {
     pub ack_delay_ms: u64,
     /// Emit the draft's colliding sub-TLV numbers 11/12/10 instead of 32768/32769/32770.
     pub draft_codepoints: bool,
-    /// Keyed-MD5 authentication on every interface (RFC 2328 §D.3): key ID and secret (at
-    /// most 16 octets); `None`: none.
-    pub md5: Option<(u8, String)>,
+    /// Cryptographic authentication on every interface (RFC 2328 §D.3 keyed MD5, RFC 5709
+    /// HMAC-SHA); `None`: none.
+    pub auth: Option<OspfAuth>,
+}
+
+/// The key every interface signs and checks OSPF packets with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OspfAuth {
+    pub algorithm: mplamps_core::auth::CryptoAlgorithm,
+    pub key_id: u8,
+    /// The secret: at most 16 octets for MD5.
+    pub key: String,
 }
 
 impl Default for OspfSettings {
@@ -96,7 +105,7 @@ impl Default for OspfSettings {
             flood_pacing_ms: 33,
             ack_delay_ms: 1000,
             draft_codepoints: false,
-            md5: None,
+            auth: None,
         }
     }
 }

@@ -43,8 +43,12 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             o.ack_delay_ms,
             o.draft_codepoints
         );
-        if let Some((id, key)) = &o.md5 {
-            let _ = writeln!(out, "md5_key_id = {id}\nmd5_key = {key:?}");
+        if let Some(auth) = &o.auth {
+            let _ = writeln!(
+                out,
+                "auth_algorithm = \"{}\"\nauth_key_id = {}\nauth_key = {:?}",
+                auth.algorithm, auth.key_id, auth.key
+            );
         }
     }
     if net.ldp != super::LdpSettings::default() {
