@@ -71,6 +71,9 @@ pub struct LabDir {
     dir: PathBuf,
 }
 
+/// The lab's copy of its topology, in its directory: what its nodes run.
+const LAB_TOPOLOGY: &str = "topology.toml";
+
 /// What a lab made, written before it is made.
 #[derive(Serialize, Deserialize, Default)]
 pub(super) struct LabState {
@@ -204,11 +207,16 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
     if !is_root() {
         bail!("`mplamps lab up` makes network namespaces and needs root");
     }
-    let net = super::load(topology)?;
+    let mut net = super::load(topology)?;
     for name in &choice.frr {
         super::router_index(&net, name).context("--frr")?;
     }
     let by_frr = |name: &str| choice.frr_all || choice.frr.iter().any(|f| f == name);
+    // FRR does not advertise the draft's power sub-TLVs: the lab's model says so, and what
+    // is computed from it (`mplamps spf` on `D/topology.toml`) is what the lab should show.
+    for router in &mut net.routers {
+        router.power_te &= !by_frr(&router.name);
+    }
     if let Some(auth) = &net.ospf.auth
         && auth.algorithm != mplamps_core::auth::CryptoAlgorithm::Md5
         && net.routers.iter().any(|r| by_frr(&r.name))
@@ -219,7 +227,6 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
             auth.algorithm
         );
     }
-    let topology = std::fs::canonicalize(topology)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if dir.join(STATE).exists() {
         bail!(
@@ -228,6 +235,15 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
+    let given = std::fs::canonicalize(topology)?;
+    let topology = std::fs::canonicalize(dir)?.join(LAB_TOPOLOGY);
+    let header = [format!(
+        "The network as the lab in this directory runs it: {}, with the routers FRR runs \
+         advertising no power sub-TLVs.",
+        given.display()
+    )];
+    std::fs::write(&topology, mplamps_te::topology::to_toml(&net, &header))
+        .with_context(|| format!("writing {}", topology.display()))?;
     let tag = lab_tag(dir);
     let mut state = LabState {
         topology: topology.clone(),

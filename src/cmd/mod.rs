@@ -56,7 +56,7 @@ enum Command {
     /// Measure the engines against a peer on the same input in the same run.
     #[command(subcommand)]
     Bench(bench::Which),
-    /// Run one router of a topology on Linux interfaces (OSPF-TE; LDP and RSVP-TE to come).
+    /// Run one router of a topology on Linux interfaces (OSPF-TE, LDP, RSVP-TE).
     Node(node::Args),
     /// Ask a running `mplamps node` what it holds.
     Show(show::ShowArgs),

@@ -150,6 +150,7 @@ impl Builder {
             position: None,
             label_conversion,
             ldp_power: false,
+            power_te: true,
             linecards: Vec::new(),
         });
         index

@@ -244,6 +244,7 @@ pub fn assemble(
                 position,
                 label_conversion: false,
                 ldp_power: true,
+                power_te: true,
                 linecards,
             }
         })

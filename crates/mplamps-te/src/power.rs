@@ -117,11 +117,13 @@ pub fn compute(net: &Network) -> Metrics {
                         .map(|bw| wire_precision(watts / bw.gbps()))
                         .filter(|v| v.is_finite())
                 };
-                let consumed_ratio = ratio(consumed_per_x_w);
-                let available_ratio = ratio(available_per_x_w);
+                // A router without the draft's extension advertises no power value.
+                let advertised = router.power_te;
+                let consumed_ratio = ratio(consumed_per_x_w).filter(|_| advertised);
+                let available_ratio = ratio(available_per_x_w).filter(|_| advertised);
                 let marginal_ratio = state
                     .marginal_w_per_gbps
-                    .filter(|_| available.is_some())
+                    .filter(|_| available.is_some() && advertised)
                     .map(wire_precision)
                     .filter(|v| v.is_finite());
                 let value = match net.selection {

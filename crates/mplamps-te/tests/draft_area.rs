@@ -172,6 +172,53 @@ fn no_available_bandwidth_leaves_the_power_topology_only() {
     assert!(!power_tree.dag_links.contains(&l13_index));
 }
 
+/// Draft §2.4.4: a router without the power extension (`power_te = false`) advertises no
+/// value; with membership "both" every link it ends leaves the power topology, with
+/// "one-sided" such a link takes the other end's value.
+#[test]
+fn a_router_without_the_extension_takes_its_links_out_of_the_power_topology() {
+    let mut net = draft_area();
+    let e = net.router_index("E").unwrap();
+    net.routers[e].power_te = false;
+    let touches_e = |l: &mplamps_te::Link| l.a.router == e || l.b.router == e;
+    let metrics = power::compute(&net);
+    let mut e_links = 0;
+    for (link, m) in net.links.iter().zip(&metrics.links) {
+        if touches_e(link) {
+            e_links += 1;
+            assert!(!m.in_power_topology, "{}", m.name);
+            let (mine, other) = if link.a.router == e {
+                (m.value_a, m.value_b)
+            } else {
+                (m.value_b, m.value_a)
+            };
+            assert_eq!(mine, None, "{}", m.name);
+            assert!(
+                other.is_some(),
+                "{}: the other end still advertises",
+                m.name
+            );
+        } else {
+            assert!(m.in_power_topology, "{}", m.name);
+        }
+    }
+    assert!(e_links > 0);
+    net.power_membership = mplamps_te::topology::PowerMembership::OneSided;
+    let metrics = power::compute(&net);
+    for (link, m) in net.links.iter().zip(&metrics.links) {
+        if touches_e(link) {
+            assert!(
+                m.in_power_topology,
+                "{}: one-sided takes the other end",
+                m.name
+            );
+        }
+    }
+    let again =
+        Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
+    assert!(!again.routers[e].power_te, "power_te = false round-trips");
+}
+
 /// Plain Dijkstra on (a, b, cost) triples, the checker's way.
 fn dijkstra(n: usize, links: &[(usize, usize, f64)], root: usize) -> Vec<f64> {
     let mut dist = vec![f64::INFINITY; n];

@@ -151,6 +151,7 @@ struct RawRouter {
     #[serde(default)]
     label_conversion: bool,
     ldp_power: Option<bool>,
+    power_te: Option<bool>,
     #[serde(default)]
     linecard: Vec<Spanned<RawLineCard>>,
 }
@@ -925,6 +926,7 @@ fn build_routers(
                 position,
                 label_conversion: r.label_conversion,
                 ldp_power: r.ldp_power.unwrap_or(true),
+                power_te: r.power_te.unwrap_or(true),
                 linecards,
             },
         ));

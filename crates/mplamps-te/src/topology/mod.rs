@@ -217,6 +217,10 @@ pub struct Router {
     pub label_conversion: bool,
     /// Advertises the LDP Power-SPF capability (draft §2.4.3); default true.
     pub ldp_power: bool,
+    /// Advertises the draft's power sub-TLVs in its TE LSAs; default true. A router without
+    /// the extension (FRR, say) advertises none: its links leave the power topology, or
+    /// take only the other end's value with one-sided membership (draft §2.4.4).
+    pub power_te: bool,
     pub linecards: Vec<LineCard>,
 }
 

@@ -88,6 +88,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         if let Some([x, y]) = router.position {
             let _ = writeln!(out, "position = [{}, {}]", float(x), float(y));
         }
+        if !router.power_te {
+            out.push_str("power_te = false\n");
+        }
         if !router.ldp_power {
             out.push_str("ldp_power = false\n");
         }

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Checks a running mixed lab's TE databases, link direction by link direction (from and to
+the same routers, the same TE metric and unreserved bandwidth at each of the eight
+priorities):
+
+- every mplamps router's `mplamps show te database --json` holds the same directions, those
+  FRR routers advertise included: mplamps reads FRR's TE LSAs;
+- every FRR router's `show ip ospf mpls-te database json` holds each direction an mplamps
+  router advertises, as mplamps holds it: FRR reads ours as we mean them.
+
+FRR 8.4's own TE database may lack the attributes of some directions other FRR routers
+advertise (it keeps their edges without them); those are counted, not checked.
+
+FRR gives bandwidths in bytes per second as 4-octet floats; they are compared in bits per
+second to a relative 1e-6.
+
+Usage: check-te.py MPLAMPS_BIN LAB_DIR
+"""
+import json
+import subprocess
+import sys
+
+binary, lab = sys.argv[1:3]
+
+
+def run(*args):
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def frr_links(namespace):
+    ted = json.loads(run("vtysh", "-N", namespace, "-c", "show ip ospf mpls-te database json"))["ted"]
+    router = {v["vertex-id"]: v["router-id"] for v in ted["vertices"]}
+    links = []
+    for e in ted["edges"]:
+        a = e.get("edge-attributes", {})
+        if e.get("remote-vertex-id") not in router:
+            continue  # an edge whose far end FRR has not seen yet
+        unreserved = [list(u.values())[0] * 8 for u in a.get("unreserved-bandwidth", [])]
+        links.append((router[e["local-vertex-id"]], router[e["remote-vertex-id"]],
+                      a.get("te-metric"), unreserved))
+    return links
+
+
+def mplamps_links(router):
+    rows = json.loads(run(binary, "show", "--node", router, "--management",
+                          f"{lab}/{router}.sock", "te", "database", "--json"))
+    return [(r["from"], r["to"], r["te_metric"], r["unreserved_bps"]) for r in rows]
+
+
+def same(x, y):
+    return len(x) == len(y) and all(abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1.0)
+                                    for a, b in zip(x, y))
+
+
+def differences(mine, theirs):
+    """What one list of links has that the other lacks, matched one to one."""
+    left = list(theirs)
+    missing = []
+    for f, t, metric, unreserved in mine:
+        match = next((k for k, (f2, t2, m2, u2) in enumerate(left)
+                      if (f2, t2, m2) == (f, t, metric) and same(u2, unreserved)), None)
+        if match is None:
+            missing.append((f, t, metric, unreserved[:1]))
+        else:
+            left.pop(match)
+    return missing, [(f, t, m, u[:1]) for f, t, m, u in left]
+
+
+def loopback(namespace):
+    for link in json.loads(run("ip", "-n", namespace, "-j", "addr", "show", "dev", "lo")):
+        for a in link.get("addr_info", []):
+            if a["family"] == "inet" and not a["local"].startswith("127."):
+                return a["local"]
+    return None
+
+
+routers = json.load(open(f"{lab}/lab.json"))["routers"]
+ours = {loopback(r["namespace"]) for r in routers if r["implementation"] == "mplamps"}
+reference_router = next(r["name"] for r in routers if r["implementation"] == "mplamps")
+reference = mplamps_links(reference_router)
+failures = []
+frr_gaps = 0
+for r in routers:
+    if r["implementation"] == "frr":
+        links = frr_links(r["namespace"])
+        frr_gaps += sum(1 for l in reference if l[0] not in ours) - \
+            sum(1 for l in links if l[0] not in ours)
+        only_ref, only_here = differences([l for l in reference if l[0] in ours],
+                                          [l for l in links if l[0] in ours])
+    else:
+        only_ref, only_here = differences(reference, mplamps_links(r["name"]))
+    if only_ref or only_here:
+        failures.append(f"{r['name']} ({r['implementation']}): lacks {only_ref}, "
+                        f"has besides {only_here} (against {reference_router})")
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+mine = sum(1 for l in reference if l[0] in ours)
+print(f"TE databases: {len(reference)} link directions on every mplamps router; the {mine} "
+      f"that mplamps routers advertise alike in every FRR router's "
+      f"({frr_gaps} directions of FRR routers missing from FRR's own TE databases)")
