@@ -38,19 +38,25 @@ pub fn default_management(name: &str) -> PathBuf {
     PathBuf::from(format!("/run/mplamps/{name}.sock"))
 }
 
-pub fn run(args: Args) -> Result<()> {
+/// The router's configuration, read from the topology file as `args` say.
+fn read_config(args: &Args, incarnation: u32) -> Result<DaemonConfig> {
     let mut net = super::load(&args.topology)?;
     net.ldp.enabled |= args.ldp;
+    Ok(DaemonConfig::new(&net, &args.router, &args.ifaces)
+        .with_context(|| format!("{}", args.topology.display()))?
+        .with_incarnation(incarnation))
+}
+
+pub fn run(args: Args) -> Result<()> {
     // Seconds of the wall clock (until 2106): a restarted node's sequence numbers and
     // instance go on from where the last run's were.
     let incarnation = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    let config = DaemonConfig::new(&net, &args.router, &args.ifaces)
-        .with_context(|| format!("{}", args.topology.display()))?
-        .with_incarnation(incarnation);
+    let config = read_config(&args, incarnation)?;
     let management = args
         .management
+        .clone()
         .unwrap_or_else(|| default_management(&args.router));
     if let Some(dir) = management.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -71,12 +77,13 @@ pub fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(mplamps_daemon::run(
-        config,
-        RunOptions {
-            management,
-            kernel_routes: !args.no_kernel_routes,
-        },
-    ))?;
+    let options = RunOptions {
+        management,
+        kernel_routes: !args.no_kernel_routes,
+    };
+    // SIGHUP reads the same file again, for the same router on the same interfaces.
+    let reload: mplamps_daemon::Reload =
+        Box::new(move || read_config(&args, incarnation).map_err(|e| format!("{e:#}")));
+    runtime.block_on(mplamps_daemon::run(config, options, reload))?;
     Ok(())
 }

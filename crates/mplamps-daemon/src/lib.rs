@@ -9,9 +9,10 @@ mod kernel_routes;
 mod ldp_transport;
 mod management;
 mod raw_socket;
+pub mod reload;
 mod rsvp_socket;
 pub mod run;
 mod sockopt;
 
 pub use config::DaemonConfig;
-pub use run::{RunOptions, run};
+pub use run::{Reload, RunOptions, run};

@@ -75,6 +75,8 @@ struct Interface {
 
 struct Daemon {
     node: Node,
+    /// The configuration running, as last read.
+    config: DaemonConfig,
     started: Instant,
     interfaces: Vec<Option<Interface>>,
     sessions: Option<Sessions>,
@@ -89,8 +91,16 @@ struct Daemon {
     routes_changed: bool,
 }
 
-/// Runs the router of `config` until SIGTERM or SIGINT.
-pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunError> {
+/// Reads the configuration again, for SIGHUP.
+pub type Reload = Box<dyn Fn() -> Result<DaemonConfig, String> + Send>;
+
+/// Runs the router of `config` until SIGTERM or SIGINT; on SIGHUP, applies what `reload`
+/// reads (`reload` module).
+pub async fn run(
+    config: DaemonConfig,
+    options: RunOptions,
+    reload: Reload,
+) -> Result<(), RunError> {
     let (arrivals, mut arrived) = mpsc::channel::<Arrival>(1024);
     let (stream_events, mut stream_event) = mpsc::channel::<StreamEvent>(1024);
     let mut interfaces = Vec::new();
@@ -163,9 +173,11 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
         })?;
     let mut term = signal(SignalKind::terminate()).map_err(RunError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
 
     let mut daemon = Daemon {
         node: Node::new(config.node.clone()),
+        config: config.clone(),
         started: Instant::now(),
         interfaces,
         sessions,
@@ -216,6 +228,10 @@ pub async fn run(config: DaemonConfig, options: RunOptions) -> Result<(), RunErr
             Ok((stream, _)) = listener.accept() => {
                 crate::management::serve(&daemon.node, daemon.now(), stream).await;
             }
+            _ = hangup.recv() => match reload() {
+                Ok(read) => daemon.reload(read),
+                Err(e) => tracing::warn!("SIGHUP: the configuration was not applied: {e}"),
+            },
             _ = term.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -297,6 +313,45 @@ impl Daemon {
         if let Err(e) = sent {
             tracing::warn!(device = %interface.ospf.device, dst = %d.dst, protocol = ?d.protocol, "send failed: {e}");
         }
+    }
+
+    /// Applies what changed between the running configuration and `read`.
+    fn reload(&mut self, read: DaemonConfig) {
+        let plan = match crate::reload::plan(&self.config, &read) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::warn!("SIGHUP: not applied: {e}");
+                return;
+            }
+        };
+        let now = self.now();
+        for (i, interface) in &plan.interfaces {
+            tracing::info!(interface = %interface.name, "SIGHUP: interface reconfigured");
+            self.node.reconfigure_interface(now, *i, interface.clone());
+        }
+        for name in &plan.removed_tunnels {
+            tracing::info!(lsp = %name, "SIGHUP: LSP removed");
+            self.tunnel_starts.retain(|(_, n)| n != name);
+            self.tunnel_states.remove(name);
+            if let Err(e) = self.node.tunnel_remove(now, name) {
+                tracing::warn!(lsp = %name, "{e}");
+            }
+        }
+        for (spec, start) in &plan.added_tunnels {
+            tracing::info!(lsp = %spec.name, "SIGHUP: LSP added");
+            self.node.tunnel_add(spec.clone());
+            if let Some(at) = start {
+                self.tunnel_starts.push(((*at).max(now), spec.name.clone()));
+            }
+        }
+        self.tunnel_starts.sort_by(|a, b| b.cmp(a));
+        for what in &plan.needs_restart {
+            tracing::warn!("SIGHUP: {what} changed: that takes a restart of the node");
+        }
+        if plan.is_empty() {
+            tracing::info!("SIGHUP: nothing changed");
+        }
+        self.config = read;
     }
 
     /// Asks the node to set up the LSPs whose start time has come.

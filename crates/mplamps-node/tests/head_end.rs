@@ -98,6 +98,26 @@ fn spent_retries_move_on_to_the_fallback_egress() {
     assert_eq!(t.retry_at, Some(Duration::from_secs(63)), "tried at once");
 }
 
+/// A removed LSP is gone from the head end; the others keep their names.
+#[test]
+fn a_removed_lsp_is_forgotten() {
+    let net = pair();
+    let mut a = node_a(&net);
+    a.start(Duration::ZERO);
+    let first = spec(&net, false);
+    let second = mplamps_node::TunnelSpec {
+        name: "again".into(),
+        ..first.clone()
+    };
+    a.tunnel_add(first);
+    a.tunnel_add(second);
+    a.tunnel_remove(Duration::ZERO, "to-b").unwrap();
+    let names: Vec<&str> = a.tunnels().iter().map(|t| t.spec.name.as_str()).collect();
+    assert_eq!(names, ["again"]);
+    assert!(a.tunnel("again").is_some());
+    assert!(a.tunnel_remove(Duration::ZERO, "to-b").is_err());
+}
+
 #[test]
 fn unknown_lsps_are_an_error() {
     let net = pair();

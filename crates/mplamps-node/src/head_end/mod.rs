@@ -216,6 +216,22 @@ impl Node {
         Ok(())
     }
 
+    /// Tears LSP `name` down (a PathTear) and forgets it: it is no longer configured.
+    pub fn tunnel_remove(&mut self, now: Duration, name: &str) -> Result<(), String> {
+        self.input(now);
+        let k = self.tunnel_index(name)?;
+        self.stop_tunnel(k, false);
+        let head = &mut self.head_end;
+        head.tunnels.remove(k);
+        head.by_name = head
+            .tunnels
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (t.spec.name.clone(), k))
+            .collect();
+        Ok(())
+    }
+
     /// Tears LSP `name` down. A graceful teardown of an up LSP first sends ADMIN_STATUS
     /// with the D bit (RFC 3473 §7.2.1), so no node takes the loss of traffic for a failure.
     pub fn tunnel_teardown(
