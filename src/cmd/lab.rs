@@ -28,7 +28,8 @@ pub enum Lab {
         #[arg(long, conflicts_with = "frr")]
         frr_all: bool,
         /// Captures every link into `<dir>/pcap/<link>.pcap` (dumpcap, from the Debian
-        /// package `tshark`), from before the routers start.
+        /// package `tshark`), from before the routers start, and what each mplamps node
+        /// sends and receives into `<dir>/pcap/<router>.node.pcap`.
         #[arg(long)]
         pcap: bool,
         /// Runs OSPF only: no LDP on mplamps nodes, no ldpd on FRR routers.
@@ -339,6 +340,16 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
                 .args(["--router", &router.name, "--management"])
                 .arg(socket_of(dir, &router.name))
                 .args(choice.ldp.then_some("--ldp"))
+                .args(
+                    choice
+                        .pcap
+                        .then(|| {
+                            let file = dir.join("pcap").join(format!("{}.node.pcap", router.name));
+                            ["--pcap".into(), file.into_os_string()]
+                        })
+                        .into_iter()
+                        .flatten(),
+                )
                 .stdin(Stdio::null())
                 .stdout(log.try_clone()?)
                 .stderr(log)

@@ -31,6 +31,9 @@ pub struct Args {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    /// Write what the node sends and receives to this pcap file (raw IPv4; docs/daemon.md).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
 }
 
 /// The management socket of router `name` when none is given.
@@ -80,6 +83,7 @@ pub fn run(args: Args) -> Result<()> {
     let options = RunOptions {
         management,
         kernel_routes: !args.no_kernel_routes,
+        pcap: args.pcap.clone(),
     };
     // SIGHUP reads the same file again, for the same router on the same interfaces.
     let reload: mplamps_daemon::Reload =

@@ -20,21 +20,27 @@ pub struct Arrival {
     pub src: Ipv4Addr,
     pub dst: Ipv4Addr,
     pub payload: Vec<u8>,
+    /// The whole IP datagram, when the socket gives it (raw sockets do).
+    pub datagram: Option<Vec<u8>>,
 }
+
+/// Source, destination, payload, and the whole IP datagram when the socket gives it.
+type Received = (Ipv4Addr, Ipv4Addr, Vec<u8>, Option<Vec<u8>>);
 
 /// A socket the node reads datagrams of one protocol from.
 pub trait Receive: Send + Sync + 'static {
     const PROTOCOL: Protocol;
-    /// The next datagram: source, destination, payload.
-    fn receive(&self) -> impl Future<Output = io::Result<(Ipv4Addr, Ipv4Addr, Vec<u8>)>> + Send;
+    /// The next datagram: source, destination, payload, and the whole IP datagram when the
+    /// socket gives it.
+    fn receive(&self) -> impl Future<Output = io::Result<Received>> + Send;
     fn device(&self) -> &str;
 }
 
 impl Receive for RawSocket {
     const PROTOCOL: Protocol = Protocol::Ospf;
-    async fn receive(&self) -> io::Result<(Ipv4Addr, Ipv4Addr, Vec<u8>)> {
+    async fn receive(&self) -> io::Result<Received> {
         let d = self.recv().await?;
-        Ok((d.src, d.dst, d.payload))
+        Ok((d.src, d.dst, d.payload, Some(d.datagram)))
     }
     fn device(&self) -> &str {
         &self.device
@@ -43,9 +49,9 @@ impl Receive for RawSocket {
 
 impl Receive for HelloSocket {
     const PROTOCOL: Protocol = Protocol::LdpHello;
-    async fn receive(&self) -> io::Result<(Ipv4Addr, Ipv4Addr, Vec<u8>)> {
+    async fn receive(&self) -> io::Result<Received> {
         let (src, payload) = self.recv().await?;
-        Ok((src, mplamps_ldp::packet::ALL_ROUTERS, payload))
+        Ok((src, mplamps_ldp::packet::ALL_ROUTERS, payload, None))
     }
     fn device(&self) -> &str {
         &self.device
@@ -54,9 +60,9 @@ impl Receive for HelloSocket {
 
 impl Receive for RsvpSocket {
     const PROTOCOL: Protocol = Protocol::Rsvp;
-    async fn receive(&self) -> io::Result<(Ipv4Addr, Ipv4Addr, Vec<u8>)> {
+    async fn receive(&self) -> io::Result<Received> {
         let d = self.recv().await?;
-        Ok((d.src, d.dst, d.payload))
+        Ok((d.src, d.dst, d.payload, Some(d.datagram)))
     }
     fn device(&self) -> &str {
         self.device.as_deref().unwrap_or_default()
@@ -68,13 +74,14 @@ pub fn spawn_reader<S: Receive>(interface: usize, socket: Arc<S>, arrivals: mpsc
     tokio::spawn(async move {
         loop {
             match socket.receive().await {
-                Ok((src, dst, payload)) => {
+                Ok((src, dst, payload, datagram)) => {
                     let arrival = Arrival {
                         interface,
                         protocol: S::PROTOCOL,
                         src,
                         dst,
                         payload,
+                        datagram,
                     };
                     if arrivals.send(arrival).await.is_err() {
                         return;

@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod arrivals;
+mod capture;
 pub mod config;
 mod device;
 mod kernel_routes;

@@ -31,6 +31,8 @@ pub(crate) struct Received {
     pub dst: Ipv4Addr,
     pub ttl: u8,
     pub payload: Vec<u8>,
+    /// The whole datagram as read, header included.
+    pub datagram: Vec<u8>,
 }
 
 impl RawSocket {
@@ -108,6 +110,7 @@ pub(crate) fn split_ipv4(datagram: &[u8]) -> Option<Received> {
         payload: datagram
             .get(header_len..total.min(datagram.len()))?
             .to_vec(),
+        datagram: datagram.get(..total.min(datagram.len()))?.to_vec(),
     })
 }
 
@@ -128,6 +131,7 @@ mod tests {
                 dst: Ipv4Addr::new(224, 0, 0, 5),
                 ttl: 1,
                 payload: vec![0xaa, 0xbb, 0xcc, 0xdd],
+                datagram: d[..24].to_vec(),
             })
         );
         assert_eq!(split_ipv4(&[0x60, 0, 0, 0]), None, "IPv6");

@@ -131,6 +131,7 @@ mod tests {
                 dst: Ipv4Addr::new(10, 0, 0, 6),
                 ttl: 7,
                 payload: path(true).payload,
+                datagram: wire.clone(),
             })
         );
     }

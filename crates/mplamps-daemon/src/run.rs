@@ -16,6 +16,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::arrivals::{Arrival, spawn_reader};
+use crate::capture::NodeCapture;
 use crate::config::DaemonConfig;
 use crate::device::interface_index;
 use crate::kernel_routes::{KernelRoutes, RouteError};
@@ -54,6 +55,11 @@ pub enum RunError {
     },
     #[error("signals: {0}")]
     Signals(std::io::Error),
+    #[error("pcap file {path}: {source}")]
+    Pcap {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +68,8 @@ pub struct RunOptions {
     pub management: PathBuf,
     /// Put the regular tree's routes in the kernel's main table.
     pub kernel_routes: bool,
+    /// Write what the node sends and receives to this pcap file.
+    pub pcap: Option<PathBuf>,
 }
 
 /// The sockets of one interface of the node.
@@ -85,6 +93,7 @@ struct Daemon {
     kernel: Option<KernelRoutes>,
     /// Own LSPs to set up, by when (time since start), earliest last.
     tunnel_starts: Vec<(Duration, String)>,
+    capture: Option<NodeCapture>,
     /// The state of each own LSP last logged.
     tunnel_states: HashMap<String, TunnelState>,
     /// The regular tree changed since the kernel was last told.
@@ -175,7 +184,24 @@ pub async fn run(
     let mut interrupt = signal(SignalKind::interrupt()).map_err(RunError::Signals)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
 
+    let capture = match &options.pcap {
+        Some(path) => {
+            let transport = config
+                .node
+                .ldp
+                .as_ref()
+                .map_or(config.router_id, |l| l.transport_address);
+            Some(
+                NodeCapture::create(path, transport).map_err(|source| RunError::Pcap {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
     let mut daemon = Daemon {
+        capture,
         node: Node::new(config.node.clone()),
         config: config.clone(),
         started: Instant::now(),
@@ -216,6 +242,9 @@ pub async fn run(
             });
         tokio::select! {
             Some(a) = arrived.recv() => {
+                if let Some(capture) = &mut daemon.capture {
+                    capture.arrived(&a);
+                }
                 let now = daemon.now();
                 daemon.node.handle_datagram(now, a.interface, a.protocol, (a.src, a.dst), &a.payload);
             }
@@ -285,7 +314,10 @@ impl Daemon {
         }
     }
 
-    async fn send_datagram(&self, d: Datagram) {
+    async fn send_datagram(&mut self, d: Datagram) {
+        if let Some(capture) = &mut self.capture {
+            capture.sent(&d);
+        }
         if d.interface.is_none()
             && d.protocol == Protocol::Rsvp
             && let Some(routed) = &self.routed_rsvp
@@ -370,6 +402,9 @@ impl Daemon {
         let Some(sessions) = &mut self.sessions else {
             return;
         };
+        if let Some(capture) = &mut self.capture {
+            capture.stream_op(&op);
+        }
         match op {
             StreamOp::Connect { peer, transport } => sessions.connect(peer, transport),
             StreamOp::Send { peer, payload } => sessions.send(peer, payload),
@@ -385,6 +420,9 @@ impl Daemon {
         };
         match event {
             StreamEvent::Connected { peer, stream } => {
+                if let Some(capture) = &mut self.capture {
+                    capture.opened(peer, None);
+                }
                 sessions.attach(peer, stream);
                 self.node.stream_connected(now, peer);
             }
@@ -398,6 +436,9 @@ impl Daemon {
                     tracing::info!(%from, "LDP: refused a session connection from an address no Hello advertised");
                     return;
                 };
+                if let Some(capture) = &mut self.capture {
+                    capture.opened(peer, Some(from));
+                }
                 sessions.attach(peer, stream);
                 self.node.stream_connected(now, peer);
             }
@@ -407,11 +448,17 @@ impl Daemon {
                 bytes,
             } => {
                 if sessions.is_current(peer, generation) {
+                    if let Some(capture) = &mut self.capture {
+                        capture.received(peer, &bytes);
+                    }
                     self.node.handle_stream(now, peer, &bytes);
                 }
             }
             StreamEvent::Closed { peer, generation } => {
                 if sessions.is_current(peer, generation) {
+                    if let Some(capture) = &mut self.capture {
+                        capture.closed_by_peer(peer);
+                    }
                     sessions.close(peer);
                     self.node.stream_closed(now, peer);
                 }

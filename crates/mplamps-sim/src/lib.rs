@@ -17,7 +17,7 @@ mod diagnose;
 mod engine;
 mod links;
 pub mod mpls;
-pub mod pcap;
+pub use mplamps_capture::pcap;
 pub mod report;
 pub mod rsvp;
 pub mod scenario;

@@ -1,5 +1,5 @@
-//! Packets as Wireshark sees them, in a pcap file of raw IPv4 (LINKTYPE_RAW) with virtual
-//! timestamps: OSPF behind IP protocol 89 (TTL 1, precedence 0xC0), LDP Hellos in UDP 646,
+//! Packets as Wireshark sees them, in a pcap file of raw IPv4 (LINKTYPE_RAW) with the
+//! timestamps given (the simulator's virtual time, a daemon's wall clock): OSPF behind IP protocol 89 (TTL 1, precedence 0xC0), LDP Hellos in UDP 646,
 //! and LDP session streams as TCP 646 connections — a three-way handshake when the session
 //! opens, data segments with running sequence numbers, FIN when it closes — so that
 //! Wireshark reassembles PDUs as from a real router. With an MTU set, a datagram longer
@@ -152,7 +152,8 @@ impl<W: Write> PcapSink<W> {
         ipv4::datagram(src, dst, protocol, ttl, self.next_id, payload)
     }
 
-    fn write_raw(&mut self, at: Duration, data: &[u8]) -> Result<(), pcap_file::PcapError> {
+    /// Writes an IPv4 datagram as it is (one read off a raw socket, header and all).
+    pub fn write_raw(&mut self, at: Duration, data: &[u8]) -> Result<(), pcap_file::PcapError> {
         let packet = PcapPacket::new(at, data.len() as u32, data);
         self.writer.write_packet(&packet)?;
         Ok(())
