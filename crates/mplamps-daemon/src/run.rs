@@ -292,15 +292,10 @@ impl Daemon {
         self.started.elapsed()
     }
 
-    /// Sends what the node has to send, logs what it reports, and tells the kernel the
-    /// routes when they changed.
+    /// Logs what the node reports, tells the kernel the routes when they changed, then
+    /// sends what the node has to send: a session connection the new routes made possible
+    /// finds them in the kernel.
     async fn flush(&mut self) {
-        while let Some(t) = self.node.poll_transmit() {
-            match t {
-                Transmit::Datagram(d) => self.send_datagram(d).await,
-                Transmit::Stream(op) => self.stream_op(op),
-            }
-        }
         while let Some(e) = self.node.poll_event() {
             self.report(e);
         }
@@ -310,6 +305,12 @@ impl Daemon {
             match kernel.sync(&self.node.ospf().routes().regular).await {
                 Ok(n) => tracing::debug!("{n} kernel routes changed"),
                 Err(e) => tracing::warn!("kernel routes: {e}"),
+            }
+        }
+        while let Some(t) = self.node.poll_transmit() {
+            match t {
+                Transmit::Datagram(d) => self.send_datagram(d).await,
+                Transmit::Stream(op) => self.stream_op(op),
             }
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::Instance;
 use crate::packet::{CommonHello, Message, MessageType, Pdu, Tlv, TlvBody};
+use mplamps_core::fec::Topology;
 
 /// Hold time when a Hello asks for the default (RFC 5036 §3.5.2: 15 s for Link Hellos).
 const DEFAULT_LINK_HOLD: Duration = Duration::from_secs(15);
@@ -113,6 +114,15 @@ impl Instance {
         );
         if fresh {
             self.adjacency_up(peer, transport);
+            // The active side opens the session once it has our Hello: a new neighbor that
+            // waits for us gets one at once rather than at the next interval (a Hello
+            // early is still a Hello, RFC 5036 §2.4.1).
+            if !self.config.is_active_toward(transport)
+                && let Some(i) = self.interfaces.get_mut(interface)
+                && i.next_hello.is_some()
+            {
+                i.next_hello = Some(self.now);
+            }
         }
     }
 
@@ -164,6 +174,44 @@ impl Instance {
 
     pub(super) fn has_adjacency(&self, peer: Ipv4Addr) -> bool {
         self.adjacencies.keys().any(|(_, p)| *p == peer)
+    }
+
+    /// Whether a regular route leads to `address`.
+    pub(super) fn routed(&self, address: Ipv4Addr) -> bool {
+        self.routes
+            .get(&Topology::Regular)
+            .is_some_and(|routes| routes.keys().any(|fec| fec.contains(address)))
+    }
+
+    /// Sessions that failed for want of a route are tried again now that one leads to the
+    /// peer: that failure said nothing about the peer (RFC 5036 §2.5.3's back-off is for
+    /// peers that were reached).
+    pub(super) fn retry_routed_sessions(&mut self) {
+        let now = self.now;
+        // Peers with a session, or being connected to, need nothing more.
+        let busy: Vec<Ipv4Addr> = self
+            .unrouted
+            .iter()
+            .copied()
+            .filter(|p| self.sessions.contains_key(p) || self.connecting.contains(p))
+            .collect();
+        for peer in busy {
+            self.unrouted.remove(&peer);
+        }
+        let routed: Vec<Ipv4Addr> = self
+            .unrouted
+            .iter()
+            .copied()
+            .filter(|&peer| {
+                self.adjacency_transport(peer)
+                    .is_some_and(|transport| self.routed(transport))
+            })
+            .collect();
+        for peer in routed {
+            self.unrouted.remove(&peer);
+            self.retry.insert(peer, now);
+        }
+        self.retry_sessions();
     }
 
     /// The active side tries a failed session again once its back-off passed.

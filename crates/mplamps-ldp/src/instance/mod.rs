@@ -154,6 +154,9 @@ pub struct Instance {
     connecting: BTreeSet<Ipv4Addr>,
     /// When the active side may try a failed session again.
     retry: BTreeMap<Ipv4Addr, Duration>,
+    /// Peers whose connection failed while no route led to their transport address: tried
+    /// again as soon as one does, before their back-off passes.
+    unrouted: BTreeSet<Ipv4Addr>,
     routes: BTreeMap<Topology, TopologyRoutes>,
     local: BTreeMap<(Topology, Fec), bindings::LocalBinding>,
     /// Withdrawn labels waiting for the peers' Label Release before they are reused.
@@ -226,6 +229,7 @@ impl Instance {
             sessions: BTreeMap::new(),
             connecting: BTreeSet::new(),
             retry: BTreeMap::new(),
+            unrouted: BTreeSet::new(),
             routes: BTreeMap::new(),
             local: BTreeMap::new(),
             releasing: BTreeMap::new(),
@@ -302,6 +306,7 @@ impl Instance {
         self.adjacencies.clear();
         self.connecting.clear();
         self.retry.clear();
+        self.unrouted.clear();
         self.shut_sessions();
         self.finish();
     }
@@ -317,6 +322,7 @@ impl Instance {
                 .extend(changed.into_iter().map(|fec| (topology, fec)));
         }
         self.routes.insert(topology, routes);
+        self.retry_routed_sessions();
         self.finish();
     }
 

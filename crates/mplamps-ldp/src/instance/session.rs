@@ -105,8 +105,14 @@ impl Instance {
 
     pub(super) fn closed_by_peer(&mut self, peer: Ipv4Addr) {
         if self.connecting.remove(&peer) && self.has_adjacency(peer) {
-            // The connection was refused: try again after the back-off.
+            // The connection was refused: try again after the back-off, or once a route
+            // leads to the peer when none did (the IGP was still coming up).
             self.retry.insert(peer, self.now + RETRY_BACKOFF);
+            if let Some(transport) = self.adjacency_transport(peer)
+                && !self.routed(transport)
+            {
+                self.unrouted.insert(peer);
+            }
         }
         if self.sessions.contains_key(&peer) {
             self.drop_session(peer);

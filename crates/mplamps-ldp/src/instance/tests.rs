@@ -612,6 +612,63 @@ fn the_greater_transport_address_is_the_active_side() {
     assert_eq!(b.peer_by_transport(rid(7)), None, "no Hello gave it");
 }
 
+/// A connection that failed while no route led to the peer's transport address (the IGP
+/// still coming up) is tried again as soon as a route does, not after the 15 s back-off;
+/// one that failed with a route waits out the back-off.
+#[test]
+fn a_session_that_found_no_route_is_tried_again_when_one_comes() {
+    let make = |lsr: u8| {
+        let mut c = Config::new(rid(lsr));
+        c.interfaces = vec![Ipv4Addr::new(10, 0, lsr, 1)];
+        let mut i = Instance::new(c);
+        i.start(Duration::ZERO);
+        i.interface_up(Duration::ZERO, 0);
+        i
+    };
+    let (mut a, mut b) = (make(1), make(2));
+    let hello = |i: &mut Instance| {
+        std::iter::from_fn(|| i.poll_transmit())
+            .find_map(|t| match t {
+                Transmit::Hello { payload, .. } => Some(payload),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let connects = |i: &mut Instance| {
+        std::iter::from_fn(|| i.poll_transmit())
+            .filter(|t| matches!(t, Transmit::Connect { .. }))
+            .count()
+    };
+    let from_a = hello(&mut a);
+    let _ = hello(&mut b);
+    let t = Duration::from_millis(1);
+    b.handle_datagram(t, 0, Ipv4Addr::new(10, 0, 1, 1), &from_a);
+    assert_eq!(connects(&mut b), 1, "B, the greater, connects to A");
+    b.stream_closed(t, rid(1));
+    let route = |to: u8| {
+        let next_hop = vec![RouteNextHop {
+            interface: 0,
+            address: Ipv4Addr::new(10, 0, 1, 1),
+        }];
+        TopologyRoutes::from([(loopback(to), next_hop)])
+    };
+    let later = Duration::from_secs(2);
+    b.set_routes(later, Topology::Regular, route(7));
+    assert_eq!(connects(&mut b), 0, "a route elsewhere changes nothing");
+    b.set_routes(later, Topology::Regular, route(1));
+    assert_eq!(connects(&mut b), 1, "tried again at once");
+    // Refused again, now with a route: the back-off holds.
+    b.stream_closed(later, rid(1));
+    b.set_routes(later, Topology::Regular, route(1));
+    // A's Hellos keep the adjacency up meanwhile.
+    let held = later + Duration::from_secs(10);
+    b.handle_datagram(held, 0, Ipv4Addr::new(10, 0, 1, 1), &from_a);
+    b.handle_timeout(later + Duration::from_secs(14));
+    assert_eq!(connects(&mut b), 0);
+    b.handle_timeout(later + Duration::from_secs(15));
+    assert_eq!(connects(&mut b), 1, "after the back-off");
+}
+
 #[test]
 fn bindings_list_our_label_beside_each_peers_and_mark_the_next_hops() {
     let net = Net::line(&[true, true, true], Control::Ordered);
