@@ -119,9 +119,81 @@ pub fn show(args: ShowArgs) -> Result<()> {
         }
     };
     if args.json {
-        return super::print_json(&answer);
+        return super::print_json(&match args.what {
+            Show::Ospf {
+                what: OspfShow::Neighbors,
+            } => ospf_neighbors(&answer),
+            Show::Ospf {
+                what: OspfShow::Database,
+            } => ospf_database(&ask(&path, "view")?, &answer),
+            _ => answer,
+        });
     }
     super::print_text(&render(args.what, &answer))
+}
+
+/// The node's OSPF neighbors in the shape of FRR's `show ip ospf neighbor json`: by
+/// neighbor router ID, one entry per adjacency.
+fn ospf_neighbors(neighbors: &Value) -> Value {
+    let mut by_router = serde_json::Map::new();
+    for n in neighbors.as_array().into_iter().flatten() {
+        let state = n["state"].as_str().unwrap_or("?");
+        let entry = json!({
+            "nbrState": format!("{state}/-"),
+            "converged": state,
+            "ifaceName": n["interface_name"],
+        });
+        if let Value::Array(list) = by_router
+            .entry(n["router_id"].as_str().unwrap_or("?"))
+            .or_insert_with(|| json!([]))
+        {
+            list.push(entry);
+        }
+    }
+    json!({ "neighbors": by_router })
+}
+
+/// The node's database in the shape of FRR's `show ip ospf database json`: area-scope
+/// LSAs under the area, AS-scope ones at the top, each with its identity (ID, advertising
+/// router, age, sequence number, checksum).
+fn ospf_database(view: &Value, rows: &Value) -> Value {
+    const LISTS: [(u64, &str); 8] = [
+        (1, "routerLinkStates"),
+        (2, "networkLinkStates"),
+        (3, "summaryLinkStates"),
+        (4, "asbrSummaryLinkStates"),
+        (5, "asExternalLinkStates"),
+        (9, "linkLocalOpaqueLsa"),
+        (10, "areaLocalOpaqueLsa"),
+        (11, "asExternalOpaqueLsa"),
+    ];
+    let mut area = serde_json::Map::new();
+    let mut top = serde_json::Map::new();
+    top.insert("routerId".into(), view["router_id"].clone());
+    for row in rows.as_array().into_iter().flatten() {
+        let ls_type = row["ls_type"].as_u64().unwrap_or(0);
+        let Some((_, list)) = LISTS.iter().find(|(t, _)| *t == ls_type) else {
+            continue;
+        };
+        let lsa = json!({
+            "lsId": row["link_state_id"],
+            "advertisedRouter": row["adv_router"],
+            "lsaAge": row["age"],
+            "sequenceNumber": row["sequence"],
+            "checksum": row["checksum"].as_str().map(|c| c.trim_start_matches("0x")),
+        });
+        let scope = if matches!(ls_type, 5 | 11) {
+            &mut top
+        } else {
+            &mut area
+        };
+        if let Value::Array(l) = scope.entry(*list).or_insert_with(|| json!([])) {
+            l.push(lsa);
+        }
+    }
+    let area_id = view["area"].as_str().unwrap_or("0.0.0.0").to_string();
+    top.insert("areas".into(), json!({ area_id: area }));
+    Value::Object(top)
 }
 
 /// The human form of an answer.
@@ -379,6 +451,40 @@ pub fn ask(path: &Path, request: &str) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Our database, shaped as FRR's, reads back as the same identities through the parser
+    /// the lab uses on FRR's; our neighbors read as FRR's do.
+    #[test]
+    fn ospf_answers_take_frrs_shape() {
+        let view = json!({ "router_id": "10.0.0.2", "area": "0.0.0.0" });
+        let rows = json!([
+            { "ls_type": 1, "link_state_id": "10.0.0.1", "adv_router": "10.0.0.1", "age": 3,
+              "sequence": "80000002", "checksum": "0xa0dc" },
+            { "ls_type": 10, "link_state_id": "1.0.0.0", "adv_router": "10.0.0.1", "age": 3,
+              "sequence": "80000001", "checksum": "0x44b5" },
+            { "ls_type": 5, "link_state_id": "10.99.0.0", "adv_router": "192.0.2.9", "age": 9,
+              "sequence": "80000001", "checksum": "0x0007" }
+        ]);
+        let frr = ospf_database(&view, &rows);
+        assert_eq!(frr["routerId"], "10.0.0.2");
+        assert_eq!(
+            crate::cmd::lab_frr::lsa_identities(&frr),
+            [
+                "1 10.0.0.1 10.0.0.1 80000002 a0dc",
+                "10 1.0.0.0 10.0.0.1 80000001 44b5",
+                "5 10.99.0.0 192.0.2.9 80000001 0007",
+            ]
+        );
+        let neighbors = json!([
+            { "interface": 0, "interface_name": "L1", "router_id": "10.0.0.4", "state": "Full" },
+            { "interface": 1, "interface_name": "L2", "router_id": "10.0.0.4", "state": "Init" }
+        ]);
+        let frr = ospf_neighbors(&neighbors);
+        let list = frr["neighbors"]["10.0.0.4"].as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0]["nbrState"], "Full/-");
+        assert_eq!(list[1]["converged"], "Init");
+    }
 
     #[test]
     fn bindings_take_frrs_shape() {

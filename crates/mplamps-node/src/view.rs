@@ -17,6 +17,7 @@ use crate::Node;
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeView {
     pub router_id: Ipv4Addr,
+    pub area: Ipv4Addr,
     pub neighbors: Vec<NeighborView>,
     /// The area database: how many LSAs, and a digest of their instances (two routers
     /// with the same digest hold the same database).
@@ -33,6 +34,8 @@ pub struct NodeView {
 #[derive(Debug, Clone, Serialize)]
 pub struct NeighborView {
     pub interface: usize,
+    /// The interface's name: its link's.
+    pub interface_name: String,
     pub router_id: Ipv4Addr,
     pub state: &'static str,
 }
@@ -122,11 +125,17 @@ impl Node {
         let ospf = self.ospf();
         NodeView {
             router_id: self.router_id(),
+            area: ospf.config().area,
             neighbors: ospf
                 .neighbors()
                 .into_iter()
                 .map(|(interface, router_id, state)| NeighborView {
                     interface,
+                    interface_name: ospf
+                        .config()
+                        .interfaces
+                        .get(interface)
+                        .map_or_else(String::new, |i| i.name.clone()),
                     router_id,
                     state: state.name(),
                 })
