@@ -52,7 +52,12 @@ pub fn frr_conf(
         let te = &iface.te;
         let bytes = |b: mplamps_core::Bandwidth| b.bps() / 8.0;
         let _ = writeln!(c, "interface {}", lab_interface(l));
-        let _ = writeln!(c, " ip ospf network point-to-point");
+        let network = if net.links.get(l).is_some_and(|x| x.multi_access) {
+            "broadcast"
+        } else {
+            "point-to-point"
+        };
+        let _ = writeln!(c, " ip ospf network {network}");
         let _ = writeln!(c, " ip ospf cost {}", iface.cost);
         let _ = writeln!(c, " ip ospf hello-interval {}", timers.hello_interval_s);
         let _ = writeln!(c, " ip ospf dead-interval {}", timers.dead_interval_s);
