@@ -33,15 +33,10 @@ sim = json.loads(run(binary, "sim", topology, "--json"))
 expected = [l for l in sim["lsps"] if l["state"] == "up" and (only is None or l["name"] in only)]
 if not expected:
     sys.exit("the simulator brings no LSP up on this file: nothing to compare")
-state = json.load(open(f"{lab}/lab.json"))["routers"]
-routers = [r["name"] for r in state]
-# Each router's ID is the address its namespace's loopback carries.
-name_of = {}
-for r in state:
-    for link in json.loads(run("ip", "-n", r["namespace"], "-j", "addr", "show", "dev", "lo")):
-        for a in link.get("addr_info", []):
-            if a["family"] == "inet" and not a["local"].startswith("127."):
-                name_of[a["local"]] = r["name"]
+status = json.loads(run(binary, "lab", "status", "--dir", lab, "--json"))
+# FRR runs no RSVP-TE here: an LSP through an FRR router is not up, and says so.
+routers = [r["router"] for r in status if r["implementation"] == "mplamps"]
+name_of = {r["router_id"]: r["router"] for r in status}
 
 
 def problems():
@@ -49,7 +44,7 @@ def problems():
     held = {r: ask(r, "lsps") for r in routers}
     for lsp in expected:
         ingress = lsp["path"][0]
-        tunnel = next((t for t in held[ingress]["tunnels"]
+        tunnel = next((t for t in held.get(ingress, {"tunnels": []})["tunnels"]
                        if t["spec"]["name"] == lsp["name"]), None)
         if tunnel is None or tunnel["state"] != "up":
             found.append(f"{lsp['name']}: not up at {ingress} "
@@ -62,7 +57,7 @@ def problems():
         egress = tunnel["egress"]
         for hop in lsp["hops"]:
             at = hop["router"]
-            labels = [h["in_label"] for h in held[at]["lsps"]
+            labels = [h["in_label"] for h in held.get(at, {"lsps": []})["lsps"]
                       if h["session"]["endpoint"] == egress
                       and h["session"]["tunnel_id"] == tunnel["spec"]["tunnel_id"]
                       and h["sender"]["lsp_id"] == tunnel["spec"]["lsp_id"]]

@@ -66,16 +66,9 @@ def differences(mine, theirs):
     return missing, [(f, t, m, u[:1]) for f, t, m, u in left]
 
 
-def loopback(namespace):
-    for link in json.loads(run("ip", "-n", namespace, "-j", "addr", "show", "dev", "lo")):
-        for a in link.get("addr_info", []):
-            if a["family"] == "inet" and not a["local"].startswith("127."):
-                return a["local"]
-    return None
-
-
 routers = json.load(open(f"{lab}/lab.json"))["routers"]
-ours = {loopback(r["namespace"]) for r in routers if r["implementation"] == "mplamps"}
+status = json.loads(run(binary, "lab", "status", "--dir", lab, "--json"))
+ours = {r["router_id"] for r in status if r["implementation"] == "mplamps"}
 reference_router = next(r["name"] for r in routers if r["implementation"] == "mplamps")
 reference = mplamps_links(reference_router)
 failures = []
