@@ -11,6 +11,23 @@ pub enum Format {
     Graphml(GraphmlArgs),
     /// A pandapower network saved with `pandapower.to_json` (docs/grid.md).
     Pandapower(PandapowerArgs),
+    /// An SNDlib network in its native format: nodes, links and the demand matrix.
+    Sndlib(SndlibArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SndlibArgs {
+    /// The SNDlib network file (native format).
+    input: PathBuf,
+    /// Output topology file.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Seed of the default load and power model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the report as one JSON document on standard output instead of tables.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -47,12 +64,54 @@ pub fn run(format: Format) -> Result<()> {
     let (input, output) = match &format {
         Format::Graphml(a) => (&a.input, &a.output),
         Format::Pandapower(a) => (&a.input, &a.output),
+        Format::Sndlib(a) => (&a.input, &a.output),
     };
     refuse_overwriting(input, output)?;
     match format {
         Format::Graphml(args) => graphml(args),
         Format::Pandapower(args) => pandapower(args),
+        Format::Sndlib(args) => sndlib(args),
     }
+}
+
+fn sndlib(args: SndlibArgs) -> Result<()> {
+    let file = args.input.display().to_string();
+    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
+    let (net, summary) = mplamps_te::import::sndlib::import(&file, &text, args.seed)?;
+    let source = args
+        .input
+        .file_name()
+        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    let header = [
+        format!(
+            "Imported from {source} by `mplamps import sndlib --seed {}`.",
+            args.seed
+        ),
+        "Source: SNDlib, Zuse Institute Berlin (sndlib.zib.de); its data is for academic use."
+            .to_string(),
+        "Capacities and [[demand]] rates from the file; loads and power from the seeded default"
+            .to_string(),
+        "model (docs/topology-format.md, \"Generated and imported topologies\").".to_string(),
+    ];
+    super::write_file(&args.output, &to_toml(&net, &header))?;
+    if args.json {
+        return super::print_json(&summary);
+    }
+    eprintln!(
+        "wrote {}: {} routers, {} links ({} from modules), {} demands ({} summed, {} of zero left out), {:.3} Gbit/s offered in all",
+        args.output.display(),
+        summary.routers,
+        summary.links,
+        summary.links_from_modules,
+        summary.demands,
+        summary.demands_summed,
+        summary.demands_of_zero_left_out,
+        summary.total_demand_bps / 1e9
+    );
+    if let Some(warning) = super::disconnected_warning(&summary.connected_parts) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(())
 }
 
 /// An import never writes over the file it reads.

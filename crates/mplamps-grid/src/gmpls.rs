@@ -392,6 +392,7 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         ldp: Default::default(),
         fec_policy: Vec::new(),
         lsps: Vec::new(),
+        demands: Vec::new(),
         routers: b.routers,
         links: b.links,
     };

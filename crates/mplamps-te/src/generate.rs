@@ -267,6 +267,7 @@ pub fn assemble(
         ldp: Default::default(),
         fec_policy: Vec::new(),
         lsps: Vec::new(),
+        demands: Vec::new(),
         routers,
         links: out_links,
     }

@@ -476,6 +476,56 @@ fn ldp_settings_and_fec_policies_load_round_trip_and_fail_clearly() {
     expect_error(&text, 3, "tree", "\"power\" or \"regular\"");
 }
 
+/// Issue 25: `[[demand]]` tables, the traffic matrix.
+#[test]
+fn demands_load_round_trip_and_fail_clearly() {
+    let demand = |s: &str, t: &str, rate: &str| {
+        format!("\n[[demand]]\nsource = \"{s}\"\ntarget = \"{t}\"\nrate = \"{rate}\"\n")
+    };
+    let text = format!(
+        "{ROUTERS}{LINK}{}{}",
+        demand("A", "B", "2.5G"),
+        demand("B", "A", "300M")
+    );
+    let net = Network::from_toml("ok.toml", &text).unwrap();
+    assert_eq!(net.demands.len(), 2);
+    assert_eq!((net.demands[0].source, net.demands[0].target), (0, 1));
+    assert_eq!(net.demands[1].rate.bps(), 300e6);
+    let again =
+        Network::from_toml("again.toml", &mplamps_te::topology::to_toml(&net, &[])).unwrap();
+    assert_eq!(again, net);
+
+    let bad = format!("{ROUTERS}{LINK}{}", demand("A", "Z", "1G"));
+    expect_error(
+        &bad,
+        line_of(&bad, "target = \"Z\""),
+        "target",
+        "expected a router name",
+    );
+    let bad = format!("{ROUTERS}{LINK}{}", demand("A", "A", "1G"));
+    expect_error(
+        &bad,
+        line_of(&bad, "target = \"A\""),
+        "target",
+        "other than the source",
+    );
+    let bad = format!("{ROUTERS}{LINK}{}", demand("A", "B", "0"));
+    expect_error(&bad, line_of(&bad, "rate"), "rate", "above zero");
+    let bad = format!(
+        "{ROUTERS}{LINK}{}{}",
+        demand("A", "B", "1G"),
+        demand("A", "B", "2G")
+    );
+    let second = bad
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("target = \"B\""))
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .unwrap();
+    expect_error(&bad, second, "target", "a second demand from A to B");
+}
+
 /// Issue 5: `[[lsp]]` tables load with their defaults, round-trip, and fail clearly.
 /// `LspSpec::packet` is what a table naming only name, ends and bandwidth loads as.
 #[test]

@@ -1,3 +1,4 @@
 //! Importers: other formats into the topology model.
 
 pub mod graphml;
+pub mod sndlib;

@@ -54,6 +54,8 @@ struct RawFile {
     link: Vec<Spanned<RawLink>>,
     #[serde(default)]
     lsp: Vec<Spanned<super::lsp::RawLsp>>,
+    #[serde(default)]
+    demand: Vec<Spanned<super::demand::RawDemand>>,
     /// The electricity grid (MPLampS), read by `mplamps_grid::file::parse`.
     #[serde(rename = "grid")]
     _grid: Option<toml::Value>,
@@ -292,7 +294,11 @@ impl<'a> Checker<'a> {
         v
     }
 
-    fn positive_bandwidth(&mut self, value: &Spanned<Bandwidth>, field: &str) -> Bandwidth {
+    pub(super) fn positive_bandwidth(
+        &mut self,
+        value: &Spanned<Bandwidth>,
+        field: &str,
+    ) -> Bandwidth {
         let v = *value.get_ref();
         if v.bps() <= 0.0 {
             self.error(
@@ -490,6 +496,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         .map_or(0.0, |v| check.non_negative(v, "power_quantum_w"));
     let links = build_links(check, &raw.link, &routers, reference_bandwidth);
     let lsps = super::lsp::build_lsps(check, &raw.lsp, &routers, &mut HashSet::new());
+    let demands = super::demand::build_demands(check, &raw.demand, &routers);
 
     Network {
         name: raw_net.name,
@@ -505,6 +512,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         routers,
         links,
         lsps,
+        demands,
     }
 }
 

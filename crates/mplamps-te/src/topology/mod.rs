@@ -4,12 +4,14 @@
 //! every rule in `docs/topology-format.md`) or by code that upholds the same rules
 //! (importers and the generator write TOML and read it back).
 
+mod demand;
 mod error;
 pub mod every_error;
 mod file;
 mod lsp;
 mod write;
 
+pub use demand::Demand;
 pub use lsp::{DEFAULT_GPID, LspHop, LspSpec, parse_lsps};
 pub use write::to_toml;
 
@@ -55,6 +57,8 @@ pub struct Network {
     pub links: Vec<Link>,
     /// `[[lsp]]` tables: LSPs the simulator signals with RSVP-TE.
     pub lsps: Vec<LspSpec>,
+    /// The traffic matrix (`[[demand]]`).
+    pub demands: Vec<Demand>,
 }
 
 /// The `[ospf]` table: protocol timers and options shared by every router of the network.

@@ -153,6 +153,16 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
     for lsp in &net.lsps {
         write_lsp(&mut out, net, lsp);
     }
+    for d in &net.demands {
+        let name = |r: usize| net.routers.get(r).map_or("?", |x| x.name.as_str());
+        let _ = write!(
+            out,
+            "\n[[demand]]\nsource = {}\ntarget = {}\nrate = \"{}\"\n",
+            quote(name(d.source)),
+            quote(name(d.target)),
+            d.rate
+        );
+    }
     out
 }
 
