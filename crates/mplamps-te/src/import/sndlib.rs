@@ -360,4 +360,28 @@ ADMISSIBLE_PATHS (
         let at = line(&no_capacity, "E_N");
         assert!(err(&no_capacity).starts_with(&format!("bad.txt:{at}: a link with neither")));
     }
+
+    proptest::proptest! {
+        /// Whatever is cut out of a valid file or spliced into it, the importer answers
+        /// with a network or an error, never a panic.
+        #[test]
+        fn damaged_files_never_panic(
+            cut in 0usize..800,
+            len in 0usize..40,
+            junk in "[ ()#A-Za-z0-9._=\n-]{0,12}",
+        ) {
+            let start = cut.min(TRIANGLE.len());
+            let end = (start + len).min(TRIANGLE.len());
+            let (start, end) = (floor_char(TRIANGLE, start), floor_char(TRIANGLE, end));
+            let damaged = format!("{}{junk}{}", &TRIANGLE[..start], &TRIANGLE[end..]);
+            let _ = import("damaged.txt", &damaged, 1);
+        }
+    }
+
+    fn floor_char(s: &str, mut at: usize) -> usize {
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    }
 }
