@@ -55,6 +55,9 @@ pub struct GraphmlArgs {
     /// Capacity of links without LinkSpeedRaw.
     #[arg(long, default_value = "10G")]
     default_capacity: Bandwidth,
+    /// Add a traffic matrix of this total from the seeded gravity model (`[[demand]]`s).
+    #[arg(long, value_name = "RATE")]
+    gravity: Option<Bandwidth>,
     /// Print the report as one JSON document on standard output instead of tables.
     #[arg(long)]
     json: bool,
@@ -191,7 +194,10 @@ fn graphml(args: GraphmlArgs) -> Result<()> {
         seed: args.seed,
         default_capacity: args.default_capacity,
     };
-    let (net, summary) = graphml::import(&file, &text, options)?;
+    let (mut net, summary) = graphml::import(&file, &text, options)?;
+    if let Some(total) = args.gravity {
+        net.demands = super::gravity_demands(net.routers.len(), total, args.seed)?;
+    }
     let source = args
         .input
         .file_name()
@@ -212,6 +218,12 @@ fn graphml(args: GraphmlArgs) -> Result<()> {
     super::write_file(&args.output, &to_toml(&net, &header))?;
     if args.json {
         return super::print_json(&summary);
+    }
+    if let Some(total) = args.gravity {
+        eprintln!(
+            "{} demands from the gravity model, {total} in all",
+            net.demands.len()
+        );
     }
     eprintln!(
         "wrote {}: {} routers, {} links ({} parallel, {} with the default capacity), {} self-loops dropped, {} routers without coordinates",

@@ -255,3 +255,25 @@ pub fn write_file(path: &Path, contents: &str) -> Result<PathBuf> {
     std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
     Ok(path.to_path_buf())
 }
+
+/// Most routers a gravity matrix is made for: it holds a demand per ordered pair.
+const GRAVITY_MAX_ROUTERS: usize = 2_000;
+
+/// The seeded gravity model's demands for `routers` routers (`mplamps_te::gravity`).
+fn gravity_demands(
+    routers: usize,
+    total: mplamps_core::Bandwidth,
+    seed: u64,
+) -> anyhow::Result<Vec<mplamps_te::topology::Demand>> {
+    if routers > GRAVITY_MAX_ROUTERS {
+        anyhow::bail!(
+            "--gravity: {routers} routers would make {} demands (one per ordered pair); \
+             the gravity model is offered up to {GRAVITY_MAX_ROUTERS} routers",
+            routers * (routers - 1)
+        );
+    }
+    if total.bps() <= 0.0 {
+        anyhow::bail!("--gravity: expected a total rate above zero, got {total}");
+    }
+    Ok(mplamps_te::gravity::gravity(routers, total, seed))
+}

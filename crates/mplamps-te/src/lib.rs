@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod generate;
+pub mod gravity;
 pub mod import;
 pub mod json_float;
 pub mod layout;
