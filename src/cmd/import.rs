@@ -78,13 +78,8 @@ pub fn run(format: Format) -> Result<()> {
 }
 
 fn sndlib(args: SndlibArgs) -> Result<()> {
-    let file = args.input.display().to_string();
-    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
+    let (file, text, source) = read_input(&args.input)?;
     let (net, summary) = mplamps_te::import::sndlib::import(&file, &text, args.seed)?;
-    let source = args
-        .input
-        .file_name()
-        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
     let header = [
         format!(
             "Imported from {source} by `mplamps import sndlib --seed {}`.",
@@ -117,6 +112,17 @@ fn sndlib(args: SndlibArgs) -> Result<()> {
     Ok(())
 }
 
+/// The input file: its path as shown in messages, its text, and its file name for the
+/// output's attribution.
+fn read_input(input: &std::path::Path) -> Result<(String, String, String)> {
+    let file = input.display().to_string();
+    let text = std::fs::read_to_string(input).with_context(|| format!("reading {file}"))?;
+    let source = input
+        .file_name()
+        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+    Ok((file, text, source))
+}
+
 /// An import never writes over the file it reads.
 fn refuse_overwriting(input: &std::path::Path, output: &std::path::Path) -> Result<()> {
     let same = match (input.canonicalize(), output.canonicalize()) {
@@ -133,13 +139,8 @@ fn refuse_overwriting(input: &std::path::Path, output: &std::path::Path) -> Resu
 }
 
 fn pandapower(args: PandapowerArgs) -> Result<()> {
-    let file = args.input.display().to_string();
-    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
+    let (file, text, source) = read_input(&args.input)?;
     let (mut grid, summary) = mplamps_grid::pandapower::import(&file, &text)?;
-    let source = args
-        .input
-        .file_name()
-        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
     grid.attribution = Some(format!(
         "Imported from {source} (pandapower, BSD 3-Clause, e2nIEE / Fraunhofer IEE and University of Kassel)"
     ));
@@ -188,8 +189,7 @@ fn pandapower(args: PandapowerArgs) -> Result<()> {
 }
 
 fn graphml(args: GraphmlArgs) -> Result<()> {
-    let file = args.input.display().to_string();
-    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {file}"))?;
+    let (file, text, source) = read_input(&args.input)?;
     let options = ImportOptions {
         seed: args.seed,
         default_capacity: args.default_capacity,
@@ -198,10 +198,6 @@ fn graphml(args: GraphmlArgs) -> Result<()> {
     if let Some(total) = args.gravity {
         net.demands = super::gravity_demands(net.routers.len(), total, args.seed)?;
     }
-    let source = args
-        .input
-        .file_name()
-        .map_or(file.clone(), |n| n.to_string_lossy().into_owned());
     let header = [
         format!(
             "Imported from {source} by `mplamps import graphml --seed {}`.",

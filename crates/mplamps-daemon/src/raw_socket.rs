@@ -72,13 +72,7 @@ impl RawSocket {
 
     /// The next datagram; ones too short to carry an IPv4 header are skipped.
     pub async fn recv(&self) -> io::Result<Received> {
-        let mut buf = vec![0u8; 65_536];
-        loop {
-            let n = self.socket.recv(&mut buf).await?;
-            if let Some(received) = buf.get(..n).and_then(split_ipv4) {
-                return Ok(received);
-            }
-        }
+        recv_ipv4(&self.socket).await
     }
 
     /// Sends `payload` to `dst`; the kernel adds the IP header. Waits while the socket's
@@ -88,6 +82,17 @@ impl RawSocket {
             .send_to(payload, SocketAddrV4::new(dst, 0))
             .await
             .map(|_| ())
+    }
+}
+
+/// The next IPv4 datagram a raw socket reads; what is not one is skipped.
+pub(crate) async fn recv_ipv4(socket: &UdpSocket) -> io::Result<Received> {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let n = socket.recv(&mut buf).await?;
+        if let Some(received) = buf.get(..n).and_then(split_ipv4) {
+            return Ok(received);
+        }
     }
 }
 

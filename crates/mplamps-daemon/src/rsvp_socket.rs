@@ -22,7 +22,9 @@ use mplamps_node::Datagram;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
-use crate::raw_socket::{Received, split_ipv4};
+#[cfg(test)]
+use crate::raw_socket::split_ipv4;
+use crate::raw_socket::{Received, recv_ipv4};
 use crate::sockopt::set_router_alert;
 
 /// RSVP's IP protocol number.
@@ -67,13 +69,7 @@ impl RsvpSocket {
 
     /// The next datagram; ones too short to carry an IPv4 header are skipped.
     pub async fn recv(&self) -> io::Result<Received> {
-        let mut buf = vec![0u8; 65_536];
-        loop {
-            let n = self.socket.recv(&mut buf).await?;
-            if let Some(received) = buf.get(..n).and_then(split_ipv4) {
-                return Ok(received);
-            }
-        }
+        recv_ipv4(&self.socket).await
     }
 
     /// Sends `d` through `next_hop` (the neighbor on this socket's link, or `d.dst` for the

@@ -1,6 +1,7 @@
 //! The socket options the daemon needs that neither socket2 nor nix offers, as safe
-//! functions over a borrowed descriptor. This is the crate's only `unsafe` code: each call
-//! is a `setsockopt` with a pointer to a live value of the size passed.
+//! functions over a borrowed descriptor. This is the crate's only `unsafe` code: one
+//! `setsockopt` call with a pointer to a live value of the size passed, and the zeroing of
+//! a C socket address.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -13,14 +14,25 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 /// this way (RFC 2205 §3.1.3).
 pub fn set_router_alert(socket: BorrowedFd<'_>, on: bool) -> io::Result<()> {
     let value: libc::c_int = on.into();
-    // SAFETY: `value` lives across the call and its size is the length given.
+    setsockopt(socket, libc::IPPROTO_IP, libc::IP_ROUTER_ALERT, &value)
+}
+
+/// `setsockopt(2)` of option `name` at `level` with `value`, a plain C value of the
+/// option's type.
+fn setsockopt<T>(
+    socket: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> io::Result<()> {
+    // SAFETY: `value` is borrowed across the call, and its size is the length given.
     let rc = unsafe {
         libc::setsockopt(
             socket.as_raw_fd(),
-            libc::IPPROTO_IP,
-            libc::IP_ROUTER_ALERT,
-            std::ptr::from_ref(&value).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            level,
+            name,
+            std::ptr::from_ref(value).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
         )
     };
     if rc == 0 {
@@ -73,22 +85,7 @@ pub fn set_tcp_md5(socket: BorrowedFd<'_>, key: &[u8]) -> io::Result<()> {
     if let Some(room) = signature.key.get_mut(..key.len()) {
         room.copy_from_slice(key);
     }
-    // SAFETY: `signature` lives across the call, has the kernel's layout and its size is
-    // the length given.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_MD5SIG_EXT,
-            std::ptr::from_ref(&signature).cast(),
-            std::mem::size_of::<TcpMd5Sig>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    setsockopt(socket, libc::IPPROTO_TCP, libc::TCP_MD5SIG_EXT, &signature)
 }
 
 #[cfg(test)]

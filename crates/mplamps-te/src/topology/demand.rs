@@ -33,23 +33,12 @@ pub(super) fn build_demands(
     raw: &[Spanned<RawDemand>],
     routers: &[Router],
 ) -> Vec<Demand> {
-    let router = |name: &str| routers.iter().position(|r| r.name == name);
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for d in raw {
         let d = d.get_ref();
-        let mut end = |field: &str, v: &Spanned<String>| {
-            let r = router(v.get_ref());
-            if r.is_none() {
-                check.error(
-                    v.span(),
-                    field,
-                    format!("expected a router name, got {:?}", v.get_ref()),
-                );
-            }
-            r
-        };
-        let (source, target) = (end("source", &d.source), end("target", &d.target));
+        let source = check.router_named(routers, "source", &d.source);
+        let target = check.router_named(routers, "target", &d.target);
         let rate = check.positive_bandwidth(&d.rate, "rate");
         let (Some(source), Some(target)) = (source, target) else {
             continue;

@@ -294,6 +294,24 @@ impl<'a> Checker<'a> {
         v
     }
 
+    /// The index of the router `name` names, or an error on `field`.
+    pub(super) fn router_named(
+        &mut self,
+        routers: &[super::Router],
+        field: &str,
+        name: &Spanned<String>,
+    ) -> Option<usize> {
+        let r = routers.iter().position(|r| r.name == *name.get_ref());
+        if r.is_none() {
+            self.error(
+                name.span(),
+                field,
+                format!("expected a router name, got {:?}", name.get_ref()),
+            );
+        }
+        r
+    }
+
     pub(super) fn positive_bandwidth(
         &mut self,
         value: &Spanned<Bandwidth>,

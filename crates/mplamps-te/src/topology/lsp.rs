@@ -165,18 +165,8 @@ pub(super) fn build_lsps(
                 format!("duplicate LSP name {name:?}"),
             );
         }
-        let mut end = |field: &str, v: &Spanned<String>| {
-            let r = router(v.get_ref());
-            if r.is_none() {
-                check.error(
-                    v.span(),
-                    field,
-                    format!("expected a router name, got {:?}", v.get_ref()),
-                );
-            }
-            r
-        };
-        let (from, to) = (end("from", &l.from), end("to", &l.to));
+        let from = check.router_named(routers, "from", &l.from);
+        let to = check.router_named(routers, "to", &l.to);
         if from.is_some() && from == to {
             check.error(
                 l.to.span(),
