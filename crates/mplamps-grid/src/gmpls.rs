@@ -151,6 +151,7 @@ impl Builder {
             label_conversion,
             ldp_power: false,
             power_te: true,
+            chassis_w: 0.0,
             linecards: Vec::new(),
         });
         index

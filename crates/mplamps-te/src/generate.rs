@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use mplamps_algorithms::power::Selection;
 
-use crate::profile::PowerProfile;
+use crate::power_model::RouterPowerModel;
 use crate::topology::{
     DEFAULT_REFERENCE_BANDWIDTH_BPS, LineCard, LineCardPower, Link, Network, PortRef, Router,
 };
@@ -43,9 +43,11 @@ pub enum GenerateError {
 /// Generated routers are numbered in 32 bits.
 pub const MAX_NODES: usize = u32::MAX as usize;
 
-/// The seeded default model for a router's capacity, a link's load and a line card's power.
+/// The seeded default model for a router's capacity and a link's load, with the published
+/// router power model ([`RouterPowerModel::reference`]) for its chassis and line cards.
 pub struct DefaultModel {
     rng: ChaCha8Rng,
+    power: RouterPowerModel,
 }
 
 /// Port capacities of generated routers and how often each is drawn.
@@ -55,6 +57,7 @@ impl DefaultModel {
     pub fn new(seed: u64) -> Self {
         DefaultModel {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            power: RouterPowerModel::reference(),
         }
     }
 
@@ -74,28 +77,6 @@ impl DefaultModel {
     pub fn available(&mut self, capacity: Bandwidth) -> Bandwidth {
         let share: f64 = self.rng.random_range(0.05..0.95);
         Bandwidth::from_bps((capacity.bps() * share / 1e6).floor() * 1e6).unwrap_or_default()
-    }
-
-    /// A power profile for a line card of `capacity`: rated maximum 2–6 W per Gb/s, idle
-    /// 60–90 % of it, shape linear, flattening or exponential (k = 3) with equal odds.
-    pub fn profile(&mut self, capacity: Bandwidth) -> PowerProfile {
-        let max_w = (capacity.gbps() * self.rng.random_range(2.0..6.0))
-            .round()
-            .max(1.0);
-        let idle_w = (max_w * self.rng.random_range(0.6..0.9)).round();
-        match self.rng.random_range(0..3) {
-            0 => PowerProfile::Linear { idle_w, max_w },
-            1 => PowerProfile::Flattening {
-                idle_w,
-                max_w,
-                k: 3.0,
-            },
-            _ => PowerProfile::Exponential {
-                idle_w,
-                max_w,
-                k: 3.0,
-            },
-        }
     }
 
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
@@ -229,13 +210,12 @@ pub fn assemble(
                 Vec::new()
             } else {
                 let ports: Vec<String> = (1..=degree[i]).map(|p| format!("P{p}")).collect();
-                let capacity = Bandwidth::from_bps(port_capacity[i].bps() * degree[i] as f64)
-                    .unwrap_or_default();
+                let profile = model.power.linecard_profile(degree[i], port_capacity[i]);
                 vec![LineCard {
                     name: "LC1".to_string(),
                     ports,
                     port_capacity: port_capacity[i],
-                    power: LineCardPower::Profile(model.profile(capacity)),
+                    power: LineCardPower::Profile(profile),
                 }]
             };
             Router {
@@ -245,6 +225,7 @@ pub fn assemble(
                 label_conversion: false,
                 ldp_power: true,
                 power_te: true,
+                chassis_w: model.power.chassis_w,
                 linecards,
             }
         })

@@ -10,6 +10,7 @@ pub mod import;
 pub mod json_float;
 pub mod layout;
 pub mod power;
+pub mod power_model;
 pub mod profile;
 pub mod render;
 pub mod te_graph;

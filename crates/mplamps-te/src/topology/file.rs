@@ -25,6 +25,8 @@ const FALLBACK_NORMALIZE_TO_BPS: f64 = 10e9;
 /// above it is a unit slip, and far above it the ratios overflow the 4-octet floats the
 /// TE LSAs carry.
 const MAX_LINE_CARD_W: f64 = 1e6;
+/// The largest router chassis draws tens of kilowatts.
+const MAX_CHASSIS_W: f64 = 1e6;
 
 fn too_many_watts(watts: f64) -> String {
     let shown = if watts >= 1e9 {
@@ -154,6 +156,7 @@ struct RawRouter {
     label_conversion: bool,
     ldp_power: Option<bool>,
     power_te: Option<bool>,
+    chassis_w: Option<Spanned<f64>>,
     #[serde(default)]
     linecard: Vec<Spanned<RawLineCard>>,
 }
@@ -275,6 +278,20 @@ impl<'a> Checker<'a> {
         let v = self.non_negative(value, field);
         if v > MAX_LINE_CARD_W {
             self.error(value.span(), field, too_many_watts(v));
+            return 0.0;
+        }
+        v
+    }
+
+    /// The watts of a router chassis: a finite number ≥ 0 and at most `MAX_CHASSIS_W`.
+    fn chassis_watts(&mut self, value: &Spanned<f64>) -> f64 {
+        let v = self.non_negative(value, "chassis_w");
+        if v > MAX_CHASSIS_W {
+            self.error(
+                value.span(),
+                "chassis_w",
+                format!("expected at most 1 000 000 W (1 MW) for one chassis, got {v}: is the unit watts?"),
+            );
             return 0.0;
         }
         v
@@ -943,6 +960,7 @@ fn build_routers(
                 None
             }
         });
+        let chassis_w = r.chassis_w.as_ref().map_or(0.0, |w| check.chassis_watts(w));
         let linecards = build_linecards(check, &r.linecard, selection);
         routers.push((
             router_id,
@@ -953,6 +971,7 @@ fn build_routers(
                 label_conversion: r.label_conversion,
                 ldp_power: r.ldp_power.unwrap_or(true),
                 power_te: r.power_te.unwrap_or(true),
+                chassis_w,
                 linecards,
             },
         ));

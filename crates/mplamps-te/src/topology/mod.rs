@@ -225,6 +225,9 @@ pub struct Router {
     /// the extension (FRR, say) advertises none: its links leave the power topology, or
     /// take only the other end's value with one-sided membership (draft §2.4.4).
     pub power_te: bool,
+    /// What the router draws with no line card (fans, power supplies, control boards), in
+    /// watts; 0 when the file does not say.
+    pub chassis_w: f64,
     pub linecards: Vec<LineCard>,
 }
 

@@ -91,6 +91,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         if !router.power_te {
             out.push_str("power_te = false\n");
         }
+        if router.chassis_w > 0.0 {
+            let _ = writeln!(out, "chassis_w = {}", float(router.chassis_w));
+        }
         if !router.ldp_power {
             out.push_str("ldp_power = false\n");
         }
