@@ -389,6 +389,7 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         power_quantum_w: 0.0,
         reference_bandwidth: normalize_to,
         power_membership: Default::default(),
+        positions: Default::default(),
         ospf: Default::default(),
         ldp: Default::default(),
         fec_policy: Vec::new(),

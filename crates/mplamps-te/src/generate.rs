@@ -244,6 +244,7 @@ pub fn assemble(
         power_quantum_w: 0.0,
         reference_bandwidth: reference,
         power_membership: Default::default(),
+        positions: Default::default(),
         ospf: Default::default(),
         ldp: Default::default(),
         fec_policy: Vec::new(),

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use mplamps_core::Bandwidth;
 
 use crate::generate::{DefaultModel, assemble};
-use crate::topology::Network;
+use crate::topology::{Network, Positions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphmlError {
@@ -235,7 +235,8 @@ pub fn import(
     summary.routers = names.len();
     summary.links = links.len();
     let mut model = DefaultModel::new(options.seed);
-    let net = assemble(graph_name, names, positions, &links, &mut model);
+    let mut net = assemble(graph_name, names, positions, &links, &mut model);
+    net.positions = Positions::Geographic;
     summary.connected_parts = net.components().iter().map(Vec::len).collect();
     Ok((net, summary))
 }

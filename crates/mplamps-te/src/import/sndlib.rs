@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use mplamps_core::Bandwidth;
 
 use crate::generate::{DefaultModel, assemble};
-use crate::topology::{Demand, Network};
+use crate::topology::{Demand, Network, Positions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SndlibError {
@@ -268,6 +268,7 @@ pub fn import(file: &str, text: &str, seed: u64) -> Result<(Network, SndlibSumma
     let mut model = DefaultModel::new(seed);
     let mut net = assemble(name, names, positions, &links, &mut model);
     net.demands = demands;
+    net.positions = Positions::Geographic;
     summary.connected_parts = net.components().iter().map(Vec::len).collect();
     Ok((net, summary))
 }

@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::error::{TopologyError, TopologyErrors};
 use super::{
     DEFAULT_REFERENCE_BANDWIDTH_BPS, InterfaceAddress, LineCard, LineCardPower, Link, LinkGmpls,
-    MAX_METRIC, Network, OspfSettings, PortRef, PowerMembership, Router,
+    MAX_METRIC, Network, OspfSettings, PortRef, Positions, PowerMembership, Router,
 };
 use mplamps_algorithms::power::Selection;
 
@@ -73,6 +73,7 @@ struct RawNetwork {
     power_quantum_w: Option<Spanned<f64>>,
     reference_bandwidth: Option<Spanned<Bandwidth>>,
     power_membership: Option<Spanned<String>>,
+    positions: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -474,7 +475,22 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         power_quantum_w: None,
         reference_bandwidth: None,
         power_membership: None,
+        positions: None,
     });
+    let positions = match &raw_net.positions {
+        None => Positions::default(),
+        Some(p) => Positions::from_name(p.get_ref()).unwrap_or_else(|| {
+            check.error(
+                p.span(),
+                "positions",
+                format!(
+                    "expected \"plane\" or \"geographic\", got {:?}",
+                    p.get_ref()
+                ),
+            );
+            Positions::default()
+        }),
+    };
     let power_membership = match &raw_net.power_membership {
         None => PowerMembership::default(),
         Some(m) => match m.get_ref().as_str() {
@@ -541,6 +557,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         power_quantum_w,
         reference_bandwidth,
         power_membership,
+        positions,
         ospf,
         ldp,
         fec_policy,

@@ -49,6 +49,8 @@ pub struct Network {
     pub reference_bandwidth: Bandwidth,
     /// Which links are in the power topology (draft §2.4.4).
     pub power_membership: PowerMembership,
+    /// What routers' `position`s are: plane coordinates, or longitude and latitude.
+    pub positions: Positions,
     pub ospf: OspfSettings,
     pub ldp: LdpSettings,
     /// Which flows ride which tree (draft §2.4.5), first match wins.
@@ -204,6 +206,40 @@ impl FecPolicy {
             ),
         }
     }
+}
+
+/// What the `position` of a router means (`[network] positions`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Positions {
+    /// `[x, y]` in the plane, for pictures only.
+    #[default]
+    Plane,
+    /// `[longitude, latitude]` in degrees (imported maps): links have a length in km.
+    Geographic,
+}
+
+impl Positions {
+    pub fn from_name(name: &str) -> Option<Positions> {
+        match name {
+            "plane" => Some(Positions::Plane),
+            "geographic" => Some(Positions::Geographic),
+            _ => None,
+        }
+    }
+}
+
+/// Mean Earth radius (IUGG), in km.
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// Great-circle distance between two `[longitude, latitude]` points in degrees, in km
+/// (the haversine formula).
+pub fn great_circle_km(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (lon1, lat1) = (a[0].to_radians(), a[1].to_radians());
+    let (lon2, lat2) = (b[0].to_radians(), b[1].to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
 
 /// Derived link subnets: link i gets 172.16.0.0/12 + 4·i as a /30, end a the first host and
@@ -370,6 +406,16 @@ impl Network {
         parts
     }
 
+    /// The length of link `index` in km, when positions are geographic and both ends have one.
+    pub fn link_km(&self, index: usize) -> Option<f64> {
+        if self.positions != Positions::Geographic {
+            return None;
+        }
+        let link = self.links.get(index)?;
+        let at = |r: usize| self.routers.get(r).and_then(|r| r.position);
+        Some(great_circle_km(at(link.a.router)?, at(link.b.router)?))
+    }
+
     /// Default IGP cost of a link: reference bandwidth ÷ capacity, truncated, within 1..=65535
     /// (the rule of FRR's `auto-cost reference-bandwidth`).
     pub fn default_metric(reference: Bandwidth, capacity: Bandwidth) -> u32 {
@@ -378,5 +424,20 @@ impl Network {
         }
         let cost = (reference.bps() / capacity.bps()).floor();
         cost.clamp(1.0, f64::from(MAX_METRIC)) as u32
+    }
+}
+
+#[cfg(test)]
+mod geography_tests {
+    use super::great_circle_km;
+
+    /// One degree of latitude along a meridian is 2πR ÷ 360.
+    #[test]
+    fn great_circle_of_one_degree_and_of_a_known_pair() {
+        let degree = great_circle_km([10.0, 0.0], [10.0, 1.0]);
+        assert!((degree - 111.195).abs() < 1e-3, "{degree}");
+        // Seattle to New York City, about 3 866 km on a sphere of this radius.
+        let d = great_circle_km([-122.3321, 47.6062], [-74.0060, 40.7128]);
+        assert!((d - 3866.0).abs() < 5.0, "{d}");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{LineCardPower, Link, Network, OspfSettings, PowerMembership};
+use super::{LineCardPower, Link, Network, OspfSettings, Positions, PowerMembership};
 use crate::profile::PowerProfile;
 
 /// The topology file of `net`. `header` lines are written first as comments.
@@ -26,6 +26,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
     let _ = writeln!(out, "reference_bandwidth = \"{}\"", net.reference_bandwidth);
     if net.power_membership == PowerMembership::OneSided {
         out.push_str("power_membership = \"one-sided\"\n");
+    }
+    if net.positions == Positions::Geographic {
+        out.push_str("positions = \"geographic\"\n");
     }
     if net.ospf != OspfSettings::default() {
         let o = &net.ospf;
