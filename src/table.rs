@@ -14,6 +14,14 @@ impl Table {
         }
     }
 
+    /// A table whose columns are known only at run time.
+    pub fn from_vec(header: Vec<&str>) -> Self {
+        Table {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }

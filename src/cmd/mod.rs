@@ -6,6 +6,7 @@ mod bench_load;
 mod bench_rsvp;
 mod demo;
 mod demo_lamp;
+mod energy;
 mod generate;
 mod grid_sim;
 mod import;
@@ -46,6 +47,9 @@ enum Command {
     Metrics(metrics::Args),
     /// The regular or the power shortest-path tree from one router.
     Spf(spf::Args),
+    /// How much power the power tree saves: the file's demands on the regular tree, the
+    /// power tree and the power tree with idle links asleep, at several load scales.
+    Energy(energy::Args),
     /// Run the network's OSPF-TE routers in the deterministic simulator.
     Sim(sim::Args),
     /// Convert another format into a topology file.
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Metrics(args) => metrics::run(args),
         Command::Spf(args) => spf::run(args),
+        Command::Energy(args) => energy::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Import(format) => import::run(format),
         Command::Generate(args) => generate::run(args),

@@ -201,6 +201,31 @@ impl Spt {
         parents
     }
 
+    /// The edges from `node` to its parents, one per link (parallel links each count): with
+    /// the tree rooted at a destination, the links `node` forwards on toward it.
+    pub fn parent_edges<'a>(
+        &'a self,
+        graph: &'a Graph,
+        node: u32,
+    ) -> impl Iterator<Item = Edge> + 'a {
+        let v = node as usize;
+        let usable = v < self.nodes.len() && node != self.root && self.nodes[v].dist.is_finite();
+        graph
+            .edges(node)
+            .iter()
+            .copied()
+            .filter(move |edge| usable && self.is_dag_edge(edge.to as usize, v, edge.cost))
+    }
+
+    /// The reachable nodes in the order they were settled: every node after its parents.
+    pub fn settle_order(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.nodes.len() as u32)
+            .filter(|&v| self.nodes[v as usize].rank != u32::MAX)
+            .collect();
+        order.sort_unstable_by_key(|&v| self.nodes[v as usize].rank);
+        order
+    }
+
     /// The links that leave the root on the shortest paths to `node`, sorted.
     pub fn first_hop_links(&self, node: u32) -> &[u32] {
         self.nodes

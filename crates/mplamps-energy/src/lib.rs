@@ -1,0 +1,14 @@
+//! The energy study of mplamps: how much power the draft's power tree saves.
+//!
+//! The demands of a topology file are routed as routers forward them ([`routing`]) on the
+//! regular tree, on the power tree iterated with its load-dependent metric, and on the power
+//! tree with idle links asleep ([`study`]); the network's power comes from the file's power
+//! model ([`network_power`]). Formulas and sources: `docs/energy.md`.
+#![forbid(unsafe_code)]
+
+pub mod network_power;
+pub mod routing;
+pub mod study;
+
+pub use routing::Split;
+pub use study::{Options, Study, StudyError, study};

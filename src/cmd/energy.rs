@@ -1,0 +1,196 @@
+//! `mplamps energy`: how much power the power tree saves (docs/energy.md).
+
+use anyhow::{Context, Result};
+use mplamps_energy::study::{DEFAULT_MAX_ITERATIONS, DEFAULT_UTILIZATION_LIMIT, Strategy};
+use mplamps_energy::{Options, Split, Study};
+
+use super::status_line::StatusLine;
+use crate::table::Table;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    topology: super::TopologyArg,
+    /// Load scales: multipliers of the file's demands, comma separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0"
+    )]
+    scale: Vec<f64>,
+    /// How the power tree splits traffic among equal-cost next hops: ecmp (equal shares)
+    /// or ucmp (in proportion to available bandwidth, draft §2.2). The regular tree always
+    /// uses ecmp.
+    #[arg(long, value_enum, default_value = "ecmp")]
+    split: SplitArg,
+    /// Also run the power tree with idle links asleep.
+    #[arg(long)]
+    sleep: bool,
+    /// With --sleep: no awake link may be used above this share of its capacity.
+    #[arg(long, default_value_t = DEFAULT_UTILIZATION_LIMIT)]
+    utilization_limit: f64,
+    /// Rounds of the power tree's flood–recompute–move loop before it is reported as not
+    /// settled.
+    #[arg(long, default_value_t = DEFAULT_MAX_ITERATIONS)]
+    max_iterations: usize,
+    /// Scale the file's matrix first so that at scale 1 the regular tree's busiest link runs
+    /// at this share of its capacity (e.g. 1.0).
+    #[arg(long, value_name = "SHARE")]
+    fit: Option<f64>,
+    /// Dampening (draft §2.3): the available-bandwidth interval routers quantize to before
+    /// advertising, instead of the file's `bandwidth_quantum` (e.g. 1G).
+    #[arg(long, value_name = "BANDWIDTH")]
+    bandwidth_quantum: Option<mplamps_core::Bandwidth>,
+    /// Dampening of power in watts, instead of the file's `power_quantum_w`.
+    #[arg(long, value_name = "WATTS")]
+    power_quantum: Option<f64>,
+    /// Print the study as one JSON document (every link and every round) instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SplitArg {
+    Ecmp,
+    Ucmp,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let path = args.topology.required("energy")?;
+    let mut net = super::load(path)?;
+    if let Some(q) = args.bandwidth_quantum {
+        net.bandwidth_quantum = q;
+    }
+    if let Some(w) = args.power_quantum {
+        anyhow::ensure!(
+            w.is_finite() && w >= 0.0,
+            "--power-quantum: expected watts ≥ 0, got {w}"
+        );
+        net.power_quantum_w = w;
+    }
+    let options = Options {
+        scales: args.scale.clone(),
+        split: match args.split {
+            SplitArg::Ecmp => Split::Ecmp,
+            SplitArg::Ucmp => Split::Ucmp,
+        },
+        sleep: args.sleep,
+        utilization_limit: args.utilization_limit,
+        max_iterations: args.max_iterations,
+        fit: args.fit,
+    };
+    let mut status = StatusLine::on_terminal();
+    let study = mplamps_energy::study(&net, &options, |done, total| {
+        status.show(|t| {
+            format!(
+                "energy: {done}/{total} load scales, {:.1} s",
+                t.as_secs_f64()
+            )
+        });
+    })
+    .with_context(|| format!("energy study of {}", path.display()))?;
+    status.clear();
+    if args.json {
+        return super::print_json(&study);
+    }
+    print!("{}", render(&study));
+    Ok(())
+}
+
+fn watts(w: f64) -> String {
+    format!("{:.0}", w)
+}
+
+fn gbps(bps: f64) -> String {
+    format!("{:.1}", bps / 1e9)
+}
+
+fn pct(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
+}
+
+fn settled(s: &Strategy) -> String {
+    match (s.settled, s.oscillation_period) {
+        (true, _) => format!("{} settled", s.iterations),
+        (false, Some(p)) => format!("{} oscillates ({p})", s.iterations),
+        (false, None) => format!("{} not settled", s.iterations),
+    }
+}
+
+/// The human form: one row per scale, then what the power tree did at the highest scale.
+fn render(study: &Study) -> String {
+    let sleep = study
+        .scales
+        .iter()
+        .any(|s| s.strategies.power_sleep.is_some());
+    let mut out = format!(
+        "{}: {} routers, {} links, {} demands; chassis {} W of every total; split {:?}\n\n",
+        if study.network.is_empty() {
+            "network"
+        } else {
+            &study.network
+        },
+        study.routers,
+        study.links,
+        study.demands,
+        watts(study.chassis_w),
+        study.split
+    );
+    if study.matrix_multiplier != 1.0 {
+        out.push_str(&format!(
+            "the file's demands are multiplied by {:.6} before each scale (--fit)\n\n",
+            study.matrix_multiplier
+        ));
+    }
+    let mut header = vec![
+        "scale",
+        "demand Gb/s",
+        "regular W",
+        "power W",
+        "saving",
+        "max util reg",
+        "max util pow",
+        "dropped Gb/s",
+        "power rounds",
+    ];
+    if sleep {
+        header.extend(["sleep W", "saving", "asleep", "max util sleep"]);
+    }
+    let mut table = Table::from_vec(header);
+    for point in &study.scales {
+        let (r, p) = (&point.strategies.regular, &point.strategies.power);
+        let mut row = vec![
+            format!("{}", point.scale),
+            gbps(point.total_demand_bps),
+            watts(r.power_w),
+            watts(p.power_w),
+            format!("{:.2} %", p.saving_pct),
+            pct(r.max_utilization),
+            pct(p.max_utilization),
+            gbps(r.dropped_bps.max(p.dropped_bps)),
+            settled(p),
+        ];
+        if let Some(s) = &point.strategies.power_sleep {
+            row.extend([
+                watts(s.power_w),
+                format!("{:.2} %", s.saving_pct),
+                format!("{}/{}", s.links_asleep, study.links),
+                pct(s.max_utilization),
+            ]);
+        }
+        table.row(row);
+    }
+    out.push_str(&table.render());
+    if let Some(last) = study.scales.last() {
+        let s = &last.strategies;
+        out.push_str(&format!(
+            "\nAt scale {}: mean path {:.2} hops on the regular tree, {:.2} on the power tree (stretch {:.2})",
+            last.scale, s.regular.mean_hops, s.power.mean_hops, s.power.hop_stretch
+        ));
+        if let (Some(r), Some(p)) = (s.regular.mean_km, s.power.mean_km) {
+            out.push_str(&format!("; {r:.0} km and {p:.0} km"));
+        }
+        out.push_str(".\n");
+    }
+    out
+}
