@@ -2,7 +2,9 @@
 
 use anyhow::{Context, Result};
 use mplamps_energy::study::{DEFAULT_MAX_ITERATIONS, DEFAULT_UTILIZATION_LIMIT, Strategy};
-use mplamps_energy::{Options, Split, Study};
+use std::time::Duration;
+
+use mplamps_energy::{OptimumOptions, Options, Split, Study};
 
 use super::status_line::StatusLine;
 use crate::table::Table;
@@ -44,9 +46,26 @@ pub struct Args {
     /// Dampening of power in watts, instead of the file's `power_quantum_w`.
     #[arg(long, value_name = "WATTS")]
     power_quantum: Option<f64>,
+    /// Also compute the least-power routing of the same demands: `mip` (links on or off,
+    /// flows splittable; with its bound and gap when the time runs out) or `lp` (the LP
+    /// relaxation: a bound only, for networks too large for the MIP).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "mip", value_name = "mip|lp")]
+    optimum: Option<OptimumArg>,
+    /// Seconds the optimum may take at each scale.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    optimum_time_limit: f64,
+    /// The optimum stops once within this relative gap of its bound.
+    #[arg(long, default_value_t = 1e-4, value_name = "SHARE")]
+    optimum_gap: f64,
     /// Print the study as one JSON document (every link and every round) instead of tables.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OptimumArg {
+    Mip,
+    Lp,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -78,6 +97,26 @@ pub fn run(args: Args) -> Result<()> {
         utilization_limit: args.utilization_limit,
         max_iterations: args.max_iterations,
         fit: args.fit,
+        optimum: match args.optimum {
+            None => None,
+            Some(kind) => {
+                anyhow::ensure!(
+                    args.optimum_time_limit.is_finite() && args.optimum_time_limit > 0.0,
+                    "--optimum-time-limit: expected seconds above 0, got {}",
+                    args.optimum_time_limit
+                );
+                anyhow::ensure!(
+                    args.optimum_gap.is_finite() && args.optimum_gap >= 0.0,
+                    "--optimum-gap: expected a share ≥ 0, got {}",
+                    args.optimum_gap
+                );
+                Some(OptimumOptions {
+                    relaxation_only: matches!(kind, OptimumArg::Lp),
+                    time_limit: Duration::from_secs_f64(args.optimum_time_limit),
+                    mip_gap: args.optimum_gap,
+                })
+            }
+        },
     };
     let mut status = StatusLine::on_terminal();
     let study = mplamps_energy::study(&net, &options, |done, total| {
@@ -156,6 +195,10 @@ fn render(study: &Study) -> String {
     if sleep {
         header.extend(["sleep W", "saving", "asleep", "max util sleep"]);
     }
+    let optimum = study.scales.iter().any(|s| s.strategies.optimum.is_some());
+    if optimum {
+        header.extend(["optimum W", "saving", "asleep", "gap", "power tree reaches"]);
+    }
     let mut table = Table::from_vec(header);
     for point in &study.scales {
         let (r, p) = (&point.strategies.regular, &point.strategies.power);
@@ -176,6 +219,25 @@ fn render(study: &Study) -> String {
                 format!("{:.2} %", s.saving_pct),
                 format!("{}/{}", s.links_asleep, study.links),
                 pct(s.max_utilization),
+            ]);
+        }
+        if let Some(o) = &point.strategies.optimum {
+            let solver = o.solver.as_ref();
+            let bound_only = solver.is_some_and(|s| s.bound_only);
+            let reached = point
+                .optimal_saving_reached_pct
+                .as_ref()
+                .and_then(|r| r.power_sleep.or(r.power));
+            row.extend([
+                format!("{}{}", if bound_only { "≥ " } else { "" }, watts(o.power_w)),
+                format!("{:.2} %", o.saving_pct),
+                if bound_only {
+                    "-".into()
+                } else {
+                    format!("{}/{}", o.links_asleep, study.links)
+                },
+                solver.map_or("-".into(), |s| format!("{:.2} %", s.gap_pct)),
+                reached.map_or("-".into(), |r| format!("{r:.0} %")),
             ]);
         }
         table.row(row);

@@ -7,8 +7,10 @@
 #![forbid(unsafe_code)]
 
 pub mod network_power;
+pub mod optimum;
 pub mod routing;
 pub mod study;
 
+pub use optimum::OptimumOptions;
 pub use routing::Split;
 pub use study::{Options, Study, StudyError, study};

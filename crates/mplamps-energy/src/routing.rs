@@ -55,7 +55,7 @@ impl Matrix {
         Matrix { to, total_bps }
     }
 
-    fn destinations(&self) -> impl Iterator<Item = (u32, &[(u32, f64)])> {
+    pub(crate) fn destinations(&self) -> impl Iterator<Item = (u32, &[(u32, f64)])> {
         self.to
             .iter()
             .enumerate()

@@ -7,6 +7,7 @@ use mplamps_te::{Network, power};
 use serde::Serialize;
 
 use crate::network_power::network_power;
+use crate::optimum::{self, OptimumError, OptimumOptions, OptimumStatus};
 use crate::routing::{Loads, Matrix, Split, offered, route};
 
 /// Study settings (`mplamps energy` flags).
@@ -26,6 +27,8 @@ pub struct Options {
     /// runs at this share of its capacity (SNDlib matrices are often far above the
     /// installed capacity, being meant for network design).
     pub fit: Option<f64>,
+    /// Also compute the least-power routing (docs/energy.md, "The optimum").
+    pub optimum: Option<OptimumOptions>,
 }
 
 /// A common planning ceiling: links are upgraded before they run fuller than this.
@@ -41,6 +44,7 @@ impl Default for Options {
             utilization_limit: DEFAULT_UTILIZATION_LIMIT,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             fit: None,
+            optimum: None,
         }
     }
 }
@@ -93,6 +97,24 @@ pub struct Strategy {
     pub km_stretch: Option<f64>,
     pub history: Vec<Iteration>,
     pub links: Vec<LinkState>,
+    /// The optimum's solver figures (only there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solver: Option<SolverFigures>,
+}
+
+/// How the optimum's solve went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolverFigures {
+    pub status: OptimumStatus,
+    /// No routing came out (LP relaxation, or the time ran out first): `power_w` is the
+    /// bound, and `saving_pct` the most any routing could save.
+    pub bound_only: bool,
+    /// A lower bound on the least power, in watts.
+    pub bound_w: f64,
+    /// (power − bound) ÷ power, in %.
+    pub gap_pct: f64,
+    pub nodes: u64,
+    pub solve_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,6 +123,15 @@ pub struct Strategies {
     pub power: Strategy,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_sleep: Option<Strategy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimum: Option<Strategy>,
+}
+
+/// How much of the optimum's saving a strategy reaches, in % (when the optimum saves).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reached {
+    pub power: Option<f64>,
+    pub power_sleep: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +139,9 @@ pub struct ScalePoint {
     pub scale: f64,
     pub total_demand_bps: f64,
     pub strategies: Strategies,
+    /// With the optimum: the share of its saving each strategy reaches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimal_saving_reached_pct: Option<Reached>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -140,6 +174,8 @@ pub enum StudyError {
     BadFit(f64),
     #[error("no demand crosses a link, so no multiplier fits the busiest link to {0}")]
     NothingToFit(f64),
+    #[error("the optimum at scale {scale}: {error}")]
+    Optimum { scale: f64, error: OptimumError },
 }
 
 /// What a study knows of its network before any routing.
@@ -207,7 +243,7 @@ pub fn study(
     };
     let mut scales = Vec::with_capacity(options.scales.len());
     for (k, &scale) in options.scales.iter().enumerate() {
-        scales.push(setting.scale_point(scale));
+        scales.push(setting.scale_point(scale)?);
         progress(k + 1, options.scales.len());
     }
     Ok(Study {
@@ -237,7 +273,7 @@ struct Outcome {
 }
 
 impl Setting<'_> {
-    fn scale_point(&self, scale: f64) -> ScalePoint {
+    fn scale_point(&self, scale: f64) -> Result<ScalePoint, StudyError> {
         let matrix = Matrix::new(self.net, scale * self.multiplier);
         let awake = vec![false; self.net.links.len()];
         let regular = self.regular(&matrix);
@@ -246,7 +282,23 @@ impl Setting<'_> {
         let base = self.describe(&regular, None);
         let power_sleep = power_sleep.map(|o| self.describe(&o, Some(base.power_w)));
         let power = self.describe(&power, Some(base.power_w));
-        ScalePoint {
+        let optimum = match &self.options.optimum {
+            None => None,
+            Some(o) => {
+                let solved = optimum::solve(self.net, &matrix, o)
+                    .map_err(|error| StudyError::Optimum { scale, error })?;
+                Some(self.describe_optimum(&matrix, &solved, base.power_w))
+            }
+        };
+        let optimal_saving_reached_pct = optimum.as_ref().map(|o| {
+            let reached =
+                |s: &Strategy| (o.saving_pct > 0.0).then(|| 100.0 * s.saving_pct / o.saving_pct);
+            Reached {
+                power: reached(&power),
+                power_sleep: power_sleep.as_ref().and_then(reached),
+            }
+        });
+        Ok(ScalePoint {
             scale,
             total_demand_bps: matrix.total_bps,
             strategies: Strategies {
@@ -256,8 +308,97 @@ impl Setting<'_> {
                 },
                 power,
                 power_sleep,
+                optimum,
             },
+            optimal_saving_reached_pct,
+        })
+    }
+
+    /// The optimum as a strategy: its routing described like the others (mean path length
+    /// from Σ link traffic ÷ carried traffic, which holds for any routing), or its bound.
+    fn describe_optimum(
+        &self,
+        matrix: &Matrix,
+        solved: &optimum::Optimum,
+        regular_w: f64,
+    ) -> Strategy {
+        let net = self.net;
+        let (outcome, bound_only) = match &solved.routing {
+            Some(r) => {
+                let traffic = |l: usize| r.ab[l] + r.ba[l];
+                let rate_hops = (0..net.links.len()).map(traffic).sum();
+                let rate_km = self.km.as_ref().map_or(0.0, |km| {
+                    km.iter().enumerate().map(|(l, k)| traffic(l) * k).sum()
+                });
+                let carried = (matrix.total_bps - r.dropped_bps).max(0.0);
+                let loads = Loads {
+                    ab: r.ab.clone(),
+                    ba: r.ba.clone(),
+                    carried_bps: carried,
+                    dropped_bps: r.dropped_bps,
+                    routed_bps: carried,
+                    rate_hops,
+                    rate_km,
+                };
+                (
+                    Outcome {
+                        loads,
+                        asleep: r.asleep.clone(),
+                        history: Vec::new(),
+                        settled: solved.status == OptimumStatus::Optimal,
+                        oscillation_period: None,
+                    },
+                    false,
+                )
+            }
+            None => {
+                let zero = vec![0.0; net.links.len()];
+                let loads = Loads {
+                    ab: zero.clone(),
+                    ba: zero,
+                    carried_bps: 0.0,
+                    dropped_bps: 0.0,
+                    routed_bps: 0.0,
+                    rate_hops: 0.0,
+                    rate_km: 0.0,
+                };
+                let asleep = vec![false; net.links.len()];
+                let outcome = Outcome {
+                    loads,
+                    asleep,
+                    history: Vec::new(),
+                    settled: false,
+                    oscillation_period: None,
+                };
+                (outcome, true)
+            }
+        };
+        let mut s = self.describe(&outcome, Some(regular_w));
+        if bound_only {
+            s.power_w = solved.bound_w;
+            s.saving_pct = if regular_w > 0.0 {
+                100.0 * (regular_w - solved.bound_w) / regular_w
+            } else {
+                0.0
+            };
+            s.links.clear();
+            s.mean_km = None;
+            s.km_stretch = None;
         }
+        s.iterations = usize::try_from(solved.nodes).unwrap_or(usize::MAX);
+        s.solver = Some(SolverFigures {
+            status: solved.status,
+            bound_only,
+            bound_w: solved.bound_w,
+            gap_pct: if s.power_w > 0.0 {
+                100.0 * (s.power_w - solved.bound_w).max(0.0) / s.power_w
+            } else {
+                0.0
+            },
+            nodes: solved.nodes,
+            solve_s: solved.solve_s,
+        });
+        s
     }
 
     /// The regular tree: IGP costs do not depend on load, so one routing is the answer.
@@ -455,6 +596,7 @@ impl Setting<'_> {
             km_stretch: mean_km.zip(self.least_km).map(|(m, l)| mean(m, l)),
             history: o.history.clone(),
             links,
+            solver: None,
         }
     }
 }

@@ -7,7 +7,11 @@ use mplamps_te::Network;
 /// A topology file of `routers` (named R0..) and `links` (a, b, capacity Gb/s, metric),
 /// each router with one line card of the reference power model, plus `demands`
 /// (source, target, Gb/s).
-pub fn network(routers: usize, links: &[(usize, usize, f64, u32)], demands: &[(usize, usize, f64)]) -> Network {
+pub fn network(
+    routers: usize,
+    links: &[(usize, usize, f64, u32)],
+    demands: &[(usize, usize, f64)],
+) -> Network {
     let mut degree = vec![0usize; routers];
     let mut speed = vec![0f64; routers];
     for &(a, b, cap, _) in links {
@@ -20,7 +24,10 @@ pub fn network(routers: usize, links: &[(usize, usize, f64, u32)], demands: &[(u
     let mut text = String::from("[network]\nname = \"test\"\n");
     let mut next_port = vec![0usize; routers];
     for r in 0..routers {
-        text += &format!("\n[[router]]\nname = \"R{r}\"\nchassis_w = {}\n", model.chassis_w);
+        text += &format!(
+            "\n[[router]]\nname = \"R{r}\"\nchassis_w = {}\n",
+            model.chassis_w
+        );
         if degree[r] > 0 {
             let bw = mplamps_core_bandwidth(speed[r]);
             let (idle, max) = match model.linecard_profile(degree[r], bw) {
@@ -42,7 +49,8 @@ pub fn network(routers: usize, links: &[(usize, usize, f64, u32)], demands: &[(u
         );
     }
     for &(s, t, gbps) in demands {
-        text += &format!("\n[[demand]]\nsource = \"R{s}\"\ntarget = \"R{t}\"\nrate = \"{gbps}G\"\n");
+        text +=
+            &format!("\n[[demand]]\nsource = \"R{s}\"\ntarget = \"R{t}\"\nrate = \"{gbps}G\"\n");
     }
     match Network::from_toml("test.toml", &text) {
         Ok(net) => net,
@@ -77,13 +85,31 @@ pub fn ecmp_reference(net: &Network, costs: &[f64]) -> (Vec<f64>, Vec<f64>) {
                 }
             }
         }
-        push(net, costs, &dist, d.source, t, d.rate.bps(), &mut ab, &mut ba);
+        push(
+            net,
+            costs,
+            &dist,
+            d.source,
+            t,
+            d.rate.bps(),
+            &mut ab,
+            &mut ba,
+        );
     }
     (ab, ba)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push(net: &Network, costs: &[f64], dist: &[f64], at: usize, t: usize, amount: f64, ab: &mut [f64], ba: &mut [f64]) {
+fn push(
+    net: &Network,
+    costs: &[f64],
+    dist: &[f64],
+    at: usize,
+    t: usize,
+    amount: f64,
+    ab: &mut [f64],
+    ba: &mut [f64],
+) {
     if at == t || !dist[at].is_finite() {
         return;
     }
@@ -93,13 +119,24 @@ fn push(net: &Network, costs: &[f64], dist: &[f64], at: usize, t: usize, amount:
         .iter()
         .enumerate()
         .filter_map(|(i, l)| {
-            let (from_a, other) = if l.a.router == at { (true, l.b.router) } else if l.b.router == at { (false, l.a.router) } else { return None };
-            (costs[i].is_finite() && tie(dist[other] + costs[i], dist[at])).then_some((i, other, from_a))
+            let (from_a, other) = if l.a.router == at {
+                (true, l.b.router)
+            } else if l.b.router == at {
+                (false, l.a.router)
+            } else {
+                return None;
+            };
+            (costs[i].is_finite() && tie(dist[other] + costs[i], dist[at]))
+                .then_some((i, other, from_a))
         })
         .collect();
     let share = amount / next.len() as f64;
     for (i, other, from_a) in next {
-        if from_a { ab[i] += share } else { ba[i] += share }
+        if from_a {
+            ab[i] += share
+        } else {
+            ba[i] += share
+        }
         push(net, costs, dist, other, t, share, ab, ba);
     }
 }

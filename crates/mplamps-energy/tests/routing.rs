@@ -16,7 +16,12 @@ fn close(a: f64, b: f64) -> bool {
 fn square(demand_gbps: f64) -> mplamps_te::Network {
     common::network(
         4,
-        &[(0, 1, 10.0, 10), (1, 2, 10.0, 10), (2, 3, 10.0, 10), (3, 0, 10.0, 10)],
+        &[
+            (0, 1, 10.0, 10),
+            (1, 2, 10.0, 10),
+            (2, 3, 10.0, 10),
+            (3, 0, 10.0, 10),
+        ],
         &[(0, 2, demand_gbps)],
     )
 }
@@ -25,7 +30,15 @@ fn square(demand_gbps: f64) -> mplamps_te::Network {
 fn ecmp_splits_equally_at_every_router() {
     let net = square(6.0);
     let costs = vec![1.0; 4];
-    let loads = route(&net, &costs, None, &Matrix::new(&net, 1.0), Split::Ecmp, &[], None);
+    let loads = route(
+        &net,
+        &costs,
+        None,
+        &Matrix::new(&net, 1.0),
+        Split::Ecmp,
+        &[],
+        None,
+    );
     // L0 R0→R1 and L3 (R3–R0, a = R3) carries R0→R3 as b → a.
     assert!(close(loads.ab[0], 3.0 * G) && close(loads.ab[1], 3.0 * G));
     assert!(close(loads.ba[3], 3.0 * G) && close(loads.ba[2], 3.0 * G));
@@ -38,30 +51,78 @@ fn ucmp_splits_by_weight_and_parallel_links_count_apart() {
     let net = square(6.0);
     let costs = vec![1.0; 4];
     let weights = vec![2.0, 1.0, 1.0, 1.0];
-    let loads = route(&net, &costs, None, &Matrix::new(&net, 1.0), Split::Ucmp, &weights, None);
+    let loads = route(
+        &net,
+        &costs,
+        None,
+        &Matrix::new(&net, 1.0),
+        Split::Ucmp,
+        &weights,
+        None,
+    );
     assert!(close(loads.ab[0], 4.0 * G), "{:?}", loads.ab);
     assert!(close(loads.ba[3], 2.0 * G));
 
     // Two parallel links between R0 and R1: ECMP gives each half.
     let net = common::network(2, &[(0, 1, 10.0, 10), (0, 1, 10.0, 10)], &[(0, 1, 8.0)]);
-    let loads = route(&net, &[1.0, 1.0], None, &Matrix::new(&net, 1.0), Split::Ecmp, &[], None);
+    let loads = route(
+        &net,
+        &[1.0, 1.0],
+        None,
+        &Matrix::new(&net, 1.0),
+        Split::Ecmp,
+        &[],
+        None,
+    );
     assert!(close(loads.ab[0], 4.0 * G) && close(loads.ab[1], 4.0 * G));
 }
 
 #[test]
 fn overload_drops_the_excess_and_conserves_traffic() {
     // R0 → R2 over R1; the second link is a 2G bottleneck.
-    let net = common::network(3, &[(0, 1, 10.0, 10), (1, 2, 2.0, 10)], &[(0, 2, 5.0), (1, 2, 1.0)]);
-    let loads = route(&net, &[1.0, 1.0], None, &Matrix::new(&net, 1.0), Split::Ecmp, &[], None);
+    let net = common::network(
+        3,
+        &[(0, 1, 10.0, 10), (1, 2, 2.0, 10)],
+        &[(0, 2, 5.0), (1, 2, 1.0)],
+    );
+    let loads = route(
+        &net,
+        &[1.0, 1.0],
+        None,
+        &Matrix::new(&net, 1.0),
+        Split::Ecmp,
+        &[],
+        None,
+    );
     assert!(close(loads.carried_bps, 2.0 * G), "{}", loads.carried_bps);
     assert!(close(loads.carried_bps + loads.dropped_bps, 6.0 * G));
-    assert!(close(loads.ab[1], 6.0 * G), "offered to the bottleneck: {}", loads.ab[1]);
+    assert!(
+        close(loads.ab[1], 6.0 * G),
+        "offered to the bottleneck: {}",
+        loads.ab[1]
+    );
 
     // No path at all: the demand is dropped, or rides the fallback costs.
     let costs = [1.0, f64::INFINITY];
-    let lost = route(&net, &costs, None, &Matrix::new(&net, 0.1), Split::Ecmp, &[], None);
+    let lost = route(
+        &net,
+        &costs,
+        None,
+        &Matrix::new(&net, 0.1),
+        Split::Ecmp,
+        &[],
+        None,
+    );
     assert!(close(lost.dropped_bps, 0.6 * G) && lost.carried_bps == 0.0);
-    let saved = route(&net, &costs, Some(&[1.0, 1.0]), &Matrix::new(&net, 0.1), Split::Ecmp, &[], None);
+    let saved = route(
+        &net,
+        &costs,
+        Some(&[1.0, 1.0]),
+        &Matrix::new(&net, 0.1),
+        Split::Ecmp,
+        &[],
+        None,
+    );
     assert!(close(saved.carried_bps, 0.6 * G) && saved.dropped_bps == 0.0);
 }
 

@@ -14,8 +14,13 @@ fn close(a: f64, b: f64) -> bool {
 
 /// A generated network with a gravity matrix sized to load it.
 fn sample(nodes: usize, seed: u64, total_gbps: f64) -> Network {
-    let mut net = mplamps_te::generate::generate(nodes, 3.0, seed).unwrap_or_else(|e| panic!("{e}"));
-    net.demands = mplamps_te::gravity::gravity(nodes, Bandwidth::from_gbps(total_gbps).unwrap_or_default(), seed);
+    let mut net =
+        mplamps_te::generate::generate(nodes, 3.0, seed).unwrap_or_else(|e| panic!("{e}"));
+    net.demands = mplamps_te::gravity::gravity(
+        nodes,
+        Bandwidth::from_gbps(total_gbps).unwrap_or_default(),
+        seed,
+    );
     net
 }
 
@@ -24,7 +29,10 @@ fn sample(nodes: usize, seed: u64, total_gbps: f64) -> Network {
 fn power_by_hand(net: &Network, s: &Strategy) -> f64 {
     let mut used = vec![vec![0.0; 1]; net.routers.len()];
     for (link, state) in net.links.iter().zip(&s.links) {
-        let busier = state.load_ab_bps.max(state.load_ba_bps).min(link.capacity.bps());
+        let busier = state
+            .load_ab_bps
+            .max(state.load_ba_bps)
+            .min(link.capacity.bps());
         used[link.a.router][0] += busier;
         used[link.b.router][0] += busier;
     }
@@ -38,7 +46,8 @@ fn power_by_hand(net: &Network, s: &Strategy) -> f64 {
                     .iter()
                     .map(|card| match &card.power {
                         LineCardPower::Profile(PowerProfile::Linear { idle_w, max_w }) => {
-                            idle_w + (max_w - idle_w) * (used[r][0] / card.capacity().bps()).min(1.0)
+                            idle_w
+                                + (max_w - idle_w) * (used[r][0] / card.capacity().bps()).min(1.0)
                         }
                         other => panic!("the sample has linear profiles only, got {other:?}"),
                     })
@@ -66,14 +75,28 @@ fn regular_tree_loads_power_and_conservation_follow_the_model() {
         if regular.dropped_bps == 0.0 {
             let (ab, ba) = common::ecmp_reference(&scaled, &costs);
             for (i, l) in regular.links.iter().enumerate() {
-                assert!(close(l.load_ab_bps, ab[i]) && close(l.load_ba_bps, ba[i]), "{} at {}", l.name, point.scale);
+                assert!(
+                    close(l.load_ab_bps, ab[i]) && close(l.load_ba_bps, ba[i]),
+                    "{} at {}",
+                    l.name,
+                    point.scale
+                );
             }
         }
-        let strategies = [Some(regular), Some(&point.strategies.power), point.strategies.power_sleep.as_ref()];
+        let strategies = [
+            Some(regular),
+            Some(&point.strategies.power),
+            point.strategies.power_sleep.as_ref(),
+        ];
         for s in strategies.into_iter().flatten() {
             assert!(close(s.carried_bps + s.dropped_bps, point.total_demand_bps));
             if s.links_asleep == 0 {
-                assert!(close(s.power_w, power_by_hand(&net, s)), "{} vs {}", s.power_w, power_by_hand(&net, s));
+                assert!(
+                    close(s.power_w, power_by_hand(&net, s)),
+                    "{} vs {}",
+                    s.power_w,
+                    power_by_hand(&net, s)
+                );
             }
         }
     }
@@ -83,10 +106,15 @@ fn regular_tree_loads_power_and_conservation_follow_the_model() {
 
 /// A ring of 10G links with 1G chords across it, and a demand between every pair.
 fn ring_with_chords(n: usize, gbps_per_pair: f64) -> Network {
-    let mut links: Vec<(usize, usize, f64, u32)> = (0..n).map(|i| (i, (i + 1) % n, 10.0, 10)).collect();
+    let mut links: Vec<(usize, usize, f64, u32)> =
+        (0..n).map(|i| (i, (i + 1) % n, 10.0, 10)).collect();
     links.extend((0..n / 2).step_by(2).map(|i| (i, i + n / 2, 1.0, 100)));
     let demands: Vec<(usize, usize, f64)> = (0..n)
-        .flat_map(|s| (0..n).filter(move |&t| t != s).map(move |t| (s, t, gbps_per_pair)))
+        .flat_map(|s| {
+            (0..n)
+                .filter(move |&t| t != s)
+                .map(move |t| (s, t, gbps_per_pair))
+        })
         .collect();
     common::network(n, &links, &demands)
 }
@@ -103,7 +131,9 @@ fn a_settled_power_tree_is_a_fixed_point_of_its_own_metric() {
     let mut settled = 0;
     for point in &result.scales {
         let p = &point.strategies.power;
-        assert!(p.settled || p.oscillation_period.is_some() || p.iterations == options.max_iterations);
+        assert!(
+            p.settled || p.oscillation_period.is_some() || p.iterations == options.max_iterations
+        );
         if !p.settled {
             continue;
         }
@@ -111,19 +141,40 @@ fn a_settled_power_tree_is_a_fixed_point_of_its_own_metric() {
         // What routers advertise for the final loads, and where traffic goes on it.
         let mut work = net.clone();
         for (link, state) in work.links.iter_mut().zip(&p.links) {
-            let used = state.load_ab_bps.max(state.load_ba_bps).min(link.capacity.bps());
-            link.available = Bandwidth::from_bps((link.capacity.bps() - used).max(0.0).floor()).unwrap_or_default();
+            let used = state
+                .load_ab_bps
+                .max(state.load_ba_bps)
+                .min(link.capacity.bps());
+            link.available = Bandwidth::from_bps((link.capacity.bps() - used).max(0.0).floor())
+                .unwrap_or_default();
         }
         let metrics = power::compute(&work);
         let costs: Vec<f64> = metrics
             .links
             .iter()
-            .map(|m| m.pwrlink.filter(|_| m.in_power_topology).unwrap_or(f64::INFINITY))
+            .map(|m| {
+                m.pwrlink
+                    .filter(|_| m.in_power_topology)
+                    .unwrap_or(f64::INFINITY)
+            })
             .collect();
         let igp: Vec<f64> = net.links.iter().map(|l| f64::from(l.metric)).collect();
-        let again = route(&net, &costs, Some(&igp), &Matrix::new(&net, point.scale), Split::Ecmp, &[], None);
+        let again = route(
+            &net,
+            &costs,
+            Some(&igp),
+            &Matrix::new(&net, point.scale),
+            Split::Ecmp,
+            &[],
+            None,
+        );
         for (i, l) in p.links.iter().enumerate() {
-            assert!(close(again.ab[i], l.load_ab_bps) && close(again.ba[i], l.load_ba_bps), "{} at {}", l.name, point.scale);
+            assert!(
+                close(again.ab[i], l.load_ab_bps) && close(again.ba[i], l.load_ba_bps),
+                "{} at {}",
+                l.name,
+                point.scale
+            );
         }
     }
     assert!(settled > 0, "no scale settled: the test checks nothing");
@@ -140,7 +191,9 @@ fn sleeping_keeps_the_network_connected_under_the_limit() {
     let result = study(&net, &options, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
     let mut slept = 0;
     for point in &result.scales {
-        let Some(s) = &point.strategies.power_sleep else { panic!("--sleep gives power_sleep") };
+        let Some(s) = &point.strategies.power_sleep else {
+            panic!("--sleep gives power_sleep")
+        };
         slept += s.links_asleep;
         assert!(s.max_utilization <= options.utilization_limit + 1e-9);
         assert!(s.dropped_bps <= point.strategies.power.dropped_bps + 1.0);
@@ -192,12 +245,24 @@ fn the_json_has_the_contract_fields() {
     assert!(point["scale"].is_number() && point["total_demand_bps"].is_number());
     for name in ["regular", "power", "power_sleep"] {
         let s = &point["strategies"][name];
-        for field in ["power_w", "saving_pct", "links_asleep", "max_utilization", "dropped_bps", "iterations"] {
+        for field in [
+            "power_w",
+            "saving_pct",
+            "links_asleep",
+            "max_utilization",
+            "dropped_bps",
+            "iterations",
+        ] {
             assert!(s[field].is_number(), "{name}.{field}");
         }
         assert!(s["settled"].is_boolean());
         let link = &s["links"][0];
-        assert!(link["name"].is_string() && link["load_ab_bps"].is_number() && link["load_ba_bps"].is_number() && link["asleep"].is_boolean());
+        assert!(
+            link["name"].is_string()
+                && link["load_ab_bps"].is_number()
+                && link["load_ba_bps"].is_number()
+                && link["asleep"].is_boolean()
+        );
     }
 }
 
@@ -205,9 +270,97 @@ fn the_json_has_the_contract_fields() {
 fn bad_settings_are_refused() {
     let mut net = sample(5, 1, 1.0);
     let refused = |net: &Network, options: Options| study(net, &options, |_, _| {}).is_err();
-    assert!(refused(&net, Options { scales: vec![0.0], ..Options::default() }));
-    assert!(refused(&net, Options { utilization_limit: 1.5, ..Options::default() }));
-    assert!(refused(&net, Options { fit: Some(f64::NAN), ..Options::default() }));
+    assert!(refused(
+        &net,
+        Options {
+            scales: vec![0.0],
+            ..Options::default()
+        }
+    ));
+    assert!(refused(
+        &net,
+        Options {
+            utilization_limit: 1.5,
+            ..Options::default()
+        }
+    ));
+    assert!(refused(
+        &net,
+        Options {
+            fit: Some(f64::NAN),
+            ..Options::default()
+        }
+    ));
     net.demands.clear();
     assert!(refused(&net, Options::default()));
+}
+
+fn with_optimum(relaxation_only: bool) -> Options {
+    Options {
+        scales: vec![0.5, 1.0, 2.0],
+        sleep: true,
+        optimum: Some(mplamps_energy::OptimumOptions {
+            relaxation_only,
+            time_limit: std::time::Duration::from_secs(20),
+            mip_gap: 0.0,
+        }),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn the_optimum_is_never_worse_than_a_strategy_and_its_bound_holds() {
+    let net = ring_with_chords(8, 0.05);
+    let mip = study(&net, &with_optimum(false), |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+    let lp = study(&net, &with_optimum(true), |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+    for (point, relaxed) in mip.scales.iter().zip(&lp.scales) {
+        let s = &point.strategies;
+        let Some(o) = &s.optimum else {
+            panic!("--optimum gives optimum")
+        };
+        let solver = o
+            .solver
+            .as_ref()
+            .unwrap_or_else(|| panic!("the optimum has solver figures"));
+        assert_eq!(
+            solver.status,
+            mplamps_energy::optimum::OptimumStatus::Optimal
+        );
+        assert!(o.settled && !solver.bound_only);
+        for other in [Some(&s.regular), Some(&s.power), s.power_sleep.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if other.dropped_bps == 0.0 {
+                assert!(
+                    o.power_w <= other.power_w + 1e-6,
+                    "{} > {}",
+                    o.power_w,
+                    other.power_w
+                );
+            }
+        }
+        assert!(o.max_utilization <= 1.0 + 1e-6 && o.dropped_bps < 1.0);
+        assert!(close(o.carried_bps + o.dropped_bps, point.total_demand_bps));
+        // The relaxation bounds the optimum from below and carries no routing.
+        let Some(r) = &relaxed.strategies.optimum else {
+            panic!("--optimum lp gives optimum")
+        };
+        assert!(r.solver.as_ref().is_some_and(|f| f.bound_only) && r.links.is_empty());
+        assert!(
+            r.power_w <= o.power_w + 1e-6,
+            "bound {} above the optimum {}",
+            r.power_w,
+            o.power_w
+        );
+        assert!(solver.bound_w <= o.power_w + 1e-6);
+    }
+    // Eight 1G chords that the optimum can switch off at low load.
+    assert!(
+        mip.scales[0]
+            .strategies
+            .optimum
+            .as_ref()
+            .is_some_and(|o| o.links_asleep > 0)
+    );
 }
