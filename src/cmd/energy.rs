@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use mplamps_energy::study::{DEFAULT_MAX_ITERATIONS, DEFAULT_UTILIZATION_LIMIT, Strategy};
 use std::time::Duration;
 
-use mplamps_energy::{OptimumOptions, Options, Split, Study};
+use mplamps_energy::{OptimumOptions, Options, Split, Study, pictures};
 
 use super::status_line::StatusLine;
 use crate::table::Table;
@@ -57,6 +57,10 @@ pub struct Args {
     /// The optimum stops once within this relative gap of its bound.
     #[arg(long, default_value_t = 1e-4, value_name = "SHARE")]
     optimum_gap: f64,
+    /// Write pictures into this directory: power.svg (power against load for every
+    /// strategy) and map-STRATEGY.svg (links by utilization at the highest scale).
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
     /// Print the study as one JSON document (every link and every round) instead of tables.
     #[arg(long)]
     json: bool,
@@ -129,10 +133,53 @@ pub fn run(args: Args) -> Result<()> {
     })
     .with_context(|| format!("energy study of {}", path.display()))?;
     status.clear();
+    if let Some(dir) = &args.out {
+        write_pictures(dir, &net, &study)?;
+    }
     if args.json {
         return super::print_json(&study);
     }
     print!("{}", render(&study));
+    Ok(())
+}
+
+/// The chart, and one map per strategy at the highest scale.
+fn write_pictures(dir: &std::path::Path, net: &mplamps_te::Network, study: &Study) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let write = |name: &str, svg: String| -> Result<()> {
+        let path = dir.join(name);
+        std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+        Ok(())
+    };
+    write("power.svg", pictures::power_chart(study))?;
+    if let Some(last) = study.scales.last() {
+        let s = &last.strategies;
+        let maps = [
+            ("regular", Some(&s.regular)),
+            ("power", Some(&s.power)),
+            ("power_sleep", s.power_sleep.as_ref()),
+            (
+                "optimum",
+                s.optimum.as_ref().filter(|o| !o.links.is_empty()),
+            ),
+        ];
+        for (name, strategy) in maps {
+            if let Some(strategy) = strategy {
+                let caption = format!(
+                    "{name} at scale {} ({:.1} Gb/s): {:.0} W, {} links asleep",
+                    last.scale,
+                    last.total_demand_bps / 1e9,
+                    strategy.power_w,
+                    strategy.links_asleep
+                );
+                write(
+                    &format!("map-{name}.svg"),
+                    pictures::utilization_map(net, strategy, &caption),
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 

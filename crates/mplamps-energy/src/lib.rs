@@ -8,6 +8,7 @@
 
 pub mod network_power;
 pub mod optimum;
+pub mod pictures;
 pub mod routing;
 pub mod study;
 
