@@ -8,8 +8,10 @@
 //! (what a router sends on equals what it receives plus its own demand, less what is
 //! dropped), and Σ_t f(t, e) ≤ capacity(l) · on(l). Objective, in watts:
 //!
-//!     Σ_l on(l) · (idle watts of its two ports) + Σ_l used(l) · (the two cards' slopes
-//!     ÷ their capacities) + M · Σ dropped
+//! ```text
+//! Σ_l on(l) · (idle watts of its two ports) + Σ_l used(l) · (the two cards' slopes
+//! ÷ their capacities) + M · Σ dropped
+//! ```
 //!
 //! with M larger than any power a Gb/s can save, so demand is dropped only when no routing
 //! carries it. Idle and slope come from each card's profile at utilization 0 and 1 (exact

@@ -77,6 +77,10 @@ pub struct Strategy {
     pub power_w: f64,
     /// Saving against the regular tree at the same scale, in %.
     pub saving_pct: f64,
+    /// The line cards' part of `power_w` (the rest is chassis, the same for every
+    /// strategy), and the saving on it against the regular tree, in %.
+    pub linecards_w: f64,
+    pub linecard_saving_pct: f64,
     pub links_asleep: usize,
     pub max_utilization: f64,
     /// Over the links that are awake.
@@ -186,6 +190,8 @@ struct Setting<'a> {
     multiplier: f64,
     /// IGP costs: the regular tree, and the power tree's fallback.
     regular_costs: Vec<f64>,
+    /// Σ chassis_w.
+    chassis_w: f64,
     km: Option<Vec<f64>>,
     /// Demand-weighted mean of the least hops (and km) over the routed demands.
     least_hops: f64,
@@ -237,6 +243,7 @@ pub fn study(
         options,
         multiplier,
         regular_costs: igp_costs(net),
+        chassis_w: net.routers.iter().map(|r| r.chassis_w).sum(),
         km,
         least_hops: mean(least.rate_hops, least.routed_bps),
         least_km,
@@ -254,9 +261,18 @@ pub fn study(
         split: options.split,
         utilization_limit: limit,
         matrix_multiplier: multiplier,
-        chassis_w: net.routers.iter().map(|r| r.chassis_w).sum(),
+        chassis_w: setting.chassis_w,
         scales,
     })
+}
+
+/// What `now` saves against `before`, in %.
+fn saving(before: f64, now: f64) -> f64 {
+    if before > 0.0 {
+        100.0 * (before - now) / before
+    } else {
+        0.0
+    }
 }
 
 fn mean(sum: f64, weight: f64) -> f64 {
@@ -575,12 +591,10 @@ impl Setting<'_> {
             .map(|_| mean(o.loads.rate_km, o.loads.routed_bps));
         Strategy {
             power_w,
-            saving_pct: regular_w.map_or(0.0, |r| {
-                if r > 0.0 {
-                    100.0 * (r - power_w) / r
-                } else {
-                    0.0
-                }
+            saving_pct: regular_w.map_or(0.0, |r| saving(r, power_w)),
+            linecards_w: power_w - self.chassis_w,
+            linecard_saving_pct: regular_w.map_or(0.0, |r| {
+                saving(r - self.chassis_w, power_w - self.chassis_w)
             }),
             links_asleep: o.asleep.iter().filter(|&&a| a).count(),
             max_utilization: awake.iter().copied().fold(0.0, f64::max),
