@@ -790,3 +790,96 @@ fn one_way_to_name_the_topology_and_traces_name_their_rule() {
     assert_eq!(small["tree"], "regular");
     assert!(small["policy"].as_str().unwrap().contains("matches"));
 }
+
+/// A Zoo network with a gravity matrix through the whole study: the JSON contract, the
+/// pictures, the optimum never above a strategy, and clear errors.
+#[test]
+fn energy_study_contract_pictures_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("nsfnet.toml");
+    let net = net.to_str().unwrap();
+    mplamps()
+        .args([
+            "import",
+            "graphml",
+            "data/zoo/Nsfnet.graphml",
+            "--gravity",
+            "50G",
+            "-o",
+            net,
+        ])
+        .assert()
+        .success();
+    let pictures = dir.path().join("pictures");
+    let study = json(&[
+        "energy",
+        net,
+        "--fit",
+        "1",
+        "--scale",
+        "0.2,0.8",
+        "--sleep",
+        "--optimum",
+        "--optimum-time-limit",
+        "20",
+        "--out",
+        pictures.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(study["links"], 15);
+    let points = study["scales"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for point in points {
+        assert!(point["total_demand_bps"].as_f64().unwrap() > 0.0);
+        let s = &point["strategies"];
+        let optimum = s["optimum"]["power_w"].as_f64().unwrap();
+        for name in ["regular", "power", "power_sleep"] {
+            let strategy = &s[name];
+            assert!(
+                strategy["settled"].is_boolean() && strategy["iterations"].as_u64().unwrap() >= 1
+            );
+            assert_eq!(strategy["links"].as_array().unwrap().len(), 15);
+            if strategy["dropped_bps"].as_f64().unwrap() == 0.0 {
+                assert!(
+                    optimum <= strategy["power_w"].as_f64().unwrap() + 1e-6,
+                    "{name}"
+                );
+            }
+        }
+        assert!(s["optimum"]["solver"]["gap_pct"].is_number());
+    }
+    for svg in [
+        "power.svg",
+        "map-regular.svg",
+        "map-power.svg",
+        "map-power_sleep.svg",
+        "map-optimum.svg",
+    ] {
+        let text = std::fs::read_to_string(pictures.join(svg)).unwrap();
+        assert!(
+            text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+    }
+    // The table names every strategy.
+    let table = mplamps()
+        .args(["energy", net, "--scale", "0.1", "--fit", "1", "--sleep"])
+        .assert()
+        .success();
+    let table = String::from_utf8(table.get_output().stdout.clone()).unwrap();
+    assert!(
+        table.contains("regular W") && table.contains("sleep W"),
+        "{table}"
+    );
+
+    // No traffic matrix, a bad scale: said plainly.
+    let err = mplamps().args(["energy", DRAFT]).assert().failure();
+    let err = String::from_utf8(err.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("no [[demand]] tables"), "{err}");
+    let err = mplamps()
+        .args(["energy", net, "--scale", "0,1"])
+        .assert()
+        .failure();
+    let err = String::from_utf8(err.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("load scale 0"), "{err}");
+}
