@@ -3,10 +3,9 @@
 //! The demands of a topology file are routed as routers forward them ([`routing`]) on the
 //! regular tree, on the power tree iterated with its load-dependent metric, and on the power
 //! tree with idle links asleep ([`study`]); the network's power comes from the file's power
-//! model ([`network_power`]). Formulas and sources: `docs/energy.md`.
+//! model (`mplamps_te::network_power`). Formulas and sources: `docs/energy.md`.
 #![forbid(unsafe_code)]
 
-pub mod network_power;
 pub mod optimum;
 pub mod pictures;
 pub mod routing;

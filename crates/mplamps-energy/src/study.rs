@@ -6,9 +6,9 @@ use mplamps_core::Bandwidth;
 use mplamps_te::{Network, power};
 use serde::Serialize;
 
-use crate::network_power::network_power;
 use crate::optimum::{self, OptimumError, OptimumOptions, OptimumStatus};
 use crate::routing::{Loads, Matrix, Split, offered, route};
+use mplamps_te::network_power::network_power;
 
 /// Study settings (`mplamps energy` flags).
 #[derive(Debug, Clone, PartialEq)]
@@ -115,7 +115,7 @@ pub struct SolverFigures {
     pub bound_only: bool,
     /// A lower bound on the least power, in watts.
     pub bound_w: f64,
-    /// (power − bound) ÷ power, in %.
+    /// (power − bound) ÷ the line cards' power (what routing can change), in %.
     pub gap_pct: f64,
     pub nodes: u64,
     pub solve_s: f64,
@@ -392,11 +392,9 @@ impl Setting<'_> {
         let mut s = self.describe(&outcome, Some(regular_w));
         if bound_only {
             s.power_w = solved.bound_w;
-            s.saving_pct = if regular_w > 0.0 {
-                100.0 * (regular_w - solved.bound_w) / regular_w
-            } else {
-                0.0
-            };
+            s.saving_pct = saving(regular_w, solved.bound_w);
+            s.linecards_w = solved.bound_w - self.chassis_w;
+            s.linecard_saving_pct = saving(regular_w - self.chassis_w, s.linecards_w);
             s.links.clear();
             s.mean_km = None;
             s.km_stretch = None;
@@ -406,8 +404,8 @@ impl Setting<'_> {
             status: solved.status,
             bound_only,
             bound_w: solved.bound_w,
-            gap_pct: if s.power_w > 0.0 {
-                100.0 * (s.power_w - solved.bound_w).max(0.0) / s.power_w
+            gap_pct: if s.linecards_w > 0.0 {
+                100.0 * (s.power_w - solved.bound_w).max(0.0) / s.linecards_w
             } else {
                 0.0
             },

@@ -9,6 +9,7 @@ pub mod gravity;
 pub mod import;
 pub mod json_float;
 pub mod layout;
+pub mod network_power;
 pub mod power;
 pub mod power_model;
 pub mod profile;

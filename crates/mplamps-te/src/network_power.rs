@@ -7,7 +7,7 @@
 //! port saves its idle watts. A measured card (`consumed_w`) draws (a ÷ n) · consumed_w.
 //! Utilization is capped at 1: a card cannot work harder than full load.
 
-use mplamps_te::{LineCardPower, Network};
+use crate::topology::{LineCardPower, Network};
 
 /// Network power in watts, and the chassis part of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
