@@ -883,3 +883,137 @@ fn energy_study_contract_pictures_and_errors() {
     let err = String::from_utf8(err.get_output().stderr.clone()).unwrap();
     assert!(err.contains("load scale 0"), "{err}");
 }
+
+/// Issue 25 §3: at a steady matrix, the simulator's routers settle where the energy
+/// study's power tree settles: the same loads on every link, the same power.
+#[test]
+fn sim_traffic_ends_at_the_energy_fixed_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for seed in ["1", "3", "5"] {
+        let path = dir.path().join(format!("n{seed}.toml"));
+        let file = path.to_str().unwrap();
+        mplamps()
+            .args([
+                "generate",
+                "--nodes",
+                "10",
+                "--degree",
+                "3",
+                "--seed",
+                seed,
+                "--gravity",
+                "5G",
+                "-o",
+                file,
+            ])
+            .assert()
+            .success();
+        // Dampening of 1 Gb/s, as an operator would set it.
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replacen(
+                "selection = \"min\"\n",
+                "selection = \"min\"\nbandwidth_quantum = \"1G\"\n",
+                1,
+            ),
+        )
+        .unwrap();
+        let sim = json(&["sim", file, "--traffic", "--json"]);
+        let energy = json(&["energy", file, "--scale", "1", "--json"]);
+        let power = &energy["scales"][0]["strategies"]["power"];
+        let step = &sim["steps"][0];
+        assert!(
+            step["lsas_originated"].as_u64().unwrap() > 0 && step["spf_runs"].as_u64().unwrap() > 0
+        );
+        if !(power["settled"].as_bool().unwrap() && step["settled"].as_bool().unwrap()) {
+            continue;
+        }
+        compared += 1;
+        let close = |a: &Value, b: &Value| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() <= 1.0;
+        for (a, b) in sim["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(power["links"].as_array().unwrap())
+        {
+            assert_eq!(a["name"], b["name"]);
+            assert!(
+                close(&a["load_ab_bps"], &b["load_ab_bps"])
+                    && close(&a["load_ba_bps"], &b["load_ba_bps"]),
+                "seed {seed}: {a} vs {b}"
+            );
+        }
+        assert!(
+            (sim["power_w"].as_f64().unwrap() - power["power_w"].as_f64().unwrap()).abs() < 1e-6
+        );
+    }
+    assert_eq!(compared, 3, "every seed settles in both");
+}
+
+/// `[[traffic]]` steps change the matrix over time; each step is reported; mistakes name
+/// their line.
+#[test]
+fn sim_traffic_steps_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net.toml");
+    let net = net.to_str().unwrap();
+    mplamps()
+        .args([
+            "generate",
+            "--nodes",
+            "8",
+            "--degree",
+            "3",
+            "--seed",
+            "2",
+            "--gravity",
+            "4G",
+            "-o",
+            net,
+        ])
+        .assert()
+        .success();
+    let steps = dir.path().join("steps.toml");
+    std::fs::write(
+        &steps,
+        "[[traffic]]\nat = \"0s\"\nscale = 0.5\n\n[[traffic]]\nat = \"40s\"\nscale = 1.5\n",
+    )
+    .unwrap();
+    let report = json(&[
+        "sim",
+        net,
+        "--traffic",
+        "--scenario",
+        steps.to_str().unwrap(),
+        "--json",
+    ]);
+    let reported = report["steps"].as_array().unwrap();
+    assert_eq!(reported.len(), 2);
+    assert_eq!(reported[1]["at_s"], 40.0);
+    let ratio = reported[1]["total_demand_bps"].as_f64().unwrap()
+        / reported[0]["total_demand_bps"].as_f64().unwrap();
+    assert!((ratio - 3.0).abs() < 1e-9);
+    assert!(reported[1]["power_w"].as_f64().unwrap() > reported[0]["power_w"].as_f64().unwrap());
+
+    std::fs::write(&steps, "[[traffic]]\nat = \"soon\"\nscale = -1\n").unwrap();
+    let err = mplamps()
+        .args([
+            "sim",
+            net,
+            "--traffic",
+            "--scenario",
+            steps.to_str().unwrap(),
+        ])
+        .assert()
+        .failure();
+    let err = String::from_utf8(err.get_output().stderr.clone()).unwrap();
+    assert!(err.contains(":2:") && err.contains("field `at`"), "{err}");
+    let err = mplamps()
+        .args(["sim", DRAFT, "--traffic"])
+        .assert()
+        .failure();
+    let err = String::from_utf8(err.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("no [[demand]] tables"), "{err}");
+}

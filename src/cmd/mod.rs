@@ -17,6 +17,7 @@ mod metrics;
 mod node;
 mod show;
 mod sim;
+mod sim_traffic;
 mod spf;
 mod status_line;
 

@@ -68,6 +68,14 @@ pub struct Args {
     /// JSON file (res_line, res_trafo), matched by each element's `source`.
     #[arg(long, value_name = "PANDAPOWER_JSON")]
     pub(super) compare: Option<PathBuf>,
+    /// Forward the file's [[demand]]s on the routers' own routes and feed the loads back
+    /// into their available bandwidth (docs/simulator.md, "Traffic"); a scenario's
+    /// [[traffic]] steps change the matrix over time.
+    #[arg(long, conflicts_with_all = ["trace", "duration"])]
+    pub(super) traffic: bool,
+    /// With --traffic: virtual time between two measurements of the loads.
+    #[arg(long, default_value = "1s", value_parser = parse_time)]
+    pub(super) traffic_interval: Duration,
 }
 
 fn parse_mtu(text: &str) -> Result<usize, String> {
@@ -113,7 +121,18 @@ pub fn run(args: Args) -> Result<()> {
     if args.all_lamps_on || args.compare.is_some() {
         bail!("--all-lamps-on and --compare need a grid: {file} has no [grid] section");
     }
-    let net = super::load(path)?;
+    let mut net = super::load(path)?;
+    if args.traffic {
+        anyhow::ensure!(
+            !net.demands.is_empty(),
+            "--traffic needs a traffic matrix: {file} has no [[demand]] tables"
+        );
+        // The demands are the traffic: the file's available bandwidth (others' traffic)
+        // starts from the capacity, as the energy study does.
+        for link in &mut net.links {
+            link.available = link.capacity;
+        }
+    }
     let model = LinkModel {
         delay: args.delay,
         jitter: args.jitter,
@@ -147,6 +166,17 @@ pub fn run(args: Args) -> Result<()> {
     }
     let started = Instant::now();
     sim.start();
+    if args.traffic {
+        let steps = match &args.scenario {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                scenario::parse_traffic(&path.display().to_string(), &text)?
+            }
+            None => Vec::new(),
+        };
+        return super::sim_traffic::run(&mut sim, steps, args.traffic_interval, args.json);
+    }
     let (deadline, until_converged) = match args.duration {
         Some(d) => (d, false),
         None => (args.max_time.max(sim.scenario_end()), true),

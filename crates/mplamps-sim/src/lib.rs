@@ -23,6 +23,7 @@ pub mod rsvp;
 pub mod scenario;
 mod sharing;
 mod timeline;
+pub mod traffic;
 mod window;
 
 pub use capture::{Capture, Carrier, Sent, TcpKind};

@@ -119,6 +119,16 @@ struct RawScenario {
     /// `[[lsp]]` tables are read against the network by `mplamps_te::topology::parse_lsps`.
     #[serde(default, rename = "lsp")]
     _lsp: Vec<toml::Table>,
+    /// `[[traffic]]` steps, read by [`parse_traffic`].
+    #[serde(default)]
+    traffic: Vec<Spanned<RawTraffic>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraffic {
+    at: Spanned<String>,
+    scale: Spanned<f64>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +238,51 @@ pub fn parse_located(file: &str, text: &str) -> Result<Vec<Located>, ScenarioErr
     }
     out.sort_by_key(|l| l.event.at);
     Ok(out)
+}
+
+/// The `[[traffic]]` steps of a scenario file (`at`, and `scale`: a multiplier of the
+/// topology file's demands), sorted by time; every error with its line.
+pub fn parse_traffic(
+    file: &str,
+    text: &str,
+) -> Result<Vec<crate::traffic::TrafficStep>, ScenarioError> {
+    let raw: RawScenario = toml::from_str(text).map_err(|first| {
+        ScenarioError(TopologyErrors::from_toml_failure::<RawScenario>(
+            file, text, &first,
+        ))
+    })?;
+    let mut steps = Vec::with_capacity(raw.traffic.len());
+    let mut errors = Vec::new();
+    for t in raw.traffic {
+        let t = t.into_inner();
+        let at = parse_duration(t.at.get_ref());
+        let scale = *t.scale.get_ref();
+        match at {
+            None => errors.push(TopologyError::at(
+                file,
+                text,
+                t.at.span(),
+                "at",
+                format!(
+                    "expected a time like \"30s\", \"250ms\" or \"2m\", got {:?}",
+                    t.at.get_ref()
+                ),
+            )),
+            Some(_) if !(scale.is_finite() && scale >= 0.0) => errors.push(TopologyError::at(
+                file,
+                text,
+                t.scale.span(),
+                "scale",
+                format!("expected a multiplier of the demands ≥ 0, got {scale}"),
+            )),
+            Some(at) => steps.push(crate::traffic::TrafficStep { at, scale }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ScenarioError(TopologyErrors(errors)));
+    }
+    steps.sort_by_key(|s| s.at);
+    Ok(steps)
 }
 
 /// One event table as an action at a time, or the place, field and reason it is not.
