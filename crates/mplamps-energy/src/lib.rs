@@ -8,6 +8,7 @@
 
 pub mod optimum;
 pub mod pictures;
+mod report;
 pub mod routing;
 pub mod study;
 
