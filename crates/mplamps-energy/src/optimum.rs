@@ -86,6 +86,40 @@ pub enum OptimumError {
 
 const GBPS: f64 = 1e9;
 
+/// Every variable's value in `start`: flows in Gb/s, links on unless asleep, used = the
+/// busier direction, nothing dropped. `None` when `start` does not fit the program.
+fn warm_start(
+    start: &Start,
+    flows: &[(u32, Vec<(Variable, Variable)>)],
+    on: &[Variable],
+    used: &[Variable],
+    drops: &[Variable],
+) -> Option<Vec<(Variable, f64)>> {
+    let mut values = Vec::new();
+    let mut total_ab = vec![0.0; on.len()];
+    let mut total_ba = vec![0.0; on.len()];
+    for (t, vars) in flows {
+        let (_, ab, ba) = start.flows.iter().find(|(s, _, _)| s == t)?;
+        for (l, &(x, y)) in vars.iter().enumerate() {
+            let (fa, fb): (f64, f64) = (ab.get(l)? / GBPS, ba.get(l)? / GBPS);
+            total_ab[l] += fa;
+            total_ba[l] += fb;
+            values.push((x, fa));
+            values.push((y, fb));
+        }
+    }
+    for (l, (&o, &u)) in on.iter().zip(used).enumerate() {
+        let asleep = start.asleep.get(l).copied().unwrap_or(false);
+        if asleep && total_ab[l].max(total_ba[l]) > 0.0 {
+            return None;
+        }
+        values.push((o, if asleep { 0.0 } else { 1.0 }));
+        values.push((u, total_ab[l].max(total_ba[l])));
+    }
+    values.extend(drops.iter().map(|&d| (d, 0.0)));
+    Some(values)
+}
+
 /// The per-link power terms of the program: idle watts of the two ports when on, and
 /// watts per Gb/s of used bandwidth.
 fn link_terms(net: &Network, l: usize) -> (f64, f64) {
@@ -111,11 +145,21 @@ fn link_terms(net: &Network, l: usize) -> (f64, f64) {
     (idle, per_gbps)
 }
 
-/// Solves the program for `matrix` on `net`.
+/// A routing to start the search from: per destination the flows on every link direction
+/// (bit/s), and which links are asleep. It must carry every demand within capacity.
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub flows: Vec<(u32, Vec<f64>, Vec<f64>)>,
+    pub asleep: Vec<bool>,
+}
+
+/// Solves the program for `matrix` on `net`, from `start` when given (the optimum is then
+/// never worse than it).
 pub fn solve(
     net: &Network,
     matrix: &Matrix,
     options: &OptimumOptions,
+    start: Option<&Start>,
 ) -> Result<Optimum, OptimumError> {
     let n = net.routers.len();
     let links = net.links.len();
@@ -208,15 +252,40 @@ pub fn solve(
     let mut solve_options = SolveOptions::default();
     solve_options.time_limit = Some(options.time_limit);
     solve_options.mip_gap = options.mip_gap;
+    if let Some(start) = start.filter(|_| !options.relaxation_only) {
+        solve_options.warm_start = warm_start(start, &flows, &on, &used, &drops);
+    }
     let outcome = problem
         .solve_with(solve_options)
         .map_err(|e| OptimumError::Solver(e.to_string()))?;
     let stats = outcome.stats();
     let solve_s = stats.elapsed.as_secs_f64();
     let Some(solution) = outcome.solution() else {
+        // The time ran out before the solver took up the start: the start is the best
+        // routing known, and it is one of the program's solutions.
+        let routing = start.filter(|_| !options.relaxation_only).map(|s| {
+            let mut ab = vec![0.0; links];
+            let mut ba = vec![0.0; links];
+            for (_, fa, fb) in &s.flows {
+                for l in 0..links {
+                    ab[l] += fa.get(l).copied().unwrap_or(0.0);
+                    ba[l] += fb.get(l).copied().unwrap_or(0.0);
+                }
+            }
+            OptimalRouting {
+                ab,
+                ba,
+                asleep: s.asleep.clone(),
+                dropped_bps: 0.0,
+            }
+        });
         return Ok(Optimum {
-            status: OptimumStatus::NoSolution,
-            routing: None,
+            status: if routing.is_some() {
+                OptimumStatus::TimeLimit
+            } else {
+                OptimumStatus::NoSolution
+            },
+            routing,
             bound_w: chassis + stats.best_bound.unwrap_or(0.0).max(0.0),
             nodes: stats.nodes_solved,
             solve_s,

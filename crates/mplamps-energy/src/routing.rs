@@ -210,6 +210,49 @@ fn graph(net: &Network, costs: &[f64]) -> Graph {
     Graph::new(net.routers.len(), &links)
 }
 
+/// The flow toward each destination on every link direction (bit/s), routed as [`route`]
+/// routes it but without overload: (destination, a → b, b → a). What the optimum starts
+/// its search from.
+pub fn destination_flows(
+    net: &Network,
+    costs: &[f64],
+    fallback: Option<&[f64]>,
+    matrix: &Matrix,
+    split: Split,
+    weights: &[f64],
+) -> Vec<(u32, Vec<f64>, Vec<f64>)> {
+    let n = net.routers.len();
+    let links = net.links.len();
+    let keep = vec![1.0; links];
+    let mut scratch = Scratch::new(n);
+    let mut out: Vec<(u32, Vec<f64>, Vec<f64>)> = Vec::new();
+    for one in dags(net, costs, fallback, matrix) {
+        let target = one.0.target;
+        let loads = pass(
+            std::slice::from_ref(&one),
+            split,
+            weights,
+            None,
+            &keep,
+            &keep,
+            &mut scratch,
+            links,
+        );
+        match out.last_mut() {
+            Some((t, ab, ba)) if *t == target => {
+                for (x, y) in ab.iter_mut().zip(&loads.ab) {
+                    *x += y;
+                }
+                for (x, y) in ba.iter_mut().zip(&loads.ba) {
+                    *x += y;
+                }
+            }
+            _ => out.push((target, loads.ab, loads.ba)),
+        }
+    }
+    out
+}
+
 /// Routes `matrix` on the links' `costs` (`f64::INFINITY`: not usable). A demand whose
 /// source these costs do not join to its destination rides the `fallback` costs when given
 /// (a FEC without a power binding rides the regular tree), else it is dropped. `weights`

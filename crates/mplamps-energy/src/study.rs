@@ -9,7 +9,7 @@ use crate::optimum::{self, OptimumError, OptimumOptions, OptimumStatus};
 pub use crate::report::{
     Iteration, LinkState, Reached, ScalePoint, SolverFigures, Strategies, Strategy, Study,
 };
-use crate::routing::{Loads, Matrix, Split, offered, route};
+use crate::routing::{Loads, Matrix, Split, destination_flows, offered, route};
 use mplamps_te::network_power::network_power;
 
 /// Study settings (`mplamps energy` flags).
@@ -171,6 +171,12 @@ fn mean(sum: f64, weight: f64) -> f64 {
 struct Outcome {
     loads: Loads,
     asleep: Vec<bool>,
+    /// How the last routing was made (empty costs for the optimum): costs, UCMP weights,
+    /// split, and whether the regular tree caught what these costs did not reach.
+    costs: Vec<f64>,
+    weights: Vec<f64>,
+    split: Split,
+    fallback: bool,
     history: Vec<Iteration>,
     settled: bool,
     oscillation_period: Option<usize>,
@@ -181,15 +187,21 @@ impl Setting<'_> {
         let matrix = Matrix::new(self.net, scale * self.multiplier);
         let awake = vec![false; self.net.links.len()];
         let regular = self.regular(&matrix);
-        let power = self.power_tree(&matrix, &awake);
-        let power_sleep = self.options.sleep.then(|| self.sleep(&matrix, &power));
+        let power_run = self.power_tree(&matrix, &awake);
+        let sleep_run = self.options.sleep.then(|| self.sleep(&matrix, &power_run));
         let base = self.describe(&regular, None);
-        let power_sleep = power_sleep.map(|o| self.describe(&o, Some(base.power_w)));
-        let power = self.describe(&power, Some(base.power_w));
+        let power_sleep = sleep_run
+            .as_ref()
+            .map(|o| self.describe(o, Some(base.power_w)));
+        let power = self.describe(&power_run, Some(base.power_w));
         let optimum = match &self.options.optimum {
             None => None,
             Some(o) => {
-                let solved = optimum::solve(self.net, &matrix, o)
+                let start = self.best_start(
+                    &matrix,
+                    [Some(&regular), Some(&power_run), sleep_run.as_ref()],
+                );
+                let solved = optimum::solve(self.net, &matrix, o, start.as_ref())
                     .map_err(|error| StudyError::Optimum { scale, error })?;
                 Some(self.describe_optimum(&matrix, &solved, base.power_w))
             }
@@ -215,6 +227,41 @@ impl Setting<'_> {
                 optimum,
             },
             optimal_saving_reached_pct,
+        })
+    }
+
+    /// The strategy drawing least power that carries every demand within capacity, as a
+    /// starting point for the optimum (which is then never worse than any of them).
+    fn best_start(
+        &self,
+        matrix: &Matrix,
+        outcomes: [Option<&Outcome>; 3],
+    ) -> Option<optimum::Start> {
+        let net = self.net;
+        let fits = |o: &&Outcome| {
+            o.loads.dropped_bps == 0.0
+                && !o.costs.is_empty()
+                && net
+                    .links
+                    .iter()
+                    .enumerate()
+                    .all(|(i, l)| o.loads.ab[i].max(o.loads.ba[i]) <= l.capacity.bps())
+        };
+        let best = outcomes.into_iter().flatten().filter(fits).min_by(|a, b| {
+            let p = |o: &Outcome| network_power(net, &o.loads.used(net), &o.asleep).total_w;
+            p(a).total_cmp(&p(b))
+        })?;
+        let fallback = best.fallback.then_some(self.regular_costs.as_slice());
+        Some(optimum::Start {
+            flows: destination_flows(
+                net,
+                &best.costs,
+                fallback,
+                matrix,
+                best.split,
+                &best.weights,
+            ),
+            asleep: best.asleep.clone(),
         })
     }
 
@@ -248,6 +295,10 @@ impl Setting<'_> {
                     Outcome {
                         loads,
                         asleep: r.asleep.clone(),
+                        costs: Vec::new(),
+                        weights: Vec::new(),
+                        split: Split::Ecmp,
+                        fallback: false,
                         history: Vec::new(),
                         settled: solved.status == OptimumStatus::Optimal,
                         oscillation_period: None,
@@ -270,6 +321,10 @@ impl Setting<'_> {
                 let outcome = Outcome {
                     loads,
                     asleep,
+                    costs: Vec::new(),
+                    weights: Vec::new(),
+                    split: Split::Ecmp,
+                    fallback: false,
                     history: Vec::new(),
                     settled: false,
                     oscillation_period: None,
@@ -307,7 +362,7 @@ impl Setting<'_> {
     fn regular(&self, matrix: &Matrix) -> Outcome {
         let loads = route(
             self.net,
-            &igp_costs(self.net),
+            &self.regular_costs,
             None,
             matrix,
             Split::Ecmp,
@@ -319,6 +374,10 @@ impl Setting<'_> {
         Outcome {
             loads,
             asleep,
+            costs: self.regular_costs.clone(),
+            weights: Vec::new(),
+            split: Split::Ecmp,
+            fallback: false,
             history,
             settled: true,
             oscillation_period: None,
@@ -334,7 +393,7 @@ impl Setting<'_> {
         let mut used = vec![0.0; net.links.len()];
         let mut seen: Vec<Vec<u64>> = Vec::new();
         let mut history = Vec::new();
-        let mut last: Option<Loads> = None;
+        let mut last: Option<(Loads, Vec<f64>, Vec<f64>)> = None;
         let (mut settled, mut oscillation_period) = (false, None);
         for round in 1..=self.options.max_iterations.max(1) + 1 {
             for (link, &u) in work.links.iter_mut().zip(&used) {
@@ -381,13 +440,21 @@ impl Setting<'_> {
             );
             history.push(self.iteration(round, &loads, asleep, changed));
             used = loads.used(net);
-            last = Some(loads);
+            last = Some((loads, costs, weights));
         }
-        let loads =
-            last.unwrap_or_else(|| route(net, &[], None, matrix, self.options.split, &[], None));
+        // At least one round always routes (max_iterations ≥ 1).
+        let (loads, costs, weights) = last.unwrap_or_else(|| {
+            let nowhere = vec![f64::INFINITY; net.links.len()];
+            let loads = route(net, &nowhere, None, matrix, Split::Ecmp, &[], None);
+            (loads, nowhere, Vec::new())
+        });
         Outcome {
             loads,
             asleep: asleep.to_vec(),
+            costs,
+            weights,
+            split: self.options.split,
+            fallback: true,
             history,
             settled,
             oscillation_period,
