@@ -10,8 +10,13 @@ use crate::routing::Split;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkState {
     pub name: String,
+    /// What routing the demands puts on each direction.
     pub load_ab_bps: f64,
     pub load_ba_bps: f64,
+    /// What each direction carries once overloaded links drop (equal to the load when
+    /// nothing overflows).
+    pub carried_ab_bps: f64,
+    pub carried_ba_bps: f64,
     /// The busier direction ÷ capacity.
     pub utilization: f64,
     pub asleep: bool,

@@ -5,11 +5,13 @@
 //! t is split among them: equally (ECMP, as hashing routers do) or in proportion to each
 //! link's advertised available bandwidth (UCMP, draft §2.2; equally when none has any).
 //!
-//! Overload (a fluid model of tail drop): a link direction whose offered traffic exceeds
-//! its capacity forwards the fraction capacity ÷ offered of every flow on it and drops the
-//! rest; what it drops no longer loads the links after it. The fractions are found by
-//! repeating the routing until they settle (at most [`MAX_DROP_PASSES`] passes). Every
-//! pass conserves traffic: carried + dropped = offered demand, exactly.
+//! A link direction's load is what routing the demands puts on it. Overload (a fluid model
+//! of tail drop): a link direction offered more than its capacity forwards the fraction
+//! capacity ÷ offered of every flow on it and drops the rest; what it drops no longer
+//! reaches the links after it. The fractions are found by repeating the routing until they
+//! settle (at most [`MAX_DROP_PASSES`] passes); they give the carried traffic of every link
+//! and the dropped demand. Every pass conserves traffic: carried + dropped = offered demand,
+//! exactly.
 
 use mplamps_algorithms::spf::{Graph, Spt};
 use mplamps_te::Network;
@@ -68,10 +70,14 @@ impl Matrix {
 /// to the demand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loads {
-    /// Offered traffic in bit/s: what routing sends onto the link direction (after drops
-    /// upstream of it).
+    /// Load in bit/s: what routing the demands puts on the link direction, as if no link
+    /// dropped any.
     pub ab: Vec<f64>,
     pub ba: Vec<f64>,
+    /// What the link direction carries once overloaded links drop (the overload model):
+    /// at most its capacity, and less than its load behind a drop.
+    pub carried_ab: Vec<f64>,
+    pub carried_ba: Vec<f64>,
     pub carried_bps: f64,
     pub dropped_bps: f64,
     /// Demand whose source has a path to its destination.
@@ -136,24 +142,6 @@ fn dag(net: &Network, graph: &Graph, target: u32) -> Dag {
         routers,
         hops,
     }
-}
-
-/// The traffic routing puts on every link direction when no link drops any: linear in the
-/// matrix, so a matrix can be scaled to a wanted utilization.
-pub fn offered(net: &Network, costs: &[f64], matrix: &Matrix) -> Loads {
-    let n = net.routers.len();
-    let dags = dags(net, costs, None, matrix);
-    let keep = vec![1.0; net.links.len()];
-    pass(
-        &dags,
-        Split::Ecmp,
-        &[],
-        None,
-        &keep,
-        &keep,
-        &mut Scratch::new(n),
-        net.links.len(),
-    )
 }
 
 /// Every destination's DAG with the demands it carries. With `fallback` costs, demands whose
@@ -282,6 +270,8 @@ pub fn route(
         &mut scratch,
         net.links.len(),
     );
+    let (routed_ab, routed_ba) = (loads.ab.clone(), loads.ba.clone());
+    let mut kept = (keep_ab.clone(), keep_ba.clone());
     for _ in 1..MAX_DROP_PASSES {
         let mut moved = false;
         for (i, &cap) in capacity.iter().enumerate() {
@@ -309,7 +299,13 @@ pub fn route(
             &mut scratch,
             net.links.len(),
         );
+        kept = (keep_ab.clone(), keep_ba.clone());
     }
+    // The last pass's offered traffic, thinned by the fractions it ran with.
+    loads.carried_ab = loads.ab.iter().zip(&kept.0).map(|(o, k)| o * k).collect();
+    loads.carried_ba = loads.ba.iter().zip(&kept.1).map(|(o, k)| o * k).collect();
+    loads.ab = routed_ab;
+    loads.ba = routed_ba;
     loads
 }
 
@@ -344,6 +340,8 @@ fn pass(
     let mut loads = Loads {
         ab: vec![0.0; link_count],
         ba: vec![0.0; link_count],
+        carried_ab: Vec::new(),
+        carried_ba: Vec::new(),
         carried_bps: 0.0,
         dropped_bps: 0.0,
         routed_bps: 0.0,

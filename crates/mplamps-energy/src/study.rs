@@ -9,7 +9,7 @@ use crate::optimum::{self, OptimumError, OptimumOptions, OptimumStatus};
 pub use crate::report::{
     Iteration, LinkState, Reached, ScalePoint, SolverFigures, Strategies, Strategy, Study,
 };
-use crate::routing::{Loads, Matrix, Split, destination_flows, offered, route};
+use crate::routing::{Loads, Matrix, Split, destination_flows, route};
 use mplamps_te::network_power::network_power;
 
 /// Study settings (`mplamps energy` flags).
@@ -112,7 +112,7 @@ pub fn study(
         None => 1.0,
         Some(fit) if !(fit.is_finite() && fit > 0.0) => return Err(StudyError::BadFit(fit)),
         Some(fit) => {
-            let loads = offered(net, &igp_costs(net), &unit);
+            let loads = route(net, &igp_costs(net), None, &unit, Split::Ecmp, &[], None);
             let busiest = max_utilization(net, &loads, &[]);
             if busiest <= 0.0 {
                 return Err(StudyError::NothingToFit(fit));
@@ -285,6 +285,8 @@ impl Setting<'_> {
                 let loads = Loads {
                     ab: r.ab.clone(),
                     ba: r.ba.clone(),
+                    carried_ab: r.ab.clone(),
+                    carried_ba: r.ba.clone(),
                     carried_bps: carried,
                     dropped_bps: r.dropped_bps,
                     routed_bps: carried,
@@ -310,7 +312,9 @@ impl Setting<'_> {
                 let zero = vec![0.0; net.links.len()];
                 let loads = Loads {
                     ab: zero.clone(),
-                    ba: zero,
+                    ba: zero.clone(),
+                    carried_ab: zero.clone(),
+                    carried_ba: zero,
                     carried_bps: 0.0,
                     dropped_bps: 0.0,
                     routed_bps: 0.0,
@@ -528,6 +532,8 @@ impl Setting<'_> {
                 name: link.name.clone(),
                 load_ab_bps: o.loads.ab[i],
                 load_ba_bps: o.loads.ba[i],
+                carried_ab_bps: o.loads.carried_ab.get(i).copied().unwrap_or(o.loads.ab[i]),
+                carried_ba_bps: o.loads.carried_ba.get(i).copied().unwrap_or(o.loads.ba[i]),
                 utilization: o.loads.ab[i].max(o.loads.ba[i]) / link.capacity.bps(),
                 asleep: o.asleep[i],
             })
