@@ -73,8 +73,10 @@ pub struct Args {
     /// [[traffic]] steps change the matrix over time.
     #[arg(long, conflicts_with_all = ["trace", "duration"])]
     pub(super) traffic: bool,
-    /// With --traffic: virtual time between two measurements of the loads.
-    #[arg(long, default_value = "1s", value_parser = parse_time)]
+    /// With --traffic: virtual time between two measurements of the loads. The default
+    /// leaves each router time to re-originate (MinLSInterval, 5 s) and run SPF between
+    /// two measurements.
+    #[arg(long, default_value = "6s", value_parser = parse_time)]
     pub(super) traffic_interval: Duration,
 }
 
@@ -175,7 +177,13 @@ pub fn run(args: Args) -> Result<()> {
             }
             None => Vec::new(),
         };
-        return super::sim_traffic::run(&mut sim, steps, args.traffic_interval, args.json);
+        return super::sim_traffic::run(
+            &mut sim,
+            steps,
+            args.traffic_interval,
+            args.max_time,
+            args.json,
+        );
     }
     let (deadline, until_converged) = match args.duration {
         Some(d) => (d, false),

@@ -15,7 +15,20 @@ const SETTLE_TICKS: usize = 5;
 /// The longest a step runs before the next one, or after the last.
 const STEP_LIMIT: Duration = Duration::from_secs(600);
 
-pub fn run(sim: &mut Sim, steps: Vec<TrafficStep>, interval: Duration, json: bool) -> Result<()> {
+/// Runs the traffic steps once the network has converged from cold: traffic flows over
+/// complete routes from its first measurement, as the energy study's first round assumes.
+pub fn run(
+    sim: &mut Sim,
+    steps: Vec<TrafficStep>,
+    interval: Duration,
+    max_time: Duration,
+    json: bool,
+) -> Result<()> {
+    if !sim.run(max_time, true)? {
+        anyhow::bail!(
+            "the network did not converge within {max_time:?}: no traffic was run (mplamps sim without --traffic says why)"
+        );
+    }
     let steps = if steps.is_empty() {
         vec![TrafficStep {
             at: Duration::ZERO,
