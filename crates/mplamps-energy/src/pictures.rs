@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use mplamps_te::Network;
+use mplamps_te::render::{layout, xml};
 
 use crate::study::{Strategy, Study};
 
@@ -128,24 +129,8 @@ pub fn power_chart(study: &Study) -> String {
 /// The network with every link coloured by utilization (green idle, red full) and
 /// sleeping links dashed grey: `strategy` at one scale.
 pub fn utilization_map(net: &Network, strategy: &Strategy, caption: &str) -> String {
-    let positions = mplamps_te::layout::positions(net);
-    let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for [x, y] in &positions {
-        min_x = min_x.min(*x);
-        max_x = max_x.max(*x);
-        min_y = min_y.min(*y);
-        max_y = max_y.max(*y);
-    }
-    let margin = 50.0;
-    let scale = ((WIDTH - 2.0 * margin) / (max_x - min_x).max(1e-9))
-        .min((HEIGHT - 2.0 * margin - 30.0) / (max_y - min_y).max(1e-9));
-    let at = |r: usize| {
-        let [x, y] = positions.get(r).copied().unwrap_or([min_x, min_y]);
-        (
-            margin + (x - min_x) * scale,
-            margin + 30.0 + (max_y - y) * scale,
-        )
-    };
+    let points = layout(net, WIDTH, HEIGHT - 30.0, 50.0);
+    let at = |r: usize| points.get(r).copied().unwrap_or((0.0, 0.0));
     let mut out = header(caption);
     for (link, state) in net.links.iter().zip(&strategy.links) {
         let (ax, ay) = at(link.a.router);
@@ -237,13 +222,6 @@ fn short(x: f64) -> String {
     } else {
         format!("{x:.2}")
     }
-}
-
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -260,16 +260,20 @@ pub fn route(
     let mut keep_ab = vec![1.0; net.links.len()];
     let mut keep_ba = vec![1.0; net.links.len()];
     let mut scratch = Scratch::new(n);
-    let mut loads = pass(
-        &dags,
-        split,
-        weights,
-        km,
-        &keep_ab,
-        &keep_ba,
-        &mut scratch,
-        net.links.len(),
-    );
+    let links = net.links.len();
+    let mut forward = |keep_ab: &[f64], keep_ba: &[f64]| {
+        pass(
+            &dags,
+            split,
+            weights,
+            km,
+            keep_ab,
+            keep_ba,
+            &mut scratch,
+            links,
+        )
+    };
+    let mut loads = forward(&keep_ab, &keep_ba);
     let (routed_ab, routed_ba) = (loads.ab.clone(), loads.ba.clone());
     let mut kept = (keep_ab.clone(), keep_ba.clone());
     for _ in 1..MAX_DROP_PASSES {
@@ -289,16 +293,7 @@ pub fn route(
         if !moved {
             break;
         }
-        loads = pass(
-            &dags,
-            split,
-            weights,
-            km,
-            &keep_ab,
-            &keep_ba,
-            &mut scratch,
-            net.links.len(),
-        );
+        loads = forward(&keep_ab, &keep_ba);
         kept = (keep_ab.clone(), keep_ba.clone());
     }
     // The last pass's offered traffic, thinned by the fractions it ran with.

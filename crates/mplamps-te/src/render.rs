@@ -248,8 +248,8 @@ fn text_width(chars: usize, size: f64) -> f64 {
 }
 
 /// Screen positions: the layout's positions (x to the right, y upwards, like longitude
-/// and latitude) scaled into the frame with `margin` on each side.
-fn layout(net: &Network, w: f64, h: f64, margin: f64) -> Vec<(f64, f64)> {
+/// and latitude) scaled into the frame with `margin` on each side, below a title line.
+pub fn layout(net: &Network, w: f64, h: f64, margin: f64) -> Vec<(f64, f64)> {
     let positions = crate::layout::positions(net);
     let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for [x, y] in &positions {
@@ -276,7 +276,8 @@ fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-fn xml(text: &str) -> String {
+/// `text` safe inside SVG text and attributes.
+pub fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
