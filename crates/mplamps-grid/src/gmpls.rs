@@ -395,6 +395,7 @@ pub fn to_network(grid: &Grid, peer: &[bool]) -> Result<GridNetwork, GridError> 
         fec_policy: Vec::new(),
         lsps: Vec::new(),
         demands: Vec::new(),
+        hosts: Vec::new(),
         routers: b.routers,
         links: b.links,
     };

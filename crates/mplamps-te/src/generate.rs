@@ -250,6 +250,7 @@ pub fn assemble(
         fec_policy: Vec::new(),
         lsps: Vec::new(),
         demands: Vec::new(),
+        hosts: Vec::new(),
         routers,
         links: out_links,
     }

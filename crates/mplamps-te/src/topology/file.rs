@@ -58,6 +58,8 @@ struct RawFile {
     lsp: Vec<Spanned<super::lsp::RawLsp>>,
     #[serde(default)]
     demand: Vec<Spanned<super::demand::RawDemand>>,
+    #[serde(default)]
+    host: Vec<Spanned<super::host::RawHost>>,
     /// The electricity grid (MPLampS), read by `mplamps_grid::file::parse`.
     #[serde(rename = "grid")]
     _grid: Option<toml::Value>,
@@ -418,7 +420,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A name that can appear in a `router:linecard:port` reference.
-    fn name(&mut self, name: &Spanned<String>, field: &str) -> String {
+    pub(super) fn name(&mut self, name: &Spanned<String>, field: &str) -> String {
         let v = name.get_ref();
         if v.trim().is_empty() {
             self.error(name.span(), field, "expected a non-empty name");
@@ -548,6 +550,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
     let links = build_links(check, &raw.link, &routers, reference_bandwidth);
     let lsps = super::lsp::build_lsps(check, &raw.lsp, &routers, &mut HashSet::new());
     let demands = super::demand::build_demands(check, &raw.demand, &routers);
+    let hosts = super::host::build_hosts(check, &raw.host, &routers, &links);
 
     Network {
         name: raw_net.name,
@@ -565,6 +568,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         links,
         lsps,
         demands,
+        hosts,
     }
 }
 
@@ -1326,14 +1330,14 @@ fn build_links(
 
 /// Routers by name, and each router's ports by (line card, port) name: a link's ends are
 /// found in constant time, so a file loads in time linear in its size.
-struct PortIndex<'a> {
+pub(super) struct PortIndex<'a> {
     routers: &'a [Router],
     by_name: HashMap<&'a str, usize>,
     ports: HashMap<(usize, &'a str, &'a str), (usize, usize)>,
 }
 
 impl<'a> PortIndex<'a> {
-    fn new(routers: &'a [Router]) -> PortIndex<'a> {
+    pub(super) fn new(routers: &'a [Router]) -> PortIndex<'a> {
         let mut by_name = HashMap::with_capacity(routers.len());
         let mut ports = HashMap::new();
         for (r, router) in routers.iter().enumerate() {
@@ -1355,7 +1359,7 @@ impl<'a> PortIndex<'a> {
     }
 
     /// The port `router:linecard:port` names, or an error naming the part that is wrong.
-    fn resolve(
+    pub(super) fn resolve(
         &self,
         check: &mut Checker,
         reference: &Spanned<String>,

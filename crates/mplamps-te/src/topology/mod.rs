@@ -8,10 +8,12 @@ mod demand;
 mod error;
 pub mod every_error;
 mod file;
+mod host;
 mod lsp;
 mod write;
 
 pub use demand::Demand;
+pub use host::Host;
 pub use lsp::{DEFAULT_GPID, LspHop, LspSpec, parse_lsps};
 pub use write::to_toml;
 
@@ -61,6 +63,8 @@ pub struct Network {
     pub lsps: Vec<LspSpec>,
     /// The traffic matrix (`[[demand]]`).
     pub demands: Vec<Demand>,
+    /// End systems on router ports (`[[host]]`).
+    pub hosts: Vec<Host>,
 }
 
 /// The `[ospf]` table: protocol timers and options shared by every router of the network.
@@ -229,6 +233,20 @@ impl Positions {
     }
 }
 
+/// The addresses link `index` gets when the file gives none (ends a and b), while the
+/// derived range lasts.
+pub(super) fn derived_link_addresses(index: usize) -> Option<[InterfaceAddress; 2]> {
+    if index >= DERIVED_SUBNET_LINKS {
+        return None;
+    }
+    let base = DERIVED_SUBNET_BASE + 4 * index as u32;
+    let end = |host: u32| InterfaceAddress {
+        addr: Ipv4Addr::from(base + host),
+        prefix_len: 30,
+    };
+    Some([end(1), end(2)])
+}
+
 /// Mean Earth radius (IUGG), in km.
 const EARTH_RADIUS_KM: f64 = 6371.0088;
 
@@ -353,18 +371,7 @@ impl Network {
         if link.gmpls.unnumbered {
             return None;
         }
-        if let Some(given) = link.addresses {
-            return Some(given);
-        }
-        if index >= DERIVED_SUBNET_LINKS {
-            return None;
-        }
-        let base = DERIVED_SUBNET_BASE + 4 * index as u32;
-        let end = |host: u32| InterfaceAddress {
-            addr: Ipv4Addr::from(base + host),
-            prefix_len: 30,
-        };
-        Some([end(1), end(2)])
+        link.addresses.or_else(|| derived_link_addresses(index))
     }
 
     /// The connected parts of the network, largest first (ties by their first router):

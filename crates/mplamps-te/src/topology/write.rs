@@ -169,6 +169,16 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
             d.rate
         );
     }
+    for h in &net.hosts {
+        let _ = write!(
+            out,
+            "\n[[host]]\nname = {}\nport = {}\naddress = \"{}\"\ngateway = \"{}\"\n",
+            quote(&h.name),
+            quote(&net.port_name(h.port)),
+            h.address,
+            h.gateway
+        );
+    }
     out
 }
 
