@@ -5,6 +5,8 @@
 //! model), and drop counters with reasons.
 #![forbid(unsafe_code)]
 
+pub mod arp;
+pub mod ethernet;
 pub mod forward;
 pub mod ipv4;
 pub mod lse;

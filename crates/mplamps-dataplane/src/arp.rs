@@ -1,0 +1,396 @@
+//! ARP for IPv4 over Ethernet (RFC 826): the packet, and a neighbour table that resolves
+//! next-hop addresses for a user-space router.
+//!
+//! The table is sans-IO: the caller asks for a MAC ([`Neighbours::resolve`]), feeds the
+//! ARP packets that arrive ([`Neighbours::receive`]) and the time, and sends the requests
+//! and replies it is handed. Packets waiting for a resolution are held (a few per
+//! neighbour) and handed back when the answer comes, or counted as dropped when it does
+//! not.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::ethernet::Mac;
+
+/// Hardware type, protocol type, lengths, operation, two (MAC, IPv4) pairs.
+pub const PACKET_LEN: usize = 28;
+
+/// Operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Request,
+    Reply,
+}
+
+/// An ARP packet for IPv4 over Ethernet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet {
+    pub operation: Operation,
+    pub sender_mac: Mac,
+    pub sender_ip: Ipv4Addr,
+    pub target_mac: Mac,
+    pub target_ip: Ipv4Addr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArpError {
+    #[error("an ARP packet of {0} octets is shorter than the 28 of IPv4 over Ethernet")]
+    Truncated(usize),
+    #[error(
+        "ARP for hardware type {hardware}, protocol 0x{protocol:04x}: only Ethernet and IPv4 are read"
+    )]
+    Unsupported { hardware: u16, protocol: u16 },
+    #[error("ARP operation {0}: only request (1) and reply (2) are read")]
+    UnknownOperation(u16),
+}
+
+impl Packet {
+    pub fn parse(bytes: &[u8]) -> Result<Packet, ArpError> {
+        let b = bytes
+            .get(..PACKET_LEN)
+            .ok_or(ArpError::Truncated(bytes.len()))?;
+        let u16_at = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+        let (hardware, protocol) = (u16_at(0), u16_at(2));
+        if hardware != 1 || protocol != 0x0800 || b[4] != 6 || b[5] != 4 {
+            return Err(ArpError::Unsupported { hardware, protocol });
+        }
+        let operation = match u16_at(6) {
+            1 => Operation::Request,
+            2 => Operation::Reply,
+            other => return Err(ArpError::UnknownOperation(other)),
+        };
+        let mac = |at: usize| {
+            let mut m = [0u8; 6];
+            m.copy_from_slice(&b[at..at + 6]);
+            Mac(m)
+        };
+        let ip = |at: usize| Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3]);
+        Ok(Packet {
+            operation,
+            sender_mac: mac(8),
+            sender_ip: ip(14),
+            target_mac: mac(18),
+            target_ip: ip(24),
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; PACKET_LEN] {
+        let mut out = [0u8; PACKET_LEN];
+        out[..6].copy_from_slice(&[0, 1, 0x08, 0x00, 6, 4]);
+        let op: u16 = match self.operation {
+            Operation::Request => 1,
+            Operation::Reply => 2,
+        };
+        out[6..8].copy_from_slice(&op.to_be_bytes());
+        out[8..14].copy_from_slice(&self.sender_mac.0);
+        out[14..18].copy_from_slice(&self.sender_ip.octets());
+        out[18..24].copy_from_slice(&self.target_mac.0);
+        out[24..28].copy_from_slice(&self.target_ip.octets());
+        out
+    }
+}
+
+/// How long an answer is trusted, how often a request is repeated and how often at most
+/// (Linux's defaults are of this order: reachable some 30 s, three probes a second apart).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timers {
+    pub reachable: Duration,
+    pub retransmit: Duration,
+    pub max_requests: u32,
+    /// Packets held per unresolved neighbour.
+    pub max_held: usize,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            reachable: Duration::from_secs(30),
+            retransmit: Duration::from_secs(1),
+            max_requests: 3,
+            max_held: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    mac: Mac,
+    learned: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    last_request: Option<Duration>,
+    requests: u32,
+    held: Vec<Vec<u8>>,
+}
+
+/// One interface's neighbour table.
+#[derive(Debug, Clone)]
+pub struct Neighbours {
+    our_ip: Ipv4Addr,
+    our_mac: Mac,
+    timers: Timers,
+    known: HashMap<Ipv4Addr, Entry>,
+    pending: HashMap<Ipv4Addr, Pending>,
+    /// Packets given up on: no answer after every request, or too many held.
+    pub dropped: u64,
+}
+
+/// What the caller sends after an input.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Output {
+    /// ARP packets to broadcast (requests) or to send to their target (replies).
+    pub arp: Vec<Packet>,
+    /// Held packets whose next hop is now known: (its MAC, the payload).
+    pub released: Vec<(Mac, Vec<u8>)>,
+}
+
+impl Neighbours {
+    pub fn new(our_ip: Ipv4Addr, our_mac: Mac, timers: Timers) -> Neighbours {
+        Neighbours {
+            our_ip,
+            our_mac,
+            timers,
+            known: HashMap::new(),
+            pending: HashMap::new(),
+            dropped: 0,
+        }
+    }
+
+    /// The MAC of `ip` when known and fresh. Otherwise `packet` is held (when given) until
+    /// the answer, and a request goes out unless one is already on its way.
+    pub fn resolve(
+        &mut self,
+        now: Duration,
+        ip: Ipv4Addr,
+        packet: Option<Vec<u8>>,
+    ) -> (Option<Mac>, Output) {
+        if let Some(e) = self.known.get(&ip)
+            && now.saturating_sub(e.learned) < self.timers.reachable
+        {
+            return (Some(e.mac), Output::default());
+        }
+        let max_held = self.timers.max_held;
+        let pending = self.pending.entry(ip).or_insert(Pending {
+            last_request: None,
+            requests: 0,
+            held: Vec::new(),
+        });
+        if let Some(p) = packet {
+            if pending.held.len() < max_held {
+                pending.held.push(p);
+            } else {
+                self.dropped += 1;
+            }
+        }
+        let mut out = Output::default();
+        if pending.last_request.is_none() {
+            pending.last_request = Some(now);
+            pending.requests = 1;
+            out.arp.push(self.request(ip));
+        }
+        (None, out)
+    }
+
+    /// RFC 826 "Packet Reception": learn (or refresh) the sender when it is known or when
+    /// the packet is for us, answer a request for our address, and release what waited.
+    pub fn receive(&mut self, now: Duration, packet: &Packet) -> Output {
+        let mut out = Output::default();
+        let for_us = packet.target_ip == self.our_ip;
+        let merged = match self.known.get_mut(&packet.sender_ip) {
+            Some(e) => {
+                e.mac = packet.sender_mac;
+                e.learned = now;
+                true
+            }
+            None => false,
+        };
+        if for_us || self.pending.contains_key(&packet.sender_ip) {
+            if !merged {
+                self.known.insert(
+                    packet.sender_ip,
+                    Entry {
+                        mac: packet.sender_mac,
+                        learned: now,
+                    },
+                );
+            }
+            if let Some(p) = self.pending.remove(&packet.sender_ip) {
+                out.released
+                    .extend(p.held.into_iter().map(|h| (packet.sender_mac, h)));
+            }
+        }
+        if for_us && packet.operation == Operation::Request {
+            out.arp.push(Packet {
+                operation: Operation::Reply,
+                sender_mac: self.our_mac,
+                sender_ip: self.our_ip,
+                target_mac: packet.sender_mac,
+                target_ip: packet.sender_ip,
+            });
+        }
+        out
+    }
+
+    /// Repeats requests that went unanswered, and gives up after the last one.
+    pub fn handle_timeout(&mut self, now: Duration) -> Output {
+        let mut out = Output::default();
+        let mut given_up = Vec::new();
+        for (&ip, p) in &mut self.pending {
+            let due = p
+                .last_request
+                .is_none_or(|at| now.saturating_sub(at) >= self.timers.retransmit);
+            if !due {
+                continue;
+            }
+            if p.requests >= self.timers.max_requests {
+                given_up.push(ip);
+                continue;
+            }
+            p.requests += 1;
+            p.last_request = Some(now);
+            out.arp.push(Packet {
+                operation: Operation::Request,
+                sender_mac: self.our_mac,
+                sender_ip: self.our_ip,
+                target_mac: Mac([0; 6]),
+                target_ip: ip,
+            });
+        }
+        for ip in given_up {
+            if let Some(p) = self.pending.remove(&ip) {
+                self.dropped += p.held.len() as u64;
+            }
+        }
+        out
+    }
+
+    /// When [`Neighbours::handle_timeout`] has something to do next.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.pending
+            .values()
+            .filter_map(|p| p.last_request.map(|at| at + self.timers.retransmit))
+            .min()
+    }
+
+    fn request(&self, ip: Ipv4Addr) -> Packet {
+        Packet {
+            operation: Operation::Request,
+            sender_mac: self.our_mac,
+            sender_ip: self.our_ip,
+            target_mac: Mac([0; 6]),
+            target_ip: ip,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const US: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 1);
+    const THEM: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 2);
+    const OUR_MAC: Mac = Mac([2, 0, 0, 0, 0, 1]);
+    const THEIR_MAC: Mac = Mac([2, 0, 0, 0, 0, 2]);
+
+    fn s(secs: u64) -> Duration {
+        Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn a_request_is_answered_and_what_waited_is_released() {
+        let mut n = Neighbours::new(US, OUR_MAC, Timers::default());
+        let (mac, out) = n.resolve(s(0), THEM, Some(vec![1, 2, 3]));
+        assert_eq!(mac, None);
+        assert_eq!(out.arp.len(), 1);
+        assert_eq!(
+            (out.arp[0].operation, out.arp[0].target_ip),
+            (Operation::Request, THEM)
+        );
+        // A second packet waits without a second request.
+        let (_, out) = n.resolve(s(0), THEM, Some(vec![4]));
+        assert!(out.arp.is_empty());
+        let reply = Packet {
+            operation: Operation::Reply,
+            sender_mac: THEIR_MAC,
+            sender_ip: THEM,
+            target_mac: OUR_MAC,
+            target_ip: US,
+        };
+        let out = n.receive(s(0), &reply);
+        assert_eq!(
+            out.released,
+            vec![(THEIR_MAC, vec![1, 2, 3]), (THEIR_MAC, vec![4])]
+        );
+        assert_eq!(n.resolve(s(10), THEM, None).0, Some(THEIR_MAC));
+        // Stale after 30 s: asked again.
+        assert_eq!(n.resolve(s(31), THEM, None).0, None);
+
+        // Their request for us is answered with our MAC, and teaches us theirs.
+        let mut n = Neighbours::new(US, OUR_MAC, Timers::default());
+        let request = Packet {
+            operation: Operation::Request,
+            sender_mac: THEIR_MAC,
+            sender_ip: THEM,
+            target_mac: Mac([0; 6]),
+            target_ip: US,
+        };
+        let out = n.receive(s(5), &request);
+        assert_eq!(
+            out.arp,
+            vec![Packet {
+                operation: Operation::Reply,
+                sender_mac: OUR_MAC,
+                sender_ip: US,
+                target_mac: THEIR_MAC,
+                target_ip: THEM,
+            }]
+        );
+        assert_eq!(n.resolve(s(6), THEM, None).0, Some(THEIR_MAC));
+    }
+
+    #[test]
+    fn unanswered_requests_are_repeated_then_given_up() {
+        let mut n = Neighbours::new(US, OUR_MAC, Timers::default());
+        let _ = n.resolve(s(0), THEM, Some(vec![9]));
+        assert_eq!(n.poll_timeout(), Some(s(1)));
+        assert_eq!(n.handle_timeout(s(1)).arp.len(), 1);
+        assert_eq!(n.handle_timeout(s(2)).arp.len(), 1);
+        assert!(n.handle_timeout(s(3)).arp.is_empty());
+        assert_eq!(n.dropped, 1);
+        assert_eq!(n.poll_timeout(), None);
+    }
+
+    #[test]
+    fn packets_of_other_kinds_are_errors() {
+        let mut bytes = Packet {
+            operation: Operation::Request,
+            sender_mac: THEIR_MAC,
+            sender_ip: THEM,
+            target_mac: Mac([0; 6]),
+            target_ip: US,
+        }
+        .to_bytes();
+        assert!(Packet::parse(&bytes).is_ok());
+        assert_eq!(Packet::parse(&bytes[..20]), Err(ArpError::Truncated(20)));
+        bytes[7] = 3;
+        assert_eq!(Packet::parse(&bytes), Err(ArpError::UnknownOperation(3)));
+        bytes[1] = 6;
+        assert!(matches!(
+            Packet::parse(&bytes),
+            Err(ArpError::Unsupported { hardware: 6, .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn packets_round_trip_and_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            if let Ok(p) = Packet::parse(&bytes) {
+                prop_assert_eq!(&p.to_bytes()[..], &bytes[..PACKET_LEN]);
+            }
+        }
+    }
+}
