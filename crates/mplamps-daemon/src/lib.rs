@@ -8,6 +8,7 @@ pub mod config;
 mod device;
 mod kernel_routes;
 mod ldp_transport;
+pub mod link_layer;
 mod management;
 mod raw_socket;
 pub mod reload;

@@ -1,7 +1,8 @@
 //! The socket options the daemon needs that neither socket2 nor nix offers, as safe
 //! functions over a borrowed descriptor. This is the crate's only `unsafe` code: one
-//! `setsockopt` call with a pointer to a live value of the size passed, and the zeroing of
-//! a C socket address.
+//! `setsockopt` call with a pointer to a live value of the size passed, the zeroing of a C
+//! socket address, the link-layer address a packet socket binds to, and handing a socket
+//! that owns its descriptor to tokio's reactor.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -15,6 +16,49 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 pub fn set_router_alert(socket: BorrowedFd<'_>, on: bool) -> io::Result<()> {
     let value: libc::c_int = on.into();
     setsockopt(socket, libc::IPPROTO_IP, libc::IP_ROUTER_ALERT, &value)
+}
+
+/// `PACKET_IGNORE_OUTGOING` (Linux `packet(7)`): a packet socket does not read back the
+/// frames its host sends on the device.
+pub fn set_packet_ignore_outgoing(socket: BorrowedFd<'_>) -> io::Result<()> {
+    let value: libc::c_int = 1;
+    setsockopt(
+        socket,
+        libc::SOL_PACKET,
+        libc::PACKET_IGNORE_OUTGOING,
+        &value,
+    )
+}
+
+/// The `sockaddr_ll` (Linux `packet(7)`) of device `interface_index` for frames of
+/// EtherType `protocol` (`ETH_P_ALL` for every frame): what a packet socket binds to.
+pub fn packet_address(interface_index: u32, protocol: u16) -> socket2::SockAddr {
+    let link = libc::sockaddr_ll {
+        sll_family: libc::AF_PACKET as libc::c_ushort,
+        sll_protocol: protocol.to_be(),
+        sll_ifindex: interface_index as libc::c_int,
+        sll_hatype: 0,
+        sll_pkttype: 0,
+        sll_halen: 0,
+        sll_addr: [0; 8],
+    };
+    let mut storage = socket2::SockAddrStorage::zeroed();
+    // SAFETY: `sockaddr_ll` is one of this platform's socket addresses, and the storage is
+    // large enough and aligned for it; the length given is the `sockaddr_ll`'s.
+    unsafe {
+        *storage.view_as::<libc::sockaddr_ll>() = link;
+        socket2::SockAddr::new(
+            storage,
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    }
+}
+
+/// Hands `socket` to tokio's reactor.
+pub fn register(socket: socket2::Socket) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
+    // SAFETY: a `Socket` owns its descriptor: it stays open and the same for as long as the
+    // `AsyncFd` owns the `Socket`.
+    unsafe { tokio::io::unix::AsyncFd::register(socket) }.map_err(|e| e.into_parts().1)
 }
 
 /// `setsockopt(2)` of option `name` at `level` with `value`, a plain C value of the
