@@ -8,6 +8,7 @@
 pub mod arp;
 pub mod ethernet;
 pub mod forward;
+pub mod icmp;
 pub mod ipv4;
 pub mod lse;
 pub mod tables;
