@@ -1,11 +1,11 @@
 //! Any octets as a frame from a raw link-layer socket: reading the Ethernet header, an ARP
-//! packet or the label stack entries behind it must not panic, and what reads writes back
-//! to the same octets.
+//! packet or the label stack entries behind it, or answering a labeled packet's expiry,
+//! must not panic, and what reads writes back to the same octets.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mplamps_dataplane::ethernet::{EtherType, Frame};
-use mplamps_dataplane::{LabelStackEntry, arp};
+use mplamps_dataplane::{LabelStackEntry, arp, icmp};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(frame) = Frame::parse(data) else {
@@ -19,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         EtherType::MplsUnicast => {
+            // Whatever the stack, answering its expiry must not panic.
+            let _ = icmp::for_expired_labeled(std::net::Ipv4Addr::new(10, 0, 0, 1), frame.payload);
             let mut rest = frame.payload;
             while let Some(entry) = LabelStackEntry::decode(rest) {
                 assert_eq!(&entry.encode()[..], &rest[..4]);

@@ -62,6 +62,23 @@ pub fn time_exceeded(from: Ipv4Addr, expired: &[u8], stack: &[LabelStackEntry]) 
     Some(ipv4::datagram(from, header.src, PROTOCOL, TTL, 0, &message))
 }
 
+/// The Time Exceeded datagram for a labeled packet (`labeled`: the label stack and the IP
+/// datagram under it) whose TTL ran out at router `from`. `None` when the octets are not a
+/// label stack over a well-formed IP datagram.
+pub fn for_expired_labeled(from: Ipv4Addr, labeled: &[u8]) -> Option<Vec<u8>> {
+    let mut stack = Vec::new();
+    let mut rest = labeled;
+    loop {
+        let entry = LabelStackEntry::decode(rest)?;
+        stack.push(entry);
+        rest = rest.get(lse::LEN..)?;
+        if entry.bottom {
+            break;
+        }
+    }
+    time_exceeded(from, rest, &stack)
+}
+
 /// ICMP error types (RFC 792): destination unreachable, source quench, redirect, time
 /// exceeded, parameter problem.
 fn is_error(icmp: &[u8]) -> bool {
@@ -135,6 +152,33 @@ mod tests {
         if let Ok(path) = std::env::var("MPLAMPS_ICMP_SAMPLE") {
             let _ = std::fs::write(path, &datagram);
         }
+    }
+
+    #[test]
+    fn an_expired_labeled_packet_is_answered_with_its_stack() {
+        let top = LabelStackEntry {
+            label: 200_017,
+            tc: 0,
+            bottom: false,
+            ttl: 1,
+        };
+        let bottom = LabelStackEntry {
+            label: 100_004,
+            tc: 0,
+            bottom: true,
+            ttl: 1,
+        };
+        let mut labeled = top.encode().to_vec();
+        labeled.extend_from_slice(&bottom.encode());
+        labeled.extend_from_slice(&probe());
+        let reply = for_expired_labeled(LSR, &labeled).unwrap_or_else(|| panic!("no reply"));
+        assert_eq!(
+            reply,
+            time_exceeded(LSR, &probe(), &[top, bottom]).unwrap_or_default()
+        );
+        // A stack without a bottom, or nothing under it: no reply.
+        assert!(for_expired_labeled(LSR, &top.encode()).is_none());
+        assert!(for_expired_labeled(LSR, &bottom.encode()).is_none());
     }
 
     #[test]
