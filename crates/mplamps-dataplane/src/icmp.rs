@@ -1,6 +1,8 @@
-//! ICMP Time Exceeded for a labeled packet whose TTL ran out (RFC 3032 §2.3.2), with the
-//! label stack it arrived with as an MPLS extension object (RFC 4950), in the extension
-//! structure of RFC 4884: what `traceroute -e` prints as the labels of each hop.
+//! ICMP errors a user-space LSR sends. Time Exceeded for a labeled packet whose TTL ran out
+//! (RFC 3032 §2.3.2), with the label stack it arrived with as an MPLS extension object
+//! (RFC 4950), in the extension structure of RFC 4884: what `traceroute -e` prints as the
+//! labels of each hop. And "fragmentation needed" with the next-hop MTU (RFC 1191), for a
+//! datagram that may not be fragmented and does not fit.
 //!
 //! ```text
 //! type 11, code 0, checksum | unused | length (32-bit words of the original datagram) | unused
@@ -26,6 +28,12 @@ const MPLS_LABEL_STACK_CLASS: u8 = 1;
 const INCOMING_STACK: u8 = 1;
 /// Time Exceeded messages leave with a full TTL: the way back may be long.
 const TTL: u8 = 255;
+pub const DESTINATION_UNREACHABLE: u8 = 3;
+/// Code 4: fragmentation needed and Don't Fragment set (RFC 792), with the next-hop MTU
+/// (RFC 1191 §4).
+pub const FRAGMENTATION_NEEDED: u8 = 4;
+/// RFC 792: the original datagram's header and its first 64 bits of data.
+const ORIGINAL_HEAD: usize = 28;
 
 /// The Time Exceeded datagram router `from` sends to the source of `expired` (the IP
 /// datagram under the label stack), with `stack` (the entries as they arrived, top first)
@@ -57,6 +65,27 @@ pub fn time_exceeded(from: Ipv4Addr, expired: &[u8], stack: &[LabelStackEntry]) 
         extension[2..4].copy_from_slice(&sum.to_be_bytes());
         message.extend_from_slice(&extension);
     }
+    let sum = !ones_complement_sum(&message);
+    message[2..4].copy_from_slice(&sum.to_be_bytes());
+    Some(ipv4::datagram(from, header.src, PROTOCOL, TTL, 0, &message))
+}
+
+/// "Fragmentation needed" from router `from` to the source of `datagram`, which has Don't
+/// Fragment set and does not fit the next hop's `mtu` (RFC 1191 §4; for a labeled packet
+/// the MTU left for the IP datagram under its labels, RFC 3032 §3.2). `None` when the
+/// datagram is not well formed or is itself an ICMP error.
+pub fn fragmentation_needed(from: Ipv4Addr, datagram: &[u8], mtu: u16) -> Option<Vec<u8>> {
+    let header = ipv4::parse(datagram)?;
+    if header.protocol == PROTOCOL && is_error(ipv4::data(datagram)) {
+        return None;
+    }
+    let mut message = vec![DESTINATION_UNREACHABLE, FRAGMENTATION_NEEDED, 0, 0, 0, 0];
+    message.extend_from_slice(&mtu.to_be_bytes());
+    message.extend_from_slice(
+        datagram
+            .get(..ORIGINAL_HEAD.min(datagram.len()))
+            .unwrap_or(datagram),
+    );
     let sum = !ones_complement_sum(&message);
     message[2..4].copy_from_slice(&sum.to_be_bytes());
     Some(ipv4::datagram(from, header.src, PROTOCOL, TTL, 0, &message))
@@ -179,6 +208,22 @@ mod tests {
         // A stack without a bottom, or nothing under it: no reply.
         assert!(for_expired_labeled(LSR, &top.encode()).is_none());
         assert!(for_expired_labeled(LSR, &bottom.encode()).is_none());
+    }
+
+    #[test]
+    fn fragmentation_needed_names_the_mtu() {
+        let reply = fragmentation_needed(LSR, &probe(), 1496).unwrap_or_else(|| panic!("no reply"));
+        let header = ipv4::parse(&reply).unwrap_or_else(|| panic!("a bad IP header"));
+        assert_eq!((header.src, header.dst), (LSR, HOST));
+        let icmp = ipv4::data(&reply);
+        assert_eq!(&icmp[..2], &[3, 4]);
+        assert_eq!(u16::from_be_bytes([icmp[6], icmp[7]]), 1496);
+        assert_eq!(&icmp[8..], &probe()[..28], "the header and 64 bits of data");
+        assert_eq!(ones_complement_sum(icmp), 0xFFFF);
+        assert!(
+            fragmentation_needed(LSR, &reply, 1496).is_none(),
+            "no error about an error"
+        );
     }
 
     #[test]
