@@ -1,11 +1,11 @@
 //! ARP for IPv4 over Ethernet (RFC 826): the packet, and a neighbour table that resolves
 //! next-hop addresses for a user-space router.
 //!
-//! The table is sans-IO: the caller asks for a MAC ([`Neighbours::resolve`]), feeds the
-//! ARP packets that arrive ([`Neighbours::receive`]) and the time, and sends the requests
-//! and replies it is handed. Packets waiting for a resolution are held (a few per
-//! neighbour) and handed back when the answer comes, or counted as dropped when it does
-//! not.
+//! The table is sans-IO: the caller hands it each packet for a next hop
+//! ([`Neighbours::send`]), feeds the ARP packets that arrive ([`Neighbours::receive`]) and
+//! the time, and sends what comes back: ARP requests and replies, and packets with the MAC
+//! to send them to. A packet for a neighbour not yet known is held (a few per neighbour)
+//! until the answer comes, or counted as dropped when it does not.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -120,34 +120,43 @@ struct Entry {
 }
 
 #[derive(Debug, Clone)]
-struct Pending {
+struct Pending<P> {
     last_request: Option<Duration>,
     requests: u32,
-    held: Vec<Vec<u8>>,
+    held: Vec<P>,
 }
 
-/// One interface's neighbour table.
+/// One interface's neighbour table; `P` is what it holds for a neighbour not yet known.
 #[derive(Debug, Clone)]
-pub struct Neighbours {
+pub struct Neighbours<P = Vec<u8>> {
     our_ip: Ipv4Addr,
     our_mac: Mac,
     timers: Timers,
     known: HashMap<Ipv4Addr, Entry>,
-    pending: HashMap<Ipv4Addr, Pending>,
+    pending: HashMap<Ipv4Addr, Pending<P>>,
     /// Packets given up on: no answer after every request, or too many held.
     pub dropped: u64,
 }
 
 /// What the caller sends after an input.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Output {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output<P = Vec<u8>> {
     /// ARP packets to broadcast (requests) or to send to their target (replies).
     pub arp: Vec<Packet>,
-    /// Held packets whose next hop is now known: (its MAC, the payload).
-    pub released: Vec<(Mac, Vec<u8>)>,
+    /// Packets whose next hop is known: (its MAC, the packet).
+    pub released: Vec<(Mac, P)>,
 }
 
-impl Neighbours {
+impl<P> Default for Output<P> {
+    fn default() -> Self {
+        Output {
+            arp: Vec::new(),
+            released: Vec::new(),
+        }
+    }
+}
+
+impl<P> Neighbours<P> {
     pub fn new(our_ip: Ipv4Addr, our_mac: Mac, timers: Timers) -> Neighbours {
         Neighbours {
             our_ip,
@@ -159,18 +168,16 @@ impl Neighbours {
         }
     }
 
-    /// The MAC of `ip` when known and fresh. Otherwise `packet` is held (when given) until
-    /// the answer, and a request goes out unless one is already on its way.
-    pub fn resolve(
-        &mut self,
-        now: Duration,
-        ip: Ipv4Addr,
-        packet: Option<Vec<u8>>,
-    ) -> (Option<Mac>, Output) {
+    /// `packet` for next hop `ip`: released at once with its MAC when that is known and
+    /// fresh; otherwise held until the answer, a request going out unless one is already
+    /// on its way.
+    pub fn send(&mut self, now: Duration, ip: Ipv4Addr, packet: P) -> Output<P> {
         if let Some(e) = self.known.get(&ip)
             && now.saturating_sub(e.learned) < self.timers.reachable
         {
-            return (Some(e.mac), Output::default());
+            let mut out = Output::default();
+            out.released.push((e.mac, packet));
+            return out;
         }
         let max_held = self.timers.max_held;
         let pending = self.pending.entry(ip).or_insert(Pending {
@@ -178,12 +185,10 @@ impl Neighbours {
             requests: 0,
             held: Vec::new(),
         });
-        if let Some(p) = packet {
-            if pending.held.len() < max_held {
-                pending.held.push(p);
-            } else {
-                self.dropped += 1;
-            }
+        if pending.held.len() < max_held {
+            pending.held.push(packet);
+        } else {
+            self.dropped += 1;
         }
         let mut out = Output::default();
         if pending.last_request.is_none() {
@@ -191,12 +196,12 @@ impl Neighbours {
             pending.requests = 1;
             out.arp.push(self.request(ip));
         }
-        (None, out)
+        out
     }
 
     /// RFC 826 "Packet Reception": learn (or refresh) the sender when it is known or when
     /// the packet is for us, answer a request for our address, and release what waited.
-    pub fn receive(&mut self, now: Duration, packet: &Packet) -> Output {
+    pub fn receive(&mut self, now: Duration, packet: &Packet) -> Output<P> {
         let mut out = Output::default();
         let for_us = packet.target_ip == self.our_ip;
         let merged = match self.known.get_mut(&packet.sender_ip) {
@@ -235,7 +240,7 @@ impl Neighbours {
     }
 
     /// Repeats requests that went unanswered, and gives up after the last one.
-    pub fn handle_timeout(&mut self, now: Duration) -> Output {
+    pub fn handle_timeout(&mut self, now: Duration) -> Output<P> {
         let mut out = Output::default();
         let mut given_up = Vec::new();
         for (&ip, p) in &mut self.pending {
@@ -302,17 +307,17 @@ mod tests {
 
     #[test]
     fn a_request_is_answered_and_what_waited_is_released() {
-        let mut n = Neighbours::new(US, OUR_MAC, Timers::default());
-        let (mac, out) = n.resolve(s(0), THEM, Some(vec![1, 2, 3]));
-        assert_eq!(mac, None);
+        let mut n = Neighbours::<Vec<u8>>::new(US, OUR_MAC, Timers::default());
+        let out = n.send(s(0), THEM, vec![1, 2, 3]);
+        assert!(out.released.is_empty());
         assert_eq!(out.arp.len(), 1);
         assert_eq!(
             (out.arp[0].operation, out.arp[0].target_ip),
             (Operation::Request, THEM)
         );
         // A second packet waits without a second request.
-        let (_, out) = n.resolve(s(0), THEM, Some(vec![4]));
-        assert!(out.arp.is_empty());
+        let out = n.send(s(0), THEM, vec![4]);
+        assert!(out.arp.is_empty() && out.released.is_empty());
         let reply = Packet {
             operation: Operation::Reply,
             sender_mac: THEIR_MAC,
@@ -325,12 +330,16 @@ mod tests {
             out.released,
             vec![(THEIR_MAC, vec![1, 2, 3]), (THEIR_MAC, vec![4])]
         );
-        assert_eq!(n.resolve(s(10), THEM, None).0, Some(THEIR_MAC));
+        assert_eq!(
+            n.send(s(10), THEM, vec![5]).released,
+            vec![(THEIR_MAC, vec![5])]
+        );
         // Stale after 30 s: asked again.
-        assert_eq!(n.resolve(s(31), THEM, None).0, None);
+        let out = n.send(s(31), THEM, vec![6]);
+        assert!(out.released.is_empty() && out.arp.len() == 1);
 
         // Their request for us is answered with our MAC, and teaches us theirs.
-        let mut n = Neighbours::new(US, OUR_MAC, Timers::default());
+        let mut n = Neighbours::<Vec<u8>>::new(US, OUR_MAC, Timers::default());
         let request = Packet {
             operation: Operation::Request,
             sender_mac: THEIR_MAC,
@@ -349,13 +358,16 @@ mod tests {
                 target_ip: THEM,
             }]
         );
-        assert_eq!(n.resolve(s(6), THEM, None).0, Some(THEIR_MAC));
+        assert_eq!(
+            n.send(s(6), THEM, vec![7]).released,
+            vec![(THEIR_MAC, vec![7])]
+        );
     }
 
     #[test]
     fn unanswered_requests_are_repeated_then_given_up() {
-        let mut n = Neighbours::new(US, OUR_MAC, Timers::default());
-        let _ = n.resolve(s(0), THEM, Some(vec![9]));
+        let mut n = Neighbours::<Vec<u8>>::new(US, OUR_MAC, Timers::default());
+        let _ = n.send(s(0), THEM, vec![9]);
         assert_eq!(n.poll_timeout(), Some(s(1)));
         assert_eq!(n.handle_timeout(s(1)).arp.len(), 1);
         assert_eq!(n.handle_timeout(s(2)).arp.len(), 1);
