@@ -157,7 +157,7 @@ impl<P> Default for Output<P> {
 }
 
 impl<P> Neighbours<P> {
-    pub fn new(our_ip: Ipv4Addr, our_mac: Mac, timers: Timers) -> Neighbours {
+    pub fn new(our_ip: Ipv4Addr, our_mac: Mac, timers: Timers) -> Neighbours<P> {
         Neighbours {
             our_ip,
             our_mac,

@@ -65,6 +65,16 @@ pub enum Action {
     Drop(DropReason, Hop),
 }
 
+/// The hash of a flow (source, destination) that picks one of equal-cost next hops: the
+/// same flow always takes the same one (a SplitMix64 finalizer over both addresses).
+pub fn flow_hash(src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
+    let mut z = (u64::from(u32::from(src)) << 32 | u64::from(u32::from(dst)))
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 fn choose(hops: &[NextHop], flow_hash: u64) -> Option<&NextHop> {
     let n = hops.len() as u64;
     (n > 0)

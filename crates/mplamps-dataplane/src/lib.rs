@@ -11,6 +11,7 @@ pub mod forward;
 pub mod icmp;
 pub mod ipv4;
 pub mod lse;
+pub mod lsr;
 pub mod tables;
 
 pub use forward::{Action, DropReason, Drops, Hop};

@@ -49,15 +49,6 @@ pub enum TraceError {
     NoLdp,
 }
 
-/// A per-flow hash for ECMP choices (splitmix64 of the addresses).
-fn flow_hash(src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
-    let mut z = (u64::from(u32::from(src)) << 32 | u64::from(u32::from(dst)))
-        .wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The most routers a packet may cross (its IP TTL).
 const TTL: u8 = 64;
 
@@ -91,7 +82,7 @@ impl Sim {
         let from = self.net.routers[s].router_id.to_ipv4();
         let to = self.net.routers[d].router_id.to_ipv4();
         let (tree, policy) = FecPolicy::choose(&self.net.fec_policy, to, rate);
-        let hash = flow_hash(from, to);
+        let hash = forward::flow_hash(from, to);
         let mut frame = Frame {
             mpls: false,
             bytes: mplamps_dataplane::ipv4::datagram(from, to, 17, TTL, 1, b"mplamps trace"),

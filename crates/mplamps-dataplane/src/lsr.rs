@@ -1,0 +1,478 @@
+//! An LSR at the link layer, sans-IO: whole Ethernet frames in from an interface, whole
+//! frames out (RFC 3032 §5 EtherType 0x8847). Labeled frames go through the LFIB
+//! ([`crate::forward`]); next-hop MACs come from ARP, one neighbour table per interface; a
+//! labeled packet whose TTL runs out is answered with ICMP Time Exceeded carrying its label
+//! stack, routed back like any packet the router sends.
+//!
+//! The driver owns the sockets and the clock: it feeds frames and time, and sends the
+//! [`Transmit`]s. What is not for this layer (IPv4 for the router's own stack, other
+//! EtherTypes) is left to the kernel, which sees every frame too.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use mplamps_core::fec::Topology;
+
+use crate::arp::{self, Neighbours, Timers};
+use crate::ethernet::{EtherType, Frame as EthernetFrame, Mac};
+use crate::forward::{self, Action, DropReason, Drops, Frame};
+use crate::tables::Tables;
+use crate::{icmp, ipv4, lse};
+
+/// One of the router's interfaces, as the data plane knows it.
+#[derive(Debug, Clone)]
+pub struct Port {
+    pub mac: Mac,
+    pub address: Ipv4Addr,
+    neighbours: Neighbours<(EtherType, Vec<u8>)>,
+}
+
+/// A frame to send out of `interface`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub interface: usize,
+    pub frame: Vec<u8>,
+}
+
+/// What the data plane did, for counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub forwarded: u64,
+    pub time_exceeded_sent: u64,
+    pub drops: Drops,
+}
+
+pub struct Lsr {
+    /// The source of the ICMP messages the router sends.
+    router_id: Ipv4Addr,
+    ports: Vec<Port>,
+    pub counters: Counters,
+}
+
+impl Lsr {
+    /// An LSR with `ports` (MAC and address of interface i).
+    pub fn new(router_id: Ipv4Addr, ports: &[(Mac, Ipv4Addr)]) -> Lsr {
+        Lsr {
+            router_id,
+            ports: ports
+                .iter()
+                .map(|&(mac, address)| Port {
+                    mac,
+                    address,
+                    neighbours: Neighbours::<(EtherType, Vec<u8>)>::new(
+                        address,
+                        mac,
+                        Timers::default(),
+                    ),
+                })
+                .collect(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// A frame arrived on `interface`.
+    pub fn receive(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        bytes: &[u8],
+        tables: &Tables,
+    ) -> Vec<Transmit> {
+        let Some(port) = self.ports.get(interface) else {
+            return Vec::new();
+        };
+        let Ok(frame) = EthernetFrame::parse(bytes) else {
+            self.counters.drops.count(DropReason::Malformed);
+            return Vec::new();
+        };
+        if frame.destination != port.mac && !frame.destination.is_multicast() {
+            return Vec::new();
+        }
+        match frame.ether_type {
+            EtherType::Arp => match arp::Packet::parse(frame.payload) {
+                Ok(packet) => {
+                    let out = self.ports[interface].neighbours.receive(now, &packet);
+                    self.emit(interface, out)
+                }
+                Err(_) => Vec::new(),
+            },
+            EtherType::MplsUnicast => self.switch(now, frame.payload.to_vec(), tables),
+            _ => Vec::new(),
+        }
+    }
+
+    /// ARP retries; call at [`Lsr::poll_timeout`].
+    pub fn handle_timeout(&mut self, now: Duration) -> Vec<Transmit> {
+        let mut out = Vec::new();
+        for i in 0..self.ports.len() {
+            let o = self.ports[i].neighbours.handle_timeout(now);
+            out.extend(self.emit(i, o));
+        }
+        out
+    }
+
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.ports
+            .iter()
+            .filter_map(|p| p.neighbours.poll_timeout())
+            .min()
+    }
+
+    /// Packets given up on for want of an ARP answer.
+    pub fn unresolved(&self) -> u64 {
+        self.ports.iter().map(|p| p.neighbours.dropped).sum()
+    }
+
+    fn switch(&mut self, now: Duration, labeled: Vec<u8>, tables: &Tables) -> Vec<Transmit> {
+        let hash = flow_hash(&labeled);
+        let original = labeled.clone();
+        match forward::process(
+            tables,
+            Frame {
+                mpls: true,
+                bytes: labeled,
+            },
+            Topology::Regular,
+            hash,
+        ) {
+            Action::Forward {
+                interface,
+                frame,
+                hop,
+                ..
+            } => {
+                self.counters.forwarded += 1;
+                match hop.next_hop {
+                    Some(next) => self.send(now, interface, next, frame),
+                    None => Vec::new(),
+                }
+            }
+            Action::Drop(DropReason::TtlExpired, _) => {
+                self.counters.drops.count(DropReason::TtlExpired);
+                let Some(reply) = icmp::for_expired_labeled(self.router_id, &original) else {
+                    return Vec::new();
+                };
+                self.counters.time_exceeded_sent += 1;
+                self.originate(now, reply, tables)
+            }
+            Action::Drop(reason, _) => {
+                self.counters.drops.count(reason);
+                Vec::new()
+            }
+            // A labeled packet for this router itself: its stack's last label was ours.
+            Action::Deliver(_) => Vec::new(),
+        }
+    }
+
+    /// Sends an IP datagram the router itself made, on the regular tree.
+    fn originate(&mut self, now: Duration, datagram: Vec<u8>, tables: &Tables) -> Vec<Transmit> {
+        let hash = flow_hash(&datagram);
+        match forward::process(
+            tables,
+            Frame {
+                mpls: false,
+                bytes: datagram,
+            },
+            Topology::Regular,
+            hash,
+        ) {
+            Action::Forward {
+                interface,
+                frame,
+                hop,
+                ..
+            } => match hop.next_hop {
+                Some(next) => self.send(now, interface, next, frame),
+                None => Vec::new(),
+            },
+            Action::Drop(reason, _) => {
+                self.counters.drops.count(reason);
+                Vec::new()
+            }
+            Action::Deliver(_) => Vec::new(),
+        }
+    }
+
+    fn send(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        next: Ipv4Addr,
+        frame: Frame,
+    ) -> Vec<Transmit> {
+        let ether_type = if frame.mpls {
+            EtherType::MplsUnicast
+        } else {
+            EtherType::Ipv4
+        };
+        let Some(port) = self.ports.get_mut(interface) else {
+            return Vec::new();
+        };
+        let out = port.neighbours.send(now, next, (ether_type, frame.bytes));
+        self.emit(interface, out)
+    }
+
+    /// ARP packets and released packets as frames out of `interface`.
+    fn emit(&self, interface: usize, out: arp::Output<(EtherType, Vec<u8>)>) -> Vec<Transmit> {
+        let Some(port) = self.ports.get(interface) else {
+            return Vec::new();
+        };
+        let mut frames = Vec::with_capacity(out.arp.len() + out.released.len());
+        for packet in out.arp {
+            let destination = match packet.operation {
+                arp::Operation::Request => Mac::BROADCAST,
+                arp::Operation::Reply => packet.target_mac,
+            };
+            let payload = packet.to_bytes();
+            frames.push(Transmit {
+                interface,
+                frame: EthernetFrame {
+                    destination,
+                    source: port.mac,
+                    ether_type: EtherType::Arp,
+                    payload: &payload,
+                }
+                .to_bytes(),
+            });
+        }
+        for (mac, (ether_type, payload)) in out.released {
+            frames.push(Transmit {
+                interface,
+                frame: EthernetFrame {
+                    destination: mac,
+                    source: port.mac,
+                    ether_type,
+                    payload: &payload,
+                }
+                .to_bytes(),
+            });
+        }
+        frames
+    }
+}
+
+/// The flow of a packet: its IP source and destination under the label stack, so that one
+/// flow keeps one path among equal-cost next hops.
+fn flow_hash(packet: &[u8]) -> u64 {
+    let mut rest = packet;
+    if ipv4::parse(rest).is_none() {
+        while let Some(entry) = lse::LabelStackEntry::decode(rest) {
+            rest = rest.get(lse::LEN..).unwrap_or(&[]);
+            if entry.bottom {
+                break;
+            }
+        }
+    }
+    ipv4::parse(rest).map_or(0, |h| forward::flow_hash(h.src, h.dst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lse::LabelStackEntry;
+    use crate::tables::{LfibEntry, NextHop, Operation};
+    use mplamps_core::fec::Fec;
+
+    const A: Mac = Mac([2, 0, 0, 0, 0, 0xa]);
+    const B: Mac = Mac([2, 0, 0, 0, 0, 0xb]);
+    const UP: Mac = Mac([2, 0, 0, 0, 1, 0xa]);
+    const DOWN: Mac = Mac([2, 0, 0, 0, 1, 0xb]);
+    const HOST: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 10);
+    const FAR: Ipv4Addr = Ipv4Addr::new(192, 168, 2, 10);
+
+    /// Label 100 in, label 200 out toward 10.0.1.2 on interface 1; the way back to the host
+    /// subnet pushes 300 toward 10.0.0.2 on interface 0.
+    fn tables() -> Tables {
+        let hop = |interface, address: [u8; 4], label| NextHop {
+            interface,
+            address: Ipv4Addr::from(address),
+            router: Ipv4Addr::from(address),
+            operation: Operation::Label(label),
+            fallback: false,
+        };
+        let mut t = Tables::default();
+        t.lfib.insert(
+            100,
+            LfibEntry {
+                topology: Topology::Regular,
+                fec: Fec::new(FAR, 24),
+                next_hops: vec![hop(1, [10, 0, 1, 2], 200)],
+            },
+        );
+        t.ftn.insert(
+            (Topology::Regular, Fec::new(HOST, 24)),
+            vec![hop(0, [10, 0, 0, 2], 300)],
+        );
+        t
+    }
+
+    fn labeled(label: u32, ttl: u8) -> Vec<u8> {
+        let mut bytes = LabelStackEntry {
+            label,
+            tc: 0,
+            bottom: true,
+            ttl,
+        }
+        .encode()
+        .to_vec();
+        bytes.extend_from_slice(&ipv4::datagram(HOST, FAR, 17, 64, 1, &[0; 12]));
+        bytes
+    }
+
+    fn frame(destination: Mac, source: Mac, ether_type: EtherType, payload: &[u8]) -> Vec<u8> {
+        EthernetFrame {
+            destination,
+            source,
+            ether_type,
+            payload,
+        }
+        .to_bytes()
+    }
+
+    fn lsr() -> Lsr {
+        Lsr::new(
+            Ipv4Addr::new(10, 0, 0, 9),
+            &[
+                (A, Ipv4Addr::new(10, 0, 0, 1)),
+                (B, Ipv4Addr::new(10, 0, 1, 1)),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_labeled_frame_is_swapped_once_the_next_hop_answers_arp() {
+        let mut lsr = lsr();
+        let t = tables();
+        let now = Duration::ZERO;
+        // The next hop is not known yet: an ARP request goes out, the packet waits.
+        let out = lsr.receive(
+            now,
+            0,
+            &frame(A, UP, EtherType::MplsUnicast, &labeled(100, 9)),
+            &t,
+        );
+        assert_eq!(out.len(), 1);
+        let request = EthernetFrame::parse(&out[0].frame).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (out[0].interface, request.destination, request.ether_type),
+            (1, Mac::BROADCAST, EtherType::Arp)
+        );
+        let asked = arp::Packet::parse(request.payload).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(asked.target_ip, Ipv4Addr::new(10, 0, 1, 2));
+        // The answer releases it, swapped to 200 with TTL 8, to the neighbour's MAC.
+        let reply = arp::Packet {
+            operation: arp::Operation::Reply,
+            sender_mac: DOWN,
+            sender_ip: Ipv4Addr::new(10, 0, 1, 2),
+            target_mac: B,
+            target_ip: Ipv4Addr::new(10, 0, 1, 1),
+        };
+        let out = lsr.receive(
+            now,
+            1,
+            &frame(B, DOWN, EtherType::Arp, &reply.to_bytes()),
+            &t,
+        );
+        assert_eq!(out.len(), 1);
+        let sent = EthernetFrame::parse(&out[0].frame).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                out[0].interface,
+                sent.destination,
+                sent.source,
+                sent.ether_type
+            ),
+            (1, DOWN, B, EtherType::MplsUnicast)
+        );
+        let entry = LabelStackEntry::decode(sent.payload).unwrap_or_else(|| panic!("no label"));
+        assert_eq!((entry.label, entry.ttl, entry.bottom), (200, 8, true));
+        assert_eq!(
+            &sent.payload[4..],
+            &labeled(100, 9)[4..],
+            "the datagram under the label is untouched"
+        );
+        // The next one goes straight through; a frame for another MAC is not ours.
+        assert_eq!(
+            lsr.receive(
+                now,
+                0,
+                &frame(A, UP, EtherType::MplsUnicast, &labeled(100, 9)),
+                &t
+            )
+            .len(),
+            1
+        );
+        assert!(
+            lsr.receive(
+                now,
+                0,
+                &frame(UP, DOWN, EtherType::MplsUnicast, &labeled(100, 9)),
+                &t
+            )
+            .is_empty()
+        );
+        assert_eq!(lsr.counters.forwarded, 2);
+    }
+
+    #[test]
+    fn an_expired_packet_is_answered_toward_its_source() {
+        let mut lsr = lsr();
+        let t = tables();
+        let out = lsr.receive(
+            Duration::ZERO,
+            0,
+            &frame(A, UP, EtherType::MplsUnicast, &labeled(100, 1)),
+            &t,
+        );
+        // The Time Exceeded waits for ARP toward 10.0.0.2, the way back to the host.
+        assert_eq!(out.len(), 1);
+        assert_eq!(lsr.counters.time_exceeded_sent, 1);
+        let reply = arp::Packet {
+            operation: arp::Operation::Reply,
+            sender_mac: UP,
+            sender_ip: Ipv4Addr::new(10, 0, 0, 2),
+            target_mac: A,
+            target_ip: Ipv4Addr::new(10, 0, 0, 1),
+        };
+        let out = lsr.receive(
+            Duration::ZERO,
+            0,
+            &frame(A, UP, EtherType::Arp, &reply.to_bytes()),
+            &t,
+        );
+        let sent = EthernetFrame::parse(&out[0].frame).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (sent.destination, sent.ether_type),
+            (UP, EtherType::MplsUnicast)
+        );
+        let entry = LabelStackEntry::decode(sent.payload).unwrap_or_else(|| panic!("no label"));
+        assert_eq!(entry.label, 300);
+        let icmp = ipv4::parse(&sent.payload[4..]).unwrap_or_else(|| panic!("no datagram"));
+        assert_eq!(
+            (icmp.src, icmp.dst, icmp.protocol),
+            (Ipv4Addr::new(10, 0, 0, 9), HOST, icmp::PROTOCOL)
+        );
+        // The label stack it expired with rides in the extension: label 100, TTL 1.
+        let data = ipv4::data(&sent.payload[4..]);
+        assert_eq!(
+            LabelStackEntry::decode(&data[8 + 128 + 8..]).map(|e| (e.label, e.ttl)),
+            Some((100, 1))
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut lsr = lsr();
+        let t = tables();
+        for bytes in [
+            &[][..],
+            &[0xff; 13],
+            &frame(A, UP, EtherType::MplsUnicast, &[1, 2])[..],
+            &frame(A, UP, EtherType::Arp, &[0; 27])[..],
+        ] {
+            let _ = lsr.receive(Duration::ZERO, 0, bytes, &t);
+            let _ = lsr.receive(Duration::ZERO, 7, bytes, &t);
+        }
+        assert!(lsr.handle_timeout(Duration::from_secs(5)).is_empty());
+    }
+}
