@@ -124,30 +124,19 @@ impl Lsr {
     }
 
     fn switch(&mut self, now: Duration, labeled: Vec<u8>, tables: &Tables) -> Vec<Transmit> {
-        let hash = flow_hash(&labeled);
         let original = labeled.clone();
-        match forward::process(
-            tables,
-            Frame {
-                mpls: true,
-                bytes: labeled,
-            },
-            Topology::Regular,
-            hash,
-        ) {
-            Action::Forward {
-                interface,
-                frame,
-                hop,
-                ..
-            } => {
+        let frame = Frame {
+            mpls: true,
+            bytes: labeled,
+        };
+        match self.forward(now, frame, tables) {
+            Ok(out) => {
                 self.counters.forwarded += 1;
-                match hop.next_hop {
-                    Some(next) => self.send(now, interface, next, frame),
-                    None => Vec::new(),
-                }
+                out
             }
-            Action::Drop(DropReason::TtlExpired, _) => {
+            // A frame for this router itself: its last label was ours.
+            Err(None) => Vec::new(),
+            Err(Some(DropReason::TtlExpired)) => {
                 self.counters.drops.count(DropReason::TtlExpired);
                 let Some(reply) = icmp::for_expired_labeled(self.router_id, &original) else {
                     return Vec::new();
@@ -155,41 +144,48 @@ impl Lsr {
                 self.counters.time_exceeded_sent += 1;
                 self.originate(now, reply, tables)
             }
-            Action::Drop(reason, _) => {
+            Err(Some(reason)) => {
                 self.counters.drops.count(reason);
                 Vec::new()
             }
-            // A labeled packet for this router itself: its stack's last label was ours.
-            Action::Deliver(_) => Vec::new(),
         }
     }
 
     /// Sends an IP datagram the router itself made, on the regular tree.
     fn originate(&mut self, now: Duration, datagram: Vec<u8>, tables: &Tables) -> Vec<Transmit> {
-        let hash = flow_hash(&datagram);
-        match forward::process(
-            tables,
-            Frame {
-                mpls: false,
-                bytes: datagram,
-            },
-            Topology::Regular,
-            hash,
-        ) {
+        let frame = Frame {
+            mpls: false,
+            bytes: datagram,
+        };
+        self.forward(now, frame, tables).unwrap_or_else(|reason| {
+            if let Some(reason) = reason {
+                self.counters.drops.count(reason);
+            }
+            Vec::new()
+        })
+    }
+
+    /// Looks `frame` up and sends it toward its next hop; otherwise why it was dropped, or
+    /// `None` when it is for this router itself.
+    fn forward(
+        &mut self,
+        now: Duration,
+        frame: Frame,
+        tables: &Tables,
+    ) -> Result<Vec<Transmit>, Option<DropReason>> {
+        let hash = flow_hash(&frame.bytes);
+        match forward::process(tables, frame, Topology::Regular, hash) {
             Action::Forward {
                 interface,
                 frame,
                 hop,
                 ..
-            } => match hop.next_hop {
+            } => Ok(match hop.next_hop {
                 Some(next) => self.send(now, interface, next, frame),
                 None => Vec::new(),
-            },
-            Action::Drop(reason, _) => {
-                self.counters.drops.count(reason);
-                Vec::new()
-            }
-            Action::Deliver(_) => Vec::new(),
+            }),
+            Action::Drop(reason, _) => Err(Some(reason)),
+            Action::Deliver(_) => Err(None),
         }
     }
 
