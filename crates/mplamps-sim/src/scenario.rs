@@ -214,11 +214,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<ScenarioEvent>, ScenarioError
 /// As [`parse`], each event with its line: every error of the file is reported, not only
 /// the first.
 pub fn parse_located(file: &str, text: &str) -> Result<Vec<Located>, ScenarioError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|first| {
-        ScenarioError(TopologyErrors::from_toml_failure::<RawScenario>(
-            file, text, &first,
-        ))
-    })?;
+    let raw = read(file, text)?;
     let mut out = Vec::with_capacity(raw.event.len());
     let mut errors = Vec::new();
     for spanned in raw.event {
@@ -246,36 +242,24 @@ pub fn parse_traffic(
     file: &str,
     text: &str,
 ) -> Result<Vec<crate::traffic::TrafficStep>, ScenarioError> {
-    let raw: RawScenario = toml::from_str(text).map_err(|first| {
-        ScenarioError(TopologyErrors::from_toml_failure::<RawScenario>(
-            file, text, &first,
-        ))
-    })?;
+    let raw = read(file, text)?;
     let mut steps = Vec::with_capacity(raw.traffic.len());
     let mut errors = Vec::new();
     for t in raw.traffic {
         let t = t.into_inner();
-        let at = parse_duration(t.at.get_ref());
         let scale = *t.scale.get_ref();
-        match at {
-            None => errors.push(TopologyError::at(
-                file,
-                text,
-                t.at.span(),
-                "at",
-                format!(
-                    "expected a time like \"30s\", \"250ms\" or \"2m\", got {:?}",
-                    t.at.get_ref()
-                ),
-            )),
-            Some(_) if !(scale.is_finite() && scale >= 0.0) => errors.push(TopologyError::at(
+        match time(&t.at) {
+            Err((span, field, message)) => {
+                errors.push(TopologyError::at(file, text, span, field, message))
+            }
+            Ok(_) if !(scale.is_finite() && scale >= 0.0) => errors.push(TopologyError::at(
                 file,
                 text,
                 t.scale.span(),
                 "scale",
                 format!("expected a multiplier of the demands ≥ 0, got {scale}"),
             )),
-            Some(at) => steps.push(crate::traffic::TrafficStep { at, scale }),
+            Ok(at) => steps.push(crate::traffic::TrafficStep { at, scale }),
         }
     }
     if !errors.is_empty() {
@@ -285,18 +269,32 @@ pub fn parse_traffic(
     Ok(steps)
 }
 
-/// One event table as an action at a time, or the place, field and reason it is not.
-fn event(e: RawEvent) -> Result<ScenarioEvent, (std::ops::Range<usize>, &'static str, String)> {
-    let at = parse_duration(e.at.get_ref()).ok_or_else(|| {
+/// The tables of a scenario file, or every error TOML found.
+fn read(file: &str, text: &str) -> Result<RawScenario, ScenarioError> {
+    toml::from_str(text).map_err(|first| {
+        ScenarioError(TopologyErrors::from_toml_failure::<RawScenario>(
+            file, text, &first,
+        ))
+    })
+}
+
+/// An `at` field as a time, or its place, field and what was expected.
+fn time(at: &Spanned<String>) -> Result<Duration, (std::ops::Range<usize>, &'static str, String)> {
+    parse_duration(at.get_ref()).ok_or_else(|| {
         (
-            e.at.span(),
+            at.span(),
             "at",
             format!(
                 "expected a time like \"30s\", \"250ms\" or \"2m\", got {:?}",
-                e.at.get_ref()
+                at.get_ref()
             ),
         )
-    })?;
+    })
+}
+
+/// One event table as an action at a time, or the place, field and reason it is not.
+fn event(e: RawEvent) -> Result<ScenarioEvent, (std::ops::Range<usize>, &'static str, String)> {
+    let at = time(&e.at)?;
     let mut actions = Vec::new();
     actions.extend(e.link_down.map(Action::LinkDown));
     actions.extend(e.link_up.map(Action::LinkUp));
