@@ -51,7 +51,7 @@ impl Label {
 
     pub fn decode(ctype: u8, body: &[u8]) -> Result<Option<Label>, DecodeError> {
         let mut r = Reader::new(body);
-        Ok(Some(match ctype {
+        let label = match ctype {
             ctype::MPLS => {
                 let v = r.u32("MPLS label")?;
                 if v >= 1 << 20 {
@@ -63,7 +63,7 @@ impl Label {
                 Label::Mpls(v)
             }
             ctype::GENERALIZED if body.len() == 4 => Label::Generalized(r.u32("label")?),
-            ctype::GENERALIZED if !body.is_empty() => Label::GeneralizedOctets(body.to_vec()),
+            ctype::GENERALIZED if !body.is_empty() => Label::GeneralizedOctets(r.rest().to_vec()),
             ctype::GENERALIZED => {
                 return Err(DecodeError::malformed("generalized label", "empty"));
             }
@@ -73,7 +73,15 @@ impl Label {
                 end: r.u32("waveband end label")?,
             },
             _ => return Ok(None),
-        }))
+        };
+        // A fixed-length label with octets after it would lose them on re-encoding.
+        if !r.is_empty() {
+            return Err(DecodeError::malformed(
+                "label length",
+                format!("{} octets after a C-Type {ctype} label", r.remaining()),
+            ));
+        }
+        Ok(Some(label))
     }
 
     pub fn encode(&self, out: &mut Vec<u8>) {

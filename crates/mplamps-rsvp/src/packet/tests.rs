@@ -3,7 +3,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use mplamps_core::bandwidth::Bandwidth;
 use proptest::prelude::*;
 
-use super::label::action;
+use super::label::{action, ctype};
 use super::object::class;
 use super::*;
 
@@ -152,6 +152,32 @@ fn explicit_route_with_label_subobjects_golden_octets() {
         ]
     );
     assert_eq!(Object::decode(20, 1, &out[4..]), Ok(ero));
+}
+
+#[test]
+fn fixed_length_labels_with_trailing_octets_are_errors() {
+    // Found by the fuzz smoke: an MPLS label subobject of 10 octets decoded as its first four
+    // and re-encoded as 8, so the octets after it were lost.
+    let ero = [
+        0x83, 10, 0x00, 1, 0, 0, 0, 0, 0x0a, 0xb1, // label subobject, MPLS, 2 octets too many
+    ];
+    assert!(matches!(
+        Object::decode(20, 1, &ero),
+        Err(DecodeError::Malformed {
+            field: "label length",
+            ..
+        })
+    ));
+    assert!(Label::decode(ctype::MPLS, &[0, 0, 0, 5, 0]).is_err());
+    assert!(Label::decode(ctype::WAVEBAND, &[0; 13]).is_err());
+    assert_eq!(
+        Label::decode(ctype::MPLS, &[0, 0, 0, 5]),
+        Ok(Some(Label::Mpls(5)))
+    );
+    assert_eq!(
+        Label::decode(ctype::GENERALIZED, &[1, 2, 3, 4, 5]),
+        Ok(Some(Label::GeneralizedOctets(vec![1, 2, 3, 4, 5])))
+    );
 }
 
 #[test]
