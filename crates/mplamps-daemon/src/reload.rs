@@ -60,7 +60,7 @@ pub fn plan(running: &DaemonConfig, read: &DaemonConfig) -> Result<ReloadPlan, S
     };
     if without_interfaces(old) != without_interfaces(new) {
         plan.needs_restart
-            .push("OSPF settings (area, timers, authentication, power selection)");
+            .push("OSPF settings (area, timers, authentication, power selection, hosts)");
     }
     if running.node.ldp != read.node.ldp || running.ldp_password != read.ldp_password {
         plan.needs_restart.push("LDP settings");

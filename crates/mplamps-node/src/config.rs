@@ -12,7 +12,8 @@ use mplamps_core::gmpls::{LinkGmpls, SwitchingType};
 use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance::AuthKey;
 use mplamps_ospf::instance::{
-    DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
+    DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, StubNetwork, TeValues,
+    Timers,
 };
 use mplamps_ospf::packet::PowerCodePoints;
 use mplamps_rsvp::instance as rsvp;
@@ -21,6 +22,10 @@ use mplamps_te::power::{Metrics, Selection};
 use mplamps_te::topology::{Network, Router};
 
 use crate::head_end::{TunnelHop, TunnelSpec};
+
+/// The cost of a host subnet from its router: the least a link costs, so that the way to a
+/// host is the way to its router.
+const HOST_SUBNET_COST: u16 = 1;
 
 /// The configuration of every router of `net`, indexed like `net.routers`.
 pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
@@ -64,8 +69,17 @@ pub fn ospf_configs(net: &Network, metrics: &Metrics) -> Vec<RouterConfig> {
                 .and_then(|a| AuthKey::new(a.algorithm, a.key_id, a.key.as_bytes()).ok()),
             auth_sequence: 0,
             expected_lsas,
+            stub_networks: Vec::new(),
         })
         .collect();
+    for host in &net.hosts {
+        if let Some(config) = configs.get_mut(host.port.router) {
+            config.stub_networks.push(StubNetwork {
+                address: host.gateway_address(),
+                cost: HOST_SUBNET_COST,
+            });
+        }
+    }
     let by_port: std::collections::HashMap<_, _> = metrics
         .ports
         .iter()
@@ -262,6 +276,7 @@ pub fn ldp_config(net: &Network, router: &Router, ospf: &RouterConfig) -> ldp::C
             ospf.interfaces
                 .iter()
                 .filter_map(|i| i.address)
+                .chain(ospf.stub_networks.iter().map(|n| n.address))
                 .map(|a| Fec::new(a.addr, a.prefix_len)),
         )
         .collect();

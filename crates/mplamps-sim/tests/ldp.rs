@@ -350,3 +350,47 @@ fn incremental_bindings_always_equal_a_full_pass() {
     assert!(checked > 400);
     assert!(sim.run(Duration::from_secs(900), true).unwrap());
 }
+
+#[test]
+fn host_subnets_are_routed_and_bound_on_both_trees() {
+    let text = format!(
+        "{}\n[[host]]\nname = \"h1\"\nport = \"A:LC1:P16\"\naddress = \"192.168.1.10/24\"\n\
+         [[host]]\nname = \"h2\"\nport = \"F:LC2:P1\"\naddress = \"192.168.2.10/24\"\n",
+        include_str!("../../../examples/draft-area.toml")
+    );
+    let net = Network::from_toml("hosts.toml", &text).unwrap();
+    let sim = converged(with_power_policy(net), vec![]);
+    let subnet = |third: u8| mplamps_ospf::instance::Prefix {
+        network: std::net::Ipv4Addr::new(192, 168, third, 0),
+        len: 24,
+    };
+    let a = sim.net.router_index("A").unwrap();
+    let f = sim.net.router_index("F").unwrap();
+    for r in 0..sim.net.routers.len() {
+        let routes = sim.instance(r).unwrap().routes();
+        for (third, home) in [(1, a), (2, f)] {
+            for (tree, table) in [("regular", &routes.regular), ("power", &routes.power)] {
+                assert_eq!(
+                    table.contains_key(&subnet(third)),
+                    r != home,
+                    "router {r}, {tree} tree, 192.168.{third}.0/24"
+                );
+            }
+            // Every other router forwards the subnet on both trees with labels from its
+            // next hops; the host's router is the egress and has nothing to forward.
+            let fecs = sim.ldp_instance(r).unwrap().forwarding().fecs;
+            for topology in [Topology::Regular, Topology::Power] {
+                let fec = mplamps_core::fec::Fec::new(subnet(third).network, 24);
+                let hops = fecs.get(&(topology, fec)).map(|f| f.nhlfes.len());
+                if r == home {
+                    assert_eq!(hops, None, "router {r} {topology} {fec}");
+                } else {
+                    assert!(
+                        hops > Some(0),
+                        "router {r}: no {topology} binding for {fec}"
+                    );
+                }
+            }
+        }
+    }
+}

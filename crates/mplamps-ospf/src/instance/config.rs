@@ -122,6 +122,17 @@ pub struct RouterConfig {
     /// from the start instead of growing (and copying itself) step by step. A hint only;
     /// 0 lets it grow.
     pub expected_lsas: usize,
+    /// Networks on ports no OSPF neighbor is on (a host's subnet): advertised as stub links
+    /// of the Router-LSA (RFC 2328 §12.4.1.4), as a passive interface is.
+    pub stub_networks: Vec<StubNetwork>,
+}
+
+/// A network attached to the router with no neighbor on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StubNetwork {
+    /// The router's address on it and the network's length.
+    pub address: InterfaceAddress,
+    pub cost: u16,
 }
 
 /// MTU of simulated interfaces: Ethernet.

@@ -26,7 +26,8 @@ use std::time::Duration;
 
 pub use auth::{AuthKey, KeyTooLong};
 pub use config::{
-    DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, TeValues, Timers,
+    DEFAULT_MTU, InterfaceConfig, InterfaceKind, PortPower, RouterConfig, StubNetwork, TeValues,
+    Timers,
 };
 pub use interface::IsmState;
 pub use lsdb::{Entry, LiveSet, Lsdb};

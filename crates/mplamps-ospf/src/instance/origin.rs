@@ -341,6 +341,14 @@ impl Instance {
                 }
             }
         }
+        // RFC 2328 §12.4.1.4: networks without neighbors, as stub links.
+        links.extend(self.config.stub_networks.iter().map(|n| RouterLink {
+            id: n.address.network(),
+            data: n.address.mask(),
+            link_type: RouterLinkType::Stub,
+            metric: n.cost,
+            tos: Vec::new(),
+        }));
         // The loopback: the router ID as a host route.
         links.push(RouterLink {
             id: rid,

@@ -58,6 +58,7 @@ pub fn pair_config(n: u8, mtu: u16) -> RouterConfig {
         auth: None,
         auth_sequence: 0,
         expected_lsas: 0,
+        stub_networks: Vec::new(),
     }
 }
 
