@@ -111,6 +111,20 @@ fn ingress(tables: &Tables, mut bytes: Vec<u8>, tree: Topology, flow_hash: u64) 
     if tables.local.contains(&header.dst) {
         return Action::Deliver(hop);
     }
+    if let Some((fec, interface)) = tables.attached_lookup(header.dst) {
+        hop.fec = Some(fec);
+        hop.next_hop = Some(header.dst);
+        if header.ttl <= 1 {
+            return Action::Drop(DropReason::TtlExpired, hop);
+        }
+        ipv4::set_ttl(&mut bytes, header.ttl - 1);
+        return Action::Forward {
+            interface,
+            router: header.dst,
+            frame: Frame { mpls: false, bytes },
+            hop,
+        };
+    }
     let entry = tables
         .ftn_lookup(tree, header.dst)
         .map(|e| (tree, e, false));
@@ -350,6 +364,33 @@ mod tests {
         assert_eq!(hop.out_label, None);
         // Uniform model: the IP TTL becomes min(64, 10 − 1).
         assert_eq!(ipv4::parse(&frame.bytes).unwrap().ttl, 9);
+    }
+
+    #[test]
+    fn a_packet_to_an_attached_subnet_goes_to_its_destination_unlabeled() {
+        let mut t = tables();
+        t.attached.push((Fec::new(a(0), 24), 3));
+        // Even when the power tree has a label for it: the host is one hop away.
+        let Action::Forward {
+            interface,
+            router,
+            frame,
+            hop,
+        } = process(
+            &t,
+            Frame {
+                mpls: false,
+                bytes: ip(64),
+            },
+            Topology::Power,
+            0,
+        )
+        else {
+            panic!("not forwarded");
+        };
+        assert_eq!((interface, router, frame.mpls), (3, a(9), false));
+        assert_eq!(hop.next_hop, Some(a(9)));
+        assert_eq!(ipv4::parse(&frame.bytes).unwrap().ttl, 63);
     }
 
     #[test]

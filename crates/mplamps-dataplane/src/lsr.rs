@@ -4,14 +4,19 @@
 //! labeled packet whose TTL runs out is answered with ICMP Time Exceeded carrying its label
 //! stack, routed back like any packet the router sends.
 //!
+//! Plain IPv4 frames are routed too: a host's packet enters the tree its FEC policy picks
+//! ([`Classifier`]) with the FTN's label; a packet for a subnet on one of our ports (after
+//! the penultimate hop popped) goes to its host.
+//!
 //! The driver owns the sockets and the clock: it feeds frames and time, and sends the
-//! [`Transmit`]s. What is not for this layer (IPv4 for the router's own stack, other
-//! EtherTypes) is left to the kernel, which sees every frame too.
+//! [`Transmit`]s. What is not for this layer (IPv4 for the router's own addresses, multicast,
+//! datagrams with options such as RSVP's Router Alert, other EtherTypes) is left to the
+//! kernel, which sees every frame too and must not forward IP itself.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use mplamps_core::fec::Topology;
+use mplamps_core::fec::{Fec, Topology};
 
 use crate::arp::{self, Neighbours, Timers};
 use crate::ethernet::{EtherType, Frame as EthernetFrame, Mac};
@@ -35,24 +40,46 @@ pub struct Transmit {
 }
 
 /// What the data plane did, for counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counters {
+    /// Labeled packets switched.
     pub forwarded: u64,
+    /// Plain IP packets sent on: labeled at the ingress, or to a host.
+    pub routed: u64,
     pub time_exceeded_sent: u64,
     pub drops: Drops,
+}
+
+/// The FEC policy of an ingress LER (draft §2.4.5): the tree a plain IP packet enters, by
+/// its destination — the first rule whose prefix holds it, else the regular tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Classifier {
+    pub rules: Vec<(Fec, Topology)>,
+}
+
+impl Classifier {
+    pub fn tree(&self, dst: Ipv4Addr) -> Topology {
+        self.rules
+            .iter()
+            .find(|(fec, _)| fec.contains(dst))
+            .map_or(Topology::Regular, |(_, tree)| *tree)
+    }
 }
 
 pub struct Lsr {
     /// The source of the ICMP messages the router sends.
     router_id: Ipv4Addr,
     ports: Vec<Port>,
+    classifier: Classifier,
     pub counters: Counters,
 }
 
 impl Lsr {
-    /// An LSR with `ports` (MAC and address of interface i).
-    pub fn new(router_id: Ipv4Addr, ports: &[(Mac, Ipv4Addr)]) -> Lsr {
+    /// An LSR with `ports` (MAC and address of interface i) that puts host traffic on the
+    /// trees `classifier` picks.
+    pub fn new(router_id: Ipv4Addr, ports: &[(Mac, Ipv4Addr)], classifier: Classifier) -> Lsr {
         Lsr {
+            classifier,
             router_id,
             ports: ports
                 .iter()
@@ -97,6 +124,9 @@ impl Lsr {
                 Err(_) => Vec::new(),
             },
             EtherType::MplsUnicast => self.switch(now, frame.payload.to_vec(), tables),
+            EtherType::Ipv4 if frame.destination == port.mac => {
+                self.route(now, frame.payload, tables)
+            }
             _ => Vec::new(),
         }
     }
@@ -129,7 +159,7 @@ impl Lsr {
             mpls: true,
             bytes: labeled,
         };
-        match self.forward(now, frame, tables) {
+        match self.forward(now, frame, Topology::Regular, tables) {
             Ok(out) => {
                 self.counters.forwarded += 1;
                 out
@@ -137,12 +167,8 @@ impl Lsr {
             // A frame for this router itself: its last label was ours.
             Err(None) => Vec::new(),
             Err(Some(DropReason::TtlExpired)) => {
-                self.counters.drops.count(DropReason::TtlExpired);
-                let Some(reply) = icmp::for_expired_labeled(self.router_id, &original) else {
-                    return Vec::new();
-                };
-                self.counters.time_exceeded_sent += 1;
-                self.originate(now, reply, tables)
+                let reply = icmp::for_expired_labeled(self.router_id, &original);
+                self.expired(now, reply, tables)
             }
             Err(Some(reason)) => {
                 self.counters.drops.count(reason);
@@ -151,18 +177,62 @@ impl Lsr {
         }
     }
 
+    /// A plain IPv4 datagram addressed to our MAC: into the tree its FEC policy picks, or
+    /// to an attached host. What the kernel should have (ours, multicast, with options, not
+    /// well formed) is left to it.
+    fn route(&mut self, now: Duration, datagram: &[u8], tables: &Tables) -> Vec<Transmit> {
+        let Some(header) = ipv4::parse(datagram) else {
+            return Vec::new();
+        };
+        let ours = tables.local.contains(&header.dst)
+            || self.ports.iter().any(|p| p.address == header.dst);
+        if ours || header.dst.is_multicast() || header.dst.is_broadcast() {
+            return Vec::new();
+        }
+        let frame = Frame {
+            mpls: false,
+            bytes: datagram.to_vec(),
+        };
+        match self.forward(now, frame, self.classifier.tree(header.dst), tables) {
+            Ok(out) => {
+                self.counters.routed += 1;
+                out
+            }
+            Err(None) => Vec::new(),
+            Err(Some(DropReason::TtlExpired)) => {
+                let reply = icmp::time_exceeded(self.router_id, datagram, &[]);
+                self.expired(now, reply, tables)
+            }
+            Err(Some(reason)) => {
+                self.counters.drops.count(reason);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Counts a packet whose TTL ran out and sends `reply`, its Time Exceeded, if any.
+    fn expired(&mut self, now: Duration, reply: Option<Vec<u8>>, tables: &Tables) -> Vec<Transmit> {
+        self.counters.drops.count(DropReason::TtlExpired);
+        let Some(reply) = reply else {
+            return Vec::new();
+        };
+        self.counters.time_exceeded_sent += 1;
+        self.originate(now, reply, tables)
+    }
+
     /// Sends an IP datagram the router itself made, on the regular tree.
     fn originate(&mut self, now: Duration, datagram: Vec<u8>, tables: &Tables) -> Vec<Transmit> {
         let frame = Frame {
             mpls: false,
             bytes: datagram,
         };
-        self.forward(now, frame, tables).unwrap_or_else(|reason| {
-            if let Some(reason) = reason {
-                self.counters.drops.count(reason);
-            }
-            Vec::new()
-        })
+        self.forward(now, frame, Topology::Regular, tables)
+            .unwrap_or_else(|reason| {
+                if let Some(reason) = reason {
+                    self.counters.drops.count(reason);
+                }
+                Vec::new()
+            })
     }
 
     /// Looks `frame` up and sends it toward its next hop; otherwise why it was dropped, or
@@ -171,10 +241,11 @@ impl Lsr {
         &mut self,
         now: Duration,
         frame: Frame,
+        tree: Topology,
         tables: &Tables,
     ) -> Result<Vec<Transmit>, Option<DropReason>> {
         let hash = flow_hash(&frame.bytes);
-        match forward::process(tables, frame, Topology::Regular, hash) {
+        match forward::process(tables, frame, tree, hash) {
             Action::Forward {
                 interface,
                 frame,
@@ -267,7 +338,6 @@ mod tests {
     use super::*;
     use crate::lse::LabelStackEntry;
     use crate::tables::{LfibEntry, NextHop, Operation};
-    use mplamps_core::fec::Fec;
 
     const A: Mac = Mac([2, 0, 0, 0, 0, 0xa]);
     const B: Mac = Mac([2, 0, 0, 0, 0, 0xb]);
@@ -332,6 +402,7 @@ mod tests {
                 (A, Ipv4Addr::new(10, 0, 0, 1)),
                 (B, Ipv4Addr::new(10, 0, 1, 1)),
             ],
+            Classifier::default(),
         )
     }
 
@@ -454,6 +525,129 @@ mod tests {
             LabelStackEntry::decode(&data[8 + 128 + 8..]).map(|e| (e.label, e.ttl)),
             Some((100, 1))
         );
+    }
+
+    /// Makes `lsr` know `ip` at `mac` on `interface`: a reply to us, as after a request.
+    fn teach(lsr: &mut Lsr, interface: usize, ip: Ipv4Addr, mac: Mac, t: &Tables) {
+        let ours = lsr.ports[interface].mac;
+        let request = arp::Packet {
+            operation: arp::Operation::Request,
+            sender_mac: mac,
+            sender_ip: ip,
+            target_mac: Mac([0; 6]),
+            target_ip: lsr.ports[interface].address,
+        };
+        let out = lsr.receive(
+            Duration::ZERO,
+            interface,
+            &frame(ours, mac, EtherType::Arp, &request.to_bytes()),
+            t,
+        );
+        assert_eq!(out.len(), 1, "the request is answered");
+    }
+
+    #[test]
+    fn host_packets_enter_the_tree_their_policy_picks_and_leave_to_their_host() {
+        const HOST_PORT: Mac = Mac([2, 0, 0, 0, 0, 0xc]);
+        const HOST_MAC: Mac = Mac([2, 0, 0, 0, 2, 0xc]);
+        let mut t = tables();
+        for (tree, label) in [(Topology::Power, 100_200), (Topology::Regular, 200)] {
+            t.ftn.insert(
+                (tree, Fec::new(FAR, 24)),
+                vec![NextHop {
+                    interface: 1,
+                    address: Ipv4Addr::new(10, 0, 1, 2),
+                    router: Ipv4Addr::new(10, 0, 1, 2),
+                    operation: Operation::Label(label),
+                    fallback: false,
+                }],
+            );
+        }
+        t.attached.push((Fec::new(HOST, 24), 2));
+        let policy = Classifier {
+            rules: vec![(Fec::new(Ipv4Addr::new(192, 168, 2, 0), 25), Topology::Power)],
+        };
+        let mut lsr = Lsr::new(
+            Ipv4Addr::new(10, 0, 0, 9),
+            &[
+                (A, Ipv4Addr::new(10, 0, 0, 1)),
+                (B, Ipv4Addr::new(10, 0, 1, 1)),
+                (HOST_PORT, Ipv4Addr::new(192, 168, 1, 1)),
+            ],
+            policy,
+        );
+        teach(&mut lsr, 1, Ipv4Addr::new(10, 0, 1, 2), DOWN, &t);
+        teach(&mut lsr, 2, HOST, HOST_MAC, &t);
+        let sent_label = |lsr: &mut Lsr, dst: Ipv4Addr| {
+            let datagram = ipv4::datagram(HOST, dst, 17, 64, 1, &[0; 8]);
+            let out = lsr.receive(
+                Duration::ZERO,
+                2,
+                &frame(HOST_PORT, HOST_MAC, EtherType::Ipv4, &datagram),
+                &t,
+            );
+            let sent = EthernetFrame::parse(&out[0].frame).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((out[0].interface, sent.destination), (1, DOWN));
+            LabelStackEntry::decode(sent.payload).map(|e| (e.label, e.ttl))
+        };
+        // 192.168.2.10 is in the policy's /25: power label; .200 is not: regular label.
+        assert_eq!(sent_label(&mut lsr, FAR), Some((100_200, 63)));
+        assert_eq!(
+            sent_label(&mut lsr, Ipv4Addr::new(192, 168, 2, 200)),
+            Some((200, 63))
+        );
+        // The way back arrives unlabeled (the penultimate hop popped) and goes to the host.
+        let back = ipv4::datagram(FAR, HOST, 17, 60, 2, &[0; 8]);
+        let out = lsr.receive(
+            Duration::ZERO,
+            1,
+            &frame(B, DOWN, EtherType::Ipv4, &back),
+            &t,
+        );
+        let sent = EthernetFrame::parse(&out[0].frame).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (out[0].interface, sent.destination, sent.ether_type),
+            (2, HOST_MAC, EtherType::Ipv4)
+        );
+        assert_eq!(ipv4::parse(sent.payload).map(|h| h.ttl), Some(59));
+        // What is for the router itself, and a frame for another MAC, are not ours to route.
+        let mine = ipv4::datagram(HOST, Ipv4Addr::new(192, 168, 1, 1), 1, 64, 3, &[0; 8]);
+        assert!(
+            lsr.receive(
+                Duration::ZERO,
+                2,
+                &frame(HOST_PORT, HOST_MAC, EtherType::Ipv4, &mine),
+                &t
+            )
+            .is_empty()
+        );
+        let other = ipv4::datagram(HOST, FAR, 17, 64, 4, &[0; 8]);
+        assert!(
+            lsr.receive(
+                Duration::ZERO,
+                2,
+                &frame(Mac::BROADCAST, HOST_MAC, EtherType::Ipv4, &other),
+                &t
+            )
+            .is_empty()
+        );
+        assert_eq!(lsr.counters.routed, 3);
+        // A datagram with TTL 1 is answered: Time Exceeded from the router, to the host.
+        let expiring = ipv4::datagram(HOST, FAR, 17, 1, 5, &[0; 8]);
+        let out = lsr.receive(
+            Duration::ZERO,
+            2,
+            &frame(HOST_PORT, HOST_MAC, EtherType::Ipv4, &expiring),
+            &t,
+        );
+        let sent = EthernetFrame::parse(&out[0].frame).unwrap_or_else(|e| panic!("{e}"));
+        let reply = ipv4::parse(sent.payload).unwrap_or_else(|| panic!("no datagram"));
+        assert_eq!(
+            (out[0].interface, reply.src, reply.dst),
+            (2, Ipv4Addr::new(10, 0, 0, 9), HOST)
+        );
+        assert_eq!(ipv4::data(sent.payload).first(), Some(&icmp::TIME_EXCEEDED));
+        assert_eq!(lsr.counters.time_exceeded_sent, 1);
     }
 
     #[test]

@@ -41,9 +41,20 @@ pub struct Tables {
     pub ftn: BTreeMap<(Topology, Fec), Vec<NextHop>>,
     /// Addresses that are this router's own: packets to them are delivered here.
     pub local: Vec<Ipv4Addr>,
+    /// Subnets on the router's own ports that no router is on (hosts), with the port: a
+    /// packet to them goes straight to its destination.
+    pub attached: Vec<(Fec, usize)>,
 }
 
 impl Tables {
+    /// The attached subnet `dst` is on, and its port.
+    pub fn attached_lookup(&self, dst: Ipv4Addr) -> Option<(Fec, usize)> {
+        self.attached
+            .iter()
+            .find(|(fec, _)| fec.contains(dst))
+            .copied()
+    }
+
     /// Longest-prefix match of `dst` among the FECs of `topology` that have next hops.
     pub fn ftn_lookup(&self, topology: Topology, dst: Ipv4Addr) -> Option<(Fec, &[NextHop])> {
         self.ftn

@@ -1,5 +1,7 @@
 //! The node's forwarding tables: what LDP bound for both trees and what RSVP-TE cross-
-//! connected on packet links, installed into one LFIB and FTN (RFC 3031 §3.10–§3.11).
+//! connected on packet links, installed into one LFIB and FTN (RFC 3031 §3.10–§3.11), and
+//! the host subnets on its own ports. The data plane's interfaces are OSPF's, then one per
+//! host subnet (`RouterConfig::stub_networks`), in that order.
 
 use mplamps_core::fec::{Fec, Topology};
 use mplamps_core::label::IMPLICIT_NULL;
@@ -16,6 +18,7 @@ pub(crate) fn build(
     cross_connects: &[rsvp::CrossConnect],
 ) -> Tables {
     let config = ospf.config();
+    let hosts = config.stub_networks.iter();
     let mut tables = Tables {
         local: std::iter::once(config.router_id)
             .chain(
@@ -24,6 +27,15 @@ pub(crate) fn build(
                     .iter()
                     .map(|i| i.address.map_or(config.router_id, |a| a.addr)),
             )
+            .chain(hosts.clone().map(|n| n.address.addr))
+            .collect(),
+        // The ports of host subnets come after the OSPF interfaces, in their order.
+        attached: hosts
+            .enumerate()
+            .map(|(k, n)| {
+                let subnet = Fec::new(n.address.addr, n.address.prefix_len);
+                (subnet, config.interfaces.len() + k)
+            })
             .collect(),
         ..Tables::default()
     };
