@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use mplamps_daemon::config::lab_interface;
+use mplamps_daemon::config::{lab_host_interface, lab_interface};
 
 use super::{lab_frr, lab_status};
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ pub enum Lab {
         #[arg(long, value_name = "SECONDS")]
         wait: Option<u64>,
     },
-    /// Runs a command in a router's namespace.
+    /// Runs a command in a router's or a host's namespace.
     Exec {
         router: String,
         #[arg(trailing_var_arg = true, required = true)]
@@ -86,6 +86,17 @@ pub(super) struct LabState {
     /// LDP runs on every router.
     #[serde(default)]
     pub(super) ldp: bool,
+    /// The `[[host]]`s, each in a namespace of its own.
+    #[serde(default)]
+    pub(super) hosts: Vec<LabHost>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct LabHost {
+    pub(super) name: String,
+    pub(super) namespace: String,
+    /// The namespace was made by this lab (and `lab down` removes it).
+    made: bool,
 }
 
 /// A short tag of the lab's directory, in its namespaces' names, so that two labs on one
@@ -265,6 +276,7 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
             .collect(),
         captures: Vec::new(),
         ldp: choice.ldp,
+        hosts: Vec::new(),
     };
     // Written first: a lab that fails half-way is still removed by `lab down`.
     write_state(dir, &state)?;
@@ -274,22 +286,10 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
         state.routers[r].made = true;
         write_state(dir, &state)?;
         ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        // A router forwards: LDP sessions to a neighbor's loopback may be routed through
-        // a third router.
-        let forwarding = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns,
-                "sysctl",
-                "-qw",
-                "net.ipv4.ip_forward=1",
-            ])
-            .status()
-            .context("running sysctl")?;
-        if !forwarding.success() {
-            bail!("could not turn IPv4 forwarding on in {ns}");
-        }
+        // An mplamps node forwards in user space, so the kernel must not forward IP beside
+        // it: what crosses is what the node forwarded. FRR's routers forward in the kernel.
+        let kernel_forwards = state.routers[r].implementation == Implementation::Frr;
+        sysctl(&ns, "net.ipv4.ip_forward", kernel_forwards)?;
         let id = format!("{}/32", router.router_id.to_ipv4());
         ip(&["-n", &ns, "addr", "add", &id, "dev", "lo"])?;
     }
@@ -309,8 +309,10 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
                 ip(&["-n", ns, "addr", "add", &cidr, "dev", &name])?;
             }
             ip(&["-n", ns, "link", "set", &name, "up"])?;
+            checksums_in_software(ns, &name)?;
         }
     }
+    make_hosts(&net, &tag, &mut state, dir)?;
     if choice.pcap {
         let captures = start_captures(&net, &state, dir);
         state.captures = captures?;
@@ -337,7 +339,7 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
                 .arg(&exe)
                 .args(["node", "--topology"])
                 .arg(&topology)
-                .args(["--router", &router.name, "--management"])
+                .args(["--router", &router.name, "--dataplane", "--management"])
                 .arg(socket_of(dir, &router.name))
                 .args(choice.ldp.then_some("--ldp"))
                 .args(
@@ -362,13 +364,90 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
         write_state(dir, &state)?;
     }
     configure_frr_ldp(&net, &state, frr_ldp)?;
+    let hosts = if net.hosts.is_empty() {
+        String::new()
+    } else {
+        format!(", {} hosts", net.hosts.len())
+    };
     println!(
-        "lab up: {} routers, {} links in {} (`mplamps lab status --dir {}`)",
+        "lab up: {} routers, {} links{hosts} in {} (`mplamps lab status --dir {}`)",
         net.routers.len(),
         net.links.len(),
         dir.display(),
         dir.display()
     );
+    Ok(())
+}
+
+/// Makes the kernel finish the checksums of what it sends on `device` in namespace `ns`.
+/// A veth otherwise leaves them to a "hardware" that never comes: the user-space data plane
+/// would read and forward a TCP or UDP packet with a partial checksum, which the far end
+/// drops.
+fn checksums_in_software(ns: &str, device: &str) -> Result<()> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "ethtool", "-K", device, "tx", "off"])
+        .output()
+        .context("running ethtool")?;
+    if !out.status.success() {
+        bail!(
+            "`ethtool -K {device} tx off` in {ns} failed (Debian package ethtool): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Sets a boolean sysctl in namespace `ns`.
+fn sysctl(ns: &str, key: &str, on: bool) -> Result<()> {
+    let setting = format!("{key}={}", u8::from(on));
+    let status = Command::new("ip")
+        .args(["netns", "exec", ns, "sysctl", "-qw", &setting])
+        .status()
+        .context("running sysctl")?;
+    if !status.success() {
+        bail!("could not set {setting} in {ns}");
+    }
+    Ok(())
+}
+
+/// A namespace per `[[host]]`, its `eth0` a veth to its router's port (`mplh<k>` there)
+/// with the host's address and a default route through the gateway.
+fn make_hosts(
+    net: &mplamps_te::Network,
+    tag: &str,
+    state: &mut LabState,
+    dir: &Path,
+) -> Result<()> {
+    for (k, host) in net.hosts.iter().enumerate() {
+        let ns = namespace_of(tag, &host.name);
+        state.hosts.push(LabHost {
+            name: host.name.clone(),
+            namespace: ns.clone(),
+            made: false,
+        });
+        ip(&["netns", "add", &ns]).context("making a host's network namespace")?;
+        if let Some(made) = state.hosts.last_mut() {
+            made.made = true;
+        }
+        write_state(dir, state)?;
+        let router = &state.routers[host.port.router].namespace;
+        let port = lab_host_interface(k);
+        ip(&[
+            "link", "add", &port, "netns", router, "type", "veth", "peer", "name", "eth0", "netns",
+            &ns,
+        ])?;
+        let gateway = host.gateway_address();
+        let cidr = |a: mplamps_core::InterfaceAddress| format!("{}/{}", a.addr, a.prefix_len);
+        ip(&["-n", router, "addr", "add", &cidr(gateway), "dev", &port])?;
+        ip(&["-n", &ns, "addr", "add", &cidr(host.address), "dev", "eth0"])?;
+        for (namespace, device) in [(router.as_str(), port.as_str()), (&ns, "eth0"), (&ns, "lo")] {
+            ip(&["-n", namespace, "link", "set", device, "up"])?;
+        }
+        checksums_in_software(router, &port)?;
+        checksums_in_software(&ns, "eth0")?;
+        let gateway = gateway.addr.to_string();
+        ip(&["-n", &ns, "route", "add", "default", "via", &gateway])?;
+    }
     Ok(())
 }
 
@@ -477,9 +556,15 @@ fn down(dir: &Path) -> Result<()> {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut failed = Vec::new();
-    for router in state.routers.iter().filter(|r| r.made) {
-        let exists = Path::new("/run/netns").join(&router.namespace).exists();
-        if exists && let Err(e) = ip(&["netns", "del", &router.namespace]) {
+    let made = state
+        .routers
+        .iter()
+        .filter(|r| r.made)
+        .map(|r| &r.namespace)
+        .chain(state.hosts.iter().filter(|h| h.made).map(|h| &h.namespace));
+    for namespace in made {
+        let exists = Path::new("/run/netns").join(namespace).exists();
+        if exists && let Err(e) = ip(&["netns", "del", namespace]) {
             failed.push(format!("{e:#}"));
         }
     }
@@ -506,15 +591,20 @@ pub(super) fn fnv1a(bytes: &[u8]) -> String {
 
 fn exec(dir: &Path, router: &str, command: &[String]) -> Result<()> {
     let state = read_state(dir)?;
-    let Some(r) = state.routers.iter().find(|r| r.name == router) else {
-        let names: Vec<&str> = state.routers.iter().map(|r| r.name.as_str()).collect();
+    let namespaces = state
+        .routers
+        .iter()
+        .map(|r| (&r.name, &r.namespace))
+        .chain(state.hosts.iter().map(|h| (&h.name, &h.namespace)));
+    let Some((_, namespace)) = namespaces.clone().find(|(name, _)| *name == router) else {
+        let names: Vec<&str> = namespaces.map(|(name, _)| name.as_str()).collect();
         bail!(
-            "no router {router:?} in the lab (it has {})",
+            "no router or host {router:?} in the lab (it has {})",
             names.join(", ")
         );
     };
     let status = Command::new("ip")
-        .args(["netns", "exec", &r.namespace])
+        .args(["netns", "exec", namespace])
         .args(command)
         .status()
         .context("running `ip netns exec`")?;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use mplamps_daemon::config::lab_interface;
+use mplamps_daemon::config::{lab_host_interface, lab_interface};
 use mplamps_ospf::instance::RouterConfig;
 use mplamps_te::Network;
 
@@ -87,10 +87,35 @@ pub fn frr_conf(
             networks.push(format!("{net}/{}", a.prefix_len));
         }
     }
+    // Host subnets: passive interfaces, stub links as mplamps advertises them.
+    let mut passive = Vec::new();
+    for (k, host) in net
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.port.router == r)
+    {
+        let stub = configs.get(r).and_then(|c| {
+            c.stub_networks
+                .iter()
+                .find(|n| n.address.addr == host.gateway)
+        });
+        let _ = writeln!(c, "interface {}", lab_host_interface(k));
+        if let Some(stub) = stub {
+            let _ = writeln!(c, " ip ospf cost {}", stub.cost);
+        }
+        let _ = writeln!(c, "!");
+        let subnet = mplamps_core::fec::Fec::new(host.address.addr, host.address.prefix_len);
+        networks.push(subnet.to_string());
+        passive.push(lab_host_interface(k));
+    }
     let _ = writeln!(c, "router ospf");
     let _ = writeln!(c, " ospf router-id {router_id}");
     for n in networks {
         let _ = writeln!(c, " network {n} area {}", timers.area);
+    }
+    for p in passive {
+        let _ = writeln!(c, " passive-interface {p}");
     }
     let _ = writeln!(c, " capability opaque");
     let _ = writeln!(c, " mpls-te on");

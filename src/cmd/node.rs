@@ -34,6 +34,11 @@ pub struct Args {
     /// Write what the node sends and receives to this pcap file (raw IPv4; docs/daemon.md).
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
+    /// Forward MPLS and host traffic in user space, from the node's own tables, on every
+    /// interface and host port (packet sockets; docs/daemon.md). The kernel must not
+    /// forward IPv4 itself then (`sysctl net.ipv4.ip_forward=0`).
+    #[arg(long)]
+    dataplane: bool,
 }
 
 /// The management socket of router `name` when none is given.
@@ -84,6 +89,7 @@ pub fn run(args: Args) -> Result<()> {
         management,
         kernel_routes: !args.no_kernel_routes,
         pcap: args.pcap.clone(),
+        dataplane: args.dataplane,
     };
     // SIGHUP reads the same file again, for the same router on the same interfaces.
     let reload: mplamps_daemon::Reload =

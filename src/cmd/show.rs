@@ -57,7 +57,8 @@ enum Show {
     Lsps,
     /// The label forwarding table: every incoming label and what is done with it.
     Lfib,
-    /// What the node counted.
+    /// What the node counted: per protocol, and its data plane's forwarding and drops
+    /// when it forwards in user space.
     Counters,
 }
 
@@ -114,6 +115,10 @@ pub fn show(args: ShowArgs) -> Result<()> {
                 if let Some(view) = view.get_mut(protocol).filter(|v| !v.is_null()) {
                     counters[protocol] = view["counters"].take();
                 }
+            }
+            let dataplane = ask(&path, "dataplane")?;
+            if dataplane.get("error").is_none() {
+                counters["dataplane"] = dataplane;
             }
             counters
         }

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use mplamps_core::fec::Fec;
+use mplamps_dataplane::lsr::Classifier;
 use mplamps_node::config::{Names, ldp_config, ospf_configs, rsvp_config, tunnel_spec};
 use mplamps_node::{NodeConfig, TunnelSpec};
 use mplamps_te::{LspSpec, Network};
@@ -32,6 +34,14 @@ pub struct DaemonConfig {
     /// The LSPs of the file this router is the ingress of, each with when to set it up
     /// (time since start; `None`: only on demand).
     pub tunnels: Vec<(TunnelSpec, Option<Duration>)>,
+    /// The Linux interface of each host subnet on the router's ports (OSPF's
+    /// `stub_networks` order); `None` where it is not mapped.
+    pub hosts: Vec<Option<String>>,
+    /// The FEC policy the data plane puts host traffic on the trees with.
+    pub classifier: Classifier,
+    /// `[[fec_policy]]` rules the data plane cannot apply (it does not meter flows), in
+    /// words, for a warning.
+    pub unapplied_rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +52,7 @@ pub enum ConfigError {
         "--iface {0:?}: expected MODEL_PORT=LINUX_IFACE, where MODEL_PORT is a port of the router (\"{1}:LC1:P1\") or the name of one of its links"
     )]
     BadMapping(String, String),
-    #[error("--iface {0:?}: {1:?} is neither a port nor a link of router {2} (its links: {3})")]
+    #[error("--iface {0:?}: {1:?} is neither a port nor a link or host of router {2} (it has {3})")]
     UnknownPort(String, String, String, String),
     #[error("--iface {0:?}: {1:?} is already mapped to {2:?}")]
     MappedTwice(String, String, String),
@@ -87,6 +97,7 @@ impl DaemonConfig {
                 String::new(),
             ));
         };
+        let (classifier, unapplied_rules) = classifier(net);
         // The router's links in the node's interface order, each with the name of this end.
         let links: Vec<(usize, String)> = net
             .links
@@ -97,10 +108,22 @@ impl DaemonConfig {
                 Some((l, net.port_name(port)))
             })
             .collect();
+        // Then the hosts on its ports, after the links: the data plane's order.
+        let hosts: Vec<(usize, String)> = net
+            .hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.port.router == r)
+            .map(|(k, h)| (k, net.port_name(h.port)))
+            .collect();
         let mut interfaces: Vec<Option<String>> = if mappings.is_empty() {
-            links.iter().map(|&(l, _)| Some(lab_interface(l))).collect()
+            links
+                .iter()
+                .map(|&(l, _)| Some(lab_interface(l)))
+                .chain(hosts.iter().map(|&(k, _)| Some(lab_host_interface(k))))
+                .collect()
         } else {
-            vec![None; links.len()]
+            vec![None; links.len() + hosts.len()]
         };
         let mut seen: HashMap<usize, String> = HashMap::new();
         for mapping in mappings {
@@ -110,13 +133,20 @@ impl DaemonConfig {
             if iface.is_empty() {
                 return Err(ConfigError::BadMapping(mapping.clone(), router.to_string()));
             }
-            let i = links
+            let named = links
                 .iter()
-                .position(|(l, name)| name == port || net.links[*l].name == port)
-                .ok_or_else(|| {
-                    let known: Vec<String> = links
+                .map(|(l, name)| (net.links[*l].name.as_str(), name))
+                .chain(
+                    hosts
                         .iter()
-                        .map(|(l, name)| format!("{} ({name})", net.links[*l].name))
+                        .map(|(k, name)| (net.hosts[*k].name.as_str(), name)),
+                );
+            let i = named
+                .clone()
+                .position(|(given, name)| name == port || given == port)
+                .ok_or_else(|| {
+                    let known: Vec<String> = named
+                        .map(|(given, name)| format!("{given} ({name})"))
                         .collect();
                     ConfigError::UnknownPort(
                         mapping.clone(),
@@ -147,10 +177,13 @@ impl DaemonConfig {
                 te_flooding: Default::default(),
                 names,
             },
+            hosts: interfaces.split_off(links.len()),
             interfaces,
             neighbors,
             ldp_password: net.ldp.password.clone(),
             tunnels,
+            classifier,
+            unapplied_rules,
         })
     }
 
@@ -191,6 +224,31 @@ fn router_tunnels(
         }
     }
     tunnels
+}
+
+/// The data plane's FEC policy from the file's `[[fec_policy]]` rules, in their order, and
+/// in words the rules it leaves out: those with a `min_rate`, since it does not meter flows.
+fn classifier(net: &Network) -> (Classifier, Vec<String>) {
+    let mut classifier = Classifier::default();
+    let mut unapplied = Vec::new();
+    for (k, rule) in net.fec_policy.iter().enumerate() {
+        let prefix = Fec::new(rule.prefix, rule.prefix_len);
+        match rule.min_rate {
+            None => classifier.rules.push((prefix, rule.tree)),
+            Some(rate) => unapplied.push(format!(
+                "[[fec_policy]] rule {} ({prefix} at {rate}b/s or more on the {} tree)",
+                k + 1,
+                rule.tree
+            )),
+        }
+    }
+    (classifier, unapplied)
+}
+
+/// The Linux interface of host `k` (its place among `[[host]]` tables) in a lab, on its
+/// router's side.
+pub fn lab_host_interface(k: usize) -> String {
+    format!("mplh{k}")
 }
 
 /// The Linux interface of link `l` in a lab: `mpl<l>` on both ends (each end lives in its
@@ -239,7 +297,9 @@ mod tests {
         };
         assert!(err("C", &[]).contains("no router of that name in the topology (it has A, B)"));
         assert!(err("A", &["eth0"]).contains("expected MODEL_PORT=LINUX_IFACE"));
-        assert!(err("A", &["B:LC1:P1=eth0"]).contains("neither a port nor a link of router A"));
+        assert!(
+            err("A", &["B:LC1:P1=eth0"]).contains("neither a port nor a link or host of router A")
+        );
         assert!(err("A", &["L1=eth0", "A:LC1:P1=eth1"]).contains("already mapped to \"eth0\""));
     }
 }

@@ -5,6 +5,7 @@
 mod arrivals;
 mod capture;
 pub mod config;
+pub mod dataplane;
 mod device;
 mod kernel_routes;
 mod ldp_transport;

@@ -53,6 +53,12 @@ impl LinkSocket {
         }
     }
 
+    /// Sends one whole Ethernet frame now, or fails with `WouldBlock` when the device's
+    /// queue is full: a forwarding plane drops then rather than wait.
+    pub fn try_send(&self, frame: &[u8]) -> io::Result<()> {
+        self.socket.get_ref().send(frame).map(|_| ())
+    }
+
     /// Sends one whole Ethernet frame.
     pub async fn send(&self, frame: &[u8]) -> io::Result<()> {
         loop {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mplamps_dataplane::Tables;
 use mplamps_node::{Datagram, Event, Node, Protocol, StreamOp, Transmit, TunnelEvent, TunnelState};
 use mplamps_rsvp::instance::Event as RsvpEvent;
 use tokio::net::UnixListener;
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::arrivals::{Arrival, spawn_reader};
 use crate::capture::NodeCapture;
 use crate::config::DaemonConfig;
+use crate::dataplane::{DataPlane, PortDevice};
 use crate::device::interface_index;
 use crate::kernel_routes::{KernelRoutes, RouteError};
 use crate::ldp_transport::{HelloSocket, Sessions, StreamEvent};
@@ -55,6 +57,8 @@ pub enum RunError {
     },
     #[error("signals: {0}")]
     Signals(std::io::Error),
+    #[error("data plane: {0}")]
+    DataPlane(std::io::Error),
     #[error("pcap file {path}: {source}")]
     Pcap {
         path: PathBuf,
@@ -70,6 +74,8 @@ pub struct RunOptions {
     pub kernel_routes: bool,
     /// Write what the node sends and receives to this pcap file.
     pub pcap: Option<PathBuf>,
+    /// Forward labeled and host traffic in user space on every interface (packet sockets).
+    pub dataplane: bool,
 }
 
 /// The sockets of one interface of the node.
@@ -98,6 +104,9 @@ struct Daemon {
     tunnel_states: HashMap<String, TunnelState>,
     /// The regular tree changed since the kernel was last told.
     routes_changed: bool,
+    dataplane: Option<DataPlane>,
+    /// The tables the data plane forwards with.
+    installed: Arc<Tables>,
 }
 
 /// Reads the configuration again, for SIGHUP.
@@ -212,7 +221,26 @@ pub async fn run(
         tunnel_starts: Vec::new(),
         tunnel_states: HashMap::new(),
         routes_changed: false,
+        dataplane: None,
+        installed: Arc::default(),
     };
+    if options.dataplane {
+        daemon.installed = daemon.node.tables();
+        let dataplane = DataPlane::start(
+            config.router_id,
+            &dataplane_ports(&config),
+            config.classifier.clone(),
+            Arc::clone(&daemon.installed),
+        )
+        .await
+        .map_err(RunError::DataPlane)?;
+        for rule in &config.unapplied_rules {
+            tracing::warn!(
+                "data plane: {rule} is not applied: the data plane does not meter flows"
+            );
+        }
+        daemon.dataplane = Some(dataplane);
+    }
     for (spec, start) in &config.tunnels {
         if let Some(at) = start {
             daemon.tunnel_starts.push((*at, spec.name.clone()));
@@ -255,7 +283,8 @@ pub async fn run(
                 daemon.start_due_tunnels(now);
             }
             Ok((stream, _)) = listener.accept() => {
-                crate::management::serve(&daemon.node, daemon.now(), stream).await;
+                let counters = daemon.dataplane.as_ref().map(DataPlane::counters);
+                crate::management::serve(&daemon.node, counters, daemon.now(), stream).await;
             }
             _ = hangup.recv() => match reload() {
                 Ok(read) => daemon.reload(read),
@@ -287,6 +316,34 @@ pub async fn run(
     Ok(())
 }
 
+/// The data plane's ports: the node's interfaces, then its host subnets, each with its
+/// device and the router's address on it.
+fn dataplane_ports(config: &DaemonConfig) -> Vec<Option<PortDevice>> {
+    let ospf = &config.node.ospf;
+    let interfaces = config.interfaces.iter().enumerate().map(|(i, device)| {
+        let address = ospf
+            .interfaces
+            .get(i)
+            .and_then(|c| c.address)
+            .map_or(config.router_id, |a| a.addr);
+        (device, address)
+    });
+    let hosts = config
+        .hosts
+        .iter()
+        .zip(&ospf.stub_networks)
+        .map(|(device, n)| (device, n.address.addr));
+    interfaces
+        .chain(hosts)
+        .map(|(device, address)| {
+            device.as_ref().map(|device| PortDevice {
+                device: device.clone(),
+                address,
+            })
+        })
+        .collect()
+}
+
 impl Daemon {
     fn now(&self) -> Duration {
         self.started.elapsed()
@@ -305,6 +362,15 @@ impl Daemon {
             match kernel.sync(&self.node.ospf().routes().regular).await {
                 Ok(n) => tracing::debug!("{n} kernel routes changed"),
                 Err(e) => tracing::warn!("kernel routes: {e}"),
+            }
+        }
+        if let Some(dataplane) = &self.dataplane {
+            let tables = self.node.tables();
+            if !Arc::ptr_eq(&tables, &self.installed) {
+                if *tables != *self.installed {
+                    dataplane.install(Arc::clone(&tables));
+                }
+                self.installed = tables;
             }
         }
         while let Some(t) = self.node.poll_transmit() {
