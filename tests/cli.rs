@@ -135,7 +135,7 @@ fn node_and_show_errors_are_clear() {
         .assert()
         .failure()
         .stderr(predicates::str::contains(
-            "\"F:LC1:P1\" is neither a port nor a link of router A",
+            "\"F:LC1:P1\" is neither a port nor a link or host of router A",
         ));
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("A.sock");

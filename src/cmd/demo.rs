@@ -102,6 +102,7 @@ fn demo_policy(net: &mut Network) {
             prefix_len: 0,
             min_rate: mplamps_core::Bandwidth::from_bps(1e9),
             tree: mplamps_core::fec::Topology::Power,
+            lsp: None,
         });
     }
 }

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mplamps_core::fec::Fec;
+use mplamps_dataplane::forward::Steering;
 use mplamps_dataplane::lsr::Classifier;
 use mplamps_node::config::{Names, ldp_config, ospf_configs, rsvp_config, tunnel_spec};
 use mplamps_node::{NodeConfig, TunnelSpec};
@@ -97,7 +98,7 @@ impl DaemonConfig {
                 String::new(),
             ));
         };
-        let (classifier, unapplied_rules) = classifier(net);
+        let (classifier, unapplied_rules) = classifier(net, r);
         // The router's links in the node's interface order, each with the name of this end.
         let links: Vec<(usize, String)> = net
             .links
@@ -226,15 +227,24 @@ fn router_tunnels(
     tunnels
 }
 
-/// The data plane's FEC policy from the file's `[[fec_policy]]` rules, in their order, and
-/// in words the rules it leaves out: those with a `min_rate`, since it does not meter flows.
-fn classifier(net: &Network) -> (Classifier, Vec<String>) {
+/// Router `r`'s data-plane FEC policy from the file's `[[fec_policy]]` rules, in their
+/// order: a rule naming an `[[lsp]]` steers into it at its ingress only. Also, in words, the
+/// rules it leaves out: those with a `min_rate`, since it does not meter flows.
+fn classifier(net: &Network, r: usize) -> (Classifier, Vec<String>) {
     let mut classifier = Classifier::default();
     let mut unapplied = Vec::new();
     for (k, rule) in net.fec_policy.iter().enumerate() {
         let prefix = Fec::new(rule.prefix, rule.prefix_len);
+        let ingress_of = |name: &String| net.lsps.iter().any(|l| &l.name == name && l.from == r);
+        let steering = match &rule.lsp {
+            Some(name) if ingress_of(name) => Steering::Tunnel {
+                name: name.as_str().into(),
+                otherwise: rule.tree,
+            },
+            _ => Steering::Tree(rule.tree),
+        };
         match rule.min_rate {
-            None => classifier.rules.push((prefix, rule.tree)),
+            None => classifier.rules.push((prefix, steering)),
             Some(rate) => unapplied.push(format!(
                 "[[fec_policy]] rule {} ({prefix} at {rate}b/s or more on the {} tree)",
                 k + 1,

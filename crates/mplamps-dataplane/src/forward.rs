@@ -85,10 +85,31 @@ fn choose(hops: &[NextHop], flow_hash: u64) -> Option<&NextHop> {
 /// Forwards `frame`. An unlabeled packet not for us enters the tree `tree` (the FEC policy's
 /// choice) and falls back to the regular tree where the power tree has no entry.
 pub fn process(tables: &Tables, frame: Frame, tree: Topology, flow_hash: u64) -> Action {
+    process_steered(tables, frame, &Steering::Tree(tree), flow_hash)
+}
+
+/// Where an ingress LER sends an unlabeled packet (the FEC policy's choice, draft §2.4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Steering {
+    Tree(Topology),
+    /// Into the RSVP-TE LSP of this name while it is up; otherwise onto the tree.
+    Tunnel {
+        name: std::sync::Arc<str>,
+        otherwise: Topology,
+    },
+}
+
+/// [`process`], with an unlabeled packet steered as `steering` says.
+pub fn process_steered(
+    tables: &Tables,
+    frame: Frame,
+    steering: &Steering,
+    flow_hash: u64,
+) -> Action {
     if frame.mpls {
         switch(tables, frame.bytes, flow_hash)
     } else {
-        ingress(tables, frame.bytes, tree, flow_hash)
+        ingress(tables, frame.bytes, steering, flow_hash)
     }
 }
 
@@ -103,7 +124,7 @@ fn blank_hop() -> Hop {
     }
 }
 
-fn ingress(tables: &Tables, mut bytes: Vec<u8>, tree: Topology, flow_hash: u64) -> Action {
+fn ingress(tables: &Tables, mut bytes: Vec<u8>, steering: &Steering, flow_hash: u64) -> Action {
     let mut hop = blank_hop();
     let Some(header) = ipv4::parse(&bytes) else {
         return Action::Drop(DropReason::Malformed, hop);
@@ -125,6 +146,14 @@ fn ingress(tables: &Tables, mut bytes: Vec<u8>, tree: Topology, flow_hash: u64) 
             hop,
         };
     }
+    let tree = match steering {
+        Steering::Tree(tree) => *tree,
+        Steering::Tunnel { name, otherwise } => match tables.tunnels.get(&**name) {
+            // RFC 3209 §2.2 / RFC 3031 §3.11: the LSP's first label, toward its first hop.
+            Some(next) => return push(bytes, header.ttl, next, hop),
+            None => *otherwise,
+        },
+    };
     let entry = tables
         .ftn_lookup(tree, header.dst)
         .map(|e| (tree, e, false));
@@ -142,12 +171,18 @@ fn ingress(tables: &Tables, mut bytes: Vec<u8>, tree: Topology, flow_hash: u64) 
         return Action::Drop(DropReason::NoBinding, hop);
     };
     hop.fallback = fell_back || next.fallback;
+    push(bytes, header.ttl, next, hop)
+}
+
+/// Sends an IP datagram with TTL `ttl` toward `next`, labeled with its label, or unlabeled
+/// when the next hop is the egress and asked for implicit null.
+fn push(mut bytes: Vec<u8>, ttl: u8, next: &NextHop, mut hop: Hop) -> Action {
     hop.next_hop = Some(next.address);
     // RFC 3032 §2.4.3: the pushed entry takes the IP TTL less one.
-    if header.ttl <= 1 {
+    if ttl <= 1 {
         return Action::Drop(DropReason::TtlExpired, hop);
     }
-    let ttl = header.ttl - 1;
+    let ttl = ttl - 1;
     let frame = match next.operation {
         Operation::Pop => {
             ipv4::set_ttl(&mut bytes, ttl);
@@ -391,6 +426,31 @@ mod tests {
         assert_eq!((interface, router, frame.mpls), (3, a(9), false));
         assert_eq!(hop.next_hop, Some(a(9)));
         assert_eq!(ipv4::parse(&frame.bytes).unwrap().ttl, 63);
+    }
+
+    #[test]
+    fn a_steered_packet_rides_its_lsp_while_it_is_up_and_its_tree_otherwise() {
+        let mut t = tables();
+        let steering = Steering::Tunnel {
+            name: "to-9".into(),
+            otherwise: Topology::Power,
+        };
+        let label = |t: &Tables| match process_steered(
+            t,
+            Frame {
+                mpls: false,
+                bytes: ip(64),
+            },
+            &steering,
+            0,
+        ) {
+            Action::Forward { hop, .. } => hop.out_label,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(label(&t), Some(100_020), "down: the power tree");
+        t.tunnels
+            .insert("to-9".into(), hop(Operation::Label(300_001)));
+        assert_eq!(label(&t), Some(300_001), "up: the LSP's label");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use mplamps_core::fec::{Fec, Topology};
 
 use crate::arp::{self, Neighbours, Timers};
 use crate::ethernet::{EtherType, Frame as EthernetFrame, Mac};
-use crate::forward::{self, Action, DropReason, Drops, Frame};
+use crate::forward::{self, Action, DropReason, Drops, Frame, Steering};
 use crate::tables::Tables;
 use crate::{icmp, ipv4, lse};
 
@@ -50,19 +50,21 @@ pub struct Counters {
     pub drops: Drops,
 }
 
-/// The FEC policy of an ingress LER (draft §2.4.5): the tree a plain IP packet enters, by
-/// its destination — the first rule whose prefix holds it, else the regular tree.
+/// The FEC policy of an ingress LER (draft §2.4.5): where a plain IP packet goes, by its
+/// destination — as the first rule whose prefix holds it says, else the regular tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Classifier {
-    pub rules: Vec<(Fec, Topology)>,
+    pub rules: Vec<(Fec, Steering)>,
 }
 
+const REGULAR: Steering = Steering::Tree(Topology::Regular);
+
 impl Classifier {
-    pub fn tree(&self, dst: Ipv4Addr) -> Topology {
+    pub fn steer(&self, dst: Ipv4Addr) -> &Steering {
         self.rules
             .iter()
             .find(|(fec, _)| fec.contains(dst))
-            .map_or(Topology::Regular, |(_, tree)| *tree)
+            .map_or(&REGULAR, |(_, steering)| steering)
     }
 }
 
@@ -159,7 +161,7 @@ impl Lsr {
             mpls: true,
             bytes: labeled,
         };
-        match self.forward(now, frame, Topology::Regular, tables) {
+        match self.forward(now, frame, &REGULAR, tables) {
             Ok(out) => {
                 self.counters.forwarded += 1;
                 out
@@ -193,7 +195,8 @@ impl Lsr {
             mpls: false,
             bytes: datagram.to_vec(),
         };
-        match self.forward(now, frame, self.classifier.tree(header.dst), tables) {
+        let steering = self.classifier.steer(header.dst).clone();
+        match self.forward(now, frame, &steering, tables) {
             Ok(out) => {
                 self.counters.routed += 1;
                 out
@@ -226,7 +229,7 @@ impl Lsr {
             mpls: false,
             bytes: datagram,
         };
-        self.forward(now, frame, Topology::Regular, tables)
+        self.forward(now, frame, &REGULAR, tables)
             .unwrap_or_else(|reason| {
                 if let Some(reason) = reason {
                     self.counters.drops.count(reason);
@@ -241,11 +244,11 @@ impl Lsr {
         &mut self,
         now: Duration,
         frame: Frame,
-        tree: Topology,
+        steering: &Steering,
         tables: &Tables,
     ) -> Result<Vec<Transmit>, Option<DropReason>> {
         let hash = flow_hash(&frame.bytes);
-        match forward::process(tables, frame, tree, hash) {
+        match forward::process_steered(tables, frame, steering, hash) {
             Action::Forward {
                 interface,
                 frame,
@@ -565,7 +568,10 @@ mod tests {
         }
         t.attached.push((Fec::new(HOST, 24), 2));
         let policy = Classifier {
-            rules: vec![(Fec::new(Ipv4Addr::new(192, 168, 2, 0), 25), Topology::Power)],
+            rules: vec![(
+                Fec::new(Ipv4Addr::new(192, 168, 2, 0), 25),
+                Steering::Tree(Topology::Power),
+            )],
         };
         let mut lsr = Lsr::new(
             Ipv4Addr::new(10, 0, 0, 9),

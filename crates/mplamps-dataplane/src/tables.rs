@@ -44,6 +44,9 @@ pub struct Tables {
     /// Subnets on the router's own ports that no router is on (hosts), with the port: a
     /// packet to them goes straight to its destination.
     pub attached: Vec<(Fec, usize)>,
+    /// The RSVP-TE LSPs this router is the ingress of that carry traffic, by name: the
+    /// label to push and the first hop.
+    pub tunnels: BTreeMap<String, NextHop>,
 }
 
 impl Tables {

@@ -10,12 +10,15 @@ use mplamps_ldp::instance as ldp;
 use mplamps_ospf::instance as ospf;
 use mplamps_rsvp::instance as rsvp;
 
+use crate::head_end::{Tunnel, TunnelState};
+
 /// The tables of a node running `ospf`, with `ldp` and `rsvp` when they run.
 pub(crate) fn build(
     ospf: &ospf::Instance,
     ldp: Option<&ldp::Instance>,
     rsvp_interfaces: &[rsvp::Interface],
     cross_connects: &[rsvp::CrossConnect],
+    tunnels: &[Tunnel],
 ) -> Tables {
     let config = ospf.config();
     let hosts = config.stub_networks.iter();
@@ -43,7 +46,59 @@ pub(crate) fn build(
         install_ldp(&mut tables, ldp);
     }
     install_rsvp(&mut tables, ospf, rsvp_interfaces, cross_connects);
+    install_tunnels(&mut tables, ospf, rsvp_interfaces, cross_connects, tunnels);
     tables
+}
+
+/// The LSPs this node is the ingress of that carry traffic, under their `[[lsp]]` name (a
+/// secondary under its primary's, after a switchover): the label the next hop gave in its
+/// Resv, pushed onto what the FEC policy steers into the LSP (RFC 3209 §2.2).
+fn install_tunnels(
+    tables: &mut Tables,
+    ospf: &ospf::Instance,
+    interfaces: &[rsvp::Interface],
+    cross_connects: &[rsvp::CrossConnect],
+    tunnels: &[Tunnel],
+) {
+    for t in tunnels
+        .iter()
+        .filter(|t| t.active && t.state == TunnelState::Up)
+    {
+        let head = cross_connects.iter().find(|cc| {
+            cc.in_label.is_none()
+                && cc.session.tunnel_id == t.spec.tunnel_id
+                && cc.sender.lsp_id == t.spec.lsp_id
+        });
+        let Some((o, out_label)) = head.and_then(|cc| cc.out_interface.zip(cc.out_label)) else {
+            continue;
+        };
+        let Some(neighbor) = interfaces
+            .get(o)
+            .filter(|x| x.labels.is_none())
+            .map(|x| x.neighbor)
+        else {
+            continue;
+        };
+        let name = t
+            .spec
+            .secondary_of
+            .as_ref()
+            .map_or(&t.spec.name, |(primary, _)| primary);
+        tables.tunnels.insert(
+            name.clone(),
+            NextHop {
+                interface: o,
+                address: ospf.neighbor_address(o, neighbor).unwrap_or(neighbor),
+                router: neighbor,
+                operation: if out_label == IMPLICIT_NULL {
+                    Operation::Pop
+                } else {
+                    Operation::Label(out_label)
+                },
+                fallback: false,
+            },
+        );
+    }
 }
 
 /// LDP's bindings: an LFIB entry for each label we gave, an FTN entry for each FEC with

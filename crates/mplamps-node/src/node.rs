@@ -478,6 +478,7 @@ impl Node {
                     self.ldp.as_ref(),
                     &self.rsvp_interfaces,
                     &self.cross_connects(),
+                    self.head_end.tunnels(),
                 ));
                 *cached = Some((self.inputs, Arc::clone(&tables)));
                 tables

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use mplamps_core::Bandwidth;
 use mplamps_core::fec::Topology;
-use mplamps_dataplane::forward::{self, Action, DropReason, Frame};
+use mplamps_dataplane::forward::{self, Action, DropReason, Frame, Steering};
 use mplamps_dataplane::tables::Tables;
 use mplamps_te::topology::FecPolicy;
 
@@ -82,6 +82,11 @@ impl Sim {
         let from = self.net.routers[s].router_id.to_ipv4();
         let to = self.net.routers[d].router_id.to_ipv4();
         let (tree, policy) = FecPolicy::choose(&self.net.fec_policy, to, rate);
+        // A rule naming an LSP steers into it at the LSP's ingress.
+        let tunnel = FecPolicy::matching(&self.net.fec_policy, to, rate)
+            .and_then(|(_, rule)| rule.lsp.as_deref())
+            .filter(|name| self.net.lsps.iter().any(|l| l.name == *name && l.from == s))
+            .map(std::sync::Arc::<str>::from);
         let hash = forward::flow_hash(from, to);
         let mut frame = Frame {
             mpls: false,
@@ -104,7 +109,14 @@ impl Sim {
                 return Ok(trace);
             }
             let name = self.net.routers[at].name.clone();
-            let action = forward::process(&self.router_tables(at), frame, tree, hash);
+            let steering = match &tunnel {
+                Some(name) if at == s => Steering::Tunnel {
+                    name: std::sync::Arc::clone(name),
+                    otherwise: tree,
+                },
+                _ => Steering::Tree(tree),
+            };
+            let action = forward::process_steered(&self.router_tables(at), frame, &steering, hash);
             let (hop, next) = match action {
                 Action::Deliver(hop) => (hop, None),
                 Action::Forward {

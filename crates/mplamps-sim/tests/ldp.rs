@@ -29,6 +29,7 @@ fn with_power_policy(mut net: Network) -> Network {
         prefix_len: 8,
         min_rate: Some("1G".parse().unwrap()),
         tree: Topology::Power,
+        lsp: None,
     }];
     net
 }
@@ -393,4 +394,64 @@ fn host_subnets_are_routed_and_bound_on_both_trees() {
             }
         }
     }
+}
+
+/// A `[[fec_policy]]` rule naming an LSP: at its ingress the flow takes the LSP's labels
+/// hop by hop (RSVP-TE's, not LDP's), elsewhere the rule's tree.
+#[test]
+fn a_flow_steered_into_an_lsp_takes_its_labels() {
+    let text = format!(
+        "{}\n[[lsp]]\nname = \"a-f-power\"\nfrom = \"A\"\nto = \"F\"\nbandwidth = \"100M\"\n\
+         objective = \"power\"\n",
+        include_str!("../../../examples/draft-area.toml")
+    );
+    let mut net = with_power_policy(Network::from_toml("lsp.toml", &text).unwrap());
+    let f = net.routers[net.router_index("F").unwrap()]
+        .router_id
+        .to_ipv4();
+    net.fec_policy.insert(
+        0,
+        FecPolicy {
+            prefix: f,
+            prefix_len: 32,
+            min_rate: None,
+            tree: Topology::Regular,
+            lsp: Some("a-f-power".into()),
+        },
+    );
+    let mut sim = converged(net, vec![]);
+    let report = sim
+        .lsp_reports()
+        .into_iter()
+        .find(|l| l.name == "a-f-power")
+        .unwrap();
+    let trace = sim.trace("A", "F", None).unwrap();
+    assert!(trace.delivered, "{trace:?}");
+    assert!(
+        trace.policy.contains("LSP \"a-f-power\""),
+        "{}",
+        trace.policy
+    );
+    let routers: Vec<&str> = trace.hops.iter().map(|h| h.router.as_str()).collect();
+    assert_eq!(routers, report.path, "the packet follows the LSP's path");
+    // Each hop's outgoing label is the label the next router gave in its Resv, until the
+    // penultimate hop pops (the egress gave implicit null).
+    let given: Vec<Option<u32>> = report.hops.iter().map(|h| h.downstream_label).collect();
+    let sent: Vec<Option<u32>> = trace.hops.iter().map(|h| h.out_label).collect();
+    assert_eq!(sent[..given.len() - 1], given[..given.len() - 1]);
+    assert!(
+        given[..given.len() - 1]
+            .iter()
+            .all(|l| l.is_some_and(|l| l >= 200_000))
+    );
+    // From B, the rule's tree: LDP's regular labels.
+    let from_b = sim.trace("B", "F", None).unwrap();
+    assert!(
+        from_b
+            .hops
+            .iter()
+            .filter_map(|h| h.out_label)
+            .all(|l| l < 100_000),
+        "{from_b:?}"
+    );
 }

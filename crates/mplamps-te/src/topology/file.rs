@@ -115,7 +115,8 @@ struct RawLdp {
 #[serde(deny_unknown_fields)]
 struct RawFecPolicy {
     prefix: Spanned<String>,
-    tree: Spanned<String>,
+    tree: Option<Spanned<String>>,
+    lsp: Option<Spanned<String>>,
     min_rate: Option<Spanned<Bandwidth>>,
 }
 
@@ -549,6 +550,7 @@ fn build(check: &mut Checker, raw: RawFile) -> Network {
         .map_or(0.0, |v| check.non_negative(v, "power_quantum_w"));
     let links = build_links(check, &raw.link, &routers, reference_bandwidth);
     let lsps = super::lsp::build_lsps(check, &raw.lsp, &routers, &mut HashSet::new());
+    check_policy_lsps(check, &raw.fec_policy, &lsps);
     let demands = super::demand::build_demands(check, &raw.demand, &routers);
     let hosts = super::host::build_hosts(check, &raw.host, &routers, &links);
 
@@ -657,12 +659,23 @@ fn build_fec_policy(check: &mut Checker, raw: &[Spanned<RawFecPolicy>]) -> Vec<s
     let mut out = Vec::new();
     for rule in raw {
         let r = rule.get_ref();
-        let tree = match r.tree.get_ref().as_str() {
-            "power" => mplamps_core::fec::Topology::Power,
-            "regular" => mplamps_core::fec::Topology::Regular,
-            other => {
+        let tree = match r.tree.as_ref().map(|t| (t.get_ref().as_str(), t.span())) {
+            Some(("power", _)) => mplamps_core::fec::Topology::Power,
+            Some(("regular", _)) => mplamps_core::fec::Topology::Regular,
+            // An LSP's rule: elsewhere than at its ingress, and while it is down, the
+            // regular tree.
+            None if r.lsp.is_some() => mplamps_core::fec::Topology::Regular,
+            None => {
                 check.error(
-                    r.tree.span(),
+                    rule.span(),
+                    "tree",
+                    "expected `tree = \"power\"` or `\"regular\"`, or `lsp = NAME`",
+                );
+                continue;
+            }
+            Some((other, span)) => {
+                check.error(
+                    span,
                     "tree",
                     format!("expected \"power\" or \"regular\", got {other:?}"),
                 );
@@ -688,9 +701,35 @@ fn build_fec_policy(check: &mut Checker, raw: &[Spanned<RawFecPolicy>]) -> Vec<s
             prefix_len,
             min_rate: r.min_rate.as_ref().map(|v| *v.get_ref()),
             tree,
+            lsp: r.lsp.as_ref().map(|l| l.get_ref().clone()),
         });
     }
     out
+}
+
+/// Each rule's `lsp` names an `[[lsp]]` of the file.
+fn check_policy_lsps(check: &mut Checker, raw: &[Spanned<RawFecPolicy>], lsps: &[super::LspSpec]) {
+    for rule in raw {
+        let Some(lsp) = &rule.get_ref().lsp else {
+            continue;
+        };
+        if !lsps.iter().any(|l| &l.name == lsp.get_ref()) {
+            let names: Vec<&str> = lsps.iter().map(|l| l.name.as_str()).collect();
+            check.error(
+                lsp.span(),
+                "lsp",
+                format!(
+                    "expected the name of an [[lsp]] table ({}), got {:?}",
+                    if names.is_empty() {
+                        "the file has none".to_string()
+                    } else {
+                        names.join(", ")
+                    },
+                    lsp.get_ref()
+                ),
+            );
+        }
+    }
 }
 
 fn build_ospf(check: &mut Checker, raw: Option<RawOspf>) -> OspfSettings {

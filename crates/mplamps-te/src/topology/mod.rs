@@ -165,9 +165,25 @@ pub struct FecPolicy {
     pub prefix_len: u8,
     pub min_rate: Option<Bandwidth>,
     pub tree: mplamps_core::fec::Topology,
+    /// An `[[lsp]]` the flows ride from its ingress while it is up; elsewhere, and while it
+    /// is down, they take `tree`.
+    pub lsp: Option<String>,
 }
 
 impl FecPolicy {
+    /// The first rule a flow to `dst` at `rate` matches, with its place among `rules`.
+    pub fn matching(
+        rules: &[FecPolicy],
+        dst: Ipv4Addr,
+        rate: Option<Bandwidth>,
+    ) -> Option<(usize, &FecPolicy)> {
+        rules.iter().enumerate().find(|(_, r)| {
+            mplamps_core::fec::Fec::new(r.prefix, r.prefix_len).contains(dst)
+                && r.min_rate
+                    .is_none_or(|min| rate.is_some_and(|rate| rate.bps() >= min.bps()))
+        })
+    }
+
     /// The tree for a flow and why, in words: the first `[[fec_policy]]` rule it matches
     /// (by its place in the file), else the regular tree by default.
     pub fn choose(
@@ -175,25 +191,23 @@ impl FecPolicy {
         dst: Ipv4Addr,
         rate: Option<Bandwidth>,
     ) -> (mplamps_core::fec::Topology, String) {
-        let matched = rules.iter().enumerate().find(|(_, r)| {
-            mplamps_core::fec::Fec::new(r.prefix, r.prefix_len).contains(dst)
-                && r.min_rate
-                    .is_none_or(|min| rate.is_some_and(|rate| rate.bps() >= min.bps()))
-        });
-        match matched {
+        match Self::matching(rules, dst, rate) {
             Some((k, r)) => {
                 let rate = r
                     .min_rate
                     .map(|min| format!(" at {min}b/s or more"))
                     .unwrap_or_default();
+                let ride = match &r.lsp {
+                    Some(lsp) => format!("LSP {lsp:?} from its ingress, else the {} tree", r.tree),
+                    None => format!("the {} tree", r.tree),
+                };
                 (
                     r.tree,
                     format!(
-                        "[[fec_policy]] rule {}: {}/{}{rate} rides the {} tree",
+                        "[[fec_policy]] rule {}: {}/{}{rate} rides {ride}",
                         k + 1,
                         r.prefix,
                         r.prefix_len,
-                        r.tree
                     ),
                 )
             }

@@ -80,6 +80,9 @@ pub fn to_toml(net: &Network, header: &[String]) -> String {
         if let Some(rate) = rule.min_rate {
             let _ = writeln!(out, "min_rate = \"{rate}\"");
         }
+        if let Some(lsp) = &rule.lsp {
+            let _ = writeln!(out, "lsp = {lsp:?}");
+        }
     }
     for router in &net.routers {
         let _ = write!(
