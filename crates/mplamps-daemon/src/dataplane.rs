@@ -11,10 +11,15 @@ use std::time::{Duration, Instant};
 
 use mplamps_dataplane::Tables;
 use mplamps_dataplane::ethernet::Mac;
-use mplamps_dataplane::lsr::{Classifier, Counters, Lsr, Transmit};
+use mplamps_dataplane::lsr::{Classifier, ControlDatagram, Counters, Lsr, Transmit};
+use mplamps_node::Protocol;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::arrivals::Arrival;
 use crate::link_layer::LinkSocket;
+use crate::raw_socket::split_ipv4;
+use crate::rsvp_socket::RSVP;
 
 /// How often ARP's retries and give-ups are looked at (they come a second apart).
 const TICK: Duration = Duration::from_millis(100);
@@ -43,6 +48,8 @@ pub struct DataPlaneCounters {
 
 struct Shared {
     state: Mutex<(Lsr, Arc<Tables>)>,
+    /// Where Router Alert datagrams for the control plane go (RSVP-TE's, when it runs).
+    control: Option<mpsc::Sender<Arrival>>,
     sockets: Vec<Option<LinkSocket>>,
     started: Instant,
     send_errors: AtomicU64,
@@ -57,6 +64,34 @@ impl Shared {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let (lsr, tables) = &mut *state;
         f(lsr, tables)
+    }
+
+    /// Hands what the LSR set aside for the control plane to the node's loop.
+    fn to_control_plane(&self, datagrams: Vec<ControlDatagram>) {
+        let Some(control) = &self.control else {
+            return;
+        };
+        for d in datagrams {
+            let Some(received) = split_ipv4(&d.datagram) else {
+                continue;
+            };
+            if d.datagram.get(9) != Some(&RSVP) {
+                continue;
+            }
+            let arrival = Arrival {
+                interface: d.interface,
+                protocol: Protocol::Rsvp,
+                src: received.src,
+                dst: received.dst,
+                payload: received.payload,
+                datagram: Some(received.datagram),
+            };
+            if control.try_send(arrival).is_err() {
+                tracing::debug!(
+                    "data plane: the control plane's queue is full, a Router Alert datagram is dropped"
+                );
+            }
+        }
     }
 
     fn send(&self, frames: Vec<Transmit>) {
@@ -88,11 +123,13 @@ pub struct DataPlane {
 impl DataPlane {
     /// Opens a packet socket on every port that has a device (`None`: a port not mapped
     /// to one, whose frames are dropped) and starts forwarding with `tables`.
+    /// Router Alert datagrams of RSVP-TE on their way elsewhere go to `control`, when given.
     pub async fn start(
         router_id: Ipv4Addr,
         ports: &[Option<PortDevice>],
         classifier: Classifier,
         tables: Arc<Tables>,
+        control: Option<mpsc::Sender<Arrival>>,
     ) -> io::Result<DataPlane> {
         let mut sockets = Vec::with_capacity(ports.len());
         let mut addresses = Vec::with_capacity(ports.len());
@@ -113,6 +150,7 @@ impl DataPlane {
         }
         let shared = Arc::new(Shared {
             state: Mutex::new((Lsr::new(router_id, &addresses, classifier), tables)),
+            control,
             sockets,
             started: Instant::now(),
             send_errors: AtomicU64::new(0),
@@ -174,8 +212,12 @@ async fn read_port(shared: Arc<Shared>, i: usize) {
         };
         let frame = buf.get(..n).unwrap_or_default();
         let now = shared.now();
-        let out = shared.with_lsr(|lsr, tables| lsr.receive(now, i, frame, tables));
+        let (out, control) = shared.with_lsr(|lsr, tables| {
+            let out = lsr.receive(now, i, frame, tables);
+            (out, std::iter::from_fn(|| lsr.poll_control()).collect())
+        });
         shared.send(out);
+        shared.to_control_plane(control);
     }
 }
 

@@ -231,6 +231,7 @@ pub async fn run(
             &dataplane_ports(&config),
             config.classifier.clone(),
             Arc::clone(&daemon.installed),
+            config.node.rsvp.is_some().then(|| arrivals.clone()),
         )
         .await
         .map_err(RunError::DataPlane)?;

@@ -47,8 +47,24 @@ pub struct Counters {
     /// Plain IP packets sent on: labeled at the ingress, or to a host.
     pub routed: u64,
     pub time_exceeded_sent: u64,
+    /// Router Alert datagrams handed to the control plane, and those dropped because it
+    /// had not taken the ones before.
+    pub to_control_plane: u64,
+    pub control_plane_full: u64,
     pub drops: Drops,
 }
+
+/// A datagram for the control plane (`Lsr::poll_control`): the port it came in on and the
+/// whole IP datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlDatagram {
+    pub interface: usize,
+    pub datagram: Vec<u8>,
+}
+
+/// Router Alert datagrams held for the control plane at most: a burst of Path messages
+/// fits; a control plane that stopped taking them does not make the data plane grow.
+const CONTROL_QUEUE: usize = 1024;
 
 /// The FEC policy of an ingress LER (draft §2.4.5): where a plain IP packet goes, by its
 /// destination — as the first rule whose prefix holds it says, else the regular tree.
@@ -73,6 +89,7 @@ pub struct Lsr {
     router_id: Ipv4Addr,
     ports: Vec<Port>,
     classifier: Classifier,
+    control: std::collections::VecDeque<ControlDatagram>,
     pub counters: Counters,
 }
 
@@ -82,6 +99,7 @@ impl Lsr {
     pub fn new(router_id: Ipv4Addr, ports: &[(Mac, Ipv4Addr)], classifier: Classifier) -> Lsr {
         Lsr {
             classifier,
+            control: std::collections::VecDeque::new(),
             router_id,
             ports: ports
                 .iter()
@@ -127,7 +145,7 @@ impl Lsr {
             },
             EtherType::MplsUnicast => self.switch(now, frame.payload.to_vec(), tables),
             EtherType::Ipv4 if frame.destination == port.mac => {
-                self.route(now, frame.payload, tables)
+                self.route(now, interface, frame.payload, tables)
             }
             _ => Vec::new(),
         }
@@ -179,11 +197,23 @@ impl Lsr {
         }
     }
 
+    /// The next Router Alert datagram for the control plane.
+    pub fn poll_control(&mut self) -> Option<ControlDatagram> {
+        self.control.pop_front()
+    }
+
     /// A plain IPv4 datagram addressed to our MAC: into the tree its FEC policy picks, or
-    /// to an attached host. What the kernel should have (ours, multicast, with options, not
-    /// well formed) is left to it.
-    fn route(&mut self, now: Duration, datagram: &[u8], tables: &Tables) -> Vec<Transmit> {
+    /// to an attached host. What the kernel should have (ours, multicast, with other
+    /// options, not well formed) is left to it.
+    fn route(
+        &mut self,
+        now: Duration,
+        interface: usize,
+        datagram: &[u8],
+        tables: &Tables,
+    ) -> Vec<Transmit> {
         let Some(header) = ipv4::parse(datagram) else {
+            self.to_control_plane(interface, datagram, tables);
             return Vec::new();
         };
         let ours = tables.local.contains(&header.dst)
@@ -211,6 +241,32 @@ impl Lsr {
                 Vec::new()
             }
         }
+    }
+
+    /// RFC 2113: a Router Alert datagram (RSVP's Path, PathTear, ResvConf) on its way
+    /// elsewhere is the control plane's to look at, here, and not forwarded as it is: the
+    /// kernel, which does not forward beside the data plane, never shows it to its Router
+    /// Alert sockets.
+    fn to_control_plane(&mut self, interface: usize, datagram: &[u8], tables: &Tables) {
+        let dst = datagram
+            .get(16..20)
+            .and_then(|d| <[u8; 4]>::try_from(d).ok())
+            .map(Ipv4Addr::from);
+        let ours = dst.is_none_or(|dst| {
+            dst.is_multicast() || dst.is_broadcast() || tables.local.contains(&dst)
+        });
+        if ours || !ipv4::has_router_alert(datagram) {
+            return;
+        }
+        if self.control.len() >= CONTROL_QUEUE {
+            self.counters.control_plane_full += 1;
+            return;
+        }
+        self.counters.to_control_plane += 1;
+        self.control.push_back(ControlDatagram {
+            interface,
+            datagram: datagram.to_vec(),
+        });
     }
 
     /// Counts a packet whose TTL ran out and sends `reply`, its Time Exceeded, if any.
@@ -654,6 +710,45 @@ mod tests {
         );
         assert_eq!(ipv4::data(sent.payload).first(), Some(&icmp::TIME_EXCEEDED));
         assert_eq!(lsr.counters.time_exceeded_sent, 1);
+    }
+
+    #[test]
+    fn router_alert_datagrams_on_their_way_elsewhere_go_to_the_control_plane() {
+        let mut lsr = lsr();
+        let mut t = tables();
+        t.local.push(Ipv4Addr::new(10, 0, 0, 9));
+        let path = |dst| {
+            let plain = ipv4::datagram(Ipv4Addr::new(10, 0, 0, 2), dst, 46, 63, 0, &[0x10; 8]);
+            ipv4::with_router_alert(&plain).unwrap_or_else(|| panic!("no RA"))
+        };
+        let arriving = path(FAR);
+        let out = lsr.receive(
+            Duration::ZERO,
+            0,
+            &frame(A, UP, EtherType::Ipv4, &arriving),
+            &t,
+        );
+        assert!(out.is_empty(), "not forwarded as it is");
+        assert_eq!(
+            lsr.poll_control(),
+            Some(ControlDatagram {
+                interface: 0,
+                datagram: arriving
+            })
+        );
+        // For this router itself, the kernel's Router Alert socket has it already.
+        let ours = path(Ipv4Addr::new(10, 0, 0, 9));
+        lsr.receive(Duration::ZERO, 0, &frame(A, UP, EtherType::Ipv4, &ours), &t);
+        assert_eq!(lsr.poll_control(), None);
+        assert_eq!(lsr.counters.to_control_plane, 1);
+        assert!(!ipv4::has_router_alert(&ipv4::datagram(
+            HOST,
+            FAR,
+            46,
+            9,
+            0,
+            &[]
+        )));
     }
 
     #[test]

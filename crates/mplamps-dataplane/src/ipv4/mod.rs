@@ -143,6 +143,40 @@ pub fn with_router_alert(datagram: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether `packet` is an IPv4 datagram with a valid header whose options hold Router
+/// Alert (RFC 2113): one for every router on its way to look at, not only its destination.
+pub fn has_router_alert(packet: &[u8]) -> bool {
+    let Some(&first) = packet.first() else {
+        return false;
+    };
+    let header_len = usize::from(first & 0x0F) * 4;
+    let Some(header) = packet.get(..header_len) else {
+        return false;
+    };
+    if first >> 4 != 4 || header_len <= HEADER_LEN || ones_complement_sum(header) != 0xFFFF {
+        return false;
+    }
+    // RFC 791 §3.1 options: End of List (0), No Operation (1), or type, length, value.
+    let mut options = header.get(HEADER_LEN..).unwrap_or_default();
+    while let Some(&kind) = options.first() {
+        match kind {
+            0 => return false,
+            1 => options = options.get(1..).unwrap_or_default(),
+            _ => {
+                let len = usize::from(options.get(1).copied().unwrap_or(0));
+                if len < 2 {
+                    return false;
+                }
+                if options.get(..ROUTER_ALERT.len()) == Some(&ROUTER_ALERT[..]) {
+                    return true;
+                }
+                options = options.get(len..).unwrap_or_default();
+            }
+        }
+    }
+    false
+}
+
 /// The data of a datagram `parse` accepted: after the header, up to its total length.
 pub fn data(packet: &[u8]) -> &[u8] {
     let total = packet
