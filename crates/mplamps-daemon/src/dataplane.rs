@@ -67,7 +67,7 @@ impl Shared {
     }
 
     /// Hands what the LSR set aside for the control plane to the node's loop.
-    fn to_control_plane(&self, datagrams: Vec<ControlDatagram>) {
+    fn hand_to_control_plane(&self, datagrams: Vec<ControlDatagram>) {
         let Some(control) = &self.control else {
             return;
         };
@@ -217,7 +217,7 @@ async fn read_port(shared: Arc<Shared>, i: usize) {
             (out, std::iter::from_fn(|| lsr.poll_control()).collect())
         });
         shared.send(out);
-        shared.to_control_plane(control);
+        shared.hand_to_control_plane(control);
     }
 }
 

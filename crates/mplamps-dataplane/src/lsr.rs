@@ -213,7 +213,7 @@ impl Lsr {
         tables: &Tables,
     ) -> Vec<Transmit> {
         let Some(header) = ipv4::parse(datagram) else {
-            self.to_control_plane(interface, datagram, tables);
+            self.set_aside_for_control_plane(interface, datagram, tables);
             return Vec::new();
         };
         let ours = tables.local.contains(&header.dst)
@@ -247,7 +247,7 @@ impl Lsr {
     /// elsewhere is the control plane's to look at, here, and not forwarded as it is: the
     /// kernel, which does not forward beside the data plane, never shows it to its Router
     /// Alert sockets.
-    fn to_control_plane(&mut self, interface: usize, datagram: &[u8], tables: &Tables) {
+    fn set_aside_for_control_plane(&mut self, interface: usize, datagram: &[u8], tables: &Tables) {
         let dst = datagram
             .get(16..20)
             .and_then(|d| <[u8; 4]>::try_from(d).ok())
