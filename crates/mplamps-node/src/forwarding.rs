@@ -3,6 +3,8 @@
 //! the host subnets on its own ports. The data plane's interfaces are OSPF's, then one per
 //! host subnet (`RouterConfig::stub_networks`), in that order.
 
+use std::net::Ipv4Addr;
+
 use mplamps_core::fec::{Fec, Topology};
 use mplamps_core::label::IMPLICIT_NULL;
 use mplamps_dataplane::tables::{LfibEntry, NextHop, Operation, Tables};
@@ -84,20 +86,9 @@ fn install_tunnels(
             .secondary_of
             .as_ref()
             .map_or(&t.spec.name, |(primary, _)| primary);
-        tables.tunnels.insert(
-            name.clone(),
-            NextHop {
-                interface: o,
-                address: ospf.neighbor_address(o, neighbor).unwrap_or(neighbor),
-                router: neighbor,
-                operation: if out_label == IMPLICIT_NULL {
-                    Operation::Pop
-                } else {
-                    Operation::Label(out_label)
-                },
-                fallback: false,
-            },
-        );
+        tables
+            .tunnels
+            .insert(name.clone(), rsvp_next_hop(ospf, o, neighbor, out_label));
     }
 }
 
@@ -152,24 +143,29 @@ fn install_rsvp(
         let Some(neighbor) = interfaces.get(o).map(|x| x.neighbor) else {
             continue;
         };
-        let address = ospf.neighbor_address(o, neighbor).unwrap_or(neighbor);
         tables.lfib.insert(
             label,
             LfibEntry {
                 topology: Topology::Regular,
                 fec: Fec::new(cc.session.endpoint, 32),
-                next_hops: vec![NextHop {
-                    interface: o,
-                    address,
-                    router: neighbor,
-                    operation: if out_label == IMPLICIT_NULL {
-                        Operation::Pop
-                    } else {
-                        Operation::Label(out_label)
-                    },
-                    fallback: false,
-                }],
+                next_hops: vec![rsvp_next_hop(ospf, o, neighbor, out_label)],
             },
         );
+    }
+}
+
+/// The next hop `neighbor` on interface `o` for an RSVP-TE label it gave: popped when it
+/// asked for implicit null.
+fn rsvp_next_hop(ospf: &ospf::Instance, o: usize, neighbor: Ipv4Addr, label: u32) -> NextHop {
+    NextHop {
+        interface: o,
+        address: ospf.neighbor_address(o, neighbor).unwrap_or(neighbor),
+        router: neighbor,
+        operation: if label == IMPLICIT_NULL {
+            Operation::Pop
+        } else {
+            Operation::Label(label)
+        },
+        fallback: false,
     }
 }
