@@ -106,6 +106,41 @@ impl HalfLink {
     fn data(&self) -> Ipv4Addr {
         Ipv4Addr::from(self.ends_and_data as u32)
     }
+
+    /// The stub network holding the Link Data; 0 when the link is unnumbered.
+    fn subnet(&self) -> u32 {
+        (self.ends_and_data >> 32) as u32
+    }
+}
+
+/// The two ends of each link between one pair of routers: one router's half links beside
+/// the other's, both in (subnet, Link Data) order, joined where their subnets agree. A link
+/// only one side still advertises (its other end went down first) joins nothing, so the
+/// links beside it keep their true far ends; unnumbered links (subnet 0) pair in order.
+fn pair_by_subnet<'a>(
+    ours: &'a [HalfLink],
+    theirs: impl Iterator<Item = &'a HalfLink>,
+) -> impl Iterator<Item = (&'a HalfLink, &'a HalfLink)> {
+    let mut ours = ours.iter().peekable();
+    let mut theirs = theirs.peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (x, y) = (*ours.peek()?, *theirs.peek()?);
+            match x.subnet().cmp(&y.subnet()) {
+                std::cmp::Ordering::Less => {
+                    ours.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    theirs.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    ours.next();
+                    theirs.next();
+                    return Some((x, y));
+                }
+            }
+        }
+    })
 }
 
 impl Ted {
@@ -223,7 +258,7 @@ impl Ted {
                 .unwrap_or_default()
                 .iter()
                 .take_while(|l| l.ends() == reverse);
-            for (x, y) in ours.iter().zip(theirs) {
+            for (x, y) in pair_by_subnet(ours, theirs) {
                 raw_links.push((r, to, x.data(), y.data(), x.metric, y.metric));
             }
         }
@@ -341,6 +376,42 @@ mod tests {
             header,
             LsaBody::Router(crate::packet::RouterLsa { flags: 0, links }),
         )
+    }
+
+    /// One of two parallel links went down at one end first: the other end still lists
+    /// it, and the link left up is joined to its own far end, not to the dead one's.
+    #[test]
+    fn a_parallel_link_withdrawn_by_one_side_pairs_nothing() {
+        use RouterLinkType::{PointToPoint as P2p, Stub};
+        let mask = [255, 255, 255, 252];
+        let a = router_lsa(
+            [1, 1, 1, 1],
+            &[
+                (P2p, [2, 2, 2, 2], [10, 0, 0, 5]),
+                (Stub, [10, 0, 0, 4], mask),
+            ],
+        );
+        let b = router_lsa(
+            [2, 2, 2, 2],
+            &[
+                (Stub, [10, 0, 0, 0], mask),
+                (Stub, [10, 0, 0, 4], mask),
+                (P2p, [1, 1, 1, 1], [10, 0, 0, 2]),
+                (P2p, [1, 1, 1, 1], [10, 0, 0, 6]),
+            ],
+        );
+        let db = lsdb(&[a, b]);
+        let ted = Ted::build(
+            db.live(Duration::ZERO),
+            Selection::Min,
+            PowerMembership::default(),
+        );
+        let pairs: Vec<(Ipv4Addr, Ipv4Addr)> =
+            ted.links.iter().map(|l| (l.data_a, l.data_b)).collect();
+        assert_eq!(
+            pairs,
+            [(Ipv4Addr::new(10, 0, 0, 5), Ipv4Addr::new(10, 0, 0, 6))]
+        );
     }
 
     /// Two point-to-point links between one pair of routers: each end's Link Data is
