@@ -5,10 +5,11 @@ lost is counted.
     check-link-cut.py MPLAMPS_BIN TOPOLOGY LAB_DIR SRC_HOST DST_HOST TREE LINK
 
 SRC_HOST pings DST_HOST 100 times a second for 12 s; 2 s in, LINK goes down (its interface
-on both ends). The run fails unless the last second of pings all came back and
-`traceroute` then names the routers of the TREE path that `mplamps spf` gives on the file
-without LINK. It prints how many echoes were lost, and how long the outage lasted at 10 ms
-a ping.
+at its first end; the other end loses its carrier). The run fails unless the last second of
+pings all came back and `traceroute` then names the routers of the TREE path that
+`mplamps spf` gives on the file without LINK, and, once LINK is up again, the path on the
+whole file. It prints how many echoes were lost, and how long the outage lasted at 10 ms a
+ping.
 """
 import json
 import os
@@ -22,6 +23,8 @@ import tomllib
 RATE_HZ = 100
 SECONDS = 12
 CUT_AFTER_S = 2
+# How long the flow may take to return once the link is back (OSPF adjacency, LDP).
+RESTORE_S = 60
 
 
 def run(*args, check=True):
@@ -54,9 +57,9 @@ def main():
          str(1 / RATE_HZ), "-c", str(count), "-W", "1", dst_ip],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(CUT_AFTER_S)
-    for router in ends:
-        run(binary, "lab", "exec", router, "--dir", lab, "ip", "link", "set", f"mpl{index}",
-            "down")
+    # One end is set down; the other sees its carrier go, as when a cable is pulled.
+    run(binary, "lab", "exec", ends[0], "--dir", lab, "ip", "link", "set", f"mpl{index}",
+        "down")
     out, err = ping.communicate(timeout=SECONDS + 30)
     replies = sorted(int(m) for m in re.findall(r"icmp_seq=(\d+)", out))
     if not replies:
@@ -79,27 +82,50 @@ def main():
         f.write("".join(kept))
         without = f.name
     try:
-        routers = [src_router]
-        while routers[-1] != dst_router and len(routers) < 64:
-            spf = json.loads(run(binary, "spf", without, "--root", routers[-1], "--tree",
-                                 tree, "--json"))
-            node = next(n for n in spf["nodes"] if n["name"] == dst_router)
-            if len(node["next_hops"]) != 1:
-                fail(f"{routers[-1]} has equal-cost next hops {node['next_hops']} to "
-                     f"{dst_router} without {link}")
-            routers.append(node["next_hops"][0])
+        routers = tree_path(binary, without, tree, src_router, dst_router)
     finally:
         os.unlink(without)
     want = [ids[r] for r in routers] + [dst_ip]
-    trace = run(binary, "lab", "exec", src, "--dir", lab, "traceroute", "-n", "-q", "1",
-                "-w", "2", "-m", str(len(want) + 2), dst_ip, check=False)
-    hops = [line.split()[1] for line in trace.splitlines()[1:] if len(line.split()) >= 2]
+    hops = traced(binary, lab, src, dst_ip, len(want))
     if hops[: len(want)] != want:
         fail(f"after {link} went down, traceroute {src} -> {dst} is {hops}, the {tree} tree "
              f"without it is {want}")
     print(f"{link} down under a {RATE_HZ}/s flow {src} -> {dst}: {lost} of {count} echoes "
           f"lost (about {lost * 1000 // RATE_HZ} ms), then the flow took "
           f"{' '.join(routers)} as the {tree} tree without {link} says")
+
+    # The link comes back: the flow returns to the tree of the whole file.
+    run(binary, "lab", "exec", ends[0], "--dir", lab, "ip", "link", "set", f"mpl{index}", "up")
+    routers = tree_path(binary, topology, tree, src_router, dst_router)
+    want = [ids[r] for r in routers] + [dst_ip]
+    deadline = time.monotonic() + RESTORE_S
+    while (hops := traced(binary, lab, src, dst_ip, len(want)))[: len(want)] != want:
+        if time.monotonic() > deadline:
+            fail(f"{RESTORE_S} s after {link} came back, traceroute {src} -> {dst} is {hops}, "
+                 f"the {tree} tree is {want}")
+        time.sleep(1)
+    print(f"{link} up again: the flow is back on {' '.join(routers)}")
+
+
+def tree_path(binary, topology, tree, src_router, dst_router):
+    """The routers from SRC_ROUTER to DST_ROUTER on TREE as `mplamps spf` computes it."""
+    routers = [src_router]
+    while routers[-1] != dst_router and len(routers) < 64:
+        spf = json.loads(run(binary, "spf", topology, "--root", routers[-1], "--tree",
+                             tree, "--json"))
+        node = next(n for n in spf["nodes"] if n["name"] == dst_router)
+        if len(node["next_hops"]) != 1:
+            fail(f"{routers[-1]} has equal-cost next hops {node['next_hops']} to "
+                 f"{dst_router} in {topology}")
+        routers.append(node["next_hops"][0])
+    return routers
+
+
+def traced(binary, lab, src, dst_ip, length):
+    """The addresses `traceroute` names from SRC to DST_IP."""
+    trace = run(binary, "lab", "exec", src, "--dir", lab, "traceroute", "-n", "-q", "1",
+                "-w", "2", "-m", str(length + 2), dst_ip, check=False)
+    return [line.split()[1] for line in trace.splitlines()[1:] if len(line.split()) >= 2]
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ mod device;
 mod kernel_routes;
 mod ldp_transport;
 pub mod link_layer;
+mod link_state;
 mod management;
 mod raw_socket;
 pub mod reload;

@@ -43,10 +43,19 @@ impl LinkSocket {
     }
 
     /// The next frame that arrived: its length in `buf`.
+    ///
+    /// A device going down is waited through: the kernel reports it once to a bound packet
+    /// socket (ENETDOWN), and the socket receives again when the device is back up.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let mut ready = self.socket.readable().await?;
             match ready.try_io(|fd| fd.get_ref().read(buf)) {
+                Ok(Err(e)) if e.kind() == io::ErrorKind::NetworkDown => {
+                    tracing::debug!(
+                        index = self.interface_index,
+                        "link-layer socket: device down"
+                    );
+                }
                 Ok(result) => return result,
                 Err(_would_block) => continue,
             }
@@ -171,6 +180,24 @@ mod tests {
                             .unwrap()
                             .unwrap();
                     assert_eq!(&buf[..n], &frame[..]);
+                    // The receiving device goes down and comes back: the socket reads on.
+                    assert!(ip(&["link", "set", "llb", "down"]));
+                    assert!(ip(&["link", "set", "llb", "up"]));
+                    let mut read = Vec::new();
+                    for _ in 0..20 {
+                        // A frame sent while the pair's carrier is still coming back is lost.
+                        a.send(&frame).await.unwrap();
+                        if let Ok(n) = tokio::time::timeout(
+                            std::time::Duration::from_millis(100),
+                            b.recv(&mut buf),
+                        )
+                        .await
+                        {
+                            read = buf[..n.unwrap()].to_vec();
+                            break;
+                        }
+                    }
+                    assert_eq!(read, frame, "no frame read after the device came back");
                     // The kernel may send its own frames (IPv6 neighbour discovery) on a
                     // device that came up; none of what `a` reads is the frame it sent.
                     let deadline =

@@ -23,6 +23,7 @@ use crate::dataplane::{DataPlane, PortDevice};
 use crate::device::interface_index;
 use crate::kernel_routes::{KernelRoutes, RouteError};
 use crate::ldp_transport::{HelloSocket, Sessions, StreamEvent};
+use crate::link_state::{self, LinkEvent};
 use crate::raw_socket::RawSocket;
 use crate::rsvp_socket::RsvpSocket;
 
@@ -57,6 +58,8 @@ pub enum RunError {
     },
     #[error("signals: {0}")]
     Signals(std::io::Error),
+    #[error("watching link state: {0}")]
+    LinkState(std::io::Error),
     #[error("data plane: {0}")]
     DataPlane(std::io::Error),
     #[error("pcap file {path}: {source}")]
@@ -173,12 +176,16 @@ pub async fn run(
         }
         None => None,
     };
+    let devices: Vec<Option<u32>> = config
+        .interfaces
+        .iter()
+        .map(|d| d.as_deref().and_then(|d| interface_index(d).ok()))
+        .collect();
+    let (link_events, mut link_event) = mpsc::channel::<LinkEvent>(64);
+    link_state::watch(devices.clone(), link_events)
+        .await
+        .map_err(RunError::LinkState)?;
     let kernel = if options.kernel_routes {
-        let devices = config
-            .interfaces
-            .iter()
-            .map(|d| d.as_deref().and_then(|d| interface_index(d).ok()))
-            .collect();
         Some(KernelRoutes::open(devices).await?)
     } else {
         None
@@ -278,6 +285,7 @@ pub async fn run(
                 daemon.node.handle_datagram(now, a.interface, a.protocol, (a.src, a.dst), &a.payload);
             }
             Some(e) = stream_event.recv() => daemon.stream_event(e),
+            Some(e) = link_event.recv() => daemon.link_event(e),
             () = tokio::time::sleep(wake) => {
                 let now = daemon.now();
                 daemon.node.handle_timeout(now);
@@ -463,6 +471,26 @@ impl Daemon {
             if let Err(e) = self.node.tunnel_setup(now, &name) {
                 tracing::warn!(lsp = %name, "{e}");
             }
+        }
+    }
+
+    /// RFC 2328 §9.3: InterfaceDown when the link is lost, InterfaceUp when it is back,
+    /// with LDP and RSVP-TE told alike.
+    fn link_event(&mut self, e: LinkEvent) {
+        let name = self
+            .config
+            .interfaces
+            .get(e.interface)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        let now = self.now();
+        if e.up {
+            tracing::info!(device = %name, "link up");
+            self.node.interface_up(now, e.interface);
+        } else {
+            tracing::warn!(device = %name, "link down");
+            self.node.interface_down(now, e.interface);
         }
     }
 
