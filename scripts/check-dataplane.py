@@ -10,8 +10,9 @@ KIND is the tree the FEC policy puts SRC_HOST's flow to DST_HOST on ("power" or
 2. In the lab's link captures (`lab up --pcap`), the echo requests crossed exactly the links
    of the path the tree gives (`mplamps spf --root R --tree KIND` at each router on the way),
    or of the LSP's path (`mplamps show lsps` at its ingress); the replies came back on the
-   regular tree. Every label the requests carried is from KIND's range (regular 16-99 999,
-   power 100 000-199 999, RSVP-TE 200 000-299 999); the replies' from the regular range.
+   tree the FEC policy gives SRC_HOST's address (the regular tree without one). Every label
+   the requests carried is from KIND's range (regular 16-99 999, power 100 000-199 999,
+   RSVP-TE 200 000-299 999); the replies' from their tree's.
 3. `traceroute` from SRC_HOST names the routers of that path (their router IDs: each answers
    Time Exceeded from its router ID, labeled ones with the label stack attached), then the
    host.
@@ -65,9 +66,10 @@ def main():
     else:
         routers, links = tree_path(binary, topology, src_host["router"], dst_host["router"],
                                    kind, crossed["requests"])
+    back = reply_tree(topology, src_host["ip"])
     _, back_links = tree_path(binary, topology, dst_host["router"], src_host["router"],
-                              "regular", crossed["replies"])
-    for what, want_links, tree in [("requests", links, kind), ("replies", back_links, "regular")]:
+                              back, crossed["replies"])
+    for what, want_links, tree in [("requests", links, kind), ("replies", back_links, back)]:
         got = crossed[what]
         if got != set(want_links):
             fail(f"{src} -> {dst} echo {what} crossed {sorted(got)}, the {tree} path is "
@@ -99,6 +101,24 @@ def hosts_of(topology):
     """Host name -> its address and router."""
     return {h["name"]: {"ip": h["address"].split("/")[0], "router": h["port"].split(":")[0]}
             for h in model(topology).get("host", [])}
+
+
+def reply_tree(topology, src_ip):
+    """The tree the FEC policy puts traffic to SRC_IP on: the most specific [[fec_policy]]
+    without a rate threshold (the data plane does not meter flows) that holds it."""
+    import ipaddress
+    best = None
+    for rule in model(topology).get("fec_policy", []):
+        prefix = ipaddress.ip_network(rule["prefix"])
+        if "min_rate" in rule or ipaddress.ip_address(src_ip) not in prefix:
+            continue
+        if best is None or prefix.prefixlen > best[0].prefixlen:
+            best = (prefix, rule)
+    if best is None:
+        return "regular"
+    if "lsp" in best[1]:
+        fail(f"the replies to {src_ip} are steered into LSP {best[1]['lsp']}: not checked")
+    return best[1].get("tree", "regular")
 
 
 def router_ids(topology):
