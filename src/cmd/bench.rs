@@ -28,6 +28,9 @@ pub enum Which {
     Lamps(super::bench_lamps::LampArgs),
     /// Loading a generated topology file, against the TOML parser alone on the same text.
     Load(super::bench_load::LoadArgs),
+    /// The user-space data plane against the kernel's IP forwarding between network
+    /// namespaces: packets per second per core, Mb/s, latency (needs root).
+    Forward(super::bench_forward::ForwardArgs),
 }
 
 #[derive(clap::Args)]
@@ -74,6 +77,7 @@ pub fn run(which: Which) -> Result<()> {
         Which::Rsvp(args) => return super::bench_rsvp::run(args),
         Which::Lamps(args) => return super::bench_lamps::run(args),
         Which::Load(args) => return super::bench_load::run(args),
+        Which::Forward(args) => return super::bench_forward::run(args),
     };
     let progress = std::io::stderr().is_terminal();
     if args.roots == 0 {

@@ -1,6 +1,7 @@
 //! Subcommands. Every report prints as a table, or as JSON with `--json`.
 
 mod bench;
+mod bench_forward;
 mod bench_lamps;
 mod bench_load;
 mod bench_rsvp;

@@ -17,6 +17,7 @@ pub mod reload;
 mod rsvp_socket;
 pub mod run;
 mod sockopt;
+pub mod threads;
 
 pub use config::DaemonConfig;
 pub use run::{Reload, RunOptions, run};

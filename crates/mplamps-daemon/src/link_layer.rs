@@ -155,8 +155,7 @@ mod tests {
             // Run the sockets inside the namespace: a thread that enters it.
             let ns = ns.clone();
             std::thread::spawn(move || {
-                let file = std::fs::File::open(format!("/var/run/netns/{ns}")).unwrap();
-                nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+                crate::threads::enter_namespace(&ns).unwrap();
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
