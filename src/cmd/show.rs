@@ -338,7 +338,7 @@ fn render(what: Show, answer: &Value) -> String {
             t.render()
         }
         Show::Lsps => {
-            let mut t = Table::new(["LSP", "Role", "State", "Path / labels in, out"]);
+            let mut t = Table::new(["LSP", "Role", "State", "Path / labels in, out", "Carries"]);
             for tunnel in answer["tunnels"].as_array().into_iter().flatten() {
                 let path: Vec<String> = tunnel["path"]
                     .as_array()
@@ -355,6 +355,7 @@ fn render(what: Show, answer: &Value) -> String {
                     "ingress".into(),
                     state,
                     path.join(" "),
+                    carries(&tunnel["spec"]["switching"], &tunnel["spec"]["encoding"]),
                 ]);
             }
             for lsp in answer["lsps"].as_array().into_iter().flatten() {
@@ -371,6 +372,7 @@ fn render(what: Show, answer: &Value) -> String {
                     "holds".into(),
                     text(&lsp["state"]),
                     format!("{}, {}", text(&lsp["in_label"]), text(&lsp["out_label"])),
+                    carries(&lsp["switching"], &lsp["encoding"]),
                 ]);
             }
             t.render()
@@ -451,6 +453,20 @@ pub fn ask(path: &Path, request: &str) -> Result<Value> {
         bail!("{}: {error}", path.display());
     }
     Ok(value)
+}
+
+/// What an LSP of this switching type carries here: packets under MPLS labels, which the
+/// data plane forwards, or a wavelength, port or time slot that a switch would cross-connect
+/// and that a link of veths has no frames for (RFC 3471 §3.1.1).
+fn carries(switching: &Value, encoding: &Value) -> String {
+    match switching.as_str() {
+        Some("psc") => "MPLS packets".to_string(),
+        Some(other) => format!(
+            "{other} cross-connect ({}): no frames forwarded",
+            encoding.as_str().unwrap_or("unknown encoding")
+        ),
+        None => "-".to_string(),
+    }
 }
 
 #[cfg(test)]

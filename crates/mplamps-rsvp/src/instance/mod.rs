@@ -263,6 +263,11 @@ pub struct LspView {
     /// the outgoing link (we chose it).
     pub upstream_in_label: Option<u32>,
     pub upstream_out_label: Option<u32>,
+    /// What the labels name, from the Generalized Label Request (RFC 3471 §3.1.1): MPLS
+    /// labels of packets (`psc`), or wavelengths, ports, time slots that a switch
+    /// cross-connects and no packet data plane forwards. `None` for a code we do not know.
+    pub switching: Option<SwitchingType>,
+    pub encoding: Option<LspEncoding>,
     pub state: LspState,
     pub error: Option<LspError>,
     pub reserved_bps: f64,

@@ -6,7 +6,7 @@ use super::millis;
 use std::cmp::Reverse;
 use std::net::Ipv4Addr;
 
-use mplamps_core::gmpls::{LabelSet, SwitchingType};
+use mplamps_core::gmpls::{LabelSet, LspEncoding, SwitchingType};
 use mplamps_core::label::{IMPLICIT_NULL, LabelOwner};
 
 use super::protection::Share;
@@ -116,6 +116,8 @@ impl Lsp {
             out_label: self.out_label,
             upstream_in_label: self.up_in_label,
             upstream_out_label: self.up_out_label,
+            switching: SwitchingType::from_code(self.switching),
+            encoding: LspEncoding::from_code(self.encoding),
             state: self.state,
             error: self.error.clone(),
             reserved_bps: self.booked_out + self.booked_in,

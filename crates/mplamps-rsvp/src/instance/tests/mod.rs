@@ -280,6 +280,12 @@ fn wavelength_continuity_first_fit_and_label_set_narrowing() {
     assert_eq!(a.out_label, Some(5));
     assert_eq!(view_at(&net, 1).in_label, Some(5));
     assert_eq!(view_at(&net, 1).out_label, Some(5));
+    // The labels name wavelengths, and the view says so at every hop.
+    assert_eq!(
+        (view_at(&net, 1).switching, view_at(&net, 2).switching),
+        (Some(SwitchingType::Lsc), Some(SwitchingType::Lsc))
+    );
+    assert_eq!(a.encoding, Some(mplamps_core::gmpls::LspEncoding::Lambda));
     let mut second = request("l2", &[1, 2], SwitchingType::Lsc);
     second.tunnel_id = 2;
     net.nodes[0].setup(ms(1), second).unwrap();
