@@ -106,7 +106,9 @@ struct Report {
     /// The user-space median latency less the kernel's: what one hop of the data plane adds.
     added_latency_us: f64,
     target_pps_per_core: f64,
-    target_met: bool,
+    /// Whether the data plane forwards at least the target per core; `null` unless the
+    /// frames are of the target's 64 octets.
+    target_met: Option<bool>,
 }
 
 pub fn run(args: ForwardArgs) -> Result<()> {
@@ -147,8 +149,8 @@ pub fn run(args: ForwardArgs) -> Result<()> {
         cpus,
         added_latency_us: ours.map_or(0.0, |r| r.latency_us_p50) - kernel_p50,
         target_pps_per_core: TARGET_PPS_PER_CORE,
-        target_met: args.size == 64
-            && ours.is_some_and(|r| r.pps_per_forwarding_core >= TARGET_PPS_PER_CORE),
+        target_met: (args.size == 64)
+            .then(|| ours.is_some_and(|r| r.pps_per_forwarding_core >= TARGET_PPS_PER_CORE)),
         runs,
     };
     if args.json {
@@ -201,7 +203,11 @@ fn print_report(report: &Report) {
         "one hop of the user-space data plane adds {:.1} µs at the median; target {:.0} pps per core at 64 octets: {}",
         report.added_latency_us,
         report.target_pps_per_core,
-        if report.target_met { "met" } else { "not met" }
+        match report.target_met {
+            Some(true) => "met",
+            Some(false) => "not met",
+            None => "not measured (other frame size)",
+        }
     );
 }
 
