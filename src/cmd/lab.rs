@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use mplamps_daemon::config::{lab_host_interface, lab_interface};
+use mplamps_daemon::config::lab_interface;
 
-use super::{lab_frr, lab_status};
+use super::{lab_frr, lab_hosts, lab_status};
 use serde::{Deserialize, Serialize};
 
 #[derive(Subcommand)]
@@ -91,12 +91,23 @@ pub(super) struct LabState {
     pub(super) hosts: Vec<LabHost>,
 }
 
+impl LabState {
+    /// The namespaces this lab made, routers' then hosts'.
+    pub(super) fn made_namespaces(&self) -> impl Iterator<Item = &String> {
+        self.routers
+            .iter()
+            .filter(|r| r.made)
+            .map(|r| &r.namespace)
+            .chain(self.hosts.iter().filter(|h| h.made).map(|h| &h.namespace))
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone)]
 pub(super) struct LabHost {
     pub(super) name: String,
     pub(super) namespace: String,
     /// The namespace was made by this lab (and `lab down` removes it).
-    made: bool,
+    pub(super) made: bool,
 }
 
 /// A short tag of the lab's directory, in its namespaces' names, so that two labs on one
@@ -160,7 +171,7 @@ pub fn run(lab: Lab) -> Result<()> {
     }
 }
 
-fn namespace_of(tag: &str, router: &str) -> String {
+pub(super) fn namespace_of(tag: &str, router: &str) -> String {
     format!("mpl{tag}-{router}")
 }
 
@@ -169,7 +180,7 @@ pub(super) fn socket_of(dir: &Path, router: &str) -> PathBuf {
 }
 
 /// Runs `ip ARGS`, naming what failed.
-fn ip(args: &[&str]) -> Result<()> {
+pub(super) fn ip(args: &[&str]) -> Result<()> {
     let out = Command::new("ip")
         .args(args)
         .output()
@@ -200,7 +211,7 @@ pub(super) fn read_state(dir: &Path) -> Result<LabState> {
     serde_json::from_str(&text).with_context(|| format!("{}", path.display()))
 }
 
-fn write_state(dir: &Path, state: &LabState) -> Result<()> {
+pub(super) fn write_state(dir: &Path, state: &LabState) -> Result<()> {
     let path = dir.join(STATE);
     std::fs::write(&path, serde_json::to_string_pretty(state)?)
         .with_context(|| format!("writing {}", path.display()))
@@ -312,7 +323,8 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
             checksums_in_software(ns, &name)?;
         }
     }
-    make_hosts(&net, &tag, &mut state, dir)?;
+    lab_hosts::make_hosts(&net, &tag, &mut state, dir)?;
+    lab_hosts::write_names(&net, &state)?;
     if choice.pcap {
         let captures = start_captures(&net, &state, dir);
         state.captures = captures?;
@@ -383,7 +395,7 @@ fn up(topology: &Path, choice: &Choice, dir: &Path) -> Result<()> {
 /// A veth otherwise leaves them to a "hardware" that never comes: the user-space data plane
 /// would read and forward a TCP or UDP packet with a partial checksum, which the far end
 /// drops.
-fn checksums_in_software(ns: &str, device: &str) -> Result<()> {
+pub(super) fn checksums_in_software(ns: &str, device: &str) -> Result<()> {
     let out = Command::new("ip")
         .args(["netns", "exec", ns, "ethtool", "-K", device, "tx", "off"])
         .output()
@@ -406,47 +418,6 @@ fn sysctl(ns: &str, key: &str, on: bool) -> Result<()> {
         .context("running sysctl")?;
     if !status.success() {
         bail!("could not set {setting} in {ns}");
-    }
-    Ok(())
-}
-
-/// A namespace per `[[host]]`, its `eth0` a veth to its router's port (`mplh<k>` there)
-/// with the host's address and a default route through the gateway.
-fn make_hosts(
-    net: &mplamps_te::Network,
-    tag: &str,
-    state: &mut LabState,
-    dir: &Path,
-) -> Result<()> {
-    for (k, host) in net.hosts.iter().enumerate() {
-        let ns = namespace_of(tag, &host.name);
-        state.hosts.push(LabHost {
-            name: host.name.clone(),
-            namespace: ns.clone(),
-            made: false,
-        });
-        ip(&["netns", "add", &ns]).context("making a host's network namespace")?;
-        if let Some(made) = state.hosts.last_mut() {
-            made.made = true;
-        }
-        write_state(dir, state)?;
-        let router = &state.routers[host.port.router].namespace;
-        let port = lab_host_interface(k);
-        ip(&[
-            "link", "add", &port, "netns", router, "type", "veth", "peer", "name", "eth0", "netns",
-            &ns,
-        ])?;
-        let gateway = host.gateway_address();
-        let cidr = |a: mplamps_core::InterfaceAddress| format!("{}/{}", a.addr, a.prefix_len);
-        ip(&["-n", router, "addr", "add", &cidr(gateway), "dev", &port])?;
-        ip(&["-n", &ns, "addr", "add", &cidr(host.address), "dev", "eth0"])?;
-        for (namespace, device) in [(router.as_str(), port.as_str()), (&ns, "eth0"), (&ns, "lo")] {
-            ip(&["-n", namespace, "link", "set", device, "up"])?;
-        }
-        checksums_in_software(router, &port)?;
-        checksums_in_software(&ns, "eth0")?;
-        let gateway = gateway.addr.to_string();
-        ip(&["-n", &ns, "route", "add", "default", "via", &gateway])?;
     }
     Ok(())
 }
@@ -556,18 +527,13 @@ fn down(dir: &Path) -> Result<()> {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut failed = Vec::new();
-    let made = state
-        .routers
-        .iter()
-        .filter(|r| r.made)
-        .map(|r| &r.namespace)
-        .chain(state.hosts.iter().filter(|h| h.made).map(|h| &h.namespace));
-    for namespace in made {
+    for namespace in state.made_namespaces() {
         let exists = Path::new("/run/netns").join(namespace).exists();
         if exists && let Err(e) = ip(&["netns", "del", namespace]) {
             failed.push(format!("{e:#}"));
         }
     }
+    lab_hosts::remove_names(&state);
     for router in &state.routers {
         if router.implementation == Implementation::Frr {
             let _ = std::fs::remove_dir_all(lab_frr::run_dir(&router.namespace));

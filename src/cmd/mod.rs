@@ -13,6 +13,7 @@ mod grid_sim;
 mod import;
 mod lab;
 mod lab_frr;
+mod lab_hosts;
 mod lab_status;
 mod metrics;
 mod node;
