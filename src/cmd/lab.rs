@@ -410,7 +410,7 @@ pub(super) fn checksums_in_software(ns: &str, device: &str) -> Result<()> {
 }
 
 /// Sets a boolean sysctl in namespace `ns`.
-fn sysctl(ns: &str, key: &str, on: bool) -> Result<()> {
+pub(super) fn sysctl(ns: &str, key: &str, on: bool) -> Result<()> {
     let setting = format!("{key}={}", u8::from(on));
     let status = Command::new("ip")
         .args(["netns", "exec", ns, "sysctl", "-qw", &setting])

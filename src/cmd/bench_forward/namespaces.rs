@@ -5,31 +5,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::traffic::{frame, latency, prime, send_flat_out, spawn_dataplane};
 use super::*;
+use crate::cmd::lab::{ip, sysctl};
 
 /// The three namespaces, removed when dropped.
 pub(super) struct Namespaces {
     src: String,
     dut: String,
     dst: String,
-}
-
-fn ip(args: &[&str]) -> Result<()> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .context("running ip")?;
-    if !out.status.success() {
-        bail!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
 }
 
 fn mac_text(mac: Mac) -> String {
@@ -151,18 +137,6 @@ impl Drop for Namespaces {
             let _ = ip(&["netns", "del", ns]);
         }
     }
-}
-
-fn sysctl(ns: &str, key: &str, on: bool) -> Result<()> {
-    let setting = format!("{key}={}", u8::from(on));
-    let status = Command::new("ip")
-        .args(["netns", "exec", ns, "sysctl", "-qw", &setting])
-        .status()
-        .context("running sysctl")?;
-    if !status.success() {
-        bail!("sysctl {setting} in {ns} failed");
-    }
-    Ok(())
 }
 
 /// `dst`'s eth0 received-frame counter.
