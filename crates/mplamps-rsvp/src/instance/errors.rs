@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use mplamps_core::gmpls::LabelSet;
 
-use super::signal::{Failure, fail, key_of, named_interface, set_from_object};
+use super::objects::{Failure, fail, key_of, named_interface, set_from_object};
 use super::{Event, Instance, LspError, LspKey, LspState};
 use crate::packet::error::{self, routing};
 use crate::packet::{ErrorSpec, InterfaceId, Message, MessageType, Object};

@@ -18,7 +18,7 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use super::signal::label_for_link;
+use super::objects::label_for_link;
 use super::{Instance, LspKey};
 use crate::packet::{LabelRole, Message, MessageType, Object};
 

@@ -3,7 +3,7 @@
 
 use mplamps_core::gmpls::LabelSet;
 
-use super::signal::{label_for_link, set_object};
+use super::objects::{label_for_link, set_object};
 use super::{Instance, LspKey};
 use crate::packet::{
     AdminStatus, ErrorSpec, Hop, IntServ, InterfaceId, Label, LabelRequest, LabelRole, Message,

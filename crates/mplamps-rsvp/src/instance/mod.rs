@@ -15,8 +15,11 @@ mod errors;
 mod failure;
 mod hello;
 mod labels;
+mod lsp;
 mod messages;
 mod notify;
+mod objects;
+mod path;
 mod protection;
 mod reservation;
 mod restart;
@@ -361,7 +364,7 @@ pub struct Instance {
     reserved: Vec<[f64; 8]>,
     /// Per interface: bandwidth held by secondaries and lent to extra traffic.
     lent: Vec<protection::Lent>,
-    lsps: BTreeMap<LspKey, signal::Lsp>,
+    lsps: BTreeMap<LspKey, lsp::Lsp>,
     /// For every LSP, an entry no later than its earliest deadline (refresh, state
     /// timeout, resynchronisation): finding the next timeout is not a walk over every
     /// LSP. Entries left behind by deadlines that moved later, or by LSPs gone, are
@@ -451,12 +454,12 @@ impl Instance {
     }
 
     pub fn lsps(&self) -> impl Iterator<Item = LspView> + '_ {
-        self.lsps.values().map(signal::Lsp::view)
+        self.lsps.values().map(lsp::Lsp::view)
     }
 
     /// What this node holds for the LSP `sender` signals in `session`.
     pub fn lsp_state(&self, session: &Session, sender: &LspSender) -> Option<LspView> {
-        self.lsps.get(&(*session, *sender)).map(signal::Lsp::view)
+        self.lsps.get(&(*session, *sender)).map(lsp::Lsp::view)
     }
 
     /// Bandwidth booked on interface `i` at each holding priority, 0 the best.
@@ -468,7 +471,7 @@ impl Instance {
         self.names
             .get(name)
             .and_then(|k| self.lsps.get(k))
-            .map(signal::Lsp::view)
+            .map(lsp::Lsp::view)
     }
 
     /// The cross-connects of every LSP through this node, both directions, and those kept
@@ -476,7 +479,7 @@ impl Instance {
     pub fn cross_connects(&self) -> Vec<CrossConnect> {
         self.lsps
             .values()
-            .flat_map(signal::Lsp::cross_connects)
+            .flat_map(lsp::Lsp::cross_connects)
             .chain(self.preserved_cross_connects())
             .collect()
     }

@@ -73,7 +73,7 @@ impl Instance {
             code: spec.code,
             value: spec.value,
             reason: error::describe(spec.code, spec.value),
-            interface: super::signal::named_interface(&spec),
+            interface: super::objects::named_interface(&spec),
         };
         lsp.mark_failed(error.clone());
         if let Some(name) = lsp.name.clone() {

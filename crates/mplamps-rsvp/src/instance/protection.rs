@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::millis;
-use super::signal::fail;
+use super::objects::fail;
 use super::{Instance, LspKey};
 use crate::packet::error;
 

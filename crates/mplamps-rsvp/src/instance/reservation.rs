@@ -1,14 +1,16 @@
-//! Reservation state from downstream: its removal by ResvTear (RFC 2205 §3.1.4) and its
-//! timeout when Resv refreshes stop (RFC 2205 §3.7).
+//! Reservation state from downstream: a Resv taken in with the label it carries (RFC 3209
+//! §4.1, RFC 3473 §2.2), its removal by ResvTear (RFC 2205 §3.1.4) and its timeout when
+//! Resv refreshes stop (RFC 2205 §3.7).
 //!
 //! The Path state stays: this node keeps refreshing the Path downstream, and a new Resv
 //! sets the LSP up again. Bandwidth stays booked, since admission happens on the Path.
 
 use mplamps_core::label::LabelOwner;
 
-use super::signal::key_of;
+use super::objects::key_of;
 use super::{Event, Instance, LspKey, LspState};
-use crate::packet::{IntServ, Message, MessageType, Object, Style};
+use crate::packet::error::{self, routing};
+use crate::packet::{IntServ, Label, LabelRole, Message, MessageType, Object, Style};
 
 /// How a reservation from downstream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,5 +118,87 @@ impl Instance {
                 Object::FilterSpec(key.1),
             ],
         )
+    }
+}
+
+impl Instance {
+    pub(super) fn handle_resv(&mut self, interface: usize, msg: &Message) {
+        let Some(key) = key_of(msg, false) else {
+            return self.drop_message("Resv without SESSION or FILTER_SPEC".into());
+        };
+        let Some(lsp) = self.lsps.get(&key).cloned() else {
+            return self.drop_message("Resv for an LSP without path state".into());
+        };
+        let Some(label) = msg.label(LabelRole::Label).and_then(Label::value) else {
+            return self.drop_message("Resv without a LABEL".into());
+        };
+        let reflected = msg
+            .find(|o| match o {
+                Object::AdminStatus(a) => Some(*a),
+                _ => None,
+            })
+            .unwrap_or_default();
+        if lsp.out_label == Some(label) {
+            let lifetime = self.lifetime_ms();
+            if let Some(l) = self.lsps.get_mut(&key) {
+                l.resv_expires_ms = self.now_ms + lifetime;
+            }
+            if reflected != lsp.admin_reflected {
+                self.admin_reflected(&key, reflected);
+            }
+            return;
+        }
+        let data_if = msg
+            .hop()
+            .and_then(|hop| self.data_interface(interface, hop));
+        let Some(out) = lsp.out_if.filter(|o| Some(*o) == data_if) else {
+            return self.drop_message("Resv for a data link the LSP does not leave by".into());
+        };
+        if self.switched(Some(out)) {
+            let acceptable = lsp
+                .offered_out
+                .clone()
+                .unwrap_or_default()
+                .intersection(&self.links[out].free_for(&key));
+            if !acceptable.contains(label) || !self.links[out].take(label, &key) {
+                // RFC 3471 §5: say which labels would do.
+                let err = self.error_message(
+                    MessageType::ResvErr,
+                    &key,
+                    error::ROUTING_PROBLEM,
+                    routing::UNACCEPTABLE_LABEL,
+                    Some(&acceptable),
+                );
+                return self.emit(out, err);
+            }
+        }
+        let expires = self.now_ms + self.lifetime_ms();
+        if let Some(l) = self.lsps.get_mut(&key) {
+            l.out_label = Some(label);
+            l.resv_expires_ms = expires;
+        }
+        self.arm_lsp(&key);
+        if lsp.in_if.is_none() {
+            if let Some(l) = self.lsps.get_mut(&key) {
+                l.state = LspState::Up;
+            }
+            if let Some(name) = lsp.name {
+                self.events.push_back(Event::LspUp { name });
+            }
+            return;
+        }
+        match self.choose_in_label(&key, Some(label)) {
+            Ok(()) => {
+                if let Some(l) = self.lsps.get_mut(&key) {
+                    l.state = LspState::Up;
+                }
+                self.send_resv(&key);
+            }
+            Err(f) => {
+                let me = self.config.router_id;
+                self.send_path_tear(&key);
+                self.path_failed(&key, me, f);
+            }
+        }
     }
 }

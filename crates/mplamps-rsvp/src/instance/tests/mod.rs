@@ -710,7 +710,7 @@ fn the_next_timeout_is_never_later_than_any_lsp_deadline() {
         net.nodes[0].setup(ms(net.now), req).unwrap();
         net.run();
     }
-    let earliest = |i: &Instance| i.lsps.values().map(signal::Lsp::next_deadline).min();
+    let earliest = |i: &Instance| i.lsps.values().map(lsp::Lsp::next_deadline).min();
     for until in (10_000..=300_000).step_by(10_000) {
         net.advance(until, 1_000);
         for (n, node) in net.nodes.iter().enumerate() {
