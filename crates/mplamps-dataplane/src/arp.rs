@@ -4,8 +4,14 @@
 //! The table is sans-IO: the caller hands it each packet for a next hop
 //! ([`Neighbours::send`]), feeds the ARP packets that arrive ([`Neighbours::receive`]) and
 //! the time, and sends what comes back: ARP requests and replies, and packets with the MAC
-//! to send them to. A packet for a neighbour not yet known is held (a few per neighbour)
-//! until the answer comes, or counted as dropped when it does not.
+//! to send them to. A packet for a neighbour not yet known is held (up to `max_held` per
+//! neighbour) until the answer comes, or counted as dropped when it does not.
+//!
+//! An answer is trusted for `reachable`; after that the entry is stale but still used, and
+//! the first packet sent through it starts a poll: requests sent to the neighbour's own
+//! MAC until it answers, the entry removed when none of `max_requests` is answered
+//! (RFC 1122 §2.3.2.1, unicast poll). Traffic never waits for a neighbour that was known,
+//! so a burst meeting a stale entry is not cut to what the hold queue takes.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -92,7 +98,8 @@ impl Packet {
 }
 
 /// How long an answer is trusted, how often a request is repeated and how often at most
-/// (Linux's defaults are of this order: reachable some 30 s, three probes a second apart).
+/// (Linux's defaults are of this order: reachable some 30 s, three probes a second apart,
+/// about a hundred packets queued for an unresolved neighbour).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timers {
     pub reachable: Duration,
@@ -108,7 +115,7 @@ impl Default for Timers {
             reachable: Duration::from_secs(30),
             retransmit: Duration::from_secs(1),
             max_requests: 3,
-            max_held: 3,
+            max_held: 100,
         }
     }
 }
@@ -117,6 +124,14 @@ impl Default for Timers {
 struct Entry {
     mac: Mac,
     learned: Duration,
+    /// The unicast poll of a stale entry in use: when its last request went, and how many.
+    poll: Option<Poll>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Poll {
+    last_request: Duration,
+    requests: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -141,8 +156,9 @@ pub struct Neighbours<P = Vec<u8>> {
 /// What the caller sends after an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output<P = Vec<u8>> {
-    /// ARP packets to broadcast (requests) or to send to their target (replies).
-    pub arp: Vec<Packet>,
+    /// ARP packets, each with the Ethernet destination it goes to: broadcast for a request
+    /// that resolves, the neighbour's MAC for a poll or a reply.
+    pub arp: Vec<(Mac, Packet)>,
     /// Packets whose next hop is known: (its MAC, the packet).
     pub released: Vec<(Mac, P)>,
 }
@@ -168,14 +184,20 @@ impl<P> Neighbours<P> {
         }
     }
 
-    /// `packet` for next hop `ip`: released at once with its MAC when that is known and
-    /// fresh; otherwise held until the answer, a request going out unless one is already
-    /// on its way.
+    /// `packet` for next hop `ip`: released at once with its MAC when that is known, a poll
+    /// starting when the entry is stale; otherwise held until the answer, a request going
+    /// out unless one is already on its way.
     pub fn send(&mut self, now: Duration, ip: Ipv4Addr, packet: P) -> Output<P> {
-        if let Some(e) = self.known.get(&ip)
-            && now.saturating_sub(e.learned) < self.timers.reachable
-        {
+        if let Some(e) = self.known.get_mut(&ip) {
             let mut out = Output::default();
+            if e.poll.is_none() && now.saturating_sub(e.learned) >= self.timers.reachable {
+                e.poll = Some(Poll {
+                    last_request: now,
+                    requests: 1,
+                });
+                out.arp
+                    .push((e.mac, request(self.our_mac, self.our_ip, ip)));
+            }
             out.released.push((e.mac, packet));
             return out;
         }
@@ -194,7 +216,8 @@ impl<P> Neighbours<P> {
         if pending.last_request.is_none() {
             pending.last_request = Some(now);
             pending.requests = 1;
-            out.arp.push(self.request(ip));
+            out.arp
+                .push((Mac::BROADCAST, request(self.our_mac, self.our_ip, ip)));
         }
         out
     }
@@ -208,6 +231,7 @@ impl<P> Neighbours<P> {
             Some(e) => {
                 e.mac = packet.sender_mac;
                 e.learned = now;
+                e.poll = None;
                 true
             }
             None => false,
@@ -219,6 +243,7 @@ impl<P> Neighbours<P> {
                     Entry {
                         mac: packet.sender_mac,
                         learned: now,
+                        poll: None,
                     },
                 );
             }
@@ -228,41 +253,56 @@ impl<P> Neighbours<P> {
             }
         }
         if for_us && packet.operation == Operation::Request {
-            out.arp.push(Packet {
-                operation: Operation::Reply,
-                sender_mac: self.our_mac,
-                sender_ip: self.our_ip,
-                target_mac: packet.sender_mac,
-                target_ip: packet.sender_ip,
-            });
+            out.arp.push((
+                packet.sender_mac,
+                Packet {
+                    operation: Operation::Reply,
+                    sender_mac: self.our_mac,
+                    sender_ip: self.our_ip,
+                    target_mac: packet.sender_mac,
+                    target_ip: packet.sender_ip,
+                },
+            ));
         }
         out
     }
 
-    /// Repeats requests that went unanswered, and gives up after the last one.
+    /// Repeats requests that went unanswered, and gives up after the last one: a pending
+    /// neighbour's held packets are dropped, a polled entry is removed.
     pub fn handle_timeout(&mut self, now: Duration) -> Output<P> {
         let mut out = Output::default();
+        let (retransmit, max_requests) = (self.timers.retransmit, self.timers.max_requests);
+        let (our_mac, our_ip) = (self.our_mac, self.our_ip);
+        self.known.retain(|&ip, e| {
+            let Some(poll) = &mut e.poll else {
+                return true;
+            };
+            if now.saturating_sub(poll.last_request) < retransmit {
+                return true;
+            }
+            if poll.requests >= max_requests {
+                return false;
+            }
+            poll.requests += 1;
+            poll.last_request = now;
+            out.arp.push((e.mac, request(our_mac, our_ip, ip)));
+            true
+        });
         let mut given_up = Vec::new();
         for (&ip, p) in &mut self.pending {
             let due = p
                 .last_request
-                .is_none_or(|at| now.saturating_sub(at) >= self.timers.retransmit);
+                .is_none_or(|at| now.saturating_sub(at) >= retransmit);
             if !due {
                 continue;
             }
-            if p.requests >= self.timers.max_requests {
+            if p.requests >= max_requests {
                 given_up.push(ip);
                 continue;
             }
             p.requests += 1;
             p.last_request = Some(now);
-            out.arp.push(Packet {
-                operation: Operation::Request,
-                sender_mac: self.our_mac,
-                sender_ip: self.our_ip,
-                target_mac: Mac([0; 6]),
-                target_ip: ip,
-            });
+            out.arp.push((Mac::BROADCAST, request(our_mac, our_ip, ip)));
         }
         for ip in given_up {
             if let Some(p) = self.pending.remove(&ip) {
@@ -274,20 +314,27 @@ impl<P> Neighbours<P> {
 
     /// When [`Neighbours::handle_timeout`] has something to do next.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.pending
+        let pending = self.pending.values().filter_map(|p| p.last_request);
+        let polled = self
+            .known
             .values()
-            .filter_map(|p| p.last_request.map(|at| at + self.timers.retransmit))
+            .filter_map(|e| e.poll.map(|p| p.last_request));
+        pending
+            .chain(polled)
+            .map(|at| at + self.timers.retransmit)
             .min()
     }
+}
 
-    fn request(&self, ip: Ipv4Addr) -> Packet {
-        Packet {
-            operation: Operation::Request,
-            sender_mac: self.our_mac,
-            sender_ip: self.our_ip,
-            target_mac: Mac([0; 6]),
-            target_ip: ip,
-        }
+/// A request for `ip`; its target hardware address is left zero, as the sender does not
+/// know it, or, in a poll, does not vouch for it.
+fn request(our_mac: Mac, our_ip: Ipv4Addr, ip: Ipv4Addr) -> Packet {
+    Packet {
+        operation: Operation::Request,
+        sender_mac: our_mac,
+        sender_ip: our_ip,
+        target_mac: Mac([0; 6]),
+        target_ip: ip,
     }
 }
 
@@ -312,8 +359,8 @@ mod tests {
         assert!(out.released.is_empty());
         assert_eq!(out.arp.len(), 1);
         assert_eq!(
-            (out.arp[0].operation, out.arp[0].target_ip),
-            (Operation::Request, THEM)
+            (out.arp[0].0, out.arp[0].1.operation, out.arp[0].1.target_ip),
+            (Mac::BROADCAST, Operation::Request, THEM)
         );
         // A second packet waits without a second request.
         let out = n.send(s(0), THEM, vec![4]);
@@ -334,9 +381,22 @@ mod tests {
             n.send(s(10), THEM, vec![5]).released,
             vec![(THEIR_MAC, vec![5])]
         );
-        // Stale after 30 s: asked again.
+        // Stale after 30 s: still used, and polled once with a request to their MAC.
         let out = n.send(s(31), THEM, vec![6]);
-        assert!(out.released.is_empty() && out.arp.len() == 1);
+        assert_eq!(out.released, vec![(THEIR_MAC, vec![6])]);
+        assert_eq!(
+            out.arp
+                .iter()
+                .map(|(to, p)| (*to, p.target_ip))
+                .collect::<Vec<_>>(),
+            [(THEIR_MAC, THEM)]
+        );
+        let out = n.send(s(31), THEM, vec![7]);
+        assert!(out.arp.is_empty() && out.released.len() == 1);
+        // Their answer ends the poll: fresh again for 30 s.
+        assert!(n.receive(s(32), &reply).released.is_empty());
+        assert_eq!(n.poll_timeout(), None);
+        assert!(n.send(s(61), THEM, vec![8]).arp.is_empty());
 
         // Their request for us is answered with our MAC, and teaches us theirs.
         let mut n = Neighbours::<Vec<u8>>::new(US, OUR_MAC, Timers::default());
@@ -350,13 +410,16 @@ mod tests {
         let out = n.receive(s(5), &request);
         assert_eq!(
             out.arp,
-            vec![Packet {
-                operation: Operation::Reply,
-                sender_mac: OUR_MAC,
-                sender_ip: US,
-                target_mac: THEIR_MAC,
-                target_ip: THEM,
-            }]
+            vec![(
+                THEIR_MAC,
+                Packet {
+                    operation: Operation::Reply,
+                    sender_mac: OUR_MAC,
+                    sender_ip: US,
+                    target_mac: THEIR_MAC,
+                    target_ip: THEM,
+                }
+            )]
         );
         assert_eq!(
             n.send(s(6), THEM, vec![7]).released,
@@ -374,6 +437,35 @@ mod tests {
         assert!(n.handle_timeout(s(3)).arp.is_empty());
         assert_eq!(n.dropped, 1);
         assert_eq!(n.poll_timeout(), None);
+    }
+
+    /// A burst through a stale entry all goes out, none held or dropped; a neighbour that
+    /// answers none of the polls is forgotten, and the next packet waits for a broadcast
+    /// request's answer.
+    #[test]
+    fn a_stale_neighbour_is_used_while_polled_and_forgotten_when_silent() {
+        let mut n = Neighbours::<Vec<u8>>::new(US, OUR_MAC, Timers::default());
+        let reply = Packet {
+            operation: Operation::Reply,
+            sender_mac: THEIR_MAC,
+            sender_ip: THEM,
+            target_mac: OUR_MAC,
+            target_ip: US,
+        };
+        let _ = n.send(s(0), THEM, vec![0]);
+        let _ = n.receive(s(0), &reply);
+        let released: usize = (0..20)
+            .map(|i| n.send(s(40), THEM, vec![i]).released.len())
+            .sum();
+        assert_eq!((released, n.dropped), (20, 0));
+        assert_eq!(n.poll_timeout(), Some(s(41)));
+        let polls = [s(41), s(42)].map(|t| n.handle_timeout(t).arp);
+        assert!(polls.iter().all(|p| p.len() == 1 && p[0].0 == THEIR_MAC));
+        assert!(n.handle_timeout(s(43)).arp.is_empty());
+        assert_eq!(n.poll_timeout(), None);
+        let out = n.send(s(44), THEM, vec![1]);
+        assert!(out.released.is_empty());
+        assert_eq!(out.arp.first().map(|(to, _)| *to), Some(Mac::BROADCAST));
     }
 
     #[test]

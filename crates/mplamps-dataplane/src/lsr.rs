@@ -344,11 +344,7 @@ impl Lsr {
             return Vec::new();
         };
         let mut frames = Vec::with_capacity(out.arp.len() + out.released.len());
-        for packet in out.arp {
-            let destination = match packet.operation {
-                arp::Operation::Request => Mac::BROADCAST,
-                arp::Operation::Reply => packet.target_mac,
-            };
+        for (destination, packet) in out.arp {
             let payload = packet.to_bytes();
             frames.push(Transmit {
                 interface,
