@@ -347,6 +347,14 @@ mod tests {
     const THEM: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 2);
     const OUR_MAC: Mac = Mac([2, 0, 0, 0, 0, 1]);
     const THEIR_MAC: Mac = Mac([2, 0, 0, 0, 0, 2]);
+    /// Their answer to our request.
+    const THEIR_REPLY: Packet = Packet {
+        operation: Operation::Reply,
+        sender_mac: THEIR_MAC,
+        sender_ip: THEM,
+        target_mac: OUR_MAC,
+        target_ip: US,
+    };
 
     fn s(secs: u64) -> Duration {
         Duration::from_secs(secs)
@@ -365,14 +373,7 @@ mod tests {
         // A second packet waits without a second request.
         let out = n.send(s(0), THEM, vec![4]);
         assert!(out.arp.is_empty() && out.released.is_empty());
-        let reply = Packet {
-            operation: Operation::Reply,
-            sender_mac: THEIR_MAC,
-            sender_ip: THEM,
-            target_mac: OUR_MAC,
-            target_ip: US,
-        };
-        let out = n.receive(s(0), &reply);
+        let out = n.receive(s(0), &THEIR_REPLY);
         assert_eq!(
             out.released,
             vec![(THEIR_MAC, vec![1, 2, 3]), (THEIR_MAC, vec![4])]
@@ -394,7 +395,7 @@ mod tests {
         let out = n.send(s(31), THEM, vec![7]);
         assert!(out.arp.is_empty() && out.released.len() == 1);
         // Their answer ends the poll: fresh again for 30 s.
-        assert!(n.receive(s(32), &reply).released.is_empty());
+        assert!(n.receive(s(32), &THEIR_REPLY).released.is_empty());
         assert_eq!(n.poll_timeout(), None);
         assert!(n.send(s(61), THEM, vec![8]).arp.is_empty());
 
@@ -445,15 +446,8 @@ mod tests {
     #[test]
     fn a_stale_neighbour_is_used_while_polled_and_forgotten_when_silent() {
         let mut n = Neighbours::<Vec<u8>>::new(US, OUR_MAC, Timers::default());
-        let reply = Packet {
-            operation: Operation::Reply,
-            sender_mac: THEIR_MAC,
-            sender_ip: THEM,
-            target_mac: OUR_MAC,
-            target_ip: US,
-        };
         let _ = n.send(s(0), THEM, vec![0]);
-        let _ = n.receive(s(0), &reply);
+        let _ = n.receive(s(0), &THEIR_REPLY);
         let released: usize = (0..20)
             .map(|i| n.send(s(40), THEM, vec![i]).released.len())
             .sum();
